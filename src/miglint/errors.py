@@ -1,0 +1,28 @@
+"""The one exception type a user can cause: caught by the CLI, printed as one line, exit code 2."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class UserError(Exception):
+    """Bad input, bad usage or a bad policy file. ``where`` is "file:line" or "file:line:col" when known."""
+
+    def __init__(self, message: str, where: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return ' (did you mean X?)' for the closest choice, or ''."""
+    pool = list(choices)
+    close = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    if not close:
+        close = difflib.get_close_matches(word.lower(), [c.lower() for c in pool], n=1, cutoff=0.6)
+        close = [c for c in pool if c.lower() in close][:1]
+    return f" (did you mean {close[0]!r}?)" if close else ""

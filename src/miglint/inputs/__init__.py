@@ -1,0 +1,1 @@
+"""Input adapters: text (virsh lines, shell scripts, plan files) -> jobs (requests with locations)."""

@@ -1,0 +1,182 @@
+"""Requests from structured data: plan entries and the Python API (flags as names or a bitmask, typed params)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from ..errors import UserError, did_you_mean
+from ..model import STATES, Job, Location, ParamValue, Request
+from ..policies import PolicySet
+from ..version import Version, format_version
+from ..vocabulary import int_range
+
+ENTRY_KEYS = ("id", "hypervisor", "state", "libvirt_version", "mode", "command", "flags", "params", "facts",
+              "host", "domain", "desturi", "ignore", "domain_xml", "qemu_version")
+MODES = ("managed", "p2p", "direct")
+_FACT_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+
+
+class Defaults(NamedTuple):
+    """Values for entries that do not say (from the command line or configuration)."""
+
+    hypervisor: str | None = None
+    state: str | None = None
+    libvirt_version: str | None = None
+    mode: str | None = None
+
+
+def check_state(state: str | None) -> str:
+    if state is None:
+        return "unknown"
+    if state not in STATES:
+        raise UserError(f"invalid state {state!r}: use one of {', '.join(STATES)}{did_you_mean(str(state), STATES)}")
+    return state
+
+
+def check_mode(mode: str | None) -> str | None:
+    if mode is not None and mode not in MODES:
+        raise UserError(f"invalid mode {mode!r}: use one of {', '.join(MODES)}{did_you_mean(str(mode), MODES)}")
+    return mode
+
+
+def resolve_mode(mode: str | None, flags: int, mode_bit: int) -> str:
+    """virsh's and libvirt's rule: ToURI3 with the peer-to-peer flag is p2p, without it direct."""
+    if mode is None or mode == "managed":
+        return "p2p" if mode is None and flags & mode_bit else "managed"
+    return "p2p" if flags & mode_bit else "direct"
+
+
+def typed_params(policies: PolicySet, params: Mapping[str, Any] | None) -> tuple[tuple[str, ParamValue], ...]:
+    if params is None:
+        return ()
+    if not isinstance(params, Mapping):
+        raise UserError(f"params must be a mapping of parameter name to value, got {type(params).__name__}")
+    vocab = policies.vocab
+    out: dict[str, ParamValue] = {}
+    for name, value in params.items():
+        key = vocab.param_key(str(name))
+        pd = vocab.params[key]
+        if pd.multi:
+            items = [value] if isinstance(value, str) else value
+            if not isinstance(items, (list, tuple)) or not all(isinstance(x, str) for x in items):
+                raise UserError(f"parameter {key!r} takes a string or a list of strings, got {value!r}")
+            out[key] = tuple(items)
+        elif pd.type == "string":
+            if not isinstance(value, str):
+                raise UserError(f"parameter {key!r} takes a string, got {value!r}")
+            out[key] = value
+        else:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise UserError(f"parameter {key!r} takes an integer ({pd.type}), got {value!r}")
+            lo, hi = int_range(pd.type)
+            if not lo <= value <= hi:
+                raise UserError(f"parameter {key!r} is out of range for {pd.type} ({lo} to {hi}): {value}")
+            out[key] = value
+    return tuple(sorted(out.items()))
+
+
+def check_facts(facts: Mapping[str, Any] | None, prefix: str = "") -> dict[str, Any]:
+    if facts is None:
+        return {}
+    if not isinstance(facts, Mapping):
+        raise UserError(f"facts must be a mapping, got {type(facts).__name__}")
+    out: dict[str, Any] = {}
+    for k, v in facts.items():
+        name = f"{prefix}{k}"
+        if not _FACT_NAME.match(name):
+            raise UserError(f"invalid fact name {name!r}: use dotted lower-case names such as host.migrate_tls_force")
+        if isinstance(v, list):
+            v = tuple(v)
+        if not isinstance(v, (str, int, float, bool, tuple)) and v is not None:
+            raise UserError(f"fact {name!r} must be a scalar or a list, got {type(v).__name__}")
+        out[name] = v
+    return out
+
+
+def make_request(policies: PolicySet, *, hypervisor: str, state: str | None = None,
+                 libvirt_version: str | None = None, mode: str | None = None, flags: Any = 0,
+                 params: Mapping[str, Any] | None = None, facts: Mapping[str, Any] | None = None,
+                 domain: str | None = None, desturi: str | None = None) -> Request:
+    vocab = policies.vocab
+    policies.driver(hypervisor)
+    version: Version = vocab.version(libvirt_version)
+    mask = vocab.flags_value(flags if flags is not None else 0)
+    return Request(
+        hypervisor=hypervisor, libvirt_version=format_version(version), state=check_state(state),
+        mode=resolve_mode(check_mode(mode), mask, vocab.flags[vocab.mode_flag].value), flags=mask,
+        params=typed_params(policies, params), facts=tuple(sorted(check_facts(facts).items())),
+        domain=domain, desturi=desturi,
+    )
+
+
+def job_from_entry(policies: PolicySet, entry: Any, defaults: Defaults, where: Location, index: int) -> Job:
+    """A plan entry (a mapping) -> a job. Errors name the entry's file and line."""
+    loc = f"{where.file}:{where.line}"
+    if not isinstance(entry, Mapping):
+        raise UserError(f"a plan entry is a mapping, got {type(entry).__name__}", loc)
+    try:
+        for k in entry:
+            if k not in ENTRY_KEYS:
+                raise UserError(f"unknown key {k!r} in plan entry{did_you_mean(str(k), ENTRY_KEYS)}")
+        job_id = str(entry.get("id", f"{where.file}#{index + 1}"))
+        state = entry.get("state", defaults.state)
+        version_text = entry.get("libvirt_version", defaults.libvirt_version)
+        if version_text is not None and not isinstance(version_text, (str, int, float)):
+            raise UserError(f"libvirt_version must be a string such as \"9.0.0\", got {version_text!r}")
+        hypervisor = entry.get("hypervisor", defaults.hypervisor)
+        facts = check_facts(entry.get("facts"))
+        facts.update(check_facts(entry.get("host"), "host."))
+        if "qemu_version" in entry:
+            facts["qemu.version"] = str(entry["qemu_version"])
+        command = entry.get("command")
+        if command is not None:
+            if "flags" in entry or "params" in entry:
+                raise UserError("a plan entry has either 'command' or 'flags'/'params', not both")
+            if not isinstance(command, str):
+                raise UserError(f"'command' must be a string, got {type(command).__name__}")
+            from .virsh import command_job
+
+            version = policies.vocab.version(None if version_text is None else str(version_text))
+            job = command_job(command, policies=policies, hypervisor=hypervisor, state=check_state(state),
+                              version=version, job_id=job_id, file=where.file,
+                              facts=tuple(sorted(facts.items())), words=_shift(command, where))
+            return Job(job.id, job.request, where, job.subject_locations, command, _ignores(entry))
+        if hypervisor is None:
+            raise UserError("the entry names no hypervisor: add 'hypervisor' or give --hypervisor")
+        request = make_request(
+            policies, hypervisor=str(hypervisor), state=state,
+            libvirt_version=None if version_text is None else str(version_text),
+            mode=entry.get("mode", defaults.mode), flags=entry.get("flags", 0), params=entry.get("params"),
+            facts=facts, domain=entry.get("domain"), desturi=entry.get("desturi"),
+        )
+        return Job(job_id, request, where, (), None, _ignores(entry))
+    except UserError as e:
+        if e.where is None:
+            e.where = loc
+        raise
+
+
+def _ignores(entry: Mapping[str, Any]) -> tuple[str, ...]:
+    ign = entry.get("ignore")
+    if ign is None:
+        return ()
+    items = ign if isinstance(ign, list) else [ign]
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, Mapping) and "rule" in item:
+            out.append(str(item["rule"]))
+        else:
+            raise UserError("'ignore' takes rule ids, or mappings with 'rule' and 'reason'")
+    return tuple(out)
+
+
+def _shift(command: str, where: Location) -> Any:
+    """Words of a command embedded in a plan file, positioned at the entry's line."""
+    from .shell import split_line
+
+    words = split_line(command, where.file)
+    return [w._replace(line=where.line + w.line - 1) for w in words]

@@ -1,0 +1,356 @@
+"""`virsh migrate` command lines -> requests, parsed the way virsh's own option parser (tools/vsh.c)
+reads them at the chosen libvirt version: options by name, ``--opt=value``, aliases, positionals, and
+virsh's own refusals recorded as facts for the virsh policy layer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from ..errors import UserError
+from ..model import UNKNOWN, Job, Location, OptionValue, ParamValue, Request, VirshProblem
+from ..version import Version
+from ..vocabulary import OptionDef, Vocabulary, int_range
+from .shell import Word, split_line
+
+# Words that may stand before "virsh" and the options they take a value for.
+PREFIXES: dict[str, frozenset[str]] = {
+    "sudo": frozenset({"-u", "--user", "-g", "--group", "-h", "--host", "-p", "--prompt", "-C", "-D",
+                       "--chdir", "-r", "--role", "-t", "--type", "-U", "--other-user", "-T", "--command-timeout"}),
+    "doas": frozenset({"-u", "-C"}),
+    "env": frozenset({"-u", "--unset", "-C", "--chdir", "-S", "--split-string"}),
+    "nohup": frozenset(),
+    "time": frozenset({"-f", "--format", "-o", "--output"}),
+    "exec": frozenset({"-a"}),
+    "command": frozenset(),
+    "nice": frozenset({"-n", "--adjustment"}),
+    "ionice": frozenset({"-c", "--class", "-n", "--classdata", "-p", "--pid"}),
+    "timeout": frozenset({"-s", "--signal", "-k", "--kill-after"}),
+    "stdbuf": frozenset({"-i", "-o", "-e"}),
+}
+# Prefixes with a positional argument before the command (timeout DURATION).
+PREFIX_ARGS = {"timeout": 1}
+
+# virsh's global options (tools/virsh.c, getopt string "+:c:d:e:hk:K:l:qrtvV").
+GLOBAL_WITH_VALUE = {"-c": "connect", "--connect": "connect", "-d": "debug", "--debug": "debug",
+                     "-e": "escape", "--escape": "escape", "-k": "keepalive-interval",
+                     "--keepalive-interval": "keepalive-interval", "-K": "keepalive-count",
+                     "--keepalive-count": "keepalive-count", "-l": "log", "--log": "log"}
+GLOBAL_FLAGS = {"-q": "quiet", "--quiet": "quiet", "-r": "readonly", "--readonly": "readonly",
+                "-t": "timing", "--timing": "timing", "-h": "help", "--help": "help",
+                "-v": "version", "-V": "version", "--version": "version"}
+
+
+class VirshCall(NamedTuple):
+    """Where the migrate command starts in a word list, and virsh's global options before it."""
+
+    virsh: Word
+    migrate_index: int
+    connect: Word | None
+    readonly: bool
+
+
+def find_migrate(words: Sequence[Word]) -> VirshCall | None:
+    """Find ``[prefixes] virsh [global options] migrate`` in a simple command; None if it is not one."""
+    i = 0
+    n = len(words)
+    while i < n and "=" in words[i].text and not words[i].text.startswith(("-", "=")) and \
+            words[i].text.split("=", 1)[0].replace("_", "").isalnum():
+        i += 1  # VAR=value assignments
+    while i < n and os.path.basename(words[i].text) in PREFIXES:
+        name = os.path.basename(words[i].text)
+        takes = PREFIXES[name]
+        i += 1
+        while i < n and words[i].text.startswith("-") and os.path.basename(words[i].text) != "virsh":
+            opt = words[i].text
+            i += 2 if opt in takes else 1
+            if opt == "--":
+                break
+        while name == "env" and i < n and "=" in words[i].text and not words[i].text.startswith("-"):
+            i += 1
+        i += PREFIX_ARGS.get(name, 0)
+    if i >= n or os.path.basename(words[i].text) != "virsh":
+        return None
+    virsh = words[i]
+    i += 1
+    connect: Word | None = None
+    readonly = False
+    while i < n:
+        t = words[i].text
+        if t == "--":
+            i += 1
+            break
+        if not t.startswith("-") or t == "-":
+            break
+        name, eq, val = t.partition("=")
+        if name in GLOBAL_WITH_VALUE and t.startswith("--") and eq:
+            if GLOBAL_WITH_VALUE[name] == "connect":
+                connect = words[i]._replace(text=val)
+            i += 1
+            continue
+        if t in GLOBAL_WITH_VALUE:
+            if GLOBAL_WITH_VALUE[t] == "connect" and i + 1 < n:
+                connect = words[i + 1]
+            i += 2
+            continue
+        if t in GLOBAL_FLAGS:
+            readonly = readonly or GLOBAL_FLAGS[t] == "readonly"
+            i += 1
+            continue
+        if not t.startswith("--") and len(t) > 2:
+            # Clustered short options: -rq, -cURI, -qc URI
+            j = 1
+            while j < len(t):
+                flag = "-" + t[j]
+                if flag in GLOBAL_WITH_VALUE:
+                    rest = t[j + 1:]
+                    if GLOBAL_WITH_VALUE[flag] == "connect":
+                        connect = words[i]._replace(text=rest) if rest else (words[i + 1] if i + 1 < n else None)
+                    if not rest:
+                        i += 1
+                    break
+                if flag in GLOBAL_FLAGS:
+                    readonly = readonly or GLOBAL_FLAGS[flag] == "readonly"
+                j += 1
+            i += 1
+            continue
+        i += 1  # an option virsh does not know: virsh itself would refuse it; skip it here
+    if i < n and words[i].text == "migrate":
+        return VirshCall(virsh, i, connect, readonly)
+    return None
+
+
+class Parsed(NamedTuple):
+    options: list[tuple[str, OptionValue, Word]]
+    problems: list[tuple[VirshProblem, Word]]
+    open_options: bool
+
+
+def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabulary) -> Parsed:
+    """Parse the words after ``migrate`` like vshCommandParse, collecting every problem, not just the first."""
+    defs = vocab.options_at(version)
+    positional = sorted(((o.position(version), o.name) for o in defs.values() if o.position(version) is not None),
+                        key=lambda p: p[0] if p[0] is not None else 0)
+    pos_order = [name for _, name in positional]
+    given: dict[str, tuple[OptionValue, Word]] = {}
+    problems: list[tuple[VirshProblem, Word]] = []
+    open_options = False
+    data_only = False
+    legacy = version < (10, 0, 0)
+    i = 0
+    n = len(words)
+
+    def next_positional() -> str | None:
+        for name in pos_order:
+            if name not in given:
+                return name
+        return None
+
+    while i < n:
+        w = words[i]
+        t = w.text
+        is_option = not data_only and (t[2:3].isalnum() if legacy else True) and t.startswith("--") and t != "--"
+        if not data_only and t == "--" and not w.unknown:
+            data_only = True
+            i += 1
+            continue
+        if is_option:
+            name, eq, inline = t[2:].partition("=")
+            if w.unknown and ("$" in name or "`" in name):
+                open_options = True
+                i += 1
+                continue
+            name = vocab.resolve_option(name)
+            od = defs.get(name)
+            if od is None:
+                problems.append((VirshProblem("unknown_option", name, inline), w))
+                i += 1
+                if eq or t[2:] not in vocab.options:
+                    continue
+                continue
+            if name in given:
+                problems.append((VirshProblem("duplicate_option", name), w))
+            if od.type == "bool":
+                if eq:
+                    problems.append((VirshProblem("bool_with_value", name, inline), w))
+                given.setdefault(name, (True, w))
+                i += 1
+                continue
+            if eq:
+                value: OptionValue = UNKNOWN if w.unknown else inline
+                given.setdefault(name, (value, w))
+                i += 1
+                continue
+            if i + 1 >= n:
+                problems.append((VirshProblem("missing_value", name, "number" if od.type != "string" else "string"), w))
+                i += 1
+                continue
+            v = words[i + 1]
+            given.setdefault(name, (UNKNOWN if v.unknown else v.text, w))
+            i += 2
+            continue
+        # A positional word.
+        slot = next_positional()
+        if w.unknown and w.split and slot not in ("domain", "desturi"):
+            open_options = True  # an unquoted expansion after the required positionals: may be any options
+            i += 1
+            continue
+        if slot is None:
+            problems.append((VirshProblem("unexpected_data", "", t), w))
+            i += 1
+            continue
+        given[slot] = (UNKNOWN if w.unknown else t, w)
+        i += 1
+    for name in ("domain", "desturi"):
+        if name not in given and not open_options:
+            od = defs[name]
+            problems.append((VirshProblem("missing_required", name,
+                                          "positional" if od.position(version) is not None else "named"),
+                             words[-1] if words else Word("", 1, 1, False, False)))
+    options = [(name, value, word) for name, (value, word) in given.items()]
+    return Parsed(options, problems, open_options)
+
+
+def _to_int(text: str, type_: str) -> int | None:
+    """virStrToLong_i / _uip / _ullp: base 10, leading blanks and a sign allowed, nothing after the digits."""
+    s = text.lstrip(" \t\n\r\f\v")
+    if type_ != "int" and s.startswith("-"):
+        return None
+    body = s[1:] if s[:1] in "+-" else s
+    if not body.isdigit() or not body.isascii():
+        return None
+    value = int(s)
+    lo, hi = int_range(type_)
+    if type_ == "ullong" and value > hi:
+        return None
+    return value if lo <= value <= hi else None
+
+
+def build(words: Sequence[Word], call: VirshCall, *, version: Version, vocab: Vocabulary,
+          hypervisor: str, state: str, facts: tuple[tuple[str, object], ...] = ()) -> tuple[Request, dict[str, Word]]:
+    """Turn a parsed migrate command into a request, plus the word behind each subject."""
+    parsed = parse_migrate_args(words[call.migrate_index + 1:], version, vocab)
+    defs = vocab.options_at(version)
+    flags = 0
+    params: dict[str, ParamValue] = {}
+    options: list[tuple[str, OptionValue]] = []
+    where: dict[str, Word] = {}
+    problems = [p for p, _ in parsed.problems]
+    for p, w in parsed.problems:
+        if p.option:
+            where.setdefault("option:" + p.option, w)
+    mode = "managed"
+    domain = desturi = None
+    for name, value, word in parsed.options:
+        od: OptionDef = defs[name]
+        where.setdefault("option:" + name, word)
+        stored: OptionValue = value
+        if od.type in ("int", "uint", "ullong") and isinstance(value, str):
+            num = _to_int(value, od.type)
+            if num is None:
+                problems.append(VirshProblem("malformed_number", name, value))
+            else:
+                stored = str(num)
+        if od.type == "string" and value == "" and name not in ("domain", "desturi"):
+            problems.append(VirshProblem("empty_value", name, ""))
+        if od.type == "string" and value == "" and name in ("domain", "desturi"):
+            problems.append(VirshProblem("empty_value", name, ""))
+        options.append((name, stored))
+        if name == "domain":
+            domain = None if value is UNKNOWN else str(value)
+        elif name == "desturi":
+            desturi = None if value is UNKNOWN else str(value)
+        if od.flag and value is True:
+            flags |= vocab.flags[od.flag].value
+            where.setdefault("flag:" + od.flag, word)
+        if od.mode == "direct" and value is True and mode == "managed":
+            mode = "direct"
+        if od.param:
+            pv = _param_value(od, stored, value)
+            if pv is not None:
+                params[od.param] = pv
+                where.setdefault("param:" + od.param, word)
+    if flags & vocab.flags[vocab.mode_flag].value:
+        mode = "p2p"
+    elif mode == "direct":
+        mode = "direct"
+    request = Request(
+        hypervisor=hypervisor, libvirt_version="%d.%d.%d" % version, state=state, mode=mode, flags=flags,
+        params=tuple(sorted(params.items())), options=tuple(options), virsh_problems=tuple(problems),
+        facts=tuple(sorted(facts)),  # type: ignore[arg-type]
+        open_options=parsed.open_options, domain=domain, desturi=desturi,
+        connect_uri=call.connect.text if call.connect is not None and not call.connect.unknown else None,
+    )
+    if call.readonly:
+        request = _with_fact(request, "connection.readonly", True)
+    return request, where
+
+
+def _with_fact(request: Request, name: str, value: object) -> Request:
+    from dataclasses import replace
+
+    facts = dict(request.facts)
+    facts.setdefault(name, value)  # type: ignore[arg-type]
+    return replace(request, facts=tuple(sorted(facts.items())))
+
+
+def _param_value(od: OptionDef, stored: OptionValue, raw: OptionValue) -> ParamValue | None:
+    """The typed parameter virsh would send for this option value, or None when it sends none."""
+    if raw is UNKNOWN:
+        return UNKNOWN
+    if not isinstance(stored, str):
+        return None
+    if od.file:
+        return UNKNOWN  # virsh sends the file's content, which a linter does not read
+    if od.type == "string":
+        if stored == "":
+            return None
+        return tuple(stored.split(od.split)) if od.split else stored
+    if stored.lstrip("+-").isdigit():
+        num = int(stored)
+        if od.name == "disks-port" and num == 0:
+            return None  # doMigrate sends disks_port only when non-zero
+        return num
+    return None
+
+
+def locations(where: dict[str, Word], file: str) -> tuple[tuple[str, Location], ...]:
+    return tuple((k, Location(file, w.line, w.column)) for k, w in where.items())
+
+
+def command_job(text: str, *, policies: object, hypervisor: str | None, state: str,
+                version: Version, job_id: str, file: str = "<command>", facts: tuple[tuple[str, object], ...] = (),
+                words: Sequence[Word] | None = None) -> Job:
+    """One virsh command line (from --command, a plan entry or a script) -> a job."""
+    from ..policies import PolicySet
+
+    assert isinstance(policies, PolicySet)
+    ws = list(words) if words is not None else split_line(text, file)
+    call = find_migrate(ws)
+    if call is None:
+        if not ws:
+            raise UserError("empty command", file)
+        raise UserError(f"not a 'virsh migrate' command: {text.strip()[:80]!r}", f"{file}:{ws[0].line}:{ws[0].column}")
+    uri_driver = None
+    if call.connect is not None and not call.connect.unknown:
+        uri_driver = policies.hypervisor_for_uri(call.connect.text)
+    if uri_driver is None:
+        # No -c: the destination URI names the same driver.
+        pre = parse_migrate_args(ws[call.migrate_index + 1:], version, policies.vocab)
+        for name, value, _ in pre.options:
+            if name == "desturi" and isinstance(value, str):
+                uri_driver = policies.hypervisor_for_uri(value)
+    # An explicit hypervisor wins when it models the URI's driver (vz-2015 for vz://, an organisation's qemu).
+    if hypervisor is not None and (uri_driver is None or policies.driver_family(hypervisor) == uri_driver):
+        hv = hypervisor
+    else:
+        hv = uri_driver
+    if hv is None:
+        raise UserError("cannot tell the hypervisor of this command: give --hypervisor, a -c URI or a "
+                        "destination URI with a driver scheme (qemu+ssh://...)",
+                        f"{file}:{call.virsh.line}:{call.virsh.column}")
+    policies.driver(hv)
+    request, where = build(ws, call, version=version, vocab=policies.vocab, hypervisor=hv, state=state, facts=facts)
+    loc = Location(file, call.virsh.line, call.virsh.column)
+    return Job(job_id, request, loc, locations(where, file), text)

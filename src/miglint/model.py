@@ -1,0 +1,130 @@
+"""The fact model shared by inputs, the evaluator and reporters. Typed, immutable, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple, Union
+
+
+class _Unknown:
+    """A value the input could not know (a shell ``$VAR`` or ``$(...)``): rules that test it say "depends"."""
+
+    __slots__ = ()
+    _instance: "_Unknown | None" = None
+
+    def __new__(cls) -> "_Unknown":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __reduce__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+
+ParamValue = Union[str, int, tuple[str, ...], _Unknown]
+OptionValue = Union[bool, str, _Unknown]
+FactValue = Union[str, int, bool, float, tuple[str, ...], None]
+
+STATES = ("running", "paused", "shutoff", "unknown")
+MODES = ("managed", "p2p", "direct")
+SEVERITIES = ("error", "warning", "info")
+
+
+class VirshProblem(NamedTuple):
+    """Something virsh's own parser refuses (unknown option, malformed number, ...), kept as a fact for the virsh layer."""
+
+    kind: str
+    option: str = ""
+    value: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One migration request, as libvirt would receive it. Hashable: equal requests give equal results."""
+
+    hypervisor: str
+    libvirt_version: str
+    state: str = "unknown"
+    mode: str = "managed"
+    flags: int = 0
+    params: tuple[tuple[str, ParamValue], ...] = ()
+    # virsh options as given (aliases resolved), or None when the request did not come from a virsh line.
+    options: tuple[tuple[str, OptionValue], ...] | None = None
+    virsh_problems: tuple[VirshProblem, ...] = ()
+    facts: tuple[tuple[str, FactValue], ...] = ()
+    # A bare $VAR where an option could be: any option may be present, so absence is unknown.
+    open_options: bool = False
+    domain: str | None = None
+    desturi: str | None = None
+    connect_uri: str | None = None
+
+
+class Fix(NamedTuple):
+    add_flags: tuple[str, ...] = ()
+    remove_flags: tuple[str, ...] = ()
+    add_options: tuple[str, ...] = ()
+    remove_options: tuple[str, ...] = ()
+    remove_params: tuple[str, ...] = ()
+    set_params: tuple[tuple[str, ParamValue], ...] = ()
+    safe: bool = False
+    text: str = ""
+
+    def is_empty(self) -> bool:
+        return not (self.add_flags or self.remove_flags or self.add_options or self.remove_options
+                    or self.remove_params or self.set_params)
+
+
+class Source(NamedTuple):
+    file: str
+    function: str
+    libvirt: str
+    ref: str = ""
+    note: str = ""
+
+
+class Finding(NamedTuple):
+    rule: str
+    name: str
+    severity: str
+    effect: str  # reject: libvirt refuses the request; warn: accepted, with a consequence; fail: breaks at run time
+    message: str
+    code: str | None
+    why: str
+    fix: Fix
+    source: Source
+    phase: str
+    kind: str
+    depends_on: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    policy: str = ""
+
+
+class Result(NamedTuple):
+    request: Request
+    prediction: str  # accepted | rejected | depends
+    first_error: Finding | None
+    findings: tuple[Finding, ...]
+    depends_on: tuple[str, ...] = ()
+
+
+class Location(NamedTuple):
+    file: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A request with where it came from: an id, the text, and a location per subject ("option:live", ...)."""
+
+    id: str
+    request: Request
+    location: Location | None = None
+    subject_locations: tuple[tuple[str, Location], ...] = ()
+    text: str | None = None
+    suppressed: tuple[str, ...] = field(default=())

@@ -1,0 +1,102 @@
+"""JSON output (schema miglint-result/1): one document ``{"schema", "results": [...], "summary"}``, streamed,
+or JSON Lines with one result per line (``--format jsonl``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from ..model import UNKNOWN, Finding, Job, Location, Result
+from ..vocabulary import FLAG_PREFIX, Vocabulary
+from . import Summary
+
+SCHEMA = "miglint-result/1"
+
+
+def _loc(loc: Location | None) -> dict[str, Any] | None:
+    return None if loc is None else {"file": loc.file, "line": loc.line, "column": loc.column}
+
+
+def location_of(job: Job | None, finding: Finding | None) -> Location | None:
+    if job is None:
+        return None
+    if finding is not None and job.subject_locations:
+        where = dict(job.subject_locations)
+        for s in finding.subjects:
+            if s in where:
+                return where[s]
+    return job.location
+
+
+def _param(v: Any) -> Any:
+    if v is UNKNOWN:
+        return None
+    return list(v) if isinstance(v, tuple) else v
+
+
+def finding_dict(f: Finding, job: Job | None, vocab: Vocabulary) -> dict[str, Any]:
+    fix = f.fix
+    return {
+        "rule": f.rule, "name": f.name, "severity": f.severity, "effect": f.effect, "kind": f.kind,
+        "message": f.message, "code": f.code, "phase": f.phase, "why": f.why,
+        "fix": {"text": fix.text, "safe": fix.safe,
+                "add_flags": [FLAG_PREFIX + x for x in fix.add_flags],
+                "remove_flags": [FLAG_PREFIX + x for x in fix.remove_flags],
+                "add_options": ["--" + x for x in fix.add_options] + [
+                    "--" + vocab.option_for_flag[x] for x in fix.add_flags if x in vocab.option_for_flag],
+                "remove_options": ["--" + x for x in fix.remove_options],
+                "remove_params": list(fix.remove_params),
+                "set_params": {k: _param(v) for k, v in fix.set_params}},
+        "source": {"file": f.source.file, "function": f.source.function, "libvirt": f.source.libvirt,
+                   "ref": f.source.ref},
+        "depends_on": list(f.depends_on),
+        "subjects": list(f.subjects),
+        "location": _loc(location_of(job, f)),
+        "policy": f.policy,
+    }
+
+
+def result_dict(result: Result, job: Job | None, vocab: Vocabulary) -> dict[str, Any]:
+    r = result.request
+    fe = result.first_error
+    return {
+        "id": job.id if job else None,
+        "hypervisor": r.hypervisor, "libvirt_version": r.libvirt_version, "state": r.state, "mode": r.mode,
+        "flags": [FLAG_PREFIX + n for n in vocab.flag_names(r.flags)], "flags_value": r.flags,
+        "params": {k: _param(v) for k, v in r.params},
+        "prediction": result.prediction,
+        "first_error": None if fe is None else {"rule": fe.rule, "message": fe.message, "code": fe.code},
+        "depends_on": list(result.depends_on),
+        "findings": [finding_dict(f, job, vocab) for f in result.findings],
+        "command": job.text if job else None,
+        "location": _loc(job.location if job else None),
+    }
+
+
+class JsonReporter:
+    def __init__(self, out: TextIO, vocab: Vocabulary, lines: bool = False) -> None:
+        self.out, self.vocab, self.lines = out, vocab, lines
+        self.count = 0
+        self.errors: list[dict[str, Any]] = []
+
+    def start(self) -> None:
+        if not self.lines:
+            self.out.write('{"schema": "%s", "results": [' % SCHEMA)
+
+    def result(self, job: Job, result: Result) -> None:
+        text = json.dumps(result_dict(result, job, self.vocab), ensure_ascii=False, separators=(",", ":"))
+        if self.lines:
+            self.out.write(text + "\n")
+        else:
+            self.out.write(("\n" if self.count == 0 else ",\n") + text)
+        self.count += 1
+
+    def error(self, where: str | None, message: str) -> None:
+        self.errors.append({"where": where, "message": message})
+        if self.lines:
+            self.out.write(json.dumps({"error": message, "where": where}) + "\n")
+
+    def finish(self, summary: Summary) -> None:
+        if not self.lines:
+            self.out.write("\n], \"errors\": %s, \"summary\": %s}\n" % (
+                json.dumps(self.errors), json.dumps(summary.as_dict())))
