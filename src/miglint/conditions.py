@@ -622,7 +622,12 @@ class Compiler:
             return All(())
         if not isinstance(spec, dict):
             raise UserError(f"{where}: a condition is a mapping, got {type(spec).__name__}")
-        nodes = [self._one(k, v, where) for k, v in spec.items()]
+        items = dict(spec)
+        nodes = []
+        if "libvirt" in items and "libvirt_unsure" in items:
+            # One node: outside the unsure range the answer is the range's; inside it, unknown.
+            nodes.append(Libvirt(VersionRange(str(items.pop("libvirt"))), VersionRange(str(items.pop("libvirt_unsure")))))
+        nodes += [self._one(k, v, where) for k, v in items.items()]
         return nodes[0] if len(nodes) == 1 else All(nodes)
 
     def _one(self, key: str, arg: Any, where: str) -> Node:

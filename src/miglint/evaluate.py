@@ -90,6 +90,7 @@ class Evaluator:
         fix = rule.fix
         if rule.fix_matched:
             fix = _with_matched(fix, bound.get("matched", []))
+        fix = _relevant(fix, req, self.vocab)
         if fix.text:
             fix = fix._replace(text=render(fix.text, values))
         return Finding(
@@ -106,6 +107,18 @@ def _with_matched(fix: Fix, matched: list[str]) -> Fix:
     options = tuple(m.split(":", 1)[1] for m in matched if m.startswith("option:"))
     return fix._replace(remove_flags=fix.remove_flags + flags, remove_params=fix.remove_params + params,
                         remove_options=fix.remove_options + options)
+
+
+def _relevant(fix: Fix, req: Request, vocab: Any) -> Fix:
+    """Only what changes this request: no adding flags it has, no removing flags or params it lacks."""
+    flags = vocab.flags
+    add = tuple(x for x in fix.add_flags if not req.flags & flags[x].value)
+    remove = tuple(x for x in fix.remove_flags if x.startswith("0x") or req.flags & flags[x].value)
+    params = dict(req.params)
+    rm_params = tuple(k for k in fix.remove_params if k in params)
+    if (add, remove, rm_params) == (fix.add_flags, fix.remove_flags, fix.remove_params):
+        return fix
+    return fix._replace(add_flags=add, remove_flags=remove, remove_params=rm_params)
 
 
 def predict(request: Request, findings: list[Finding]) -> Result:

@@ -27,7 +27,7 @@ class _Unknown:
 UNKNOWN = _Unknown()
 
 ParamValue = Union[str, int, tuple[str, ...], _Unknown]
-OptionValue = Union[bool, str, _Unknown]
+OptionValue = Union[bool, str, int, _Unknown]
 FactValue = Union[str, int, bool, float, tuple[str, ...], None]
 
 STATES = ("running", "paused", "shutoff", "unknown")

@@ -174,7 +174,7 @@ def apply_settings(result: Result, shown: list[tuple[str, str]]) -> Result:
 
 
 def check(paths: Sequence[str], commands: Sequence[str], policies: PolicySet, settings: Settings,
-          reporters: Iterable[Reporter]) -> int:
+          reporters: Iterable[Reporter], want_fix: bool = True) -> int:
     reps = list(reporters)
     evaluator = Evaluator(policies)
     summary = Summary()
@@ -200,8 +200,12 @@ def check(paths: Sequence[str], commands: Sequence[str], policies: PolicySet, se
             summary.add(result, shown)
             if any(SEVERITIES.index(sev) <= fail_rank for _, sev in shown):
                 failing = True
+            plan = None
+            if result.prediction == "rejected" and want_fix:
+                from .fixes import plan_fix
+                plan = plan_fix(evaluator, item.request)
             for r in reps:
-                r.result(item, result)
+                r.result(item, result, plan)
     for r in reps:
         r.finish(summary)
     if summary.input_errors:

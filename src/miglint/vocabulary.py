@@ -46,7 +46,7 @@ class OptionDef(NamedTuple):
     split: str | None
     file: bool
     required: bool
-    positions: tuple[tuple[Version, int], ...]
+    positions: tuple[tuple[Version, int | None], ...]
     since: Version
     mode: str | None
 
@@ -59,7 +59,7 @@ class OptionDef(NamedTuple):
                 best, best_v = idx, v
         if best_v is None and self.positions:
             # Older than every listed version: behave like the oldest one.
-            best = min(self.positions)[1]
+            best = self.positions[0][1]
         return best
 
 
@@ -105,7 +105,8 @@ class Vocabulary:
                 since = self.params[param].since
             else:
                 since = (0, 0, 0)
-            positions = tuple(sorted((parse_version(v), int(i)) for v, i in (o.get("position") or {}).items()))
+            positions = tuple(sorted((parse_version(v), None if i is None else int(i))
+                                     for v, i in (o.get("position") or {}).items()))
             self.options[o["name"]] = OptionDef(
                 o["name"], o["type"], flag, param, o.get("split"), bool(o.get("file", False)),
                 bool(o.get("required", False)), positions, since, o.get("mode"),

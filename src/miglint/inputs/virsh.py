@@ -141,6 +141,25 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
     i = 0
     n = len(words)
 
+    def literal_positionals_after(start: int) -> int:
+        """How many plain words after ``start`` will fill positional slots (option values skipped)."""
+        count = 0
+        j = start
+        only_data = data_only
+        while j < n:
+            t2 = words[j].text
+            if not only_data and t2 == "--":
+                only_data = True
+            elif not only_data and t2.startswith("--") and len(t2) > 2:
+                name2, eq2, _ = t2[2:].partition("=")
+                od2 = vocab.options.get(vocab.resolve_option(name2))
+                if od2 is not None and od2.type != "bool" and not eq2:
+                    j += 1
+            elif not words[j].unknown:
+                count += 1
+            j += 1
+        return count
+
     def next_positional() -> str | None:
         for name in pos_order:
             if name not in given:
@@ -166,8 +185,9 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
             if od is None:
                 problems.append((VirshProblem("unknown_option", name, inline), w))
                 i += 1
-                if eq or t[2:] not in vocab.options:
-                    continue
+                other = vocab.options.get(name)
+                if other is not None and other.type != "bool" and not eq:
+                    i += 1  # an option of another libvirt version: its value is not a positional
                 continue
             if name in given:
                 problems.append((VirshProblem("duplicate_option", name), w))
@@ -192,10 +212,14 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
             continue
         # A positional word.
         slot = next_positional()
-        if w.unknown and w.split and slot not in ("domain", "desturi"):
-            open_options = True  # an unquoted expansion after the required positionals: may be any options
-            i += 1
-            continue
+        if w.unknown and w.split:
+            # An unquoted expansion may be any number of words. It is the domain or destination when the
+            # plain words after it cannot fill those slots; otherwise it may hold any options.
+            needed = [name for name in ("domain", "desturi") if name not in given]
+            if not needed or slot not in needed or literal_positionals_after(i + 1) >= len(needed):
+                open_options = True
+                i += 1
+                continue
         if slot is None:
             problems.append((VirshProblem("unexpected_data", "", t), w))
             i += 1
@@ -251,7 +275,7 @@ def build(words: Sequence[Word], call: VirshCall, *, version: Version, vocab: Vo
             if num is None:
                 problems.append(VirshProblem("malformed_number", name, value))
             else:
-                stored = str(num)
+                stored = num
         if od.type == "string" and value == "" and name not in ("domain", "desturi"):
             problems.append(VirshProblem("empty_value", name, ""))
         if od.type == "string" and value == "" and name in ("domain", "desturi"):
@@ -299,19 +323,16 @@ def _param_value(od: OptionDef, stored: OptionValue, raw: OptionValue) -> ParamV
     """The typed parameter virsh would send for this option value, or None when it sends none."""
     if raw is UNKNOWN:
         return UNKNOWN
-    if not isinstance(stored, str):
-        return None
-    if od.file:
-        return UNKNOWN  # virsh sends the file's content, which a linter does not read
-    if od.type == "string":
+    if od.type == "string" and isinstance(stored, str):
         if stored == "":
             return None
+        if od.file:
+            return UNKNOWN  # virsh sends the file's content, which a linter does not read
         return tuple(stored.split(od.split)) if od.split else stored
-    if stored.lstrip("+-").isdigit():
-        num = int(stored)
-        if od.name == "disks-port" and num == 0:
+    if isinstance(stored, int) and not isinstance(stored, bool):
+        if od.name == "disks-port" and stored == 0:
             return None  # doMigrate sends disks_port only when non-zero
-        return num
+        return stored
     return None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
+from ..fixes import FixPlan
 from ..model import UNKNOWN, Finding, Job, Location, Result
 from ..vocabulary import FLAG_PREFIX, Vocabulary
 from . import Summary
@@ -56,7 +57,23 @@ def finding_dict(f: Finding, job: Job | None, vocab: Vocabulary) -> dict[str, An
     }
 
 
-def result_dict(result: Result, job: Job | None, vocab: Vocabulary) -> dict[str, Any]:
+def fix_dict(plan: FixPlan | None) -> dict[str, Any] | None:
+    if plan is None or not plan.changed:
+        return None
+    return {
+        "add_flags": [FLAG_PREFIX + x for x in plan.add_flags],
+        "remove_flags": [FLAG_PREFIX + x for x in plan.remove_flags],
+        "add_options": ["--" + x for x in plan.add_options],
+        "remove_options": ["--" + x for x in plan.remove_options],
+        "remove_params": list(plan.remove_params),
+        "set_params": {k: _param(v) for k, v in plan.set_params},
+        "rules": list(plan.applied),
+        "prediction_after": plan.result.prediction,
+        "remaining": [f.rule for f in plan.result.findings],
+    }
+
+
+def result_dict(result: Result, job: Job | None, vocab: Vocabulary, fix: FixPlan | None = None) -> dict[str, Any]:
     r = result.request
     fe = result.first_error
     return {
@@ -68,6 +85,7 @@ def result_dict(result: Result, job: Job | None, vocab: Vocabulary) -> dict[str,
         "first_error": None if fe is None else {"rule": fe.rule, "message": fe.message, "code": fe.code},
         "depends_on": list(result.depends_on),
         "findings": [finding_dict(f, job, vocab) for f in result.findings],
+        "fix": fix_dict(fix),
         "command": job.text if job else None,
         "location": _loc(job.location if job else None),
     }
@@ -83,8 +101,8 @@ class JsonReporter:
         if not self.lines:
             self.out.write('{"schema": "%s", "results": [' % SCHEMA)
 
-    def result(self, job: Job, result: Result) -> None:
-        text = json.dumps(result_dict(result, job, self.vocab), ensure_ascii=False, separators=(",", ":"))
+    def result(self, job: Job, result: Result, fix: FixPlan | None = None) -> None:
+        text = json.dumps(result_dict(result, job, self.vocab, fix), ensure_ascii=False, separators=(",", ":"))
         if self.lines:
             self.out.write(text + "\n")
         else:

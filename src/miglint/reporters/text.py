@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
+from ..fixes import FixPlan
 from ..model import Finding, Job, Result
 from ..vocabulary import Vocabulary
 from . import Summary
@@ -32,6 +33,15 @@ def fix_text(f: Finding, vocab: Vocabulary) -> str:
     return "; ".join(parts)
 
 
+def plan_text(plan: FixPlan) -> str:
+    parts = [f"add --{o}" for o in plan.add_options] + [f"remove --{o}" for o in plan.remove_options]
+    if not plan.request.options:
+        parts = [f"add VIR_MIGRATE_{x}" for x in plan.add_flags] + [f"remove VIR_MIGRATE_{x}" for x in plan.remove_flags]
+        parts += [f"remove parameter {k}" for k in plan.remove_params]
+    parts += [f"set {k}" for k, _ in plan.set_params if not plan.request.options]
+    return ", ".join(parts) or "no change"
+
+
 class TextReporter:
     def __init__(self, out: TextIO, vocab: Vocabulary, color: bool | None = None, verbose: bool = True) -> None:
         self.out, self.vocab = out, vocab
@@ -46,7 +56,7 @@ class TextReporter:
     def start(self) -> None:
         return None
 
-    def result(self, job: Job, result: Result) -> None:
+    def result(self, job: Job, result: Result, fix: FixPlan | None = None) -> None:
         w = self.out.write
         r = result.request
         where = job.location
@@ -73,6 +83,8 @@ class TextReporter:
                 fx = fix_text(f, self.vocab)
                 if fx:
                     w(f"          fix: {fx}\n")
+        if fix is not None and fix.changed:
+            w(f"  {self._c('bold', 'fix')}: {plan_text(fix)} (then: {fix.result.prediction})\n")
 
     def error(self, where: str | None, message: str) -> None:
         self.out.write(f"{where}: error: {message}\n" if where else f"error: {message}\n")

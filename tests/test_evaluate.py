@@ -1,0 +1,75 @@
+"""The evaluator's general behaviour: order, three-valued answers, versions, facts, determinism."""
+
+from __future__ import annotations
+
+import pytest
+
+from miglint.inputs.request import make_request
+
+
+def check(policies, evaluator, **kw):
+    return evaluator(make_request(policies, **kw))
+
+
+def test_all_problems_at_once_in_libvirts_order(policies, evaluator):
+    r = check(policies, evaluator, hypervisor="qemu", state="shutoff",
+              flags=["OFFLINE", "TUNNELLED", "NON_SHARED_DISK", "NON_SHARED_INC", "PEER2PEER"])
+    ids = [f.rule for f in r.findings]
+    assert ids[:2] == ["A003", "Q052"]  # the client library's check comes first, then the source's Begin phase
+    assert {"Q053", "Q054"} <= set(ids)
+    assert r.first_error.rule == "A003"
+
+
+def test_p2p_runs_parameter_checks_before_flag_checks(policies, evaluator):
+    kw = dict(hypervisor="qemu", state="running", params={"parallel.connections": 2}, libvirt_version="9.0.0")
+    p2p = check(policies, evaluator, flags=["LIVE", "PEER2PEER", "ZEROCOPY"], **kw)
+    managed = check(policies, evaluator, flags=["LIVE", "ZEROCOPY"], **kw)
+    assert p2p.first_error.rule == "Q076" and managed.first_error.rule == "Q055"
+
+
+def test_state_unknown_is_depends_not_a_guess(policies, evaluator):
+    r = check(policies, evaluator, hypervisor="qemu", flags=["LIVE", "PEER2PEER"])
+    assert r.prediction == "depends" and r.depends_on == ("state",)
+    r = check(policies, evaluator, hypervisor="qemu", flags=["LIVE", "PEER2PEER", "ZEROCOPY"])
+    assert r.prediction == "rejected" and r.first_error.rule == "Q055"
+
+
+def test_unknown_libvirt_versions_between_known_ones(policies, evaluator):
+    kw = dict(hypervisor="qemu", state="running", flags=["LIVE", "PEER2PEER"], params={"migrate_disks": ["vda"]})
+    assert check(policies, evaluator, libvirt_version="9.0.0", **kw).prediction == "accepted"
+    assert check(policies, evaluator, libvirt_version="11.3.0", **kw).first_error.rule == "Q059"
+    between = check(policies, evaluator, libvirt_version="10.0.0", **kw)
+    assert between.prediction == "depends" and between.depends_on == ("libvirt_version",)
+
+
+def test_rules_needing_facts_fire_only_with_them(policies, evaluator):
+    kw = dict(hypervisor="qemu", state="running", flags=["LIVE", "PEER2PEER"])
+    assert check(policies, evaluator, **kw).prediction == "accepted"
+    r = check(policies, evaluator, facts={"domain.snapshots": 3}, **kw)
+    assert r.first_error.message == "Requested operation is not valid: cannot migrate domain with 3 snapshots"
+
+
+def test_flag_order_does_not_matter(policies, evaluator):
+    a = check(policies, evaluator, hypervisor="vz", state="running", flags=["COMPRESSED", "TUNNELLED", "PEER2PEER"])
+    b = check(policies, evaluator, hypervisor="vz", state="running", flags=["PEER2PEER", "TUNNELLED", "COMPRESSED"])
+    assert a == b and a.first_error.message == "unsupported flags (0x804) in function vzDomainMigratePerform3Params"
+
+
+@pytest.mark.parametrize("hv,flags,state,expected", [
+    ("vz", ["LIVE", "PERSIST_DEST", "PEER2PEER"], "running", "accepted"),
+    ("vz-2015", ["LIVE", "PERSIST_DEST", "PEER2PEER"], "running", "rejected"),
+    ("vz", ["OFFLINE", "PEER2PEER"], "shutoff", "rejected"),
+    ("vz-2015", ["OFFLINE", "PERSIST_DEST", "PEER2PEER"], "shutoff", "accepted"),
+    ("libxl", ["LIVE", "PEER2PEER", "TUNNELLED"], "running", "accepted"),
+    ("libxl", ["OFFLINE", "PERSIST_DEST"], "shutoff", "rejected"),
+])
+def test_hypervisors_differ(policies, evaluator, hv, flags, state, expected):
+    assert check(policies, evaluator, hypervisor=hv, flags=flags, state=state).prediction == expected
+
+
+def test_messages_are_libvirts(policies, evaluator):
+    r = check(policies, evaluator, hypervisor="qemu", state="running", flags=["LIVE", "TUNNELLED"])
+    assert r.first_error.message == "cannot perform tunnelled migration without using peer2peer flag"
+    r = check(policies, evaluator, hypervisor="qemu", state="running", flags=["LIVE", "PEER2PEER"],
+              params={"compression": ["mt", "lz4"]})
+    assert r.first_error.message == "invalid argument: Unsupported compression method 'lz4'"

@@ -1,0 +1,36 @@
+"""Golden outputs: text compared exactly, JSON compared after parsing. Regenerate with MIGLINT_REGOLD=1."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from miglint.cli import main
+
+HERE = Path(__file__).parent
+GOLDEN = HERE / "golden"
+PLAN = "tests/data/mixed.plan.yaml"
+CASES = {
+    "mixed-plan.txt": ["check", "--format", "text", PLAN],
+    "mixed-plan.json": ["check", "--format", "json", PLAN],
+    "vz-2015-seed.txt": ["check", "--hypervisor", "vz-2015", "--state", "running",
+                         "--command", "virsh migrate --p2p dom vz+ssh://dst/system"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_golden(name, capsys, monkeypatch):
+    monkeypatch.chdir(HERE.parent)
+    main(CASES[name])
+    out = capsys.readouterr().out
+    path = GOLDEN / name
+    if os.environ.get("MIGLINT_REGOLD"):
+        path.write_text(out)
+    expected = path.read_text()
+    if name.endswith(".json"):
+        assert json.loads(out) == json.loads(expected)
+    else:
+        assert out == expected

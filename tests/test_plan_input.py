@@ -1,0 +1,73 @@
+"""Plan files (YAML, JSON, JSON Lines) and entries -> jobs, with locations and clear errors."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from miglint.errors import UserError
+from miglint.inputs.plan import json_jobs, jsonl_jobs, yaml_jobs
+from miglint.inputs.request import Defaults, make_request
+
+
+def ok(items):
+    bad = [i for i in items if isinstance(i, UserError)]
+    assert not bad, bad
+    return items
+
+
+def test_yaml_plan_with_defaults_and_lines(policies):
+    text = b"""defaults: {hypervisor: qemu, libvirt_version: "9.0.0"}
+migrations:
+  - id: a
+    state: running
+    flags: [LIVE, PEER2PEER]
+  - id: b
+    command: virsh migrate --offline dom qemu+ssh://dst/system
+"""
+    jobs = ok(list(yaml_jobs(text, "p.yaml", policies, Defaults())))
+    assert [(j.id, j.location.line) for j in jobs] == [("a", 3), ("b", 6)]
+    assert jobs[0].request.libvirt_version == "9.0.0" and jobs[0].request.mode == "p2p"
+
+
+def test_json_plan_lines(policies):
+    text = json.dumps([{"id": "x", "hypervisor": "vz", "flags": 0x802}, {"id": "y", "hypervisor": "qemu"}], indent=1)
+    jobs = ok(list(json_jobs(text.encode(), "p.json", policies, Defaults())))
+    assert [j.location.line for j in jobs] == [2, 7]
+    assert jobs[0].request.flags == 0x802
+
+
+def test_jsonl_streams_and_reports_bad_lines(policies):
+    lines = b'{"id": "1", "hypervisor": "qemu", "flags": ["LIVE"]}\n\nnot json\n{"id": "4", "hypervisor": "kvm"}\n'
+    items = list(jsonl_jobs(io.BytesIO(lines), "p.jsonl", policies, Defaults()))
+    assert items[0].id == "1"
+    assert isinstance(items[1], UserError) and items[1].where.startswith("p.jsonl:3")
+    assert isinstance(items[2], UserError) and "unknown hypervisor 'kvm'" in items[2].message
+
+
+@pytest.mark.parametrize("entry,message", [
+    ({"hypervisor": "qemu", "flags": ["LIVEE"]}, "unknown migration flag 'LIVEE' (did you mean 'LIVE'?)"),
+    ({"hypervisor": "qemu", "params": {"bandwith": 1}}, "unknown migration parameter 'bandwith'"),
+    ({"hypervisor": "qemu", "params": {"bandwidth": "fast"}}, "parameter 'bandwidth' takes an integer"),
+    ({"hypervisor": "qemu", "params": {"bandwidth": -1}}, "out of range"),
+    ({"hypervisor": "qemu", "state": "runing"}, "invalid state 'runing'"),
+    ({"hypervisor": "qemu", "mode": "tunnel"}, "invalid mode 'tunnel'"),
+    ({"hypervisor": "qemu", "libvirt_version": "nine"}, "invalid libvirt version 'nine'"),
+    ({"hypervisor": "qemu", "flag": ["LIVE"]}, "unknown key 'flag' in plan entry (did you mean 'flags'?)"),
+    ({"flags": ["LIVE"]}, "names no hypervisor"),
+    ({"hypervisor": "qemu", "command": "virsh migrate d qemu+ssh://x/system", "flags": []}, "either 'command'"),
+])
+def test_entry_errors_name_the_problem(policies, entry, message):
+    items = list(json_jobs(json.dumps([entry]).encode(), "p.json", policies, Defaults()))
+    assert isinstance(items[0], UserError)
+    assert message in items[0].message and items[0].where == "p.json:1"
+
+
+def test_mode_follows_the_api_form(policies):
+    assert make_request(policies, hypervisor="qemu", flags=["LIVE"]).mode == "managed"
+    assert make_request(policies, hypervisor="qemu", flags=["LIVE", "PEER2PEER"]).mode == "p2p"
+    # ToURI3 without the peer-to-peer flag is a direct migration, whatever the entry calls it
+    assert make_request(policies, hypervisor="qemu", flags=["LIVE"], mode="p2p").mode == "direct"
+    assert make_request(policies, hypervisor="qemu", flags="LIVE|PEER2PEER", mode="direct").mode == "p2p"
