@@ -471,85 +471,92 @@ def uri_part(value: str, part: str) -> Any:
     return getattr(u, part) or None
 
 
-def _compile_tests(spec: Mapping[str, Any], where: str) -> list[tuple[str, ValueTest]]:
-    tests: list[tuple[str, ValueTest]] = []
-    for key, arg in spec.items():
-        if key in ("key", "name", "present"):
-            continue
-        if key == "equals":
-            tests.append((key, lambda v, b, c, a=arg: bool(v == a)))
-        elif key == "in":
-            s = frozenset(arg)
-            tests.append((key, lambda v, b, c, s=s: v in s))
-        elif key == "not_in":
-            s = frozenset(arg)
-            tests.append((key, lambda v, b, c, s=s: v is not None and v not in s))
-        elif key in ("gt", "ge", "lt", "le"):
-            op = {"gt": lambda v, a: v > a, "ge": lambda v, a: v >= a,
-                  "lt": lambda v, a: v < a, "le": lambda v, a: v <= a}[key]
-            tests.append((key, lambda v, b, c, a=arg, op=op: isinstance(v, (int, float)) and not isinstance(v, bool)
-                           and op(v, a)))
-        elif key == "empty":
-            want = bool(arg)
-            tests.append((key, lambda v, b, c, w=want: (v is None or v == "" or v == ()) == w))
-        elif key in ("starts_with", "not_starts_with"):
-            prefixes = tuple([arg] if isinstance(arg, str) else arg)
-            neg = key == "not_starts_with"
-            tests.append((key, lambda v, b, c, p=prefixes, n=neg: isinstance(v, str) and (v.startswith(p) != n)))
-        elif key in ("ends_with", "contains"):
-            needles = tuple([arg] if isinstance(arg, str) else arg)
-            if key == "ends_with":
-                tests.append((key, lambda v, b, c, p=needles: isinstance(v, str) and v.endswith(p)))
-            else:
-                tests.append((key, lambda v, b, c, p=needles: isinstance(v, str) and any(x in v for x in p)))
-        elif key in _URI_PARTS:
-            inner = _compile_tests(arg, where)
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
-            def part_test(v: Any, b: Bindings, c: "Ctx", part: str = key, inner: list[tuple[str, ValueTest]] = inner) -> bool:
-                pv = uri_part(v, part) if isinstance(v, str) else None
-                if all(t(pv, b, c) for _, t in inner):
-                    b[part] = "" if pv is None else pv
+
+def _items(v: Any) -> tuple[Any, ...]:
+    return v if isinstance(v, tuple) else (v,)
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": lambda v, a: bool(v > a), "ge": lambda v, a: bool(v >= a),
+    "lt": lambda v, a: bool(v < a), "le": lambda v, a: bool(v <= a),
+}
+
+
+def _value_test(key: str, arg: Any, where: str) -> ValueTest:
+    """One value test of a param/option/fact condition, as a function (value, bindings, ctx) -> bool."""
+    if key == "equals":
+        return lambda v, b, c: bool(v == arg)
+    if key in ("in", "not_in"):
+        members = frozenset(arg)
+        if key == "in":
+            return lambda v, b, c: v in members
+        return lambda v, b, c: v is not None and v not in members
+    if key in _COMPARE:
+        compare = _COMPARE[key]
+        return lambda v, b, c: _is_number(v) and compare(v, arg)
+    if key == "empty":
+        want = bool(arg)
+        return lambda v, b, c: (v is None or v == "" or v == ()) == want
+    if key in ("starts_with", "not_starts_with", "ends_with", "contains"):
+        needles = tuple([arg] if isinstance(arg, str) else arg)
+        if key == "starts_with":
+            return lambda v, b, c: isinstance(v, str) and v.startswith(needles)
+        if key == "not_starts_with":
+            return lambda v, b, c: isinstance(v, str) and not v.startswith(needles)
+        if key == "ends_with":
+            return lambda v, b, c: isinstance(v, str) and v.endswith(needles)
+        return lambda v, b, c: isinstance(v, str) and any(x in v for x in needles)
+    if key in _URI_PARTS:
+        inner = _compile_tests(arg, where)
+
+        def part_test(v: Any, b: Bindings, c: Ctx) -> bool:
+            pv = uri_part(v, key) if isinstance(v, str) else None
+            if all(t(pv, b, c) for _, t in inner):
+                b[key] = "" if pv is None else pv
+                return True
+            return False
+        return part_test
+    if key == "any_item":
+        inner = _compile_tests(arg, where)
+
+        def any_item(v: Any, b: Bindings, c: Ctx) -> bool:
+            for item in _items(v):
+                if all(t(item, b, c) for _, t in inner):
+                    b["item"] = item
                     return True
-                return False
-            tests.append((key, part_test))
-        elif key == "any_item":
-            inner = _compile_tests(arg, where)
+            return False
+        return any_item
+    if key == "duplicate_items":
+        def duplicate(v: Any, b: Bindings, c: Ctx) -> bool:
+            seen: set[Any] = set()
+            for item in _items(v):
+                if item in seen:
+                    b["item"] = item
+                    return True
+                seen.add(item)
+            return False
+        return duplicate
+    if key in ("in_param", "not_in_param", "in_fact", "not_in_fact"):
+        ref = str(arg)
+        negate = key.startswith("not_")
+        from_param = key.endswith("param")
 
-            def any_item(v: Any, b: Bindings, c: "Ctx", inner: list[tuple[str, ValueTest]] = inner) -> bool:
-                for item in (v if isinstance(v, tuple) else (v,)):
-                    if all(t(item, b, c) for _, t in inner):
-                        b["item"] = item
-                        return True
-                return False
-            tests.append((key, any_item))
-        elif key == "duplicate_items":
-            def dup(v: Any, b: Bindings, c: "Ctx") -> bool:
-                seen: set[Any] = set()
-                for item in (v if isinstance(v, tuple) else (v,)):
-                    if item in seen:
-                        b["item"] = item
-                        return True
-                    seen.add(item)
-                return False
-            tests.append((key, dup))
-        elif key in ("in_param", "not_in_param", "in_fact", "not_in_fact"):
-            ref = str(arg)
-            negate = key.startswith("not_")
-            source = "param" if key.endswith("param") else "fact"
+        def in_ref(v: Any, b: Bindings, c: Ctx) -> bool:
+            other = c.params.get(ref) if from_param else c.facts.get(ref)
+            members = other if isinstance(other, tuple) else (() if other is None else (other,))
+            return (v in members) != negate
+        return in_ref
+    if key == "count":
+        inner = _compile_tests(arg, where)
+        return lambda v, b, c: all(t(len(_items(v)), b, c) for _, t in inner)
+    raise UserError(f"{where}: unknown value test {key!r}")
 
-            def in_ref(v: Any, b: Bindings, c: "Ctx", ref: str = ref, negate: bool = negate,
-                       source: str = source) -> bool:
-                other = c.params.get(ref) if source == "param" else c.facts.get(ref)
-                items = other if isinstance(other, tuple) else (() if other is None else (other,))
-                return (v in items) != negate
-            tests.append((key, in_ref))
-        elif key == "count":
-            inner = _compile_tests(arg, where)
-            tests.append((key, lambda v, b, c, inner=inner: all(
-                t(len(v) if isinstance(v, tuple) else 1, b, c) for _, t in inner)))
-        else:
-            raise UserError(f"{where}: unknown value test {key!r}")
-    return tests
+
+def _compile_tests(spec: Mapping[str, Any], where: str) -> list[tuple[str, ValueTest]]:
+    return [(key, _value_test(key, arg, where)) for key, arg in spec.items() if key not in ("key", "name", "present")]
 
 
 class Value(Node):
@@ -623,7 +630,7 @@ class Compiler:
         if not isinstance(spec, dict):
             raise UserError(f"{where}: a condition is a mapping, got {type(spec).__name__}")
         items = dict(spec)
-        nodes = []
+        nodes: list[Node] = []
         if "libvirt" in items and "libvirt_unsure" in items:
             # One node: outside the unsure range the answer is the range's; inside it, unknown.
             nodes.append(Libvirt(VersionRange(str(items.pop("libvirt"))), VersionRange(str(items.pop("libvirt_unsure")))))
@@ -671,13 +678,12 @@ class Compiler:
         if key in ("param", "option", "fact"):
             if not isinstance(arg, dict):
                 raise UserError(f"{where}: '{key}' takes a mapping")
-            name = arg.get("key") or arg.get("name")
-            if not name:
+            raw = arg.get("key") or arg.get("name")
+            if not raw:
                 raise UserError(f"{where}: '{key}' needs 'key' or 'name'")
-            if key == "param":
-                name = v.param_key(str(name))
+            name = v.param_key(str(raw)) if key == "param" else str(raw)
             present = arg.get("present")
-            return Value(key, str(name), None if present is None else bool(present), _compile_tests(arg, where))
+            return Value(key, name, None if present is None else bool(present), _compile_tests(arg, where))
         raise UserError(f"{where}: unknown condition {key!r}")
 
 

@@ -77,8 +77,9 @@ def apply_fix(request: Request, fix: Fix, evaluator: Evaluator) -> Request:
             opts.pop(vocab.option_for_param.get(key, ""), None)
         for key, _ in fix.set_params:
             opt = vocab.option_for_param.get(key)
+            value = params[key]
             if opt:
-                opts[opt] = ",".join(params[key]) if isinstance(params[key], tuple) else params[key]  # type: ignore[arg-type]
+                opts[opt] = ",".join(value) if isinstance(value, tuple) else value
         removed = {o for o in options_names(options)} - set(opts)
         problems = tuple(p for p in request.virsh_problems if p.option not in removed)
         options = tuple(opts.items())

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from ..errors import UserError
-from ..model import UNKNOWN, Job, Location, OptionValue, ParamValue, Request, VirshProblem
+from ..model import UNKNOWN, FactValue, Job, Location, OptionValue, ParamValue, Request, VirshProblem
 from ..version import Version
 from ..vocabulary import OptionDef, Vocabulary, int_range
 from .shell import Word, split_line
@@ -252,7 +252,7 @@ def _to_int(text: str, type_: str) -> int | None:
 
 
 def build(words: Sequence[Word], call: VirshCall, *, version: Version, vocab: Vocabulary,
-          hypervisor: str, state: str, facts: tuple[tuple[str, object], ...] = ()) -> tuple[Request, dict[str, Word]]:
+          hypervisor: str, state: str, facts: tuple[tuple[str, FactValue], ...] = ()) -> tuple[Request, dict[str, Word]]:
     """Turn a parsed migrate command into a request, plus the word behind each subject."""
     parsed = parse_migrate_args(words[call.migrate_index + 1:], version, vocab)
     defs = vocab.options_at(version)
@@ -302,7 +302,7 @@ def build(words: Sequence[Word], call: VirshCall, *, version: Version, vocab: Vo
     request = Request(
         hypervisor=hypervisor, libvirt_version="%d.%d.%d" % version, state=state, mode=mode, flags=flags,
         params=tuple(sorted(params.items())), options=tuple(options), virsh_problems=tuple(problems),
-        facts=tuple(sorted(facts)),  # type: ignore[arg-type]
+        facts=tuple(sorted(facts)),
         open_options=parsed.open_options, domain=domain, desturi=desturi,
         connect_uri=call.connect.text if call.connect is not None and not call.connect.unknown else None,
     )
@@ -311,11 +311,11 @@ def build(words: Sequence[Word], call: VirshCall, *, version: Version, vocab: Vo
     return request, where
 
 
-def _with_fact(request: Request, name: str, value: object) -> Request:
+def _with_fact(request: Request, name: str, value: FactValue) -> Request:
     from dataclasses import replace
 
     facts = dict(request.facts)
-    facts.setdefault(name, value)  # type: ignore[arg-type]
+    facts.setdefault(name, value)
     return replace(request, facts=tuple(sorted(facts.items())))
 
 
@@ -341,7 +341,7 @@ def locations(where: dict[str, Word], file: str) -> tuple[tuple[str, Location], 
 
 
 def command_job(text: str, *, policies: object, hypervisor: str | None, state: str,
-                version: Version, job_id: str, file: str = "<command>", facts: tuple[tuple[str, object], ...] = (),
+                version: Version, job_id: str, file: str = "<command>", facts: tuple[tuple[str, FactValue], ...] = (),
                 words: Sequence[Word] | None = None) -> Job:
     """One virsh command line (from --command, a plan entry or a script) -> a job."""
     from ..policies import PolicySet
@@ -363,10 +363,9 @@ def command_job(text: str, *, policies: object, hypervisor: str | None, state: s
             if name == "desturi" and isinstance(value, str):
                 uri_driver = policies.hypervisor_for_uri(value)
     # An explicit hypervisor wins when it models the URI's driver (vz-2015 for vz://, an organisation's qemu).
+    hv: str | None = uri_driver
     if hypervisor is not None and (uri_driver is None or policies.driver_family(hypervisor) == uri_driver):
         hv = hypervisor
-    else:
-        hv = uri_driver
     if hv is None:
         raise UserError("cannot tell the hypervisor of this command: give --hypervisor, a -c URI or a "
                         "destination URI with a driver scheme (qemu+ssh://...)",
