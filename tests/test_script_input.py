@@ -123,6 +123,8 @@ def test_heredoc_is_said_once_per_file(policies):
 def test_unterminated_quote_is_an_input_error_not_a_crash(policies):
     out = items(policies, "virsh migrate --live 'd qemu+ssh://h/system\n")
     assert len(out) == 1 and isinstance(out[0], UserError) and "unterminated single quote" in out[0].message
+    out = items(policies, "virsh migrate --live a qemu+ssh://h/system\nvirsh migrate --live \"b\n")
+    assert [type(i) for i in out] == [UserError, Job], "what comes before the broken line is still checked"
 
 
 def test_scanner_keeps_comments_and_end_lines():

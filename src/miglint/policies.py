@@ -212,6 +212,10 @@ class PolicySet:
             raise UserError(f"unknown rule {ident!r}{did_you_mean(ident, list(self.rules) + list(self.rules_by_name))}")
         return r
 
+    def ancestors(self, name: str) -> list[str]:
+        """The policy and the policies it extends, oldest first (qemu, acme-qemu)."""
+        return self._chain(name)
+
     def driver_family(self, name: str) -> str:
         """The libvirt driver a policy models: its `driver` key, inherited through `extends`, else its name."""
         return str(self.driver(name).doc.get("driver", name))

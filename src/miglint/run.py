@@ -299,7 +299,7 @@ def check(paths: Sequence[str], commands: Sequence[str], policies: PolicySet, se
             result = evaluator(item.request)
             shown, suppressed = shown_findings(result, item, settings, used)
             summary.suppressed += suppressed
-            if len(shown) != len(result.findings):
+            if len(shown) != len(result.findings) or settings.severity:
                 result = apply_settings(result, shown)
             summary.add(result, shown)
             if any(SEVERITIES.index(sev) <= fail_rank for _, sev in shown):

@@ -15,7 +15,7 @@ from ..model import Job, Location, Note, Suppression
 from ..notes import make_note
 from ..policies import PolicySet
 from .request import Defaults, check_state
-from .shell import Command, Heredoc, scan
+from .shell import Command, Heredoc, Scan, scan
 from .suppress import attach, parse_comment, rule_ids
 from .virsh import command_job, command_word, find_migrate
 
@@ -42,11 +42,25 @@ def _strings_run(cmd: Command, file: str) -> list[Command]:
     return out
 
 
+def _scan_recovering(text: str, file: str) -> tuple[Scan | None, list[UserError]]:
+    """Scan; on an error (an unterminated quote), report it and keep what comes before its line."""
+    errors: list[UserError] = []
+    while True:
+        try:
+            return scan(text, file), errors
+        except UserError as e:
+            errors.append(e)
+            parts = (e.where or "").rsplit(":", 2)
+            line = int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else 0
+            if line <= 1:
+                return None, errors
+            text = "".join(text.splitlines(keepends=True)[:line - 1])
+
+
 def script_jobs(text: str, file: str, policies: PolicySet, defaults: Defaults) -> Iterator[Item]:
-    try:
-        sc = scan(text, file)
-    except UserError as e:
-        yield e
+    sc, errors = _scan_recovering(text, file)
+    yield from errors
+    if sc is None:
         return
     commands: list[Command] = []
     for cmd in sc.commands:
@@ -77,8 +91,8 @@ def script_jobs(text: str, file: str, policies: PolicySet, defaults: Defaults) -
         except UserError as e:
             yield e
             continue
-        sups = tuple(file_sups) + tuple(covering.get(n, ()))
-        yield Job(job.id, job.request, job.location, job.subject_locations, job.text, sups) if sups else job
+        cover = tuple(file_sups) + tuple(covering.get(n, ()))
+        yield Job(job.id, job.request, job.location, job.subject_locations, job.text, cover) if cover else job
 
 
 def _heredoc_note(heredocs: list[Heredoc], file: str) -> Note:
