@@ -23,7 +23,9 @@ from .vocabulary import Vocabulary
 
 # Groups every mode ends with: rules about accepted-but-ignored flags, then organisation policies.
 TRAILING_GROUPS = ("advice", "policy")
-DEFAULT_SEVERITY = {"reject": "error", "fail": "error", "warn": "warning", "info": "info"}
+# "policy": an organisation's rule. It is about what the organisation allows, not what libvirt does, so it
+# never makes the prediction "rejected" (evaluate.REJECTING), but it fails the check at its severity.
+DEFAULT_SEVERITY = {"reject": "error", "fail": "error", "warn": "warning", "info": "info", "policy": "error"}
 
 
 def builtin_dir() -> Path:

@@ -66,7 +66,7 @@ class TextReporter:
         w(self._c("bold", f"{head}{label}") + f": {r.hypervisor} {r.libvirt_version}, {r.mode}, {state}: ")
         verdict = result.prediction
         org = sum(1 for f in result.findings if f.effect == "policy")
-        against = f"; {org} organisation polic{'ies' if org > 1 else 'y'} not met" if org else ""
+        against = f"; {org} organisation rule{'s' if org > 1 else ''} not met" if org else ""
         if verdict == "rejected" and result.first_error:
             w(self._c(verdict, "rejected") + f" (libvirt reports {result.first_error.rule} first){against}\n")
         elif verdict == "depends":
