@@ -84,7 +84,7 @@ migrations:
     code, doc = run(capsys, "p.plan.yaml")
     found = {r["id"]: [f["rule"] for f in r["findings"]] for r in doc["results"]}
     assert found == {"db": [], "ct": [], "web": []}
-    notes = sorted((n["rule"], n["location"]["line"], n["message"].split(" (did")[0]) for n in doc["notes"])
+    notes = sorted((n["rule"], n["location"]["line"], n["message"].split(" (")[0]) for n in doc["notes"])
     assert notes == [("M002", 14, "ignore names unknown rule 'Q099'"),
                      ("M002", 14, "ignore of Q053 gives no reason")]
     assert code == 0
