@@ -143,7 +143,7 @@ class SarifReporter:
                 "help": {"text": "\n".join(lines), "markdown": "\n\n".join(md)},
                 "helpUri": help_uri,
                 "defaultConfiguration": {"level": LEVELS[r.severity]},
-                "properties": {"tags": [r.policy, r.kind, r.effect]}}
+                "properties": {"tags": list(dict.fromkeys([r.policy, r.kind, r.effect]))}}
 
     def finish(self, summary: Summary) -> None:
         import os
