@@ -52,6 +52,6 @@ def test_try_repo(tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
     assert "miglint" in out and "Failed" in out
-    assert "scripts/evacuate.sh:2:15" in out and "Q053" in out
+    assert "scripts/evacuate.sh:2:1" in out and "2:15 error Q053" in out, out
     assert "README.md" not in out  # not a file the hook takes
     assert "plans/ok.plan.yaml" in out  # checked, and clean
