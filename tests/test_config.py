@@ -129,3 +129,22 @@ def test_symlink_loop_is_a_note_not_an_error(tmp_path, capsys, monkeypatch):
     assert main(["check", "--no-config", "--state", "shutoff", "d"]) == 1
     out = capsys.readouterr().out
     assert "M004 directory-loop" in out and out.count("d/a.sh:1:1") == 1
+
+
+def test_unknown_rule_on_the_command_line(capsys):
+    assert main(["check", "--no-config", "--disable", "Q05", "--command", OFFLINE]) == 2
+    assert capsys.readouterr().err.startswith("miglint: error: disable: unknown rule 'Q05' (did you mean")
+
+
+def test_closed_pipe_is_quiet(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "big.sh").write_text(OFFLINE + "\n" * 1 + (OFFLINE + "\n") * 2000)  # far more than a pipe holds
+    proc = subprocess.Popen([sys.executable, "-m", "miglint", "check", "--no-config", "--state", "shutoff", "big.sh"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait()
+    assert proc.returncode == 1 and err == ""

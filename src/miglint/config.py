@@ -256,10 +256,13 @@ def settings(eff: Effective, policies: Any, suppress: bool = True) -> Any:
 
     known_rules = _rule_names(policies)
 
+    def where(key: str) -> str | None:
+        source = eff.values[key].source
+        return None if source in ("default", "command line", "argument") else source
+
     def rule(name: str, key: str) -> str:
         if name not in known_rules:
-            raise UserError(f"{key}: unknown rule {name!r}{did_you_mean(name, known_rules)}",
-                            eff.values[key].source)
+            raise UserError(f"{key}: unknown rule {name!r}{did_you_mean(name, known_rules)}", where(key))
         return name
 
     disabled = frozenset(rule(r, "disable") for r in eff["disable"])
@@ -268,16 +271,16 @@ def settings(eff: Effective, policies: Any, suppress: bool = True) -> Any:
         rule(r, "severity")
         if sev not in SEVERITIES:
             raise UserError(f"severity of {r}: {sev!r} is not one of {', '.join(SEVERITIES)}"
-                            f"{did_you_mean(sev, SEVERITIES)}", eff.values["severity"].source)
+                            f"{did_you_mean(sev, SEVERITIES)}", where("severity"))
         severity.append((r, sev))
     replace = []
     for old, new in eff["replace"].items():
-        where = eff.values["replace"].source
+        at = where("replace")
         for name in (old, new):
             if name not in policies.drivers:
-                raise UserError(f"replace: unknown policy {name!r}{did_you_mean(name, policies.drivers)}", where)
+                raise UserError(f"replace: unknown policy {name!r}{did_you_mean(name, policies.drivers)}", at)
         if old not in policies.ancestors(new)[:-1]:
-            raise UserError(f"replace: {new!r} does not extend {old!r}, so it cannot stand in for it", where)
+            raise UserError(f"replace: {new!r} does not extend {old!r}, so it cannot stand in for it", at)
         replace.append((old, new))
     hv = eff["hypervisor"]
     try:

@@ -10,7 +10,7 @@ import typer
 
 from ..cli import Mode, PolicyDirs, Severity, State, app, user_errors
 
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Configuration file (default: .miglint.yaml or [tool.miglint] in pyproject.toml, searched upward).")]
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Configuration file (default: .miglint.yaml, or pyproject.toml with a tool.miglint table, searched upward).")]
 NoConfig = Annotated[bool, typer.Option("--no-config", help="Ignore configuration files.")]
 
 

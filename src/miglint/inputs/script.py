@@ -17,7 +17,7 @@ from ..policies import PolicySet
 from .request import Defaults, check_state
 from .shell import Command, Heredoc, Scan, scan
 from .suppress import attach, parse_comment, rule_ids
-from .virsh import command_job, command_word, find_migrate
+from .virsh import RESERVED, command_job, command_word, find_migrate
 
 # Programs that run a command given as one string argument.
 STRING_RUNNERS = frozenset({"ssh", "sh", "bash", "dash", "ksh", "zsh", "su", "runuser", "eval", "pdsh", "clush"})
@@ -84,8 +84,11 @@ def script_jobs(text: str, file: str, policies: PolicySet, defaults: Defaults) -
     for n, cmd in enumerate(commands):
         if find_migrate(cmd.words) is None:
             continue
+        words = list(cmd.words)
+        while words and words[0].text in RESERVED and not words[0].unknown:
+            words.pop(0)  # `if ! virsh migrate ...`: the command's text starts at what runs
         try:
-            job = command_job(" ".join(w.text for w in cmd.words), policies=policies,
+            job = command_job(" ".join(w.text for w in words), policies=policies,
                               hypervisor=defaults.hypervisor, state=state, version=version,
                               job_id=f"{file}:{cmd.line}", file=file, words=cmd.words)
         except UserError as e:
