@@ -102,3 +102,15 @@ def test_text_output_shows_notes_with_their_place(capsys, script):
     out = capsys.readouterr().out
     assert "s.sh:8:48: warning M001 unused-suppression: suppression of A002 matches no finding" in out
     assert out.rstrip().endswith("2 suppressed; 1 note(s)")
+
+
+def test_miglint_own_rule_ids_are_stable_and_distinct(policies):
+    import re
+
+    from miglint.notes import NOTE_RULES
+
+    assert list(NOTE_RULES) == ["M001", "M002", "M003", "M004"]
+    for r in NOTE_RULES.values():
+        assert re.fullmatch(r"M[0-9]{3}", r.id) and r.id not in policies.rules
+        assert r.name not in policies.rules_by_name and r.severity in ("error", "warning", "info")
+        assert r.summary and r.why and r.fix
