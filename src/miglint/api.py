@@ -1,8 +1,15 @@
-"""The Python API for orchestrators: the same results the CLI prints, without a subprocess."""
+"""The Python API for orchestrators: the same results the CLI prints, without a subprocess.
+
+- :func:`check` lints files and command lines and returns the document ``miglint check --format json``
+  prints, as a dict (the same dict: it is made by the same reporter).
+- :func:`check_request` and :func:`check_command` check one request and return a typed
+  :class:`~miglint.model.Result`; :func:`result_to_dict` turns it into the dict the CLI prints for it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from .evaluate import Evaluator
@@ -52,7 +59,9 @@ def check_command(command: str, *, hypervisor: str | None = None, state: str | N
 
 def check_command_job(command: str, *, hypervisor: str | None = None, state: str | None = None,
                       libvirt_version: str | None = None, facts: Mapping[str, Any] | None = None,
-                      policies: PolicySet | None = None, job_id: str = "command") -> tuple[Job, Result]:
+                      policies: PolicySet | None = None, job_id: str = "<command>") -> tuple[Job, Result]:
+    """Like :func:`check_command`, also returning the job (id, text and the position of each option), so
+    that ``result_to_dict(result, job)`` is what ``miglint check --format json --command ...`` prints."""
     from .inputs.request import check_facts, check_state
     from .inputs.virsh import command_job
 
@@ -64,8 +73,42 @@ def check_command_job(command: str, *, hypervisor: str | None = None, state: str
 
 
 def result_to_dict(result: Result, job: Job | None = None, policies: PolicySet | None = None) -> dict[str, Any]:
-    """The result as the JSON reporter writes it (schema miglint-result/1)."""
+    """The result as the JSON reporter writes it (schema miglint-result/1), fix plan included.
+
+    Without ``job`` the keys that come from the input (``id``, ``command``, ``location``) are None."""
+    from .fixes import plan_fix
     from .reporters.json import result_dict
 
-    ps, _ = _evaluator(policies)
-    return result_dict(result, job, ps.vocab)
+    ps, ev = _evaluator(policies)
+    plan = plan_fix(ev, result.request) if result.prediction == "rejected" else None
+    return result_dict(result, job, ps.vocab, plan)
+
+
+def check(paths: Sequence[str | Path] = (), commands: Sequence[str] = (), *, hypervisor: str | None = None,
+          state: str | None = None, libvirt_version: str | None = None, mode: str | None = None,
+          policy_dirs: Sequence[str | Path] = (), disable: Sequence[str] = (), fail_on: str | None = None,
+          config: str | Path | None = None, suppress: bool = True) -> dict[str, Any]:
+    """Lint plan files, scripts, directories and ``virsh migrate`` command lines like ``miglint check``.
+
+    Returns the document ``miglint check --format json`` prints for the same arguments, as a dict:
+    ``{"schema", "results", "errors", "summary"}`` (and ``"notes"`` when there are some). Configuration
+    files are read only when ``config`` names one. Raises :class:`miglint.UserError` on bad arguments;
+    problems in the inputs are in ``errors``."""
+    import io
+    import json
+
+    from . import config as cfg
+    from .reporters.json import JsonReporter
+    from .run import check as run_check
+
+    if state is not None:
+        from .inputs.request import check_state
+        check_state(state)
+    eff = cfg.resolve(Path(config) if config is not None else None, no_config=config is None, cli=cfg.as_cli(
+        hypervisor=hypervisor, state=state, libvirt_version=libvirt_version, mode=mode, fail_on=fail_on,
+        disable=list(disable), policy_dirs=[str(p) for p in policy_dirs]), source="argument")
+    policies = load_policies(eff["policy-dirs"])
+    settings = cfg.settings(eff, policies, suppress=suppress)
+    out = io.StringIO()
+    run_check([str(p) for p in paths], list(commands), policies, settings, [JsonReporter(out, policies.vocab)])
+    return json.loads(out.getvalue())  # type: ignore[no-any-return]

@@ -57,6 +57,12 @@ def user_errors(fn: F) -> F:
         except KeyboardInterrupt:
             typer.echo("miglint: interrupted", err=True)
             raise typer.Exit(2) from None
+        except BrokenPipeError:
+            # The reader went away (`miglint ... | head`): stop quietly, as other command-line tools do.
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
         except Exception as e:  # a bug, not the user's fault: still one line
             if DEBUG:
                 raise
@@ -94,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # Each command module registers itself on `app` (they import only typer and this module at load time).
-from .commands import check, info  # noqa: E402,F401
+from .commands import check, config, info  # noqa: E402,F401
 
 
 if __name__ == "__main__":  # pragma: no cover

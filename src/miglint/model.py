@@ -118,6 +118,31 @@ class Location(NamedTuple):
     column: int
 
 
+class Suppression(NamedTuple):
+    """One rule (id or name) switched off by a script comment or a plan's ``ignore``, with why and where.
+
+    scope: "line" (a comment on or above the command), "file" (``disable-file``, a plan's top-level
+    ``ignore``) or "entry" (a plan entry's ``ignore``)."""
+
+    rule: str
+    reason: str
+    location: Location | None
+    scope: str = "line"
+
+
+class Note(NamedTuple):
+    """Something about the input rather than a request (an unused suppression, a here-document not read),
+    under one of miglint's own rule ids (``M001``...). ``line`` and ``column`` are 0 when they do not apply."""
+
+    rule: str
+    name: str
+    severity: str
+    message: str
+    file: str | None = None
+    line: int = 0
+    column: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     """A request with where it came from: an id, the text, and a location per subject ("option:live", ...)."""
@@ -127,4 +152,4 @@ class Job:
     location: Location | None = None
     subject_locations: tuple[tuple[str, Location], ...] = ()
     text: str | None = None
-    suppressed: tuple[str, ...] = field(default=())
+    suppressed: tuple[Suppression, ...] = field(default=())

@@ -10,7 +10,32 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from .errors import UserError
+from .errors import UserError, did_you_mean
+
+
+def parse_formats(formats: list[str], output: Path | None, known: tuple[str, ...]) -> list[tuple[str, Path | None]]:
+    """``--format NAME`` or ``NAME=FILE`` (repeatable) and ``--output`` -> (format, file or None for stdout).
+
+    ``--output`` is where the formats without a file of their own go; only one format may go there."""
+    out: list[tuple[str, Path | None]] = []
+    for spec in formats or ["text"]:
+        name, eq, file = spec.partition("=")
+        name = name.strip()
+        if name not in known:
+            raise UserError(f"unknown format {name!r}{did_you_mean(name, known)}; use one of {', '.join(known)}")
+        if eq and not file:
+            raise UserError(f"--format {name}= needs a file name after '='")
+        out.append((name, Path(file) if eq else output))
+    plain = [n for n, f in out if f is None or f == output]
+    if len(plain) > 1:
+        where = "standard output" if output is None else str(output)
+        raise UserError(f"formats {', '.join(plain)} would all write to {where}: give the others a file "
+                        f"with --format NAME=FILE")
+    files = [str(f) for _, f in out if f is not None]
+    dup = {f for f in files if files.count(f) > 1}
+    if dup:
+        raise UserError(f"two formats would write to the same file: {sorted(dup)[0]}")
+    return out
 
 
 @contextmanager
@@ -23,6 +48,7 @@ def open_output(path: Path | None) -> Iterator[TextIO]:
     if path.is_dir():
         raise UserError("is a directory, expected a file to write the report to", str(path))
     try:
+        directory.mkdir(parents=True, exist_ok=True)  # a CI's reports/ directory need not exist yet
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     except OSError as e:
         raise UserError(f"cannot write report: {e.strerror}", str(path)) from None

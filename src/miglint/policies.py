@@ -23,7 +23,9 @@ from .vocabulary import Vocabulary
 
 # Groups every mode ends with: rules about accepted-but-ignored flags, then organisation policies.
 TRAILING_GROUPS = ("advice", "policy")
-DEFAULT_SEVERITY = {"reject": "error", "fail": "error", "warn": "warning", "info": "info"}
+# "policy": an organisation's rule. It is about what the organisation allows, not what libvirt does, so it
+# never makes the prediction "rejected" (evaluate.REJECTING), but it fails the check at its severity.
+DEFAULT_SEVERITY = {"reject": "error", "fail": "error", "warn": "warning", "info": "info", "policy": "error"}
 
 
 def builtin_dir() -> Path:
@@ -211,6 +213,10 @@ class PolicySet:
         if r is None:
             raise UserError(f"unknown rule {ident!r}{did_you_mean(ident, list(self.rules) + list(self.rules_by_name))}")
         return r
+
+    def ancestors(self, name: str) -> list[str]:
+        """The policy and the policies it extends, oldest first (qemu, acme-qemu)."""
+        return self._chain(name)
 
     def driver_family(self, name: str) -> str:
         """The libvirt driver a policy models: its `driver` key, inherited through `extends`, else its name."""

@@ -1,5 +1,6 @@
 """What `miglint check` does between the command line and the reporters: find inputs, make jobs,
-evaluate, filter findings by settings, count. Returns an exit code; prints nothing itself."""
+evaluate, filter findings by settings (disabled rules, severities, suppressions), count. Returns an exit
+code; prints nothing itself."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from typing import NamedTuple
 from .errors import UserError
 from .evaluate import Evaluator
 from .inputs.request import Defaults
-from .model import SEVERITIES, Job, Result
+from .model import SEVERITIES, Job, Note, Result, Suppression
+from .notes import make_note
 from .policies import PolicySet
 from .reporters import Reporter, Summary
 
@@ -22,19 +24,55 @@ DEFAULT_INCLUDE = ("*.sh", "*.bash", "*.plan.yaml", "*.plan.yml", "*.plan.json",
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox")
 MAX_FILE_BYTES = 64 << 20
 
+Item = Job | UserError | Note | Suppression
+
 
 class Settings(NamedTuple):
+    """Everything a run needs besides its inputs; built by miglint.config from defaults, file and options."""
+
     defaults: Defaults = Defaults()
     fail_on: str = "error"
     exit_zero: bool = False
-    disabled: frozenset[str] = frozenset()
-    severity: tuple[tuple[str, str], ...] = ()
+    disabled: frozenset[str] = frozenset()  # rule ids or names
+    severity: tuple[tuple[str, str], ...] = ()  # (rule id or name, severity)
     include: tuple[str, ...] = DEFAULT_INCLUDE
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     max_file_bytes: int = MAX_FILE_BYTES
+    suppress: bool = True  # False: --no-suppress, every finding is shown
+    replace: tuple[tuple[str, str], ...] = ()  # (policy, organisation policy that stands in for it)
+    base_dir: str | None = None  # exclude patterns with a '/' are relative to this (the config file's directory)
 
 
-def walk(paths: Sequence[str], settings: Settings) -> Iterator[Path | UserError]:
+def excluded(path: Path, root: Path, settings: Settings) -> bool:
+    """A pattern without '/' matches a file or directory name; with '/', the path from the base directory
+    (the configuration file's) or, outside it, from the directory being walked."""
+    name = path.name
+    rel: str | None = None
+    for pat in settings.exclude:
+        if "/" not in pat:
+            if fnmatch.fnmatch(name, pat):
+                return True
+            continue
+        if rel is None:
+            rel = _relative(path, root, settings)
+        if fnmatch.fnmatch(rel, pat.strip("/")) or fnmatch.fnmatch(rel, pat.strip("/") + "/*"):
+            return True
+    return False
+
+
+def _relative(path: Path, root: Path, settings: Settings) -> str:
+    if settings.base_dir is not None:
+        try:
+            return Path(os.path.abspath(path)).relative_to(os.path.abspath(settings.base_dir)).as_posix()
+        except ValueError:
+            pass
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def walk(paths: Sequence[str], settings: Settings) -> Iterator[Path | UserError | Note]:
     for p in paths:
         if p == "-":
             yield Path("-")
@@ -48,22 +86,34 @@ def walk(paths: Sequence[str], settings: Settings) -> Iterator[Path | UserError]
             yield UserError("no such file or directory", p)
 
 
-def _walk_dir(root: Path, settings: Settings) -> Iterator[Path | UserError]:
+def _walk_dir(root: Path, settings: Settings) -> Iterator[Path | UserError | Note]:
     seen: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=None):
-        st = os.stat(dirpath)
+    errors: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=errors.append):
+        while errors:
+            e = errors.pop()
+            yield UserError(f"cannot read directory: {e.strerror}", e.filename)
+        try:
+            st = os.stat(dirpath)
+        except OSError as e:
+            yield UserError(f"cannot read directory: {e.strerror}", dirpath)
+            dirnames[:] = []
+            continue
         key = (st.st_dev, st.st_ino)
         if key in seen:
             dirnames[:] = []
-            yield UserError("directory symlink loop, not followed again", dirpath)
+            yield make_note("M004", f"{os.path.realpath(dirpath)} was already walked: the link is not followed again",
+                            file=dirpath)
             continue
         seen.add(key)
-        dirnames[:] = sorted(d for d in dirnames if not any(fnmatch.fnmatch(d, x) for x in settings.exclude))
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not excluded(here / d, root, settings))
         for name in sorted(filenames):
-            if any(fnmatch.fnmatch(name, x) for x in settings.exclude):
+            path = here / name
+            if excluded(path, root, settings):
                 continue
             if any(fnmatch.fnmatch(name, pat) for pat in settings.include):
-                yield Path(dirpath) / name
+                yield path
 
 
 def _kind(path: Path, head: bytes) -> str:
@@ -83,7 +133,7 @@ def _kind(path: Path, head: bytes) -> str:
     return "script"
 
 
-def jobs_from_file(path: Path, policies: PolicySet, settings: Settings) -> Iterator[Job | UserError]:
+def jobs_from_file(path: Path, policies: PolicySet, settings: Settings) -> Iterator[Item]:
     from .inputs import plan, script
 
     defaults = settings.defaults
@@ -152,16 +202,26 @@ def command_jobs(commands: Sequence[str], policies: PolicySet, settings: Setting
             yield e
 
 
-def shown_findings(result: Result, job: Job, settings: Settings) -> tuple[list[tuple[str, str]], int]:
-    """(rule, severity) of the findings to show after disabling, severity overrides and suppressions."""
+def _matches(rule: str, name: str, names: Iterable[str]) -> bool:
+    return any(n == rule or n == name for n in names)
+
+
+def shown_findings(result: Result, job: Job, settings: Settings,
+                   used: set[Suppression] | None = None) -> tuple[list[tuple[str, str]], int]:
+    """(rule, severity) of the findings to show after disabling, severity overrides and suppressions.
+    Suppressions that hide a finding are added to ``used``."""
     over = dict(settings.severity)
     out = []
     suppressed = 0
+    sups = job.suppressed if settings.suppress else ()
     for f in result.findings:
         if f.rule in settings.disabled or f.name in settings.disabled:
             continue
-        if f.rule in job.suppressed or f.name in job.suppressed:
+        hit = [s for s in sups if s.rule == f.rule or s.rule == f.name]
+        if hit:
             suppressed += 1
+            if used is not None:
+                used.update(hit)
             continue
         out.append((f.rule, over.get(f.rule, over.get(f.name, f.severity))))
     return out, suppressed
@@ -173,29 +233,73 @@ def apply_settings(result: Result, shown: list[tuple[str, str]]) -> Result:
     return result._replace(findings=findings)
 
 
+def shown_note(note: Note, settings: Settings, file_sups: list[Suppression], used: set[Suppression]) -> Note | None:
+    """The note as shown (severity override), or None when disabled or suppressed by a file-level directive."""
+    if note.rule in settings.disabled or note.name in settings.disabled:
+        return None
+    if settings.suppress:
+        hit = [s for s in file_sups if s.rule == note.rule and s.location is not None and s.location.file == note.file]
+        if hit:
+            used.update(hit)
+            return None
+    over = dict(settings.severity)
+    sev = over.get(note.rule, over.get(note.name, note.severity))
+    return note if sev == note.severity else note._replace(severity=sev)
+
+
+def _replaced(job: Job, replace: dict[str, str]) -> Job:
+    from dataclasses import replace as dc_replace
+
+    hv = replace.get(job.request.hypervisor)
+    if hv is None:
+        return job
+    return dc_replace(job, request=dc_replace(job.request, hypervisor=hv))
+
+
 def check(paths: Sequence[str], commands: Sequence[str], policies: PolicySet, settings: Settings,
           reporters: Iterable[Reporter], want_fix: bool = True) -> int:
     reps = list(reporters)
     evaluator = Evaluator(policies)
     summary = Summary()
+    replace = dict(settings.replace)
     for r in reps:
         r.start()
-    items: list[Iterable[Job | UserError]] = [command_jobs(commands, policies, settings)]
+    items: list[Iterable[Item]] = [command_jobs(commands, policies, settings)]
     for p in walk(paths, settings):
-        items.append([p] if isinstance(p, UserError) else jobs_from_file(p, policies, settings))
+        items.append([p] if isinstance(p, (UserError, Note)) else jobs_from_file(p, policies, settings))
     fail_rank = SEVERITIES.index(settings.fail_on)
     failing = False
+
+    def emit_note(note: Note) -> None:
+        nonlocal failing
+        summary.notes += 1
+        if SEVERITIES.index(note.severity) <= fail_rank:
+            failing = True
+        for r in reps:
+            r.note(note)
+
     for source in items:
+        declared: list[Suppression] = []  # in this file, in order
+        used: set[Suppression] = set()
+        notes: list[Note] = []
         for item in source:
             if isinstance(item, UserError):
                 summary.input_errors += 1
                 for r in reps:
                     r.error(item.where, item.message)
                 continue
+            if isinstance(item, Suppression):
+                declared.append(item)
+                continue
+            if isinstance(item, Note):
+                notes.append(item)  # shown after the file's requests, once file-level suppressions are known
+                continue
+            if replace:
+                item = _replaced(item, replace)
             result = evaluator(item.request)
-            shown, suppressed = shown_findings(result, item, settings)
+            shown, suppressed = shown_findings(result, item, settings, used)
             summary.suppressed += suppressed
-            if len(shown) != len(result.findings):
+            if len(shown) != len(result.findings) or settings.severity:
                 result = apply_settings(result, shown)
             summary.add(result, shown)
             if any(SEVERITIES.index(sev) <= fail_rank for _, sev in shown):
@@ -206,10 +310,22 @@ def check(paths: Sequence[str], commands: Sequence[str], policies: PolicySet, se
                 plan = plan_fix(evaluator, item.request)
             for r in reps:
                 r.result(item, result, plan)
+        file_sups = [s for s in declared if s.scope == "file"]
+        for note in notes:
+            shown_n = shown_note(note, settings, file_sups, used)
+            if shown_n is not None:
+                emit_note(shown_n)
+        if settings.suppress:
+            for s in declared:
+                if s not in used:
+                    loc = s.location
+                    note = make_note("M001", f"suppression of {s.rule} matches no finding"
+                                     + (" in this file" if s.scope == "file" else ""), loc)
+                    shown_n = shown_note(note, settings, file_sups, used)
+                    if shown_n is not None:
+                        emit_note(shown_n)
     for r in reps:
         r.finish(summary)
     if summary.input_errors:
         return 2
-    if summary.requests == 0 and not commands and paths:
-        return 0
     return 0 if settings.exit_zero or not failing else 1

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from ..cli import Mode, PolicyDirs, Severity, State, app, user_errors
-from ..errors import UserError
+
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Configuration file (default: .miglint.yaml, or pyproject.toml with a tool.miglint table, searched upward).")]
+NoConfig = Annotated[bool, typer.Option("--no-config", help="Ignore configuration files.")]
 
 
 @app.command()
@@ -20,37 +23,39 @@ def check(
     state: Annotated[Optional[State], typer.Option(help="Domain state for entries that do not give one.")] = None,
     libvirt_version: Annotated[Optional[str], typer.Option("--libvirt-version", help="libvirt version (default: the newest the policies know).")] = None,
     mode: Annotated[Optional[Mode], typer.Option(help="managed, p2p or direct, for entries that do not say.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text, json or jsonl.")] = "text",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file.")] = None,
-    fail_on: Annotated[Severity, typer.Option("--fail-on", help="Exit 1 when a finding has this severity or worse.")] = Severity.error,
+    fmt: Annotated[Optional[list[str]], typer.Option("--format", "-f", help="text, json, jsonl, sarif, junit or github; NAME=FILE writes that format to FILE (repeatable).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report (of the format without =FILE) to this file.")] = None,
+    fail_on: Annotated[Optional[Severity], typer.Option("--fail-on", help="Exit 1 when a finding has this severity or worse (default: error).")] = None,
     exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even with findings (errors in input still exit 2).")] = False,
+    disable: Annotated[Optional[list[str]], typer.Option("--disable", help="Do not report this rule, by id or name (repeatable).")] = None,
+    no_suppress: Annotated[bool, typer.Option("--no-suppress", help="Ignore '# miglint: disable' comments and plans' ignore: show everything.")] = False,
     policy_dir: PolicyDirs = None,
+    config: ConfigOption = None,
+    no_config: NoConfig = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Text: leave out why and fix.")] = False,
 ) -> None:
     """Lint migration requests; exit 0 when clean, 1 on findings, 2 on usage or input errors."""
-    from ..inputs.request import Defaults
+    from .. import config as cfg
+    from ..errors import UserError
+    from ..output import open_output, parse_formats
     from ..policies import load_policies
     from ..reporters import FORMATS, make_reporter
-    from ..run import Settings
     from ..run import check as run_check
 
-    if fmt not in FORMATS:
-        raise UserError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    formats = parse_formats(fmt or [], output, FORMATS)
     if not paths and not command:
         raise UserError("nothing to check: give files, directories, - for stdin, or --command")
-    policies = load_policies(policy_dir or [])
-    if hypervisor is not None:
-        policies.driver(hypervisor)
-    if libvirt_version is not None:
-        policies.vocab.version(libvirt_version)
-    settings = Settings(defaults=Defaults(hypervisor, state.value if state else None, libvirt_version,
-                                          mode.value if mode else None),
-                        fail_on=fail_on.value, exit_zero=exit_zero)
-    from ..output import open_output
-
-    with open_output(output) as out:
-        reporter = make_reporter(fmt, out, policies.vocab, **({"verbose": not quiet} if fmt == "text" else {}))
-        code = run_check(paths or [], command or [], policies, settings, [reporter])
+    eff = cfg.resolve(config, no_config, cfg.as_cli(
+        hypervisor=hypervisor, state=state.value if state else None, libvirt_version=libvirt_version,
+        mode=mode.value if mode else None, fail_on=fail_on.value if fail_on else None,
+        exit_zero=True if exit_zero else None, disable=disable, policy_dirs=[str(p) for p in policy_dir or []]))
+    policies = load_policies(eff["policy-dirs"])
+    settings = cfg.settings(eff, policies, suppress=not no_suppress)
+    with ExitStack() as stack:
+        reporters = []
+        for name, path in formats:
+            out = stack.enter_context(open_output(path))
+            reporters.append(make_reporter(name, out, policies.vocab, verbose=not quiet, policies=policies,
+                                           rule_docs=eff["rule-docs-url"], fail_on=settings.fail_on))
+        code = run_check(paths or [], command or [], policies, settings, reporters)
     raise typer.Exit(code)
-
-

@@ -11,14 +11,45 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from ..errors import UserError
-from ..model import Job, Location
+from ..model import Job, Location, Note, Suppression
 from ..policies import PolicySet
-from .request import Defaults, job_from_entry
+from .request import Defaults, _ignores, job_from_entry
+from .suppress import rule_ids, vet
 
 MAX_LINE_BYTES = 1 << 20
 PLAN_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
-Item = Job | UserError
+Item = Job | UserError | Note | Suppression
+
+
+class _Ignores:
+    """Checks each entry's ``ignore`` (and the plan's own) against the known rules, once per plan file."""
+
+    def __init__(self, policies: PolicySet) -> None:
+        self.known = rule_ids(policies)
+        self.file_level: tuple[Suppression, ...] = ()
+
+    def plan_level(self, doc: object, where: Location) -> Iterator[Item]:
+        if not isinstance(doc, dict) or "ignore" not in doc:
+            return
+        raw = _ignores(doc, where, "file")
+        sups, notes = vet(((s.rule, s.reason) for s in raw), self.known, where, "file", "ignore")
+        self.file_level = tuple(sups)
+        yield from notes
+        yield from sups
+
+    def job(self, job: Job) -> Iterator[Item]:
+        if job.suppressed and job.location is not None:
+            sups, notes = vet(((s.rule, s.reason) for s in job.suppressed), self.known, job.location, "entry",
+                              "ignore")
+            yield from notes
+            yield from sups
+        else:
+            sups = []
+        all_sups = self.file_level + tuple(sups)
+        if all_sups or job.suppressed:
+            job = Job(job.id, job.request, job.location, job.subject_locations, job.text, all_sups)
+        yield job
 
 
 def _defaults(doc: Any, defaults: Defaults, where: str) -> Defaults:
@@ -39,7 +70,7 @@ def _entries(doc: Any, where: str) -> list[Any]:
         return doc
     if isinstance(doc, dict):
         if "migrations" in doc:
-            extra = set(doc) - {"migrations", "defaults", "schema"}
+            extra = set(doc) - {"migrations", "defaults", "schema", "ignore"}
             if extra:
                 raise UserError(f"unknown top-level key(s): {', '.join(sorted(map(str, extra)))}", where)
             if not isinstance(doc["migrations"], list):
@@ -54,24 +85,31 @@ def _entries(doc: Any, where: str) -> list[Any]:
 def yaml_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -> Iterator[Item]:
     from .. import yamlload
 
+    ignores = _Ignores(policies)
     try:
         doc = yamlload.load_yaml(data, file)
-        lines = _yaml_item_lines(data.decode("utf-8"), doc)
+        items = _yaml_items(data.decode("utf-8"))
         if isinstance(doc, dict):
             defaults = _defaults(doc, defaults, f"{file}:1")
         entries = _entries(doc, f"{file}:1")
+        if isinstance(doc, dict) and "migrations" in doc:
+            yield from ignores.plan_level(doc, Location(file, 1, 1))
     except UserError as e:
         yield e
         return
     for i, entry in enumerate(entries):
+        line, command_at = items[i] if i < len(items) else (1, None)
         try:
-            yield job_from_entry(policies, entry, defaults, Location(file, lines[i] if i < len(lines) else 1, 1), i)
+            job = job_from_entry(policies, entry, defaults, Location(file, line, 1), i, command_at)
         except UserError as e:
             yield e
+            continue
+        yield from ignores.job(job)
 
 
-def _yaml_item_lines(text: str, doc: Any) -> list[int]:
-    """Line of each plan entry in a YAML text (1-based)."""
+def _yaml_items(text: str) -> list[tuple[int, tuple[int, int] | None]]:
+    """Per plan entry in a YAML text: its line, and where its ``command`` text starts when the command is a
+    one-line scalar (so findings point at the option at fault); 1-based."""
     import yaml
 
     try:
@@ -85,10 +123,25 @@ def _yaml_item_lines(text: str, doc: Any) -> list[int]:
             if k.value == "migrations":
                 seq = v
         if seq is None:
-            return [root.start_mark.line + 1]
+            return [(root.start_mark.line + 1, _command_at(root))]
     if isinstance(seq, yaml.SequenceNode):
-        return [n.start_mark.line + 1 for n in seq.value]
+        return [(n.start_mark.line + 1, _command_at(n)) for n in seq.value]
     return []
+
+
+def _command_at(node: object) -> tuple[int, int] | None:
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for k, v in node.value:
+        if k.value == "command" and isinstance(v, yaml.ScalarNode) and v.start_mark.line == v.end_mark.line \
+                and v.style in (None, "", "'", '"'):
+            quoted = 1 if v.style in ("'", '"') else 0
+            if v.style == '"' and "\\" in v.value:
+                return None  # escapes shift columns: fall back to the entry's position
+            return v.start_mark.line + 1, v.start_mark.column + 1 + quoted
+    return None
 
 
 def json_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -> Iterator[Item]:
@@ -101,19 +154,24 @@ def json_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -
     except UserError as e:
         yield e
         return
+    ignores = _Ignores(policies)
     try:
         if isinstance(doc, dict):
             defaults = _defaults(doc, defaults, f"{file}:1")
         entries = _entries(doc, f"{file}:1")
+        if isinstance(doc, dict) and "migrations" in doc:
+            yield from ignores.plan_level(doc, Location(file, 1, 1))
     except UserError as e:
         yield e
         return
     lines = _json_item_lines(text)
     for i, entry in enumerate(entries):
         try:
-            yield job_from_entry(policies, entry, defaults, Location(file, lines[i] if i < len(lines) else 1, 1), i)
+            job = job_from_entry(policies, entry, defaults, Location(file, lines[i] if i < len(lines) else 1, 1), i)
         except UserError as e:
             yield e
+            continue
+        yield from ignores.job(job)
 
 
 def _json_item_lines(text: str) -> list[int]:
@@ -160,6 +218,7 @@ def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defa
                max_line: int = MAX_LINE_BYTES) -> Iterator[Item]:
     """Stream a JSON Lines plan: one entry per line, blank lines skipped."""
     loads = json.loads
+    ignores = _Ignores(policies)
     for lineno, raw in enumerate(stream, 1):
         if len(raw) > max_line:
             yield UserError(f"line longer than {max_line} bytes", f"{file}:{lineno}")
@@ -175,6 +234,8 @@ def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defa
             yield UserError(f"invalid JSON: {e.msg}", f"{file}:{lineno}:{e.colno}")
             continue
         try:
-            yield job_from_entry(policies, entry, defaults, Location(file, lineno, 1), lineno - 1)
+            job = job_from_entry(policies, entry, defaults, Location(file, lineno, 1), lineno - 1)
         except UserError as e:
             yield e
+            continue
+        yield from ignores.job(job)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from ..errors import UserError, did_you_mean
-from ..model import STATES, Job, Location, ParamValue, Request
+from ..model import STATES, Job, Location, ParamValue, Request, Suppression
 from ..policies import PolicySet
 from ..version import Version, format_version
 from ..vocabulary import int_range
@@ -111,7 +111,8 @@ def make_request(policies: PolicySet, *, hypervisor: str, state: str | None = No
     )
 
 
-def job_from_entry(policies: PolicySet, entry: Any, defaults: Defaults, where: Location, index: int) -> Job:
+def job_from_entry(policies: PolicySet, entry: Any, defaults: Defaults, where: Location, index: int,
+                   command_at: tuple[int, int] | None = None) -> Job:
     """A plan entry (a mapping) -> a job. Errors name the entry's file and line."""
     loc = f"{where.file}:{where.line}"
     if not isinstance(entry, Mapping):
@@ -141,8 +142,8 @@ def job_from_entry(policies: PolicySet, entry: Any, defaults: Defaults, where: L
             version = policies.vocab.version(None if version_text is None else str(version_text))
             job = command_job(command, policies=policies, hypervisor=hypervisor, state=check_state(state),
                               version=version, job_id=job_id, file=where.file,
-                              facts=tuple(sorted(facts.items())), words=_shift(command, where))
-            return Job(job.id, job.request, where, job.subject_locations, command, _ignores(entry))
+                              facts=tuple(sorted(facts.items())), words=_shift(command, where, command_at))
+            return Job(job.id, job.request, where, job.subject_locations, command, _ignores(entry, where))
         if hypervisor is None:
             raise UserError("the entry names no hypervisor: add 'hypervisor' or give --hypervisor")
         request = make_request(
@@ -151,14 +152,15 @@ def job_from_entry(policies: PolicySet, entry: Any, defaults: Defaults, where: L
             mode=entry.get("mode", defaults.mode), flags=entry.get("flags", 0), params=entry.get("params"),
             facts=facts, domain=entry.get("domain"), desturi=entry.get("desturi"),
         )
-        return Job(job_id, request, where, (), None, _ignores(entry))
+        return Job(job_id, request, where, (), None, _ignores(entry, where))
     except UserError as e:
         if e.where is None:
             e.where = loc
         raise
 
 
-def _ignores(entry: Mapping[str, Any]) -> tuple[str, ...]:
+def _ignores(entry: Mapping[str, Any], where: Location, scope: str = "entry") -> tuple[Suppression, ...]:
+    """``ignore: [Q053, {rule: Q054, reason: ...}]`` -> suppressions (rule as written; checked by the reader)."""
     ign = entry.get("ignore")
     if ign is None:
         return ()
@@ -166,17 +168,21 @@ def _ignores(entry: Mapping[str, Any]) -> tuple[str, ...]:
     out = []
     for item in items:
         if isinstance(item, str):
-            out.append(item)
-        elif isinstance(item, Mapping) and "rule" in item:
-            out.append(str(item["rule"]))
+            out.append(Suppression(item, "", where, scope))
+        elif isinstance(item, Mapping) and isinstance(item.get("rule"), str) and set(item) <= {"rule", "reason"}:
+            out.append(Suppression(item["rule"], str(item.get("reason") or ""), where, scope))
         else:
-            raise UserError("'ignore' takes rule ids, or mappings with 'rule' and 'reason'")
+            raise UserError("'ignore' takes rule ids or names, or mappings with 'rule' and 'reason'")
     return tuple(out)
 
 
-def _shift(command: str, where: Location) -> Any:
-    """Words of a command embedded in a plan file, positioned at the entry's line."""
+def _shift(command: str, where: Location, at: tuple[int, int] | None = None) -> Any:
+    """Words of a command embedded in a plan file: at the command text's own position when the reader knows
+    it (a one-line YAML scalar), else at the entry's line."""
     from .shell import split_line
 
     words = split_line(command, where.file)
+    if at is not None:
+        return [w._replace(line=at[0] + w.line - 1, column=w.column + at[1] - 1 if w.line == 1 else w.column)
+                for w in words]
     return [w._replace(line=where.line + w.line - 1) for w in words]

@@ -1,9 +1,10 @@
 """A POSIX-shell word splitter that keeps positions and marks what it cannot know.
 
 It is not a shell: it splits a script into simple commands (separated by newlines, ``;``, ``&``,
-``&&``, ``||``, ``|`` and parentheses), removes quotes, drops comments and redirections, skips
-here-document bodies, and marks every word that contains an expansion (``$VAR``, ``${...}``,
-``$(...)``, backquotes) as unknown. Nothing is ever expanded or executed.
+``&&``, ``||``, ``|`` and parentheses), removes quotes, keeps comments aside (for suppressions), drops
+redirections, skips here-document bodies, and marks every word that contains an expansion (``$VAR``,
+``${...}``, ``$(...)``, backquotes) as unknown. The commands inside ``$(...)`` and backquotes are scanned
+too and returned beside the others. Nothing is ever expanded or executed.
 """
 
 from __future__ import annotations
@@ -25,25 +26,45 @@ class Command(NamedTuple):
     words: tuple[Word, ...]
     line: int
     column: int
+    end_line: int = 0  # the line the command ends on (continuation lines); 0 when unknown
+    nested: bool = False  # inside a command substitution
 
 
 class Heredoc(NamedTuple):
     line: int  # first line of the body
+    command: tuple[Word, ...] = ()  # the words of the command it feeds, as far as read
+
+
+class Comment(NamedTuple):
+    text: str  # after the '#'
+    line: int
+    column: int
+    trailing: bool  # code precedes it on its line
+
+
+class Scan(NamedTuple):
+    commands: list[Command]
+    heredocs: list[Heredoc]
+    comments: list[Comment]
 
 
 _OPERATOR_CHARS = ";&|()\n"
 _SPECIAL_PARAMS = "@*#?$!-0123456789"
+MAX_NESTING = 8  # command substitutions scanned this deep; deeper ones stay opaque words
 
 
 class _Scanner:
-    def __init__(self, text: str, where: str) -> None:
+    def __init__(self, text: str, where: str, line: int = 1, col: int = 1, depth: int = 0) -> None:
         self.s = text
         self.i = 0
-        self.line = 1
-        self.col = 1
+        self.line = line
+        self.col = col
         self.where = where
+        self.depth = depth
         self.pending_heredocs: list[tuple[str, bool]] = []
         self.heredocs: list[Heredoc] = []
+        self.comments: list[Comment] = []
+        self.nested: list[Command] = []  # commands found inside $(...) and backquotes
 
     def peek(self, k: int = 0) -> str:
         j = self.i + k
@@ -72,7 +93,11 @@ class _Scanner:
         self.advance()
         c = self.peek()
         if c == "(":
+            arithmetic = self.peek(1) == "("
+            body = (self.i + 1, self.line, self.col + 1)
             self.read_balanced("(", ")", line, col)
+            if not arithmetic:
+                self.scan_nested(self.s[body[0]:self.i - 1], body[1], body[2])
         elif c == "{":
             self.read_balanced("{", "}", line, col)
         elif c.isalpha() or c == "_":
@@ -125,6 +150,7 @@ class _Scanner:
     def read_backquote(self, line: int, col: int) -> str:
         start = self.i
         self.advance()
+        body = (self.i, self.line, self.col)
         while True:
             c = self.peek()
             if not c:
@@ -134,7 +160,20 @@ class _Scanner:
                 continue
             self.advance()
             if c == "`":
+                self.scan_nested(self.s[body[0]:self.i - 1], body[1], body[2])
                 return self.s[start:self.i]
+
+    def scan_nested(self, text: str, line: int, col: int) -> None:
+        """The commands of a command substitution, at their real positions (best effort: never an error)."""
+        if self.depth >= MAX_NESTING or not text.strip():
+            return
+        try:
+            inner = _scan(text, self.where, line, col, self.depth + 1)
+        except UserError:
+            return
+        self.nested.extend(inner.commands)
+        self.heredocs.extend(inner.heredocs)
+        self.comments.extend(inner.comments)
 
     def read_double_body(self, line: int, col: int) -> tuple[str, bool]:
         """After the opening '"': return (text, has_expansion)."""
@@ -227,10 +266,10 @@ class _Scanner:
             out.append(self.advance())
         return Word("".join(out), line, col, unknown, split)
 
-    def read_heredoc_bodies(self) -> None:
+    def read_heredoc_bodies(self, feeds: tuple[Word, ...]) -> None:
         """At the start of a line after a command with '<<': skip each here-document body."""
         for delim, strip_tabs in self.pending_heredocs:
-            self.heredocs.append(Heredoc(self.line))
+            self.heredocs.append(Heredoc(self.line, feeds))
             while self.i < len(self.s):
                 end = self.s.find("\n", self.i)
                 end = len(self.s) if end < 0 else end
@@ -241,36 +280,56 @@ class _Scanner:
         self.pending_heredocs = []
 
 
-def scan(text: str, where: str = "<text>") -> tuple[list[Command], list[Heredoc]]:
-    """The simple commands of a script, in order, and the here-documents whose bodies were skipped."""
-    sc = _Scanner(text, where)
+def scan(text: str, where: str = "<text>", line: int = 1, column: int = 1) -> Scan:
+    """The simple commands of a script in order of position (those inside command substitutions
+    included), the here-documents whose bodies were skipped, and the comments."""
+    return _scan(text, where, line, column, 0)
+
+
+def _scan(text: str, where: str, line: int, column: int, depth: int) -> Scan:
+    sc = _Scanner(text, where, line, column, depth)
     out: list[Command] = []
     words: list[Word] = []
+    code_line = 0  # the last line that had a word or an operator on it
+    last_words: tuple[Word, ...] = ()  # the previous command, for the here-documents it started
 
-    def flush() -> None:
+    def flush(end_line: int) -> None:
+        nonlocal last_words
         if words:
-            out.append(Command(tuple(words), words[0].line, words[0].column))
+            out.append(Command(tuple(words), words[0].line, words[0].column, end_line, depth > 0))
+            last_words = tuple(words)
             words.clear()
 
     while True:
         sc.skip_blanks()
         c = sc.peek()
         if not c:
-            flush()
-            return out, sc.heredocs
+            flush(sc.line)
+            cmds = out + sc.nested
+            if sc.nested:
+                cmds.sort(key=lambda cm: (cm.line, cm.column))
+            return Scan(cmds, sc.heredocs, sc.comments)
         if c == "#":
             # After a blank or at the start of a line, '#' starts a comment.
+            cline, ccol = sc.line, sc.col
+            start = sc.i + 1
             while sc.peek() and sc.peek() != "\n":
                 sc.advance()
+            sc.comments.append(Comment(sc.s[start:sc.i], cline, ccol, code_line == cline))
             continue
         if c in _OPERATOR_CHARS:
+            op_line = sc.line
+            if c != "\n":
+                code_line = op_line
             sc.advance()
             if c in "&|" and sc.peek() == c:
                 sc.advance()
-            flush()
+            pending = tuple(words)
+            flush(op_line)
             if c == "\n" and sc.pending_heredocs:
-                sc.read_heredoc_bodies()
+                sc.read_heredoc_bodies(pending or last_words)
             continue
+        code_line = sc.line
         if c in "<>":
             # A redirection: operator, then its target word (dropped). '<<' starts a here-document.
             if c == "<" and sc.peek(1) == "<" and sc.peek(2) != "<":
@@ -298,14 +357,16 @@ def scan(text: str, where: str = "<text>") -> tuple[list[Command], list[Heredoc]
                 sc.read_word()
             continue
         words.append(sc.read_word())
+        code_line = sc.line
 
 
 def commands(text: str, where: str = "<text>") -> list[Command]:
-    return scan(text, where)[0]
+    return scan(text, where).commands
 
 
 def split_line(text: str, where: str = "<command>") -> list[Word]:
     """Words of a single command line (operators end it)."""
     for cmd in commands(text, where):
-        return list(cmd.words)
+        if not cmd.nested:
+            return list(cmd.words)
     return []

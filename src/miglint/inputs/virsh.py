@@ -42,6 +42,14 @@ GLOBAL_FLAGS = {"-q": "quiet", "--quiet": "quiet", "-r": "readonly", "--readonly
                 "-v": "version", "-V": "version", "--version": "version"}
 
 
+# Reserved words that may open a simple command (`if ! virsh ...; then`, `do virsh ...`, `{ virsh ...; }`).
+RESERVED = frozenset({"!", "{", "}", "if", "then", "elif", "else", "do", "while", "until"})
+# Commands that mention virsh without running it: `echo virsh migrate ...` is not a migration.
+NOT_RUN = frozenset({"echo", "printf", "print", "logger", ":", "grep", "egrep", "fgrep", "rg", "man", "which",
+                     "type", "alias", "declare", "typeset", "local", "export", "readonly", "test", "[", "[[",
+                     "whatis", "apropos", "help", "complete"})
+
+
 class VirshCall(NamedTuple):
     """Where the migrate command starts in a word list, and virsh's global options before it."""
 
@@ -51,27 +59,63 @@ class VirshCall(NamedTuple):
     readonly: bool
 
 
-def find_migrate(words: Sequence[Word]) -> VirshCall | None:
-    """Find ``[prefixes] virsh [global options] migrate`` in a simple command; None if it is not one."""
+def _skip_prefixes(words: Sequence[Word]) -> int:
+    """Index of the command word: after reserved words, VAR=value assignments and wrappers (sudo, env, ...)."""
     i = 0
     n = len(words)
-    while i < n and "=" in words[i].text and not words[i].text.startswith(("-", "=")) and \
-            words[i].text.split("=", 1)[0].replace("_", "").isalnum():
-        i += 1  # VAR=value assignments
-    while i < n and os.path.basename(words[i].text) in PREFIXES:
-        name = os.path.basename(words[i].text)
-        takes = PREFIXES[name]
-        i += 1
-        while i < n and words[i].text.startswith("-") and os.path.basename(words[i].text) != "virsh":
-            opt = words[i].text
-            i += 2 if opt in takes else 1
-            if opt == "--":
-                break
-        while name == "env" and i < n and "=" in words[i].text and not words[i].text.startswith("-"):
+    while True:
+        start = i
+        while i < n and words[i].text in RESERVED and not words[i].unknown:
             i += 1
-        i += PREFIX_ARGS.get(name, 0)
-    if i >= n or os.path.basename(words[i].text) != "virsh":
+        while i < n and "=" in words[i].text and not words[i].text.startswith(("-", "=")) and \
+                words[i].text.split("=", 1)[0].replace("_", "").isalnum():
+            i += 1  # VAR=value assignments
+        while i < n and os.path.basename(words[i].text) in PREFIXES:
+            name = os.path.basename(words[i].text)
+            takes = PREFIXES[name]
+            i += 1
+            while i < n and words[i].text.startswith("-") and os.path.basename(words[i].text) != "virsh":
+                opt = words[i].text
+                i += 2 if opt in takes else 1
+                if opt == "--":
+                    break
+            while name == "env" and i < n and "=" in words[i].text and not words[i].text.startswith("-"):
+                i += 1
+            i += PREFIX_ARGS.get(name, 0)
+        if i == start:
+            return i
+
+
+def command_word(words: Sequence[Word]) -> Word | None:
+    """The word naming the program a simple command runs (after reserved words and wrappers)."""
+    i = _skip_prefixes(words)
+    return words[i] if i < len(words) else None
+
+
+def find_migrate(words: Sequence[Word]) -> VirshCall | None:
+    """Find ``[prefixes] virsh [global options] migrate`` in a simple command; None if it is not one.
+
+    A command run through a wrapper miglint does not know (``retry 3 virsh migrate ...``,
+    ``$SUDO virsh migrate ...``, ``ssh host virsh migrate ...``) is found too, unless the command only
+    prints or searches text (``echo virsh migrate ...``)."""
+    i = _skip_prefixes(words)
+    n = len(words)
+    if i >= n:
         return None
+    if os.path.basename(words[i].text) == "virsh":
+        return _virsh_call(words, i)
+    if os.path.basename(words[i].text) in NOT_RUN:
+        return None
+    for j in range(i + 1, n):
+        if os.path.basename(words[j].text) == "virsh" and not words[j].unknown:
+            call = _virsh_call(words, j)
+            if call is not None:
+                return call
+    return None
+
+
+def _virsh_call(words: Sequence[Word], i: int) -> VirshCall | None:
+    n = len(words)
     virsh = words[i]
     i += 1
     connect: Word | None = None
@@ -116,7 +160,7 @@ def find_migrate(words: Sequence[Word]) -> VirshCall | None:
             i += 1
             continue
         i += 1  # an option virsh does not know: virsh itself would refuse it; skip it here
-    if i < n and words[i].text == "migrate":
+    if i < n and words[i].text == "migrate" and not words[i].unknown:
         return VirshCall(virsh, i, connect, readonly)
     return None
 

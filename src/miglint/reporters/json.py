@@ -1,5 +1,8 @@
-"""JSON output (schema miglint-result/1): one document ``{"schema", "results": [...], "summary"}``, streamed,
-or JSON Lines with one result per line (``--format jsonl``)."""
+"""JSON output (schema miglint-result/1): one document ``{"schema", "results": [...], "errors": [...],
+"summary"}``, streamed, or JSON Lines with one result per line (``--format jsonl``).
+
+Notes (miglint's own M rules: unused suppressions, ...) add a ``"notes": [...]`` list to the document only
+when there are some, so documents without notes are unchanged; in JSON Lines each is a ``{"note": ...}`` line."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import json
 from typing import Any, TextIO
 
 from ..fixes import FixPlan
-from ..model import UNKNOWN, Finding, Job, Location, Result
+from ..model import UNKNOWN, Finding, Job, Location, Note, Result
 from ..vocabulary import FLAG_PREFIX, Vocabulary
 from . import Summary
 
@@ -91,11 +94,25 @@ def result_dict(result: Result, job: Job | None, vocab: Vocabulary, fix: FixPlan
     }
 
 
+def note_dict(note: Note) -> dict[str, Any]:
+    loc = None if note.file is None else {"file": note.file, "line": note.line or None,
+                                           "column": note.column or None}
+    return {"rule": note.rule, "name": note.name, "severity": note.severity, "message": note.message,
+            "location": loc}
+
+
 class JsonReporter:
     def __init__(self, out: TextIO, vocab: Vocabulary, lines: bool = False) -> None:
         self.out, self.vocab, self.lines = out, vocab, lines
         self.count = 0
         self.errors: list[dict[str, Any]] = []
+        self.notes: list[dict[str, Any]] = []
+
+    def note(self, note: Note) -> None:
+        if self.lines:
+            self.out.write(json.dumps({"note": note_dict(note)}, ensure_ascii=False) + "\n")
+        else:
+            self.notes.append(note_dict(note))
 
     def start(self) -> None:
         if not self.lines:
@@ -116,5 +133,6 @@ class JsonReporter:
 
     def finish(self, summary: Summary) -> None:
         if not self.lines:
-            self.out.write("\n], \"errors\": %s, \"summary\": %s}\n" % (
-                json.dumps(self.errors), json.dumps(summary.as_dict())))
+            notes = ', "notes": %s' % json.dumps(self.notes, ensure_ascii=False) if self.notes else ""
+            self.out.write("\n], \"errors\": %s%s, \"summary\": %s}\n" % (
+                json.dumps(self.errors), notes, json.dumps(summary.as_dict())))

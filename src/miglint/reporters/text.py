@@ -6,9 +6,9 @@ import os
 from typing import TextIO
 
 from ..fixes import FixPlan
-from ..model import Finding, Job, Result
+from ..model import Finding, Job, Note, Result
 from ..vocabulary import Vocabulary
-from . import Summary
+from . import Summary, where_text
 from .json import location_of
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m", "bold": "\033[1m", "dim": "\033[2m",
@@ -65,12 +65,14 @@ class TextReporter:
         state = r.state if r.state != "unknown" else "state unknown"
         w(self._c("bold", f"{head}{label}") + f": {r.hypervisor} {r.libvirt_version}, {r.mode}, {state}: ")
         verdict = result.prediction
+        org = sum(1 for f in result.findings if f.effect == "policy")
+        against = f"; {org} organisation rule{'s' if org > 1 else ''} not met" if org else ""
         if verdict == "rejected" and result.first_error:
-            w(self._c(verdict, "rejected") + f" (libvirt reports {result.first_error.rule} first)\n")
+            w(self._c(verdict, "rejected") + f" (libvirt reports {result.first_error.rule} first){against}\n")
         elif verdict == "depends":
-            w(self._c(verdict, "depends") + f" on {', '.join(result.depends_on)}\n")
+            w(self._c(verdict, "depends") + f" on {', '.join(result.depends_on)}{against}\n")
         else:
-            w(self._c(verdict, verdict) + "\n")
+            w(self._c(verdict, verdict) + (f" by libvirt{against}" if org else "") + "\n")
         for f in result.findings:
             loc = location_of(job, f)
             at = f"{loc.line}:{loc.column}" if loc else ""
@@ -86,6 +88,10 @@ class TextReporter:
         if fix is not None and fix.changed:
             w(f"  {self._c('bold', 'fix')}: {plan_text(fix)} (then: {fix.result.prediction})\n")
 
+    def note(self, note: Note) -> None:
+        where = where_text(note.file, note.line, note.column)
+        self.out.write(f"{where}: {self._c(note.severity, note.severity)} {note.rule} {note.name}: {note.message}\n")
+
     def error(self, where: str | None, message: str) -> None:
         self.out.write(f"{where}: error: {message}\n" if where else f"error: {message}\n")
 
@@ -99,4 +105,6 @@ class TextReporter:
             line += f"; {summary.input_errors} input error(s)"
         if summary.suppressed:
             line += f"; {summary.suppressed} suppressed"
+        if summary.notes:
+            line += f"; {summary.notes} note(s)"
         self.out.write(line + "\n")

