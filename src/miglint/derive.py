@@ -32,8 +32,20 @@ class Known(NamedTuple):
     options: Mapping[str, bool]
     params: Mapping[str, bool]
     features: Mapping[str, bool | None]
-    version: Version
+    version: Version | None  # None: keep every version condition (documentation of a rule)
     modes: tuple[str, ...]  # the modes the rule can run in
+
+
+class _Unknowns(dict[str, "bool | None"]):
+    """Features of no particular driver: every answer is unknown."""
+
+    def get(self, key: str, default: object = None) -> None:  # type: ignore[override]
+        return None
+
+
+def generic_known(vocab: Vocabulary) -> Known:
+    """Nothing known: for describing a rule on its own."""
+    return Known({}, {}, {}, _Unknowns(), None, tuple(vocab.modes))
 
 
 def _and(parts: Iterable[Tree]) -> Tree:
@@ -136,6 +148,10 @@ def _atom(key: str, arg: Any, spec: Mapping[str, Any], k: Known, vocab: Vocabula
             elif have != bool(want):
                 return False
         return result
+    if key == "libvirt" and k.version is None:
+        return ("libvirt", str(arg))
+    if key == "libvirt_unsure" and k.version is None:
+        return ("unsure", str(arg))
     if key == "libvirt":
         if "libvirt_unsure" in spec and k.version in VersionRange(str(spec["libvirt_unsure"])):
             return ("unsure", str(spec["libvirt_unsure"]))
