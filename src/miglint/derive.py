@@ -39,7 +39,7 @@ class Known(NamedTuple):
 class _Unknowns(dict[str, "bool | None"]):
     """Features of no particular driver: every answer is unknown."""
 
-    def get(self, key: str, default: object = None) -> None:  # type: ignore[override]
+    def get(self, key: str, default: object = None) -> None:
         return None
 
 
@@ -152,11 +152,11 @@ def _atom(key: str, arg: Any, spec: Mapping[str, Any], k: Known, vocab: Vocabula
         return ("libvirt", str(arg))
     if key == "libvirt_unsure" and k.version is None:
         return ("unsure", str(arg))
-    if key == "libvirt":
+    if key == "libvirt" and k.version is not None:
         if "libvirt_unsure" in spec and k.version in VersionRange(str(spec["libvirt_unsure"])):
             return ("unsure", str(spec["libvirt_unsure"]))
         return ("libvirt", str(arg)) if k.version in VersionRange(str(arg)) else False
-    if key == "libvirt_unsure":
+    if key == "libvirt_unsure" and k.version is not None:
         if "libvirt" in spec:
             return True  # handled with "libvirt"
         return ("unsure", str(arg)) if k.version in VersionRange(str(arg)) else True

@@ -419,7 +419,7 @@ def _example_text(example: Any) -> str:
     if isinstance(example, dict) and isinstance(example.get("command"), str) and \
             all(isinstance(v, str) for v in example.values()):
         rest = [f"{k.replace('_', ' ')} {v}" for k, v in example.items() if k != "command"]
-        return example["command"] + (f"  ({', '.join(rest)})" if rest else "")
+        return str(example["command"]) + (f"  ({', '.join(rest)})" if rest else "")
     import json
 
     return json.dumps(example, ensure_ascii=False)

@@ -189,3 +189,18 @@ def minimize(evaluator: Evaluator, request: Request, *, unsafe: bool = False) ->
             applied.append(step[0])
         req = step[1]
     return make_plan(evaluator, request, req, evaluator(req), applied)
+
+
+def fix_stable(evaluator: Evaluator, request: Request, *, unsafe: bool = False, rounds: int = 4) -> FixPlan:
+    """plan_fix repeated until it changes nothing more, so that fixing a fixed request changes nothing.
+    (One plan_fix keeps the first of two fixes that disagree about a flag; the next round may apply
+    a fix the first one blocked.)"""
+    plan = plan_fix(evaluator, request, unsafe=unsafe)
+    applied = list(plan.applied)
+    for _ in range(rounds):
+        nxt = plan_fix(evaluator, plan.request, unsafe=unsafe)
+        if not nxt.changed or nxt.request == plan.request:
+            break
+        applied += [r for r in nxt.applied if r not in applied]
+        plan = nxt
+    return make_plan(evaluator, request, plan.request, evaluator(plan.request), applied)

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from .errors import UserError
 from .evaluate import Evaluator
-from .fixes import FixPlan, plan_fix
+from .fixes import FixPlan, fix_stable
 from .inputs.request import Defaults, check_state
 from .inputs.shell import Word, scan, split_line
 from .inputs.virsh import Span, command_job, find_migrate, parse_migrate_args
@@ -167,7 +167,7 @@ Planner = Callable[[Request], FixPlan]
 
 
 def _planner(evaluator: Evaluator, unsafe: bool) -> Planner:
-    return lambda req: plan_fix(evaluator, req, unsafe=unsafe)
+    return lambda req: fix_stable(evaluator, req, unsafe=unsafe)
 
 
 def fix_text(text: str, path: str, kind: str, policies: PolicySet, defaults: Defaults, evaluator: Evaluator,

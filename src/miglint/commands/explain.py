@@ -76,8 +76,7 @@ def explain(
         if fmt == "json":
             from ..reporters.json import result_dict
 
-            data = jsonable(cexp._replace(job=None, result=None))
-            data.pop("job")
+            data = {k: jsonable(v) for k, v in cexp._asdict().items() if k not in ("job", "result")}
             data["result"] = result_dict(cexp.result, cexp.job, policies.vocab)
             if cexp.minimal is not None:
                 data["minimal"] = {"command": cexp.minimal.command, "prediction": cexp.minimal.prediction,
