@@ -397,7 +397,7 @@ class Analysis:
         if tuple(modes) != tuple(self.modes):
             where = _join(list(modes), "or") + " mode"
             text = where if text == "always" else f"{text} ({where})"
-        always = tree is True and tuple(modes) == tuple(self.modes)
+        always = _version_only(tree) and tuple(modes) == tuple(self.modes)
         return Constraint(rule.id, rule.name, text, always, rule.fix.safe)
 
     def _derive(self) -> None:
@@ -527,6 +527,17 @@ class Analysis:
 
     def param_rows(self) -> list[ParamRow]:
         return [self.param_row(k) for k in self.vocab.params]
+
+
+def _version_only(tree: Tree) -> bool:
+    """True when nothing but version notes (that hold at the version analysed) remains."""
+    if tree is True:
+        return True
+    if not isinstance(tree, tuple):
+        return False
+    if tree[0] == "and":
+        return all(_version_only(t) for t in tree[1])
+    return bool(tree[0] == "libvirt")
 
 
 def _positive(spec: Mapping[str, Any], vocab: Vocabulary) -> tuple[list[str], list[str]]:
