@@ -32,6 +32,8 @@ class Settings(NamedTuple):
     include: tuple[str, ...] = DEFAULT_INCLUDE
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     max_file_bytes: int = MAX_FILE_BYTES
+    # A mixed fleet: check every request against each of these hypervisors (they override the request's own).
+    hypervisors: tuple[str, ...] = ()
 
 
 def walk(paths: Sequence[str], settings: Settings) -> Iterator[Path | UserError]:
@@ -173,6 +175,18 @@ def apply_settings(result: Result, shown: list[tuple[str, str]]) -> Result:
     return result._replace(findings=findings)
 
 
+def _per_hypervisor(items: Iterable[Job | UserError], hypervisors: tuple[str, ...]) -> Iterator[Job | UserError]:
+    """Each job once per listed hypervisor (a mixed fleet), or as it is."""
+    from dataclasses import replace
+
+    for item in items:
+        if isinstance(item, UserError) or not hypervisors:
+            yield item
+            continue
+        for h in hypervisors:
+            yield replace(item, request=replace(item.request, hypervisor=h))
+
+
 def check(paths: Sequence[str], commands: Sequence[str], policies: PolicySet, settings: Settings,
           reporters: Iterable[Reporter], want_fix: bool = True) -> int:
     reps = list(reporters)
@@ -186,7 +200,8 @@ def check(paths: Sequence[str], commands: Sequence[str], policies: PolicySet, se
     fail_rank = SEVERITIES.index(settings.fail_on)
     failing = False
     for source in items:
-        for item in source:
+        for job in _per_hypervisor(source, settings.hypervisors):
+            item = job
             if isinstance(item, UserError):
                 summary.input_errors += 1
                 for r in reps:

@@ -16,7 +16,7 @@ from ..errors import UserError
 def check(
     paths: Annotated[Optional[list[str]], typer.Argument(help="Plan files (YAML, JSON, JSON Lines), shell scripts or directories; - for stdin.")] = None,
     command: Annotated[Optional[list[str]], typer.Option("--command", help="A 'virsh ... migrate ...' command line (repeatable).")] = None,
-    hypervisor: Annotated[Optional[str], typer.Option(help="Policy for entries that do not name one: qemu, libxl, vz, vz-2015, ...")] = None,
+    hypervisor: Annotated[Optional[str], typer.Option(help="Policy for entries that do not name one: qemu, libxl, vz, vz-2015, ...; several (qemu,vz) check every request against each.")] = None,
     state: Annotated[Optional[State], typer.Option(help="Domain state for entries that do not give one.")] = None,
     libvirt_version: Annotated[Optional[str], typer.Option("--libvirt-version", help="libvirt version (default: the newest the policies know).")] = None,
     mode: Annotated[Optional[Mode], typer.Option(help="managed, p2p or direct, for entries that do not say.")] = None,
@@ -39,13 +39,16 @@ def check(
     if not paths and not command:
         raise UserError("nothing to check: give files, directories, - for stdin, or --command")
     policies = load_policies(policy_dir or [])
-    if hypervisor is not None:
-        policies.driver(hypervisor)
+    fleet = tuple(h.strip() for h in hypervisor.split(",") if h.strip()) if hypervisor else ()
+    for h in fleet:
+        policies.driver(h)
+    if len(fleet) > 1:
+        hypervisor = fleet[0]
     if libvirt_version is not None:
         policies.vocab.version(libvirt_version)
     settings = Settings(defaults=Defaults(hypervisor, state.value if state else None, libvirt_version,
                                           mode.value if mode else None),
-                        fail_on=fail_on.value, exit_zero=exit_zero)
+                        fail_on=fail_on.value, exit_zero=exit_zero, hypervisors=fleet if len(fleet) > 1 else ())
     from ..output import open_output
 
     with open_output(output) as out:
