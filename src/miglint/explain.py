@@ -340,8 +340,8 @@ def render_command_text(exp: CommandExplanation, width: int = 120) -> str:
     out.append(f"  prediction  {verdict}")
     out.append("")
     out.append(f"What the omitted flags mean on {req.hypervisor}:")
-    rows = [[o.flag + (f"\n--{o.option}" if o.option else ""), o.default or "-", o.text] for o in exp.omitted]
-    out.append(_indent(text_table(["Flag", "Default", "What happens"], rows, width - 2)) if rows else
+    rows = [[f"--{o.option}" if o.option else FLAG_PREFIX + o.flag, o.default or "-", o.text] for o in exp.omitted]
+    out.append(_indent(text_table(["Omitted", "Default", "What happens"], rows, width - 2)) if rows else
                "  (the policy describes no defaults)\n")
     out.append("Given but changing nothing:")
     if exp.ignored:
