@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from examples_util import example_job
+from miglint.policytest import example_job
 from miglint import schemas, yamlload
 from miglint.cli import main
 from miglint.evaluate import Evaluator

@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # Each command module registers itself on `app` (they import only typer and this module at load time).
-from .commands import check, config, info  # noqa: E402,F401
+from .commands import check, config, diff, docs, explain, fix, info, policy  # noqa: E402,F401
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -283,13 +283,17 @@ def settings(eff: Effective, policies: Any, suppress: bool = True) -> Any:
             raise UserError(f"replace: {new!r} does not extend {old!r}, so it cannot stand in for it", at)
         replace.append((old, new))
     hv = eff["hypervisor"]
+    # "qemu,vz": a mixed fleet, every request is checked against each of them.
+    fleet = tuple(h.strip() for h in hv.split(",") if h.strip()) if hv else ()
+    if len(fleet) > 1:
+        hv = fleet[0]
     try:
-        if hv is not None:
-            policies.driver(hv)
+        for h in fleet or ((hv,) if hv is not None else ()):
+            policies.driver(h)
         if eff["libvirt-version"] is not None:
             policies.vocab.version(eff["libvirt-version"])
     except UserError as e:
-        key = "hypervisor" if hv is not None and hv not in policies.drivers else "libvirt-version"
+        key = "hypervisor" if any(h not in policies.drivers for h in fleet or (hv,) if h) else "libvirt-version"
         source = eff.values[key].source
         if e.where is None and source not in ("default", "command line"):
             e.where = source
@@ -299,7 +303,7 @@ def settings(eff: Effective, policies: Any, suppress: bool = True) -> Any:
         fail_on=eff["fail-on"], exit_zero=bool(eff["exit-zero"]), disabled=disabled,
         severity=tuple(severity), include=tuple(eff["include"]),
         exclude=DEFAULT_EXCLUDE + tuple(eff["exclude"]), suppress=suppress, replace=tuple(replace),
-        base_dir=str(eff.base_dir),
+        base_dir=str(eff.base_dir), hypervisors=fleet if len(fleet) > 1 else (),
     )
 
 

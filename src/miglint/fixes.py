@@ -29,7 +29,8 @@ class FixPlan(NamedTuple):
 
     @property
     def changed(self) -> bool:
-        return bool(self.applied)
+        return bool(self.applied or self.add_flags or self.remove_flags or self.add_options
+                    or self.remove_options or self.remove_params or self.set_params)
 
 
 def is_safe(fix: Fix, finding: Finding, evaluator: Evaluator, request: Request) -> bool:
@@ -80,7 +81,7 @@ def apply_fix(request: Request, fix: Fix, evaluator: Evaluator) -> Request:
             value = params[key]
             if opt:
                 opts[opt] = ",".join(value) if isinstance(value, tuple) else value
-        removed = {o for o in options_names(options)} - set(opts)
+        removed = ({o for o in options_names(options)} - set(opts)) | set(fix.remove_options)
         problems = tuple(p for p in request.virsh_problems if p.option not in removed)
         options = tuple(opts.items())
     else:
@@ -129,6 +130,13 @@ def plan_fix(evaluator: Evaluator, request: Request, *, unsafe: bool = False) ->
         for fix in chosen:
             request = apply_fix(request, fix, evaluator)
         result = evaluator(request)
+    return make_plan(evaluator, original, request, result, applied)
+
+
+def make_plan(evaluator: Evaluator, original: Request, request: Request, result: Result,
+              applied: list[str]) -> FixPlan:
+    """What changed between two requests, as a FixPlan."""
+    vocab = evaluator.vocab
     added = request.flags & ~original.flags
     removed = original.flags & ~request.flags
     before_opts = set(options_names(original.options or ()))
@@ -143,3 +151,57 @@ def plan_fix(evaluator: Evaluator, request: Request, *, unsafe: bool = False) ->
         set_params=tuple(sorted((k, v) for k, v in after_params.items() if before_params.get(k) != v)),
         applied=tuple(applied),
     )
+
+
+_RANK = {"accepted": 0, "depends": 1, "rejected": 2}
+
+
+def _no_worse(after: Result, before: Result) -> bool:
+    if _RANK[after.prediction] > _RANK[before.prediction]:
+        return False
+    was = {f.rule for f in before.findings if f.effect in REJECTING}
+    return all(f.rule in was for f in after.findings if f.effect in REJECTING)
+
+
+def minimize(evaluator: Evaluator, request: Request, *, unsafe: bool = False) -> FixPlan:
+    """The fixed request (plan_fix), then without what changes nothing: flags and parameters that an
+    ``ignored`` finding's safe fix drops, and flags whose behaviour is ``when_set: ignored``. A step is
+    kept only when the prediction gets no worse and no new rejecting finding appears."""
+    plan = plan_fix(evaluator, request, unsafe=unsafe)
+    req, applied = plan.request, list(plan.applied)
+    behaviour = evaluator.policies.driver(request.hypervisor).doc.get("behaviour") or {}
+    for _ in range(MAX_ROUNDS):
+        result = evaluator(req)
+        candidates: list[tuple[str, Fix]] = [
+            (f.rule, f.fix) for f in result.findings
+            if f.effect not in REJECTING and f.kind == "ignored" and f.fix.safe and not f.fix.is_empty()]
+        for name in evaluator.vocab.flag_names(req.flags):
+            if (behaviour.get(name) or {}).get("when_set") == "ignored":
+                candidates.append(("", Fix(remove_flags=(name,), safe=True)))
+        step = None
+        for rule, fix in candidates:
+            cand = apply_fix(req, fix, evaluator)
+            if cand != req and _no_worse(evaluator(cand), result):
+                step = (rule, cand)
+                break
+        if step is None:
+            break
+        if step[0] and step[0] not in applied:
+            applied.append(step[0])
+        req = step[1]
+    return make_plan(evaluator, request, req, evaluator(req), applied)
+
+
+def fix_stable(evaluator: Evaluator, request: Request, *, unsafe: bool = False, rounds: int = 4) -> FixPlan:
+    """plan_fix repeated until it changes nothing more, so that fixing a fixed request changes nothing.
+    (One plan_fix keeps the first of two fixes that disagree about a flag; the next round may apply
+    a fix the first one blocked.)"""
+    plan = plan_fix(evaluator, request, unsafe=unsafe)
+    applied = list(plan.applied)
+    for _ in range(rounds):
+        nxt = plan_fix(evaluator, plan.request, unsafe=unsafe)
+        if not nxt.changed or nxt.request == plan.request:
+            break
+        applied += [r for r in nxt.applied if r not in applied]
+        plan = nxt
+    return make_plan(evaluator, request, plan.request, evaluator(plan.request), applied)

@@ -63,3 +63,25 @@ def open_output(path: Path | None) -> Iterator[TextIO]:
         except OSError:
             pass
         raise
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Rewrite ``path`` atomically: a temporary file in the same directory, the old file's permissions,
+    then os.replace. A symbolic link keeps pointing at the rewritten file."""
+    real = Path(os.path.realpath(path))
+    try:
+        mode = real.stat().st_mode & 0o7777
+        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", dir=real.parent)
+    except OSError as e:
+        raise UserError(f"cannot rewrite: {e.strerror}", str(path)) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, real)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

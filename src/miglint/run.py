@@ -41,6 +41,8 @@ class Settings(NamedTuple):
     suppress: bool = True  # False: --no-suppress, every finding is shown
     replace: tuple[tuple[str, str], ...] = ()  # (policy, organisation policy that stands in for it)
     base_dir: str | None = None  # exclude patterns with a '/' are relative to this (the config file's directory)
+    # A mixed fleet: check every request against each of these hypervisors (they override the request's own).
+    hypervisors: tuple[str, ...] = ()
 
 
 def excluded(path: Path, root: Path, settings: Settings) -> bool:
@@ -256,6 +258,18 @@ def _replaced(job: Job, replace: dict[str, str]) -> Job:
     return dc_replace(job, request=dc_replace(job.request, hypervisor=hv))
 
 
+def _per_hypervisor(items: Iterable[Item], hypervisors: tuple[str, ...]) -> Iterator[Item]:
+    """Each job once per listed hypervisor (a mixed fleet), or as it is."""
+    from dataclasses import replace
+
+    for item in items:
+        if not isinstance(item, Job) or not hypervisors:
+            yield item
+            continue
+        for h in hypervisors:
+            yield replace(item, request=replace(item.request, hypervisor=h))
+
+
 def check(paths: Sequence[str], commands: Sequence[str], policies: PolicySet, settings: Settings,
           reporters: Iterable[Reporter], want_fix: bool = True) -> int:
     reps = list(reporters)
@@ -282,7 +296,7 @@ def check(paths: Sequence[str], commands: Sequence[str], policies: PolicySet, se
         declared: list[Suppression] = []  # in this file, in order
         used: set[Suppression] = set()
         notes: list[Note] = []
-        for item in source:
+        for item in _per_hypervisor(source, settings.hypervisors):
             if isinstance(item, UserError):
                 summary.input_errors += 1
                 for r in reps:

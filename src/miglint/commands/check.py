@@ -19,7 +19,7 @@ NoConfig = Annotated[bool, typer.Option("--no-config", help="Ignore configuratio
 def check(
     paths: Annotated[Optional[list[str]], typer.Argument(help="Plan files (YAML, JSON, JSON Lines), shell scripts or directories; - for stdin.")] = None,
     command: Annotated[Optional[list[str]], typer.Option("--command", help="A 'virsh ... migrate ...' command line (repeatable).")] = None,
-    hypervisor: Annotated[Optional[str], typer.Option(help="Policy for entries that do not name one: qemu, libxl, vz, vz-2015, ...")] = None,
+    hypervisor: Annotated[Optional[str], typer.Option(help="Policy for entries that do not name one: qemu, libxl, vz, vz-2015, ...; several (qemu,vz) check every request against each.")] = None,
     state: Annotated[Optional[State], typer.Option(help="Domain state for entries that do not give one.")] = None,
     libvirt_version: Annotated[Optional[str], typer.Option("--libvirt-version", help="libvirt version (default: the newest the policies know).")] = None,
     mode: Annotated[Optional[Mode], typer.Option(help="managed, p2p or direct, for entries that do not say.")] = None,

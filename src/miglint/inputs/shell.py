@@ -20,6 +20,10 @@ class Word(NamedTuple):
     column: int
     unknown: bool  # contains an expansion
     split: bool  # contains an unquoted expansion: may become several words (or none)
+    # Where the word's source text (quotes included) starts and ends in the scanned text, as offsets;
+    # -1 when the word was not scanned from a text. `miglint fix` edits words in place with these.
+    start: int = -1
+    end: int = -1
 
 
 class Command(NamedTuple):
@@ -225,6 +229,7 @@ class _Scanner:
 
     def read_word(self) -> Word:
         line, col = self.line, self.col
+        start = self.i
         out: list[str] = []
         unknown = split = False
         while True:
@@ -264,7 +269,7 @@ class _Scanner:
                 unknown = split = True
                 continue
             out.append(self.advance())
-        return Word("".join(out), line, col, unknown, split)
+        return Word("".join(out), line, col, unknown, split, start, self.i)
 
     def read_heredoc_bodies(self, feeds: tuple[Word, ...]) -> None:
         """At the start of a line after a command with '<<': skip each here-document body."""

@@ -165,10 +165,19 @@ def _virsh_call(words: Sequence[Word], i: int) -> VirshCall | None:
     return None
 
 
+class Span(NamedTuple):
+    """Every occurrence of an option (or a positional value) and the words it takes, for rewriting."""
+
+    name: str
+    words: tuple[Word, ...]
+    positional: bool = False
+
+
 class Parsed(NamedTuple):
     options: list[tuple[str, OptionValue, Word]]
     problems: list[tuple[VirshProblem, Word]]
     open_options: bool
+    spans: tuple[Span, ...] = ()
 
 
 def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabulary) -> Parsed:
@@ -179,6 +188,7 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
     pos_order = [name for _, name in positional]
     given: dict[str, tuple[OptionValue, Word]] = {}
     problems: list[tuple[VirshProblem, Word]] = []
+    spans: list[Span] = []
     open_options = False
     data_only = False
     legacy = version < (10, 0, 0)
@@ -230,8 +240,11 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
                 problems.append((VirshProblem("unknown_option", name, inline), w))
                 i += 1
                 other = vocab.options.get(name)
-                if other is not None and other.type != "bool" and not eq:
+                if other is not None and other.type != "bool" and not eq and i < n:
+                    spans.append(Span(name, (w, words[i])))
                     i += 1  # an option of another libvirt version: its value is not a positional
+                else:
+                    spans.append(Span(name, (w,)))
                 continue
             if name in given:
                 problems.append((VirshProblem("duplicate_option", name), w))
@@ -239,19 +252,23 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
                 if eq:
                     problems.append((VirshProblem("bool_with_value", name, inline), w))
                 given.setdefault(name, (True, w))
+                spans.append(Span(name, (w,)))
                 i += 1
                 continue
             if eq:
                 value: OptionValue = UNKNOWN if w.unknown else inline
                 given.setdefault(name, (value, w))
+                spans.append(Span(name, (w,)))
                 i += 1
                 continue
             if i + 1 >= n:
                 problems.append((VirshProblem("missing_value", name, "number" if od.type != "string" else "string"), w))
+                spans.append(Span(name, (w,)))
                 i += 1
                 continue
             v = words[i + 1]
             given.setdefault(name, (UNKNOWN if v.unknown else v.text, w))
+            spans.append(Span(name, (w, v)))
             i += 2
             continue
         # A positional word.
@@ -269,6 +286,7 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
             i += 1
             continue
         given[slot] = (UNKNOWN if w.unknown else t, w)
+        spans.append(Span(slot, (w,), positional=True))
         i += 1
     for name in ("domain", "desturi"):
         if name not in given and not open_options:
@@ -277,7 +295,7 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
                                           "positional" if od.position(version) is not None else "named"),
                              words[-1] if words else Word("", 1, 1, False, False)))
     options = [(name, value, word) for name, (value, word) in given.items()]
-    return Parsed(options, problems, open_options)
+    return Parsed(options, problems, open_options, tuple(spans))
 
 
 def _to_int(text: str, type_: str) -> int | None:

@@ -1,0 +1,79 @@
+"""The shipped JSON Schemas: plans and JSON output validate; the plan schema matches the vocabulary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+from typer.testing import CliRunner
+
+from miglint import schemas
+from miglint.cli import app, main
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+
+def validator(name):
+    return Draft202012Validator(schemas.schema(name))
+
+
+@pytest.mark.parametrize("name", schemas.SCHEMAS)
+def test_schemas_are_valid_and_printed(name):
+    Draft202012Validator.check_schema(schemas.schema(name))
+    result = runner.invoke(app, ["schema", name])
+    assert result.exit_code == 0 and json.loads(result.output) == schemas.schema(name)
+
+
+def test_golden_json_output_validates():
+    doc = json.loads((ROOT / "tests" / "golden" / "mixed-plan.json").read_text())
+    assert list(validator("result").iter_errors(doc)) == []
+
+
+def test_fresh_json_and_jsonl_output_validate(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    main(["check", "--format", "json", "examples/fleet.plan.yaml", "no/such/file.yaml"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["errors"] and list(validator("result").iter_errors(doc)) == []
+    main(["check", "--format", "jsonl", "examples/fleet.plan.yaml", "no/such/file.yaml"])
+    schema = schemas.schema("result")
+    for line in capsys.readouterr().out.splitlines():
+        item = json.loads(line)
+        sub = {"$ref": "#/$defs/" + ("line_error" if "error" in item else "result"), "$defs": schema["$defs"]}
+        assert list(Draft202012Validator(sub).iter_errors(item)) == [], line
+
+
+@pytest.mark.parametrize("path", ["examples/fleet.plan.yaml", "tests/data/mixed.plan.yaml"])
+def test_example_plans_validate(path):
+    doc = yaml.safe_load((ROOT / path).read_text())
+    assert list(validator("plan").iter_errors(doc)) == []
+
+
+def test_rule_examples_validate_as_plan_entries(policies):
+    v = validator("plan")
+    entries = [dict(e) for r in policies.rules.values() for kind in ("fail", "pass")
+               for e in r.examples.get(kind, []) if isinstance(e, dict)]
+    assert len(entries) > 50
+    for e in entries:
+        assert list(v.iter_errors([e])) == [], e
+
+
+@pytest.mark.parametrize("doc", [
+    [{"command": "virsh migrate d x", "flags": ["LIVE"]}],
+    [{"hypervisor": "qemu", "flagz": ["LIVE"]}],
+    {"migrations": [], "defaults": {"colour": "red"}},
+    [{"hypervisor": "qemu", "state": "sleeping"}],
+    [{"hypervisor": "qemu", "params": {"bandwidth": "fast"}}],
+])
+def test_bad_plans_do_not_validate(doc):
+    assert list(validator("plan").iter_errors(doc))
+
+
+def test_plan_schema_matches_the_vocabulary(policies):
+    defs = schemas.schema("plan")["$defs"]
+    names = set(defs["flag"]["anyOf"][0]["enum"])
+    assert {f for f in names if not f.startswith("VIR_")} == set(policies.vocab.flags)
+    assert set(defs["params"]["properties"]) == set(policies.vocab.params)
