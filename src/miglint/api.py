@@ -18,6 +18,7 @@ from .policies import PolicySet, load_policies
 
 _default: tuple[PolicySet, Evaluator] | None = None
 _evaluators: dict[int, Evaluator] = {}
+_answers: dict[tuple[Any, ...], tuple[PolicySet | None, Result]] = {}
 
 
 def _evaluator(policies: PolicySet | None) -> tuple[PolicySet, Evaluator]:
@@ -42,11 +43,29 @@ def check_request(hypervisor: str, *, state: str | None = None, flags: Any = 0,
     ``flags`` are names (``["LIVE", "VIR_MIGRATE_PEER2PEER"]``), an int bitmask or a "0x.." string;
     ``params`` are typed parameters by key or macro name. Raises :class:`miglint.UserError` on bad input.
     """
+    # Orchestrators ask the same few flags-only questions many times: answer those from a table keyed by
+    # the arguments themselves, before any validation (the first call for a key validates as usual).
+    simple = params is None and facts is None and domain is None and desturi is None
+    key: tuple[Any, ...] | None = None
+    if simple:
+        f = tuple(flags) if type(flags) is list else flags
+        key = (id(policies), hypervisor, state, f, libvirt_version, mode)
+        try:
+            got = _answers.get(key)
+        except TypeError:  # an unhashable flags value: validation below says what is wrong
+            key, got = None, None
+        if got is not None and got[0] is policies:  # the same policy set, not one at a reused address
+            return got[1]
     from .inputs.request import make_request
 
     ps, ev = _evaluator(policies)
-    return ev(make_request(ps, hypervisor=hypervisor, state=state, libvirt_version=libvirt_version, mode=mode,
-                           flags=flags, params=params, facts=facts, domain=domain, desturi=desturi))
+    result = ev(make_request(ps, hypervisor=hypervisor, state=state, libvirt_version=libvirt_version, mode=mode,
+                             flags=flags, params=params, facts=facts, domain=domain, desturi=desturi))
+    if key is not None:
+        if len(_answers) >= 65536:
+            _answers.clear()
+        _answers[key] = (policies, result)
+    return result
 
 
 def check_command(command: str, *, hypervisor: str | None = None, state: str | None = None,

@@ -43,31 +43,18 @@ class Severity(str, Enum):
 
 def user_errors(fn: F) -> F:
     """Turn a UserError into one line on stderr and exit code 2; never a traceback unless --debug."""
+    from .guard import run_guarded
+
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except UserError as e:
-            if DEBUG:
-                raise
-            typer.echo(f"miglint: error: {e}", err=True)
-            raise typer.Exit(2) from None
-        except (typer.Exit, typer.Abort):
-            raise
-        except KeyboardInterrupt:
-            typer.echo("miglint: interrupted", err=True)
-            raise typer.Exit(2) from None
-        except BrokenPipeError:
-            # The reader went away (`miglint ... | head`): stop quietly, as other command-line tools do.
-            import os
-
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise typer.Exit(1) from None
-        except Exception as e:  # a bug, not the user's fault: still one line
-            if DEBUG:
-                raise
-            typer.echo(f"miglint: internal error: {type(e).__name__}: {e} (run with --debug for details)", err=True)
-            raise typer.Exit(2) from None
+        def call() -> int:
+            try:
+                fn(*args, **kwargs)
+            except typer.Exit as e:
+                return int(e.exit_code)
+            return 0
+        code = run_guarded(call, DEBUG)
+        raise typer.Exit(code)
     return wrapper  # type: ignore[return-value]
 
 

@@ -53,7 +53,7 @@ def open_output(path: Path | None) -> Iterator[TextIO]:
     except OSError as e:
         raise UserError(f"cannot write report: {e.strerror}", str(path)) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
+        with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as out:
             yield out
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)

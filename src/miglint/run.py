@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from .errors import UserError
 from .evaluate import Evaluator
+from .linememo import LineMemo, Outcome, make_template
 from .inputs.request import Defaults
 from .model import SEVERITIES, Job, Note, Result, Suppression
 from .notes import make_note
@@ -135,7 +136,8 @@ def _kind(path: Path, head: bytes) -> str:
     return "script"
 
 
-def jobs_from_file(path: Path, policies: PolicySet, settings: Settings) -> Iterator[Item]:
+def jobs_from_file(path: Path, policies: PolicySet, settings: Settings,
+                   memo: LineMemo | None = None) -> Iterator[Item]:
     from .inputs import plan, script
 
     defaults = settings.defaults
@@ -160,7 +162,7 @@ def jobs_from_file(path: Path, policies: PolicySet, settings: Settings) -> Itera
         head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
         kind = _kind(path, head)
         if kind == "jsonl":
-            yield from plan.jsonl_jobs(stream, name, policies, defaults)
+            yield from plan.jsonl_jobs(stream, name, policies, defaults, memo=memo)
             return
         try:
             data = stream.read(settings.max_file_bytes + 1)
@@ -278,9 +280,15 @@ def check(paths: Sequence[str], commands: Sequence[str], policies: PolicySet, se
     replace = dict(settings.replace)
     for r in reps:
         r.start()
+    # Lines of a JSON Lines plan that repeat a shape are written from a template (see linememo.py),
+    # when every reporter can render one and nothing rewrites requests on the way.
+    memo = LineMemo() if all(hasattr(r, "render") for r in reps) and not (
+        settings.hypervisors or replace) else None
+    if memo is not None:
+        memo.writers = [getattr(r, "write_rendered") for r in reps]
     items: list[Iterable[Item]] = [command_jobs(commands, policies, settings)]
     for p in walk(paths, settings):
-        items.append([p] if isinstance(p, (UserError, Note)) else jobs_from_file(p, policies, settings))
+        items.append([p] if isinstance(p, (UserError, Note)) else jobs_from_file(p, policies, settings, memo))
     fail_rank = SEVERITIES.index(settings.fail_on)
     failing = False
 
@@ -296,7 +304,7 @@ def check(paths: Sequence[str], commands: Sequence[str], policies: PolicySet, se
         declared: list[Suppression] = []  # in this file, in order
         used: set[Suppression] = set()
         notes: list[Note] = []
-        for item in _per_hypervisor(source, settings.hypervisors):
+        for item in (_per_hypervisor(source, settings.hypervisors) if settings.hypervisors else source):
             if isinstance(item, UserError):
                 summary.input_errors += 1
                 for r in reps:
@@ -316,14 +324,25 @@ def check(paths: Sequence[str], commands: Sequence[str], policies: PolicySet, se
             if len(shown) != len(result.findings) or settings.severity:
                 result = apply_settings(result, shown)
             summary.add(result, shown)
-            if any(SEVERITIES.index(sev) <= fail_rank for _, sev in shown):
-                failing = True
+            fails = any(SEVERITIES.index(sev) <= fail_rank for _, sev in shown)
+            failing = failing or fails
             plan = None
             if result.prediction == "rejected" and want_fix:
                 from .fixes import plan_fix
                 plan = plan_fix(evaluator, item.request)
+            shape = memo.take(item) if memo is not None else None
+            if shape is None:
+                for r in reps:
+                    r.result(item, result, plan)
+                continue
+            templates = []
             for r in reps:
-                r.result(item, result, plan)
+                text = r.render(item, result, plan)  # type: ignore[attr-defined]
+                r.write_rendered(text)  # type: ignore[attr-defined]
+                templates.append(make_template(text, shape[1], item.location.line if item.location else 0))
+            if memo is not None and all(t is not None for t in templates):
+                memo.store(shape[0], Outcome([t for t in templates if t is not None], result.prediction,
+                                             tuple(sev for _, sev in shown), suppressed, fails))
         file_sups = [s for s in declared if s.scope == "file"]
         for note in notes:
             shown_n = shown_note(note, settings, file_sups, used)
@@ -338,6 +357,10 @@ def check(paths: Sequence[str], commands: Sequence[str], policies: PolicySet, se
                     shown_n = shown_note(note, settings, file_sups, used)
                     if shown_n is not None:
                         emit_note(shown_n)
+    if memo is not None:
+        for known in memo.repeated():
+            summary.add_known(known.prediction, known.severities, known.suppressed, known.count)
+            failing = failing or known.failing
     for r in reps:
         r.finish(summary)
     if summary.input_errors:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -35,27 +34,9 @@ def check(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Text: leave out why and fix.")] = False,
 ) -> None:
     """Lint migration requests; exit 0 when clean, 1 on findings, 2 on usage or input errors."""
-    from .. import config as cfg
-    from ..errors import UserError
-    from ..output import open_output, parse_formats
-    from ..policies import load_policies
-    from ..reporters import FORMATS, make_reporter
-    from ..run import check as run_check
+    from ..checkcmd import execute
 
-    formats = parse_formats(fmt or [], output, FORMATS)
-    if not paths and not command:
-        raise UserError("nothing to check: give files, directories, - for stdin, or --command")
-    eff = cfg.resolve(config, no_config, cfg.as_cli(
-        hypervisor=hypervisor, state=state.value if state else None, libvirt_version=libvirt_version,
-        mode=mode.value if mode else None, fail_on=fail_on.value if fail_on else None,
-        exit_zero=True if exit_zero else None, disable=disable, policy_dirs=[str(p) for p in policy_dir or []]))
-    policies = load_policies(eff["policy-dirs"])
-    settings = cfg.settings(eff, policies, suppress=not no_suppress)
-    with ExitStack() as stack:
-        reporters = []
-        for name, path in formats:
-            out = stack.enter_context(open_output(path))
-            reporters.append(make_reporter(name, out, policies.vocab, verbose=not quiet, policies=policies,
-                                           rule_docs=eff["rule-docs-url"], fail_on=settings.fail_on))
-        code = run_check(paths or [], command or [], policies, settings, reporters)
-    raise typer.Exit(code)
+    raise typer.Exit(execute(
+        paths, command, hypervisor, state.value if state else None, libvirt_version, mode.value if mode else None,
+        fmt, output, fail_on.value if fail_on else None, exit_zero, disable, no_suppress, policy_dir, config,
+        no_config, quiet))

@@ -12,6 +12,7 @@ from typing import IO, Any
 
 from ..errors import UserError
 from ..model import Job, Location, Note, Suppression
+from ..linememo import LineMemo
 from ..policies import PolicySet
 from .request import Defaults, _ignores, job_from_entry
 from .suppress import rule_ids, vet
@@ -215,27 +216,47 @@ def _decode(data: bytes, file: str) -> str:
 
 
 def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defaults,
-               max_line: int = MAX_LINE_BYTES) -> Iterator[Item]:
-    """Stream a JSON Lines plan: one entry per line, blank lines skipped."""
+               max_line: int = MAX_LINE_BYTES, memo: LineMemo | None = None) -> Iterator[Item]:
+    """Stream a JSON Lines plan: one entry per line, blank lines skipped. With a memo, a line whose shape
+    was seen before is written by the memo and not yielded (see miglint.linememo)."""
     loads = json.loads
+    # The C scanner behind json.loads, called directly for the usual line that starts with '{': the
+    # same parse without json.loads' argument checks and whitespace regular expressions.
+    scan = getattr(json.JSONDecoder(), "scan_once", None)
     ignores = _Ignores(policies)
     for lineno, raw in enumerate(stream, 1):
         if len(raw) > max_line:
             yield UserError(f"line longer than {max_line} bytes", f"{file}:{lineno}")
             continue
-        if not raw.strip():
+        if len(raw) < 3 and not raw.strip():
             continue
         try:
-            entry = loads(raw)
+            text = raw.decode("utf-8")
+            if memo is not None and memo.seen_text(text, lineno):
+                continue  # a repeated shape, recognised without parsing the line
+            if scan is not None and text[:1] == "{":
+                try:
+                    entry, end = scan(text, 0)
+                except StopIteration:
+                    entry, end = loads(text), len(text)
+                if end != len(text) and text[end:].strip():
+                    entry = loads(text)  # trailing data: let json.loads say what is wrong
+            else:
+                entry = loads(text)
         except UnicodeDecodeError:
             yield UserError("invalid UTF-8", f"{file}:{lineno}")
             continue
         except json.JSONDecodeError as e:
             yield UserError(f"invalid JSON: {e.msg}", f"{file}:{lineno}:{e.colno}")
             continue
+        if memo is not None and memo.seen(text, entry, lineno):
+            continue  # a repeated shape: its result is already written
         try:
             job = job_from_entry(policies, entry, defaults, Location(file, lineno, 1), lineno - 1)
         except UserError as e:
             yield e
             continue
-        yield from ignores.job(job)
+        for item in ignores.job(job):
+            if memo is not None and isinstance(item, Job):
+                memo.expect(item)
+            yield item

@@ -39,6 +39,14 @@ class Summary:
         for _, sev in shown:
             self.severities[sev] += 1
 
+    def add_known(self, prediction: str, severities: tuple[str, ...], suppressed: int, times: int = 1) -> None:
+        """The counts of requests whose outcome is already known (repeated plan lines)."""
+        self.requests += times
+        self.predictions[prediction] += times
+        self.suppressed += suppressed * times
+        for sev in severities:
+            self.severities[sev] += times
+
     def as_dict(self) -> dict[str, object]:
         return {"requests": self.requests, "predictions": dict(self.predictions),
                 "findings": dict(self.severities), "input_errors": self.input_errors,

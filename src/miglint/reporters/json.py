@@ -118,13 +118,18 @@ class JsonReporter:
         if not self.lines:
             self.out.write('{"schema": "%s", "results": [' % SCHEMA)
 
-    def result(self, job: Job, result: Result, fix: FixPlan | None = None) -> None:
-        text = json.dumps(result_dict(result, job, self.vocab, fix), ensure_ascii=False, separators=(",", ":"))
+    def render(self, job: Job, result: Result, fix: FixPlan | None = None) -> str:
+        return json.dumps(result_dict(result, job, self.vocab, fix), ensure_ascii=False, separators=(",", ":"))
+
+    def write_rendered(self, text: str) -> None:
         if self.lines:
             self.out.write(text + "\n")
         else:
             self.out.write(("\n" if self.count == 0 else ",\n") + text)
         self.count += 1
+
+    def result(self, job: Job, result: Result, fix: FixPlan | None = None) -> None:
+        self.write_rendered(self.render(job, result, fix))
 
     def error(self, where: str | None, message: str) -> None:
         self.errors.append({"where": where, "message": message})

@@ -1,0 +1,135 @@
+"""Throughput for large JSON Lines plans: lines that differ only in their ``id`` are linted once.
+
+A fleet's plan repeats the same few request shapes over and over. For a line with an explicit string
+id (and no per-entry ``ignore``), the key is the line's text without its ``"id": ...`` member. The
+first line of each shape goes through the ordinary path (job, evaluation, fix plan, reporters); the
+JSON reporters' rendered text becomes a template in which only the id and the line number change.
+Later lines with the same key are written from the template without building a request, and their
+counts are added to the summary at the end. tests/test_linememo.py checks that the output is
+identical to the ordinary path.
+"""
+
+from __future__ import annotations
+
+from json.encoder import encode_basestring
+from collections.abc import Callable
+from typing import Any
+
+MAX_SHAPES = 4096
+LINE = '"line":%d,"column"'
+
+class Template:
+    __slots__ = ("pieces",)
+
+    def __init__(self, pieces: list[str]) -> None:
+        self.pieces = pieces  # the text after the id, split where the line number goes
+
+    def render(self, id_json: str, line: int) -> str:
+        return '{"id":' + id_json + (LINE % line).join(self.pieces)
+
+
+class Outcome:
+    """What a shape of line produced: one template per reporter, and its counts for the summary."""
+
+    __slots__ = ("templates", "prediction", "severities", "suppressed", "failing", "count")
+
+    def __init__(self, templates: list[Template], prediction: str, severities: tuple[str, ...], suppressed: int,
+                 failing: bool) -> None:
+        self.templates, self.prediction, self.severities = templates, prediction, severities
+        self.suppressed, self.failing, self.count = suppressed, failing, 0
+
+
+def make_template(text: str, id_json: str, line: int) -> Template | None:
+    """A template of a rendered result, or None when it holds anything else that varies per line."""
+    head = '{"id":' + id_json
+    if not text.startswith(head):
+        return None
+    rest = text[len(head):]
+    marker = LINE % line
+    if rest.count('"line":') != rest.count(marker):
+        return None
+    return Template(rest.split(marker))
+
+
+class LineMemo:
+    """The table of shapes. The runner sets ``writers`` (one per reporter); the JSON Lines reader calls
+    ``seen`` for each line and skips the line when it returns True."""
+
+    def __init__(self) -> None:
+        self.outcomes: dict[str, Outcome] = {}
+        self.retired: list[Outcome] = []  # outcomes dropped from the table, still to be counted
+        self.writers: list[Callable[[str], None]] = []
+        # The job just yielded for a new shape, with its key: the runner handles it before asking for the next.
+        self.pending: tuple[object, str, str] | None = None
+        self.new: tuple[str, str] | None = None
+
+    def seen(self, text: str, entry: Any, line: int) -> bool:
+        """Write a known shape's result for this line and return True; else remember the new key, if any."""
+        self.new = None
+        if type(entry) is not dict or "ignore" in entry:
+            return False
+        ident = entry.get("id")
+        if type(ident) is not str:
+            return False
+        id_json = encode_basestring(ident)
+        for sep in ('"id": ', '"id":'):
+            member = sep + id_json
+            at = text.find(member)
+            if at >= 0 and text.find(member, at + 1) < 0:
+                key = text[:at] + text[at + len(member):]
+                known = self.outcomes.get(key)
+                if known is None:
+                    self.new = (key, id_json)
+                    return False
+                known.count += 1
+                for write, template in zip(self.writers, known.templates):
+                    write('{"id":' + id_json + (LINE % line).join(template.pieces))
+                return True
+        return False
+
+    def seen_text(self, text: str, line: int) -> bool:
+        """The same as ``seen`` without parsing the line, for the usual line that starts with its id.
+
+        A line ``{"id": "ID", REST`` whose REST is a stored key is that key's entry with another id: the
+        key was stored from a line that parsed, its text holds no other "id" member, and ID is a plain
+        JSON string (no escapes, no control characters), so the line parses to the same entry."""
+        if text.startswith('{"id": "'):
+            start = 7
+        elif text.startswith('{"id":"'):
+            start = 6
+        else:
+            return False
+        end = text.find('"', start + 1)
+        if end < 0:
+            return False
+        ident = text[start + 1:end]
+        if "\\" in ident or not ident.isprintable():
+            return False
+        known = self.outcomes.get("{" + text[end + 1:])
+        if known is None:
+            return False
+        id_json = text[start:end + 1]
+        known.count += 1
+        for write, template in zip(self.writers, known.templates):
+            write('{"id":' + id_json + (LINE % line).join(template.pieces))
+        return True
+
+    def expect(self, job: object) -> None:
+        """The job made from the line just read is a new shape: the runner will store its outcome."""
+        if self.new is not None:
+            self.pending = (job, *self.new)
+
+    def take(self, job: object) -> tuple[str, str] | None:
+        p, self.pending = self.pending, None
+        return (p[1], p[2]) if p is not None and p[0] is job else None
+
+    def store(self, key: str, outcome: Outcome) -> None:
+        if '"id"' in key:
+            return  # another "id" member: only a full parse can tell which one counts
+        if len(self.outcomes) >= MAX_SHAPES:
+            self.retired.extend(self.outcomes.values())  # bounded memory; new shapes are rendered again
+            self.outcomes.clear()
+        self.outcomes[key] = outcome
+
+    def repeated(self) -> list[Outcome]:
+        return [o for o in (*self.retired, *self.outcomes.values()) if o.count]
