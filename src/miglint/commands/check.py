@@ -33,6 +33,11 @@ def check(
     config: ConfigOption = None,
     no_config: NoConfig = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Text: leave out why and fix.")] = False,
+    domain_xml: Annotated[Optional[list[str]], typer.Option("--domain-xml", help="A domain's XML (virsh dumpxml DOMAIN), for the requests naming that domain: its disks, host devices, memory limit (repeatable).")] = None,
+    fact: Annotated[Optional[list[str]], typer.Option("--fact", help="A fact for every request, NAME=VALUE: domain.snapshots=2 (true/false, integers, comma lists; repeatable).")] = None,
+    host_fact: Annotated[Optional[list[str]], typer.Option("--host-fact", help="A host setting, KEY=VALUE: migrate_tls_force=true, shared_paths=/mnt/nfs,/srv/vms (repeatable).")] = None,
+    qemu_version: Annotated[Optional[str], typer.Option("--qemu-version", help="The QEMU version on the hosts (7.2, 9.1.0), for rules about the QEMU binary.")] = None,
+    connect: Annotated[Optional[str], typer.Option("--connect", help="Read the source host over a read-only libvirt connection: libvirt version, driver, each named domain's state, snapshots and XML (pip install 'miglint\\[live]').")] = None,
 ) -> None:
     """Lint migration requests; exit 0 when clean, 1 on findings, 2 on usage or input errors."""
     from .. import config as cfg
@@ -50,8 +55,17 @@ def check(
         mode=mode.value if mode else None, fail_on=fail_on.value if fail_on else None,
         exit_zero=True if exit_zero else None, disable=disable, policy_dirs=[str(p) for p in policy_dir or []]))
     policies = load_policies(eff["policy-dirs"])
-    settings = cfg.settings(eff, policies, suppress=not no_suppress)
     with ExitStack() as stack:
+        context = None
+        if domain_xml or fact or host_fact or qemu_version or connect:
+            from ..context import make_context
+
+            context = make_context(stack, eff, policies, domain_xml=domain_xml or [], facts=fact or [],
+                                   host_facts=host_fact or [], qemu_version=qemu_version, connect=connect)
+        settings = cfg.settings(eff, policies, suppress=not no_suppress)
+        if context is not None:
+            settings = settings._replace(context=context, defaults=settings.defaults._replace(
+                state=None if connect else settings.defaults.state))
         reporters = []
         for name, path in formats:
             out = stack.enter_context(open_output(path))
