@@ -19,10 +19,13 @@ ARGV = [
     ["plan.yaml", "-", "--format", "json", "-f", "sarif=out.sarif", "--output", "r.txt", "--fail-on", "warning"],
     ["--exit-zero", "--no-suppress", "--disable", "Q053", "--disable=V001", "--policy-dir", "p", "-q", "a.sh"],
     ["--config", "c.yaml", "--no-config", "--libvirt-version", "9.0.0", "--mode", "p2p", "--", "--odd-name.sh"],
+    ["--domain-xml", "d.xml", "--fact", "domain.snapshots=2", "--host-fact=migrate_tls_force=true",
+     "--qemu-version", "7.2", "--connect", "qemu:///system", "x.sh"],
 ]
 DEFAULTS = {"paths": None, "command": None, "hypervisor": None, "state": None, "libvirt_version": None,
             "mode": None, "fmt": None, "output": None, "fail_on": None, "exit_zero": False, "disable": None,
-            "no_suppress": False, "policy_dir": None, "config": None, "no_config": False, "quiet": False}
+            "no_suppress": False, "policy_dir": None, "config": None, "no_config": False, "quiet": False,
+            "domain_xml": None, "fact": None, "host_fact": None, "qemu_version": None, "connect": None}
 
 
 def typer_kwargs(monkeypatch, argv):

@@ -1,5 +1,5 @@
-"""A plain `miglint check --command ...` with a warm policy cache loads no YAML, JSON Schema, TOML, XML or
-SARIF machinery: start-up time is what a pre-commit hook or a CI step pays on every run."""
+"""A plain `miglint check --command ...` with a warm policy cache loads no YAML, JSON Schema, TOML, XML, SARIF
+or libvirt machinery: start-up time is what a pre-commit hook or a CI step pays on every run."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ PROBE = """
 import json, sys
 from miglint.cli import main
 code = main(sys.argv[1:])
-heavy = ("yaml", "jsonschema", "xml", "tomllib", "sarif_kit", "junitparser")
+heavy = ("yaml", "jsonschema", "xml", "tomllib", "sarif_kit", "junitparser", "libvirt", "ctypes")
 print(json.dumps([code, sorted(m for m in sys.modules if m.split(".")[0] in heavy
-                               or m in ("miglint.reporters.sarif", "miglint.reporters.junit"))]))
+                               or m in ("miglint.reporters.sarif", "miglint.reporters.junit", "miglint.live",
+                                        "miglint.context", "miglint.inputs.domainxml"))]))
 """
 
 

@@ -13,7 +13,8 @@ def execute(paths: list[str] | None = None, command: list[str] | None = None, hy
             fmt: list[str] | None = None, output: Path | None = None, fail_on: str | None = None,
             exit_zero: bool = False, disable: list[str] | None = None, no_suppress: bool = False,
             policy_dir: list[Path] | None = None, config: Path | None = None, no_config: bool = False,
-            quiet: bool = False) -> int:
+            quiet: bool = False, domain_xml: list[str] | None = None, fact: list[str] | None = None,
+            host_fact: list[str] | None = None, qemu_version: str | None = None, connect: str | None = None) -> int:
     from . import config as cfg
     from .output import open_output, parse_formats
     from .policies import load_policies
@@ -27,8 +28,17 @@ def execute(paths: list[str] | None = None, command: list[str] | None = None, hy
         hypervisor=hypervisor, state=state, libvirt_version=libvirt_version, mode=mode, fail_on=fail_on,
         exit_zero=True if exit_zero else None, disable=disable, policy_dirs=[str(p) for p in policy_dir or []]))
     policies = load_policies(eff["policy-dirs"])
-    settings = cfg.settings(eff, policies, suppress=not no_suppress)
     with ExitStack() as stack:
+        context = None
+        if domain_xml or fact or host_fact or qemu_version or connect:
+            from .context import make_context
+
+            context = make_context(stack, eff, policies, domain_xml=domain_xml or [], facts=fact or [],
+                                   host_facts=host_fact or [], qemu_version=qemu_version, connect=connect)
+        settings = cfg.settings(eff, policies, suppress=not no_suppress)
+        if context is not None:
+            settings = settings._replace(context=context, defaults=settings.defaults._replace(
+                state=None if connect else settings.defaults.state))
         reporters = []
         for name, path in formats:
             out = stack.enter_context(open_output(path))

@@ -9,6 +9,7 @@ names come from the policy files, the meaning of each key from this module's doc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -485,6 +486,22 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+_VERSION_COMPARE = {"version_gt": "gt", "version_ge": "ge", "version_lt": "lt", "version_le": "le"}
+_DOTTED = re.compile(r"^\s*v?(\d+(?:\.\d+)*)")
+
+
+def dotted_version(value: Any) -> tuple[int, ...] | None:
+    """A dotted version ("7.2", "9.1.0", "10.0.0-rc1" -> its numbers), padded with zeros so that "9.1" equals
+    "9.1.0"; None for anything else (a value that is not a version fails every version test)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    m = _DOTTED.match(str(value))
+    if m is None:
+        return None
+    parts = [int(x) for x in m.group(1).split(".")]
+    return tuple(parts + [0] * (4 - len(parts))) if len(parts) < 4 else tuple(parts)
+
+
 def _value_test(key: str, arg: Any, where: str) -> ValueTest:
     """One value test of a param/option/fact condition, as a function (value, bindings, ctx) -> bool."""
     if key == "equals":
@@ -497,6 +514,11 @@ def _value_test(key: str, arg: Any, where: str) -> ValueTest:
     if key in _COMPARE:
         compare = _COMPARE[key]
         return lambda v, b, c: _is_number(v) and compare(v, arg)
+    if key in _VERSION_COMPARE:
+        compare, bound = _COMPARE[_VERSION_COMPARE[key]], dotted_version(str(arg))
+        if bound is None:
+            raise UserError(f"{where}: {key} takes a dotted version such as \"9.1\", got {arg!r}")
+        return lambda v, b, c: (dv := dotted_version(v)) is not None and compare(dv, bound)
     if key == "empty":
         want = bool(arg)
         return lambda v, b, c: (v is None or v == "" or v == ()) == want

@@ -218,6 +218,9 @@ def _tests_text(tests: Mapping[str, Any]) -> str:
             out.append("is not " + _join([str(x) for x in v], "or"))
         elif t in ("gt", "ge", "lt", "le"):
             out.append({"gt": ">", "ge": ">=", "lt": "<", "le": "<="}[t] + f" {v}")
+        elif t in ("version_gt", "version_ge", "version_lt", "version_le"):
+            out.append("is version " + {"version_gt": ">", "version_ge": ">=", "version_lt": "<",
+                                        "version_le": "<="}[t] + f" {v}")
         elif t == "empty":
             out.append("is empty" if v else "is not empty")
         elif t in ("starts_with", "not_starts_with", "ends_with", "contains"):

@@ -34,6 +34,11 @@ OPTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "--no-config": ("no_config", "flag", ()),
     "--quiet": ("quiet", "flag", ()),
     "-q": ("quiet", "flag", ()),
+    "--domain-xml": ("domain_xml", "multi", ()),
+    "--fact": ("fact", "multi", ()),
+    "--host-fact": ("host_fact", "multi", ()),
+    "--qemu-version": ("qemu_version", "value", ()),
+    "--connect": ("connect", "value", ()),
 }
 
 

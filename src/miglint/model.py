@@ -28,7 +28,9 @@ UNKNOWN = _Unknown()
 
 ParamValue = Union[str, int, tuple[str, ...], _Unknown]
 OptionValue = Union[bool, str, int, _Unknown]
-FactValue = Union[str, int, bool, float, tuple[str, ...], None]
+# A fact the input could not know (a file disk's storage when nothing says whether it is shared) is UNKNOWN:
+# rules that test it say "depends", while ``needs`` counts it as present.
+FactValue = Union[str, int, bool, float, tuple[str, ...], None, _Unknown]
 
 STATES = ("running", "paused", "shutoff", "unknown")
 MODES = ("managed", "p2p", "direct")

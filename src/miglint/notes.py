@@ -39,6 +39,12 @@ NOTE_RULES: dict[str, NoteRule] = {r.id: r for r in (
              "A directory was reached again through a symbolic link and not walked twice.",
              "A symbolic link that points back up the tree would make the walk endless.",
              "Exclude the link, or point miglint at the real directory."),
+    NoteRule("M005", "no-domain-xml", "info",
+             "A request names a domain that no --domain-xml file describes.",
+             "Domain XML is matched to requests by the domain's name or UUID; a request for another domain is "
+             "checked without the facts of its disks, so rules about them are skipped.",
+             "Give the domain's XML too (virsh dumpxml DOMAIN > DOMAIN.xml; --domain-xml DOMAIN.xml), or correct "
+             "the domain name."),
 )}
 
 

@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .errors import UserError
 from .evaluate import Evaluator
@@ -24,6 +24,7 @@ SCRIPT_SUFFIXES = (".sh", ".bash", ".ksh", ".zsh")
 DEFAULT_INCLUDE = ("*.sh", "*.bash", "*.plan.yaml", "*.plan.yml", "*.plan.json", "*.plan.jsonl")
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox")
 MAX_FILE_BYTES = 64 << 20
+XML_FACT = "domain.xml"  # a domain's XML on a request, turned into domain.* facts by miglint.context
 
 Item = Job | UserError | Note | Suppression
 
@@ -44,6 +45,8 @@ class Settings(NamedTuple):
     base_dir: str | None = None  # exclude patterns with a '/' are relative to this (the config file's directory)
     # A mixed fleet: check every request against each of these hypervisors (they override the request's own).
     hypervisors: tuple[str, ...] = ()
+    # Facts from the command line, domain XML and a live host, added to every job (miglint.context.Context).
+    context: Any = None
 
 
 def excluded(path: Path, root: Path, settings: Settings) -> bool:
@@ -316,6 +319,17 @@ def check(paths: Sequence[str], commands: Sequence[str], policies: PolicySet, se
             if isinstance(item, Note):
                 notes.append(item)  # shown after the file's requests, once file-level suppressions are known
                 continue
+            if settings.context or any(k == XML_FACT for k, _ in item.request.facts):
+                from .context import Context
+
+                try:
+                    item, context_notes = (settings.context or Context()).apply(item)
+                except UserError as e:
+                    summary.input_errors += 1
+                    for r in reps:
+                        r.error(e.where, e.message)
+                    continue
+                notes.extend(context_notes)
             if replace:
                 item = _replaced(item, replace)
             result = evaluator(item.request)

@@ -32,6 +32,11 @@ def check(
     config: ConfigOption = None,
     no_config: NoConfig = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Text: leave out why and fix.")] = False,
+    domain_xml: Annotated[Optional[list[str]], typer.Option("--domain-xml", help="A domain's XML (virsh dumpxml DOMAIN), for the requests naming that domain: its disks, host devices, memory limit (repeatable).")] = None,
+    fact: Annotated[Optional[list[str]], typer.Option("--fact", help="A fact for every request, NAME=VALUE: domain.snapshots=2 (true/false, integers, comma lists; repeatable).")] = None,
+    host_fact: Annotated[Optional[list[str]], typer.Option("--host-fact", help="A host setting, KEY=VALUE: migrate_tls_force=true, shared_paths=/mnt/nfs,/srv/vms (repeatable).")] = None,
+    qemu_version: Annotated[Optional[str], typer.Option("--qemu-version", help="The QEMU version on the hosts (7.2, 9.1.0), for rules about the QEMU binary.")] = None,
+    connect: Annotated[Optional[str], typer.Option("--connect", help="Read the source host over a read-only libvirt connection: libvirt version, driver, each named domain's state, snapshots and XML (pip install 'miglint\\[live]').")] = None,
 ) -> None:
     """Lint migration requests; exit 0 when clean, 1 on findings, 2 on usage or input errors."""
     from ..checkcmd import execute
@@ -39,4 +44,4 @@ def check(
     raise typer.Exit(execute(
         paths, command, hypervisor, state.value if state else None, libvirt_version, mode.value if mode else None,
         fmt, output, fail_on.value if fail_on else None, exit_zero, disable, no_suppress, policy_dir, config,
-        no_config, quiet))
+        no_config, quiet, domain_xml, fact, host_fact, qemu_version, connect))

@@ -131,6 +131,8 @@ def job_from_entry(policies: PolicySet, entry: Any, defaults: Defaults, where: L
         facts.update(check_facts(entry.get("host"), "host."))
         if "qemu_version" in entry:
             facts["qemu.version"] = str(entry["qemu_version"])
+        if "domain_xml" in entry:
+            facts["domain.xml"] = _domain_xml(entry["domain_xml"], where)
         command = entry.get("command")
         if command is not None:
             if "flags" in entry or "params" in entry:
@@ -157,6 +159,32 @@ def job_from_entry(policies: PolicySet, entry: Any, defaults: Defaults, where: L
         if e.where is None:
             e.where = loc
         raise
+
+
+def _domain_xml(value: Any, where: Location) -> str:
+    """``domain_xml``: the XML itself (text starting with '<'), or a file relative to the plan's directory.
+    Checked now, so a bad document is reported at its entry."""
+    import os
+
+    from ..context import read_text
+    from .domainxml import domain_info
+
+    if not isinstance(value, str) or not value.strip():
+        raise UserError("'domain_xml' is a file name or the domain's XML text")
+    if value.lstrip().startswith("<"):
+        try:
+            domain_info(value, "domain_xml")
+        except UserError as e:  # reported at the entry: "plan.yaml:3: domain_xml:2:7: malformed ..."
+            raise UserError(str(e)) from None
+        return value
+    base = os.path.dirname(where.file) if where.file not in ("-", "<stdin>") else ""
+    path = os.path.join(base, os.path.expanduser(value))
+    try:
+        text = read_text(path)
+    except UserError as e:  # at the entry: "plan.yaml:3: domain_xml xml/web1.xml: cannot read ..."
+        raise UserError(f"domain_xml {path}: {e.message}") from None
+    domain_info(text, path)
+    return text
 
 
 def _ignores(entry: Mapping[str, Any], where: Location, scope: str = "entry") -> tuple[Suppression, ...]:

@@ -1,0 +1,184 @@
+"""Facts beyond the command line: --fact, --host-fact, --qemu-version, --domain-xml and plan entries'
+domain_xml / host / qemu_version, and how they meet each request."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from miglint.cli import main
+from miglint.context import parse_assignments, typed_value
+from miglint.errors import UserError
+
+DATA = Path(__file__).parent / "data" / "domains"
+WEB = """<domain type='kvm'>
+  <name>web1</name>
+  <uuid>6d6c6300-0000-4000-8000-0000000000b1</uuid>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' cache='none'/>
+      <source file='/var/lib/libvirt/images/web1.qcow2'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <disk type='file' device='cdrom'><target dev='sda' bus='sata'/><readonly/></disk>
+  </devices>
+</domain>
+"""
+LIVE_P2P = "virsh migrate --live --p2p web1 qemu+ssh://dst/system"
+
+
+def run_json(capsys, *args):
+    code = main(["check", "--no-config", "--format", "json", *args])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def results(doc):
+    return [(r["prediction"], [f["rule"] for f in r["findings"]]) for r in doc["results"]]
+
+
+@pytest.fixture
+def web(tmp_path):
+    p = tmp_path / "web1.xml"
+    p.write_text(WEB)
+    return str(p)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("true", True), ("False", False), ("yes", True), ("0", 0), ("-3", -3), ("2", 2), ("7.2", "7.2"),
+    ("vda,vdb", ("vda", "vdb")), ("vda,", ("vda",)), ("/mnt/nfs", "/mnt/nfs"), ("", ""),
+])
+def test_typed_values(text, value):
+    assert typed_value(text) == value
+
+
+def test_assignments():
+    assert parse_assignments(["migrate_tls_force=true", "shared_paths=/a,/b"], "--host-fact", "host.") == {
+        "host.migrate_tls_force": True, "host.shared_paths": ("/a", "/b")}
+    assert parse_assignments(["domain.snapshots=2"], "--fact") == {"domain.snapshots": 2}
+    with pytest.raises(UserError, match="--fact takes NAME=VALUE"):
+        parse_assignments(["domain.snapshots"], "--fact")
+    with pytest.raises(UserError, match="invalid fact name 'snapshots'"):
+        parse_assignments(["snapshots=2"], "--fact")
+
+
+def test_host_fact_decides_a_qemu_conf_rule(capsys):
+    base = ["--state", "running", "--command", LIVE_P2P]
+    assert results(run_json(capsys, *base)[1]) == [("accepted", [])]
+    code, doc = run_json(capsys, "--host-fact", "migrate_tls_force=true", *base)
+    assert code == 1 and results(doc) == [("rejected", ["Q010"])]
+    assert results(run_json(capsys, "--host-fact", "migrate_tls_force=1", *base[:-1], LIVE_P2P + " --tls")[1]) \
+        == [("accepted", [])]
+
+
+def test_fact_option(capsys):
+    code, doc = run_json(capsys, "--fact", "domain.snapshots=2", "--state", "running", "--command", LIVE_P2P)
+    assert results(doc) == [("rejected", ["Q031"])]
+    assert "cannot migrate domain with 2 snapshots" in doc["results"][0]["findings"][0]["message"]
+
+
+def test_qemu_version(capsys):
+    cmd = ["--state", "running", "--libvirt-version", "9.0.0", "--command",
+           "virsh migrate --live --p2p --comp-methods mt web1 qemu+ssh://dst/system"]
+    assert results(run_json(capsys, *cmd)[1]) == [("accepted", [])]
+    assert results(run_json(capsys, "--qemu-version", "7.2", *cmd)[1]) == [("accepted", [])]
+    code, doc = run_json(capsys, "--qemu-version", "10.0.0", *cmd)
+    assert results(doc) == [("rejected", ["Q120"])]
+    assert doc["results"][0]["findings"][0]["message"] == \
+        "argument unsupported: Migration option 'compress' is not supported by QEMU binary"
+
+
+def test_bad_qemu_version_is_a_user_error(capsys):
+    assert main(["check", "--no-config", "--qemu-version", "seven", "--command", LIVE_P2P]) == 2
+    assert "invalid QEMU version 'seven'" in capsys.readouterr().err
+
+
+def test_domain_xml_without_storage_facts_depends(capsys, web):
+    code, doc = run_json(capsys, "--domain-xml", web, "--state", "running", "--command", LIVE_P2P)
+    r = doc["results"][0]
+    assert r["prediction"] == "depends" and r["depends_on"] == ["fact:domain.local_disks"]
+
+
+@pytest.mark.parametrize("command, shared, expected", [
+    (LIVE_P2P, "/mnt/nfs", ("rejected", ["Q033"])),
+    (LIVE_P2P, "/var/lib/libvirt/images", ("accepted", [])),
+    ("virsh migrate --live --p2p --copy-storage-all web1 qemu+ssh://dst/system", "/mnt/nfs", ("accepted", [])),
+    ("virsh migrate --live --p2p --unsafe web1 qemu+ssh://dst/system", "/mnt/nfs", ("accepted", [])),
+    ("virsh migrate --live --p2p --copy-storage-all --migrate-disks vda web1 qemu+ssh://dst/system", "/mnt/nfs",
+     ("accepted", [])),
+    ("virsh migrate --live --p2p --copy-storage-all --migrate-disks vdb web1 qemu+ssh://dst/system", "/mnt/nfs",
+     ("rejected", ["Q033", "Q058"])),
+    ("virsh migrate --live --p2p --copy-storage-all --migrate-disks vda,sda web1 qemu+ssh://dst/system", "/mnt/nfs",
+     ("accepted", [])),  # a CD-ROM is a disk target too
+])
+def test_domain_xml_disk_rules(capsys, web, command, shared, expected):
+    code, doc = run_json(capsys, "--domain-xml", web, "--host-fact", f"shared_paths={shared}",
+                         "--state", "running", "--libvirt-version", "9.0.0", "--command", command)
+    assert results(doc) == [expected]
+
+
+def test_domain_xml_matches_by_name_or_uuid_and_notes_others(capsys, web):
+    by_uuid = LIVE_P2P.replace("web1", "6d6c6300-0000-4000-8000-0000000000b1")
+    code, doc = run_json(capsys, "--domain-xml", web, "--host-fact", "shared_paths=/nfs", "--state", "running",
+                         "--command", by_uuid, "--command", LIVE_P2P.replace("web1", "db7"))
+    assert results(doc) == [("rejected", ["Q033"]), ("accepted", [])]
+    assert [(n["rule"], n["message"]) for n in doc["notes"]] == [
+        ("M005", "no --domain-xml describes domain 'db7' (given: web1)")]
+
+
+def test_bad_domain_xml_stops_the_run(capsys, tmp_path):
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<domain>\n<name>x</name>\n<devices>\n</domain>\n")
+    assert main(["check", "--no-config", "--domain-xml", str(bad), "--command", LIVE_P2P]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:4:3: malformed domain XML: mismatched tag" in err and "Traceback" not in err
+    assert main(["check", "--no-config", "--domain-xml", str(tmp_path / "none.xml"), "--command", LIVE_P2P]) == 2
+    assert "cannot read domain XML" in capsys.readouterr().err
+
+
+def test_plan_entries_with_domain_xml_host_and_qemu_version(capsys, tmp_path):
+    (tmp_path / "xml").mkdir()
+    (tmp_path / "xml" / "web1.xml").write_text(WEB)
+    inline = WEB.replace("web1", "web2").replace("/var/lib/libvirt/images", "/mnt/nfs")
+    plan = tmp_path / "p.plan.yaml"
+    plan.write_text(
+        "defaults: {state: running, libvirt_version: 9.0.0}\n"
+        "migrations:\n"
+        f"  - {{command: \"{LIVE_P2P}\", domain_xml: xml/web1.xml, host: {{shared_paths: [/mnt/nfs]}}}}\n"
+        "  - command: virsh migrate --live --p2p web2 qemu+ssh://dst/system\n"
+        "    host: {shared_paths: [/mnt/nfs]}\n"
+        "    domain_xml: |\n" + "".join(f"      {line}\n" for line in inline.splitlines()) +
+        "  - {command: \"virsh migrate --live --p2p --comp-methods mt web3 qemu+ssh://dst/system\", qemu_version: '9.1'}\n")
+    code, doc = run_json(capsys, str(plan))
+    assert results(doc) == [("rejected", ["Q033"]), ("accepted", []), ("rejected", ["Q120"])]
+
+
+def test_entry_facts_win_over_the_command_line(capsys, tmp_path):
+    plan = tmp_path / "p.plan.yaml"
+    plan.write_text(f"- {{command: \"{LIVE_P2P}\", state: running, host: {{migrate_tls_force: false}}}}\n"
+                    f"- {{command: \"{LIVE_P2P}\", state: running}}\n")
+    code, doc = run_json(capsys, "--host-fact", "migrate_tls_force=true", str(plan))
+    assert results(doc) == [("accepted", []), ("rejected", ["Q010"])]
+
+
+def test_bad_domain_xml_in_a_plan_is_reported_at_its_entry(capsys, tmp_path):
+    plan = tmp_path / "p.plan.yaml"
+    plan.write_text(f"- {{command: \"{LIVE_P2P}\", state: running, domain_xml: missing.xml}}\n"
+                    f"- {{command: \"{LIVE_P2P}\", state: running, domain_xml: \"<domain><name>x</domain>\"}}\n"
+                    f"- {{command: \"{LIVE_P2P}\", state: running, domain_xml: \"<!DOCTYPE d><domain/>\"}}\n")
+    assert main(["check", "--no-config", str(plan)]) == 2
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{plan}:1: error: domain_xml {tmp_path}/missing.xml: cannot read domain XML: No such file or directory"
+    assert out[1] == f"{plan}:2: error: domain_xml:1:18: malformed domain XML: mismatched tag"
+    assert out[2].startswith(f"{plan}:3: error: domain_xml:1:") and "DOCTYPE declaration is refused" in out[2]
+
+
+def test_connect_without_the_binding_says_how_to_get_it(capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "libvirt", None)  # import libvirt -> ImportError
+    assert main(["check", "--no-config", "--connect", "qemu:///system", "--command", LIVE_P2P]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'miglint[live]'" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
