@@ -1,0 +1,226 @@
+"""miglint's answer for a conformance case, and its comparison with libvirt's.
+
+miglint gets what the harness knows about its test domain as facts (FACTS), the domain name and the
+destination URI, through the public API (miglint.api). The comparison is fixed: verdicts must agree
+(accepted / rejected; environment failures are excluded), and on rejection miglint's first error must read
+like libvirt's message after normalising what belongs to one run of the environment (harness.normalise).
+A message difference is allowed only when known-differences.yaml lists it, with the reason.
+"""
+
+from __future__ import annotations
+
+import collections
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from miglint import api
+from miglint.policies import PolicySet, load_policies
+
+from .harness import normalise
+
+HERE = Path(__file__).resolve().parent
+KNOWN_DIFFERENCES = HERE / "known-differences.yaml"
+SUMMARY_FILE = HERE / "last-summary.txt"  # not committed (.gitignore)
+LIBVIRT_VERSION = "9.0.0"
+HYPERVISOR = "qemu"
+DOMAINS = {"running": "mlc-run", "paused": "mlc-run", "shutoff": "mlc-off"}
+# Stand-ins for the run's paths (a unix-socket destination URI, like the real one).
+SRC_URI = "qemu+unix:///system?socket=/run/miglint-conformance/src/libvirt-sock"
+DEST_URI = "qemu+unix:///system?socket=/run/miglint-conformance/dst/libvirt-sock"
+DOMXML_FILE = "/run/miglint-conformance/domain.xml"
+# What the harness knows about its domains and hosts (oracle.py: DOMAIN_XML, qemu.conf).
+FACTS: dict[str, Any] = {
+    "domain.snapshots": 0,
+    "domain.disk_targets": [],
+    "domain.local_disks": [],
+    "domain.cache_unsafe_disks": [],
+    "domain.postcopy_failed": False,
+    "domain.memory_hard_limit": 0,
+    "domain.paused_reason": "user",
+    "host.migrate_tls_force": False,
+}
+
+
+def virsh_command(case: dict[str, Any]) -> str:
+    """The case's virsh command line, as miglint reads it (placeholders filled with the stand-ins)."""
+    subst = {"{dom}": DOMAINS[case["state"]], "{dest}": DEST_URI, "{domxml}": DOMXML_FILE, "{src}": SRC_URI}
+
+    def fill(word: str) -> str:
+        for key, value in subst.items():
+            word = word.replace(key, value)
+        return shlex.quote(word)
+    words = ["virsh", "-c", shlex.quote(SRC_URI)] + [fill(w) for w in case.get("virsh_global", [])]
+    return " ".join(words + ["migrate"] + [fill(w) for w in case["virsh"]])
+
+
+def predict(case: dict[str, Any], policies: PolicySet) -> Any:
+    """miglint's Result for the case."""
+    state = case["state"]
+    if "virsh" in case:
+        _, result = api.check_command_job(virsh_command(case), hypervisor=HYPERVISOR, state=state,
+                                          libvirt_version=LIBVIRT_VERSION, facts=FACTS, policies=policies,
+                                          job_id=case["id"])
+        return result
+    return api.check_request(HYPERVISOR, state=state, flags=case.get("flags", []), params=case.get("params"),
+                             libvirt_version=LIBVIRT_VERSION, mode=case["api"], facts=FACTS,
+                             domain=DOMAINS[state], desturi=DEST_URI, policies=policies)
+
+
+@dataclass
+class KnownDifference:
+    rule: str
+    reason: str
+    libvirt: str | None = None  # a substring of libvirt's message, when only some messages differ
+    used: int = 0
+
+
+def load_known_differences(path: Path = KNOWN_DIFFERENCES) -> list[KnownDifference]:
+    doc = yaml.safe_load(path.read_text()) or {}
+    out = []
+    for entry in doc.get("differences", []):
+        out.append(KnownDifference(rule=str(entry["rule"]), reason=str(entry["reason"]).strip(),
+                                   libvirt=entry.get("libvirt")))
+    return out
+
+
+@dataclass
+class Comparison:
+    id: str
+    kind: str  # api | virsh
+    libvirt_verdict: str
+    prediction: str
+    rule: str | None
+    libvirt_message: str | None
+    miglint_message: str | None
+    verdict_agrees: bool | None  # None: environment failure, excluded
+    message_agrees: bool | None  # None: not both rejected
+    known: KnownDifference | None = None
+    fired: tuple[str, ...] = ()
+
+
+def compare(record: dict[str, Any], policies: PolicySet, known: list[KnownDifference]) -> Comparison:
+    case = {"id": record["id"], **record["case"]}
+    lv = record["libvirt"]
+    result = predict(case, policies)
+    first = result.first_error
+    verdict = lv["verdict"]
+    fired = tuple(f.rule for f in result.findings)
+    cmp = Comparison(id=case["id"], kind="virsh" if "virsh" in case else "api", libvirt_verdict=verdict,
+                     prediction=result.prediction, rule=first.rule if first else None,
+                     libvirt_message=lv.get("message"), miglint_message=first.message if first else None,
+                     verdict_agrees=None, message_agrees=None, fired=fired)
+    if verdict == "env":
+        return cmp
+    cmp.verdict_agrees = verdict == result.prediction
+    if verdict == "rejected" and result.prediction == "rejected":
+        cmp.message_agrees = normalise(lv.get("message")) == normalise(first.message)
+        if not cmp.message_agrees:
+            for kd in known:
+                if kd.rule == first.rule and (kd.libvirt is None or kd.libvirt in (lv.get("message") or "")):
+                    cmp.known = kd
+                    kd.used += 1
+                    break
+    return cmp
+
+
+@dataclass
+class Summary:
+    comparisons: list[Comparison]
+    rules: list[str]
+    title: str = "miglint vs libvirt 9.0.0 (qemu)"
+    extra: list[str] = field(default_factory=list)
+
+    @property
+    def decided(self) -> list[Comparison]:
+        return [c for c in self.comparisons if c.verdict_agrees is not None]
+
+    @property
+    def verdict_disagreements(self) -> list[Comparison]:
+        return [c for c in self.decided if not c.verdict_agrees]
+
+    @property
+    def both_rejected(self) -> list[Comparison]:
+        return [c for c in self.comparisons if c.message_agrees is not None]
+
+    @property
+    def unexplained_messages(self) -> list[Comparison]:
+        return [c for c in self.both_rejected if not c.message_agrees and c.known is None]
+
+    def text(self) -> str:
+        cs = self.comparisons
+        env = [c for c in cs if c.verdict_agrees is None]
+        decided = self.decided
+        agree = len(decided) - len(self.verdict_disagreements)
+        both = self.both_rejected
+        msg_same = [c for c in both if c.message_agrees]
+        msg_known = [c for c in both if not c.message_agrees and c.known is not None]
+        by_verdict = collections.Counter(c.libvirt_verdict for c in cs)
+        kinds = collections.Counter(c.kind for c in cs)
+        first = collections.Counter(c.rule for c in cs if c.libvirt_verdict == "rejected" and c.verdict_agrees
+                                    and c.rule)
+        fired = {r for c in cs for r in c.fired}
+        lines = [f"== {self.title} ==",
+                 f"cases: {len(cs)} ({kinds['api']} API, {kinds['virsh']} virsh); libvirt: "
+                 f"{by_verdict['accepted']} accepted, {by_verdict['rejected']} rejected, {by_verdict['env']} environment failures",
+                 f"verdict agreement: {agree}/{len(decided)} ({_pct(agree, len(decided))})",
+                 f"message agreement (both rejected): {len(msg_same)}/{len(both)} ({_pct(len(msg_same), len(both))}),"
+                 f" {len(msg_known)} known differences, {len(self.unexplained_messages)} unexplained",
+                 f"environment failures (excluded): {len(env)}"]
+        for note, n in collections.Counter(_env_note(c) for c in env).most_common():
+            lines.append(f"  {n:5d}  {note}")
+        lines.append("libvirt's first error, by rule (cases):")
+        for rule, n in sorted(first.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"  {rule:6s} {n:5d}")
+        never_first = [r for r in self.rules if r not in first]
+        never_fired = [r for r in self.rules if r not in fired]
+        lines.append(f"rules never libvirt's first error ({len(never_first)}): {' '.join(never_first)}")
+        lines.append(f"rules no case triggered at all ({len(never_fired)}): {' '.join(never_fired)}")
+        if msg_known:
+            lines.append("known message differences (known-differences.yaml):")
+            for rule, n in collections.Counter(c.known.rule for c in msg_known if c.known).most_common():
+                lines.append(f"  {rule:6s} {n:5d}")
+        for c in self.verdict_disagreements[:50]:
+            lines.append(f"VERDICT {c.id}: libvirt {c.libvirt_verdict} ({c.libvirt_message!r}), miglint "
+                         f"{c.prediction} ({c.rule}: {c.miglint_message!r})")
+        for c in self.unexplained_messages[:50]:
+            lines.append(f"MESSAGE {c.id}: libvirt {c.libvirt_message!r} / miglint {c.rule} {c.miglint_message!r}")
+        lines += self.extra
+        return "\n".join(lines) + "\n"
+
+
+_ENV_NOTES: dict[str, str] = {}
+
+
+def _env_note(c: Comparison) -> str:
+    return _ENV_NOTES.get(c.id, c.libvirt_message or "?")
+
+
+def _pct(a: int, b: int) -> str:
+    return f"{100.0 * a / b:.1f}%" if b else "n/a"
+
+
+def qemu_rules(policies: PolicySet) -> list[str]:
+    """Every rule the qemu policy (with its layers) can apply at libvirt 9.0.0, in check order, once."""
+    seen: dict[str, None] = {}
+    driver = policies.driver(HYPERVISOR)
+    for mode in driver.modes:
+        for rule in driver.rules_for(mode):
+            seen.setdefault(rule.id, None)
+    return sorted(seen)
+
+
+def compare_all(records: list[dict[str, Any]], policies: PolicySet | None = None,
+                known: list[KnownDifference] | None = None) -> Summary:
+    ps = policies or load_policies(use_cache=False)
+    kd = known if known is not None else load_known_differences()
+    comparisons = []
+    for r in records:
+        c = compare(r, ps, kd)
+        if c.verdict_agrees is None:
+            _ENV_NOTES[c.id] = r["libvirt"].get("note") or "?"
+        comparisons.append(c)
+    return Summary(comparisons, qemu_rules(ps))
