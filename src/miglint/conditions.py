@@ -489,6 +489,10 @@ def _compile_tests(spec: Mapping[str, Any], where: str) -> list[tuple[str, Value
                   "lt": lambda v, a: v < a, "le": lambda v, a: v <= a}[key]
             tests.append((key, lambda v, b, c, a=arg, op=op: isinstance(v, (int, float)) and not isinstance(v, bool)
                            and op(v, a)))
+        elif key == "power_of_two":
+            want = bool(arg)
+            tests.append((key, lambda v, b, c, w=want: isinstance(v, int) and not isinstance(v, bool)
+                          and (v > 0 and v & (v - 1) == 0) == w))
         elif key == "empty":
             want = bool(arg)
             tests.append((key, lambda v, b, c, w=want: (v is None or v == "" or v == ()) == w))
