@@ -75,6 +75,7 @@ class KnownDifference:
     rule: str
     reason: str
     libvirt: str | None = None  # a substring of libvirt's message, when only some messages differ
+    varies: bool = False  # libvirt's own message changes from run to run
     used: int = 0
 
 
@@ -83,7 +84,7 @@ def load_known_differences(path: Path = KNOWN_DIFFERENCES) -> list[KnownDifferen
     out = []
     for entry in doc.get("differences", []):
         out.append(KnownDifference(rule=str(entry["rule"]), reason=str(entry["reason"]).strip(),
-                                   libvirt=entry.get("libvirt")))
+                                   libvirt=entry.get("libvirt"), varies=bool(entry.get("varies", False))))
     return out
 
 
