@@ -47,7 +47,7 @@ FACTS: dict[str, Any] = {
 
 def virsh_command(case: dict[str, Any]) -> str:
     """The case's virsh command line, as miglint reads it (placeholders filled with the stand-ins)."""
-    subst = {"{dom}": DOMAINS[case["state"]], "{dest}": DEST_URI, "{domxml}": DOMXML_FILE, "{src}": SRC_URI}
+    subst = {"{dom}": domain_of(case), "{dest}": DEST_URI, "{domxml}": DOMXML_FILE, "{src}": SRC_URI}
 
     def fill(word: str) -> str:
         for key, value in subst.items():
@@ -57,17 +57,32 @@ def virsh_command(case: dict[str, Any]) -> str:
     return " ".join(words + ["migrate"] + [fill(w) for w in case["virsh"]])
 
 
+# What differs for the other test domains (oracle.py: mlc-snap has one snapshot).
+DOMAIN_FACTS: dict[str, dict[str, Any]] = {"mlc-snap": {"domain.snapshots": 1}}
+
+
+def domain_of(case: dict[str, Any]) -> str:
+    return str(case.get("domain") or DOMAINS[case["state"]])
+
+
+def facts_of(case: dict[str, Any]) -> dict[str, Any]:
+    return {**FACTS, **DOMAIN_FACTS.get(domain_of(case), {})}
+
+
 def predict(case: dict[str, Any], policies: PolicySet) -> Any:
     """miglint's Result for the case."""
     state = case["state"]
+    facts = facts_of(case)
     if "virsh" in case:
         _, result = api.check_command_job(virsh_command(case), hypervisor=HYPERVISOR, state=state,
-                                          libvirt_version=LIBVIRT_VERSION, facts=FACTS, policies=policies,
+                                          libvirt_version=LIBVIRT_VERSION, facts=facts, policies=policies,
                                           job_id=case["id"])
         return result
-    return api.check_request(HYPERVISOR, state=state, flags=case.get("flags", []), params=case.get("params"),
-                             libvirt_version=LIBVIRT_VERSION, mode=case["api"], facts=FACTS,
-                             domain=DOMAINS[state], desturi=DEST_URI, policies=policies)
+    names = [f for f in case.get("flags", []) if not f.startswith("0x")]
+    flags = policies.vocab.flags_value(names) | sum(int(f, 16) for f in case.get("flags", []) if f.startswith("0x"))
+    return api.check_request(HYPERVISOR, state=state, flags=flags, params=case.get("params"),
+                             libvirt_version=LIBVIRT_VERSION, mode=case["api"], facts=facts,
+                             domain=domain_of(case), desturi=case.get("dest_uri", DEST_URI), policies=policies)
 
 
 @dataclass

@@ -19,13 +19,16 @@ Set-up (method from ../shared/reference/libvirt-oracle.md, written for this proj
     migration_host 127.0.0.3, so the destination tells the source to connect where nothing listens: a
     request every check lets through fails only at the data connection ("accepted");
   * TLS certificates made with openssl, so VIR_MIGRATE_TLS gets as far as a real TLS set-up;
-  * on ``src``: a running and a shut-off persistent TCG domain without disks.
+  * on ``src``: a running and a shut-off persistent TCG domain without disks, and a running one whose
+    snapshot list holds one (metadata-only) snapshot.
 
-Case (JSON): {"id", "state": running|paused|shutoff, and either
+Case (JSON): {"id", "state": running|paused|shutoff, optionally "domain" (mlc-snap: a running domain with
+a snapshot; default mlc-run, or mlc-off when shut off), and either
   "api": managed|p2p|direct, "flags": [names without VIR_MIGRATE_], "params": {key: value}
   or "virsh": [arguments after "migrate"] with "{dom}", "{dest}", "{domxml}" placeholders}.
-The api adds nothing: p2p cases carry PEER2PEER in their flags themselves. A parameter value "{domxml}"
-is replaced by the domain's migratable XML.
+The api adds nothing: p2p cases carry PEER2PEER in their flags themselves. A flag "0x..." is a raw bit;
+"dest_uri" replaces the destination URI (p2p/direct only). A parameter value "{domxml}" is replaced by
+the domain's migratable XML.
 
 Answer (JSON): {"id", "outcome": ok|error, "code", "message", "verdict": accepted|rejected|env, "note",
   "origin": "src:function:line" | "dst:..." (the daemon function that raised the error, when one did),
@@ -51,7 +54,12 @@ DAEMONS = {"src": "5ac0ffee-0000-4000-8000-00000000a001", "dst": "5ac0ffee-0000-
 MOUNTS = {"etc": "/etc/libvirt", "run": "/run/libvirt", "lib": "/var/lib/libvirt", "cache": "/var/cache/libvirt",
           "log": "/var/log/libvirt"}
 DOMAINS = {"running": "mlc-run", "paused": "mlc-run", "shutoff": "mlc-off"}
-UUIDS = {"mlc-run": "6d6c6300-0000-4000-8000-000000000001", "mlc-off": "6d6c6300-0000-4000-8000-000000000002"}
+UUIDS = {"mlc-run": "6d6c6300-0000-4000-8000-000000000001", "mlc-off": "6d6c6300-0000-4000-8000-000000000002",
+         "mlc-snap": "6d6c6300-0000-4000-8000-000000000003"}
+# Reference state of each source domain: running or not; mlc-snap carries one snapshot (metadata only).
+RUNNING = {"mlc-run": True, "mlc-off": False, "mlc-snap": True}
+SNAPSHOT_XML = ("<domainsnapshot><name>s1</name><state>running</state><creationTime>1700000000</creationTime>"
+                "<memory snapshot='no'/>{domain}</domainsnapshot>")
 SENTINEL_HOST = "127.0.0.3"
 LISTEN_HOST = "127.0.0.2"
 DOMAIN_XML = """<domain type='qemu'>
@@ -299,14 +307,19 @@ class Oracle:
         # The first domain definition probes QEMU's capabilities; probe the destination meanwhile.
         probe = threading.Thread(target=lambda: self.dst.getDomainCapabilities(None, None, None, "qemu"))
         probe.start()
-        for name in ("mlc-run", "mlc-off"):
+        for name in UUIDS:
             self.xml[name] = DOMAIN_XML.format(name=name, uuid=UUIDS[name])
             self.src.defineXML(self.xml[name])
         probe.join()
         times["define"] = time.monotonic() - t0
-        self.src.lookupByName("mlc-run").create()
+        for name, running in RUNNING.items():
+            if running:
+                self.src.lookupByName(name).create()
+        snap = self.src.lookupByName("mlc-snap")
+        snap.snapshotCreateXML(SNAPSHOT_XML.format(domain=snap.XMLDesc(0)),
+                               self.libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE)
         times["start"] = time.monotonic() - t0
-        for name in ("mlc-run", "mlc-off"):
+        for name in UUIDS:
             with open(self.domxml_file(name), "w") as f:
                 f.write(self.domain_xml(name))
         return {"id": "__setup__", "libvirt_version": _version(libvirt.getVersion()),
@@ -351,7 +364,7 @@ class Oracle:
     def run_case(self, case: dict[str, object]) -> dict[str, object]:
         t0 = time.monotonic()
         state = str(case.get("state", "running"))
-        name = DOMAINS[state]
+        name = str(case.get("domain") or DOMAINS[state])
         dom = self.src.lookupByName(name)
         if state == "paused":
             dom.suspend()
@@ -404,7 +417,7 @@ class Oracle:
         libvirt = self.libvirt
         flags = 0
         for f in case.get("flags", []):  # type: ignore[union-attr]
-            flags |= self.flag_values[str(f)]
+            flags |= int(f, 16) if str(f).startswith("0x") else self.flag_values[str(f)]
         params = self._params(dict(case.get("params", {})), dom.name())  # type: ignore[arg-type,attr-defined]
         api = case.get("api", "managed")
         dog = self._watchdog(dom)
@@ -412,7 +425,8 @@ class Oracle:
             if api == "managed":
                 dom.migrate3(self.dst, params, flags)  # type: ignore[attr-defined]
             elif api in ("p2p", "direct"):
-                dom.migrateToURI3(self.daemons["dst"].uri, params, flags)  # type: ignore[attr-defined]
+                dest = str(case.get("dest_uri", self.daemons["dst"].uri))
+                dom.migrateToURI3(dest, params, flags)  # type: ignore[attr-defined]
             else:
                 raise ValueError(f"unknown api {api!r}")
             return {"outcome": "ok", "code": None, "message": None}
@@ -466,7 +480,7 @@ class Oracle:
             except libvirt.libvirtError as e:
                 if e.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:  # a transient domain vanishes when destroyed
                     log("restore dst:", e)
-        for name, want_running in (("mlc-run", True), ("mlc-off", False)):
+        for name, want_running in RUNNING.items():
             try:
                 dom = self.src.lookupByName(name)
             except libvirt.libvirtError:
