@@ -490,9 +490,9 @@ def _compile_tests(spec: Mapping[str, Any], where: str) -> list[tuple[str, Value
             tests.append((key, lambda v, b, c, a=arg, op=op: isinstance(v, (int, float)) and not isinstance(v, bool)
                            and op(v, a)))
         elif key == "power_of_two":
-            want = bool(arg)
-            tests.append((key, lambda v, b, c, w=want: isinstance(v, int) and not isinstance(v, bool)
-                          and (v > 0 and v & (v - 1) == 0) == w))
+            def power_of_two(v: Any, b: Bindings, c: "Ctx", want: bool = bool(arg)) -> bool:
+                return isinstance(v, int) and not isinstance(v, bool) and (v > 0 and v & (v - 1) == 0) == want
+            tests.append((key, power_of_two))
         elif key == "empty":
             want = bool(arg)
             tests.append((key, lambda v, b, c, w=want: (v is None or v == "" or v == ()) == w))
