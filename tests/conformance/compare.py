@@ -149,6 +149,7 @@ class Summary:
     rules: list[str]
     title: str = "miglint vs libvirt 9.0.0 (qemu)"
     extra: list[str] = field(default_factory=list)
+    scope: dict[str, str] = field(default_factory=dict)  # rule -> why no case can make it libvirt's first error
 
     @property
     def decided(self) -> list[Comparison]:
@@ -186,7 +187,7 @@ class Summary:
                  f"message agreement (both rejected): {len(msg_same)}/{len(both)} ({_pct(len(msg_same), len(both))}),"
                  f" {len(msg_known)} known differences, {len(self.unexplained_messages)} unexplained",
                  f"environment failures (excluded): {len(env)}"]
-        for note, n in collections.Counter(_env_note(c) for c in env).most_common():
+        for note, n in collections.Counter(env_note(c) for c in env).most_common():
             lines.append(f"  {n:5d}  {note}")
         lines.append("libvirt's first error, by rule (cases):")
         for rule, n in sorted(first.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -195,6 +196,11 @@ class Summary:
         never_fired = [r for r in self.rules if r not in fired]
         lines.append(f"rules never libvirt's first error ({len(never_first)}): {' '.join(never_first)}")
         lines.append(f"rules no case triggered at all ({len(never_fired)}): {' '.join(never_fired)}")
+        why: dict[str, list[str]] = {}
+        for r in never_first:
+            why.setdefault(self.scope.get(r, "not exercised by these cases"), []).append(r)
+        for reason, ids in sorted(why.items()):
+            lines.append(f"  {reason}: {' '.join(ids)}")
         if msg_known:
             lines.append("known message differences (known-differences.yaml):")
             for rule, n in collections.Counter(c.known.rule for c in msg_known if c.known).most_common():
@@ -209,9 +215,11 @@ class Summary:
 
 
 _ENV_NOTES: dict[str, str] = {}
+# Summaries made during a test session, printed by conftest.py at the end (replay, live).
+REPORTS: dict[str, Any] = {}
 
 
-def _env_note(c: Comparison) -> str:
+def env_note(c: Comparison) -> str:
     return _ENV_NOTES.get(c.id, c.libvirt_message or "?")
 
 
@@ -229,6 +237,55 @@ def qemu_rules(policies: PolicySet) -> list[str]:
     return sorted(seen)
 
 
+# Rules the harness cannot make fire, and why (they need a host or domain this test bed does not have).
+NOT_EXERCISABLE = {
+    "Q010": "needs a host with migrate_tls_force = 1 in qemu.conf",
+    "Q032": "needs a domain paused by an I/O error",
+    "Q033": "needs a domain with a local disk",
+    "Q034": "needs a domain with a local disk",
+}
+
+
+def _params_named(when: Any) -> set[str]:
+    """Every typed parameter a condition requires to be present (param: {key}, params: [...]/{all: [...]})."""
+    out: set[str] = set()
+    if isinstance(when, dict):
+        for key, arg in when.items():
+            if key == "param" and isinstance(arg, dict) and arg.get("present", True) is not False:
+                out.add(str(arg.get("key") or arg.get("name")))
+            elif key == "params":
+                out.update(str(x) for x in (arg if isinstance(arg, list) else arg.get("all", [])))
+            elif key in ("all",):
+                for c in arg:
+                    out |= _params_named(c)
+    return out
+
+
+def rule_scopes(policies: PolicySet) -> dict[str, str]:
+    """Why a rule of the qemu policy can never be libvirt 9.0.0's first error here (when it cannot)."""
+    from miglint.version import VersionRange, parse_version
+
+    v = parse_version(LIBVIRT_VERSION)
+    driver = policies.driver(HYPERVISOR)
+    features = driver.view(v).features
+    out: dict[str, str] = {}
+    for rid in qemu_rules(policies):
+        rule = policies.rules[rid]
+        when = rule.doc.get("when") or {}
+        if rule.effect not in ("reject", "fail"):
+            out[rid] = "warnings (libvirt accepts; never an error)"
+        elif "libvirt" in when and v not in VersionRange(str(when["libvirt"])) and not (
+                "libvirt_unsure" in when and v in VersionRange(str(when["libvirt_unsure"]))):
+            out[rid] = "other libvirt versions only"
+        elif any(policies.vocab.params[policies.vocab.param_key(k)].since > v for k in _params_named(when)):
+            out[rid] = "parameters newer than 9.0.0 only (refused as unknown first)"
+        elif any(features.get(k, False) != bool(b) for k, b in (when.get("feature") or {}).items()):
+            out[rid] = "drivers without this feature only"
+        elif rid in NOT_EXERCISABLE:
+            out[rid] = NOT_EXERCISABLE[rid]
+    return out
+
+
 def compare_all(records: list[dict[str, Any]], policies: PolicySet | None = None,
                 known: list[KnownDifference] | None = None) -> Summary:
     ps = policies or load_policies(use_cache=False)
@@ -239,4 +296,4 @@ def compare_all(records: list[dict[str, Any]], policies: PolicySet | None = None
         if c.verdict_agrees is None:
             _ENV_NOTES[c.id] = r["libvirt"].get("note") or "?"
         comparisons.append(c)
-    return Summary(comparisons, qemu_rules(ps))
+    return Summary(comparisons, qemu_rules(ps), scope=rule_scopes(ps))

@@ -2,7 +2,7 @@
 
   .venv/bin/python tests/conformance/run.py record [--jobs N] [--reuse]   ask libvirt about every case, write the fixture
   .venv/bin/python tests/conformance/run.py replay                       compare the fixture with miglint (no libvirt)
-  .venv/bin/python tests/conformance/run.py live [--all]                 the live run CI makes (subset), with drift check
+  .venv/bin/python tests/conformance/run.py live [--all] [--jobs N]      the live run CI makes (subset), with drift check
 """
 
 from __future__ import annotations
@@ -64,6 +64,25 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def cmd_live(args: argparse.Namespace) -> int:
+    from conformance import compare, live
+    from miglint.policies import load_policies
+
+    reason = harness.unavailable()
+    if reason:
+        print("cannot run live:", reason, file=sys.stderr)
+        return 2
+    _, records = fixture.load()
+    result = live.run(records, load_policies(use_cache=False), jobs=args.jobs,
+                      fraction=1.0 if args.all else None, progress=harness.iter_progress())
+    assert result.summary is not None
+    text = result.summary.text()
+    print(text, end="")
+    compare.SUMMARY_FILE.write_text(text)
+    ok = not (result.drift or result.summary.verdict_disagreements or result.summary.unexplained_messages)
+    return 0 if ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -73,11 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--reuse", action="store_true", help="keep recorded answers of unchanged cases")
     rec.add_argument("--only", nargs="*", help="ask again about cases whose id starts with one of these")
     sub.add_parser("replay", help="compare the recorded answers with miglint (no libvirt needed)")
+    lv = sub.add_parser("live", help="ask libvirt again (every rejection, a sample of acceptances), check drift")
+    lv.add_argument("--all", action="store_true", help="every recorded case, not a sample of the accepted ones")
+    lv.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args(argv)
     if args.command == "record":
         return cmd_record(args)
     if args.command == "replay":
         return cmd_replay(args)
+    if args.command == "live":
+        return cmd_live(args)
     return 2
 
 
