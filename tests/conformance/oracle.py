@@ -9,12 +9,14 @@ kills whatever is left (daemons, QEMU).
 
 Protocol: after setting up, one JSON line ``{"id": "__setup__", ...}`` on stdout; then one JSON case per
 line on stdin, one JSON answer per line on stdout (same ``id``). End of input ends the run: domains are
-destroyed, both daemons get SIGTERM by PID, created mount-point directories are removed.
+destroyed, both daemons get SIGTERM by PID, the work dir is removed.
 
 Set-up (method from ../shared/reference/libvirt-oracle.md, written for this project):
   * two privileged libvirtd, ``src`` and ``dst`` (different host_uuid), each in its own mount namespace in
-    which /etc/libvirt, /run/libvirt, /var/{lib,cache,log}/libvirt are bind mounts of directories under a
-    temporary work dir and /etc/passwd, /etc/group copies that add the libvirt-qemu user; unix sockets only;
+    which /run and /var are overlays with their upper layer in a temporary work dir, /etc/libvirt,
+    /run/libvirt, /var/{lib,cache,log}/libvirt are bind mounts of directories under the work dir and
+    /etc/passwd, /etc/group copies that add the libvirt-qemu user -- nothing on the host changes;
+    unix sockets only;
   * qemu.conf: root, no security driver, no cgroups, no namespaces, migration_address 127.0.0.2 but
     migration_host 127.0.0.3, so the destination tells the source to connect where nothing listens: a
     request every check lets through fails only at the data connection ("accepted");
@@ -51,6 +53,7 @@ import threading
 import time
 
 DAEMONS = {"src": "5ac0ffee-0000-4000-8000-00000000a001", "dst": "5ac0ffee-0000-4000-8000-00000000b002"}
+OVERLAYS = ["/run", "/var"]
 MOUNTS = {"etc": "/etc/libvirt", "run": "/run/libvirt", "lib": "/var/lib/libvirt", "cache": "/var/cache/libvirt",
           "log": "/var/log/libvirt"}
 DOMAINS = {"running": "mlc-run", "paused": "mlc-run", "shutoff": "mlc-off"}
@@ -208,11 +211,23 @@ class Daemon:
         with_qemu_user("/etc/group", os.path.join(self.dir, "group"), "libvirt-qemu:x:64055:", "libvirt-qemu")
 
     def start(self) -> None:
+        # In the daemon's own mount namespace: /run and /var get a writable overlay whose upper layer is in
+        # the work dir (so the mount points below can be made without touching the host), then the
+        # directories libvirtd uses are bind mounts of the work dir's.
+        q = shlex.quote
+        steps = []
+        for top in OVERLAYS:
+            upper = os.path.join(self.dir, "overlay", top.strip("/"), "upper")
+            work = os.path.join(self.dir, "overlay", top.strip("/"), "work")
+            os.makedirs(upper)
+            os.makedirs(work)
+            steps.append(f"mount -t overlay overlay -o lowerdir={q(top)},upperdir={q(upper)},workdir={q(work)} {q(top)}")
+        steps.append("mkdir -p " + " ".join(q(t) for t in MOUNTS.values()))
         binds = [(os.path.join(self.dir, sub), target) for sub, target in MOUNTS.items()]
         binds += [(os.path.join(self.dir, "passwd"), "/etc/passwd"), (os.path.join(self.dir, "group"), "/etc/group")]
-        script = " && ".join(f"mount --bind {shlex.quote(a)} {shlex.quote(b)}" for a, b in binds)
-        script += f" && exec /usr/sbin/libvirtd -f {shlex.quote(os.path.join(self.dir, 'libvirtd.conf'))}" \
-                  f" -p {shlex.quote(self.pidfile)}"
+        steps += [f"mount --bind {q(a)} {q(b)}" for a, b in binds]
+        steps.append(f"exec /usr/sbin/libvirtd -f {q(os.path.join(self.dir, 'libvirtd.conf'))} -p {q(self.pidfile)}")
+        script = " && ".join(steps)
         out = open(os.path.join(self.dir, "stderr.log"), "wb")
         self.proc = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
                                      stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
@@ -274,7 +289,6 @@ class Oracle:
         self.daemons = {n: Daemon(n, u, work, port_min + 64 * i) for i, (n, u) in enumerate(DAEMONS.items())}
         self.src = self.dst = None
         self.xml: dict[str, str] = {}
-        self.created_dirs: list[str] = []
         self.timed_out = False
         self.flag_values = {name[len("VIR_MIGRATE_"):]: getattr(libvirt, name) for name in dir(libvirt)
                             if name.startswith("VIR_MIGRATE_") and not name.startswith("VIR_MIGRATE_PARAM_")
@@ -287,12 +301,6 @@ class Oracle:
     def setup(self) -> dict[str, object]:
         t0 = time.monotonic()
         times: dict[str, float] = {}
-        for target in MOUNTS.values():
-            try:
-                os.mkdir(target)  # an empty mount point; removed again at exit
-                self.created_dirs.append(target)
-            except FileExistsError:
-                pass
         make_pki(self.pki)
         times["pki"] = time.monotonic() - t0
         for d in self.daemons.values():
@@ -326,7 +334,7 @@ class Oracle:
                 "daemon_version": _version(self.src.getLibVersion()),
                 "qemu_version": _version(self.src.getVersion()), "binding": libvirt.__file__,
                 "src_uri": self.daemons["src"].uri, "dst_uri": self.daemons["dst"].uri, "work": self.work,
-                "created_dirs": self.created_dirs, "setup_seconds": {k: round(v, 2) for k, v in times.items()}}
+                "setup_seconds": {k: round(v, 2) for k, v in times.items()}}
 
     def domxml_file(self, name: str) -> str:
         return os.path.join(self.work, f"{name}.xml")
@@ -354,11 +362,6 @@ class Oracle:
                 d.stop()
             except Exception as e:  # noqa: BLE001
                 log("stopping", d.name, e)
-        for target in reversed(self.created_dirs):
-            try:
-                os.rmdir(target)
-            except OSError as e:
-                log("cannot remove", target, e)
 
     # one case
     def run_case(self, case: dict[str, object]) -> dict[str, object]:

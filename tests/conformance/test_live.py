@@ -69,6 +69,16 @@ def test_live_messages_agree_unless_known(live_run):
 
 
 def test_nothing_left_behind(live_run):
-    """The oracles removed the mount points they made and stopped every process they started."""
-    for d in live_run.setup.get("created_dirs", []):
-        assert not os.path.exists(d), f"{d} left behind"
+    """The oracles' work dirs are gone, and no daemon they started is still running."""
+    works = live_run.setup.get("works") or []
+    assert works and all(works)
+    for work in works:
+        assert not os.path.exists(work), f"{work} left behind"
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmdline = f.read().decode(errors="replace")
+            except OSError:
+                continue
+            assert not any(work in cmdline for work in works), f"process {pid} still runs: {cmdline!r}"
