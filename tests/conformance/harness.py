@@ -44,6 +44,16 @@ def unavailable() -> str | None:
                 + " ".join(PACKAGES))
     if os.geteuid() != 0:
         return "the live oracle runs privileged libvirtd daemons in private namespaces: it needs root"
+    try:
+        with open("/proc/filesystems") as f:
+            if "overlay" not in f.read():
+                return "the kernel has no overlay filesystem (the daemons' /run and /var are overlays)"
+    except OSError:
+        return "cannot read /proc/filesystems"
+    ns = subprocess.run(["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "true"],
+                        capture_output=True, text=True)
+    if ns.returncode != 0:
+        return f"cannot make private PID and mount namespaces here: {ns.stderr.strip()[-200:]}"
     probe = subprocess.run([DEBIAN_PYTHON, "-c", "import libvirt; print(libvirt.getVersion())"],
                            capture_output=True, text=True)
     if probe.returncode != 0:
