@@ -40,8 +40,8 @@ def unavailable() -> str | None:
     missing = [p for p in EXECUTABLES if not os.access(p, os.X_OK)]
     missing += [t for t in ("unshare", "openssl", "mount") if shutil.which(t) is None]
     if missing:
-        return ("real libvirt not installed (missing " + ", ".join(missing) + "); install the Debian 12 packages "
-                + " ".join(PACKAGES))
+        return ("missing " + ", ".join(missing) + "; the live oracle needs the Debian 12 packages "
+                + " ".join(PACKAGES) + " (and openssl, util-linux, mount)")
     if os.geteuid() != 0:
         return "the live oracle runs privileged libvirtd daemons in private namespaces: it needs root"
     try:
