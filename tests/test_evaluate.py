@@ -73,3 +73,25 @@ def test_messages_are_libvirts(policies, evaluator):
     r = check(policies, evaluator, hypervisor="qemu", state="running", flags=["LIVE", "PEER2PEER"],
               params={"compression": ["mt", "lz4"]})
     assert r.first_error.message == "invalid argument: Unsupported compression method 'lz4'"
+
+
+def test_power_of_two_value_test(policies):
+    """`power_of_two: true|false` holds for integers only: 1, 2, 4, ... are powers of two; 0 and negatives are not."""
+    from miglint.conditions import Compiler, Ctx
+    from miglint.version import parse_version
+
+    node = Compiler(policies.vocab).compile(
+        {"param": {"key": "compression.xbzrle.cache", "power_of_two": False}}, "test")
+    driver = policies.driver("qemu")
+
+    def test(value):
+        req = make_request(policies, hypervisor="qemu", params={"compression.xbzrle.cache": value})
+        version = parse_version(req.libvirt_version)
+        return node.test(Ctx(req, version, driver.view(version), 0, frozenset()))
+
+    assert [test(v) for v in (1, 2, 4096, 2 ** 63)] == [False] * 4
+    assert [test(v) for v in (0, 3, 1000, 12288)] == [True] * 4
+    positive = Compiler(policies.vocab).compile({"param": {"key": "bandwidth", "power_of_two": True}}, "test")
+    req = make_request(policies, hypervisor="qemu", params={"bandwidth": 0})
+    version = parse_version(req.libvirt_version)
+    assert positive.test(Ctx(req, version, driver.view(version), 0, frozenset())) is False

@@ -117,3 +117,12 @@ def test_locations_point_at_the_option(policies, evaluator):
     assert f.rule == "Z002"
     loc = location_of(j, f)
     assert (loc.line, loc.column) == (1, 21)
+
+
+def test_bad_values_in_the_order_virsh_reads_them(policies, evaluator):
+    # virsh reads --postcopy-bandwidth before --bandwidth and --disks-port before --dname, whatever the
+    # order on the command line, and reports the first bad value it reads.
+    r = evaluator(job(policies, "virsh migrate --live --p2p --bandwidth -1 --postcopy-bandwidth x dom qemu+ssh://d/system").request)
+    assert r.first_error.message == "Numeric value 'x' for <postcopy-bandwidth> option is malformed or out of range"
+    r = job(policies, "virsh migrate --live --dname '' --disks-port x dom qemu+ssh://d/system").request
+    assert [(p.kind, p.option) for p in r.virsh_problems] == [("malformed_number", "disks-port"), ("empty_value", "dname")]

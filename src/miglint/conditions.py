@@ -519,6 +519,9 @@ def _value_test(key: str, arg: Any, where: str) -> ValueTest:
         if bound is None:
             raise UserError(f"{where}: {key} takes a dotted version such as \"9.1\", got {arg!r}")
         return lambda v, b, c: (dv := dotted_version(v)) is not None and compare(dv, bound)
+    if key == "power_of_two":
+        want_power = bool(arg)
+        return lambda v, b, c: isinstance(v, int) and not isinstance(v, bool) and (v > 0 and v & (v - 1) == 0) == want_power
     if key == "empty":
         want = bool(arg)
         return lambda v, b, c: (v is None or v == "" or v == ()) == want

@@ -111,6 +111,8 @@ class Vocabulary:
                 o["name"], o["type"], flag, param, o.get("split"), bool(o.get("file", False)),
                 bool(o.get("required", False)), positions, since, o.get("mode"),
             )
+        # The order virsh reads value options in (it reports the first bad value in this order).
+        self.read_order: dict[str, int] = {name: i for i, name in enumerate(data.get("virsh_read_order", []))}
         self.option_for_flag = {o.flag: o.name for o in self.options.values() if o.flag}
         self.option_for_param = {o.param: o.name for o in self.options.values() if o.param}
         self.modes: dict[str, Any] = dict(data["modes"])

@@ -328,6 +328,7 @@ def build(words: Sequence[Word], call: VirshCall, *, version: Version, vocab: Vo
             where.setdefault("option:" + p.option, w)
     mode = "managed"
     domain = desturi = None
+    value_problems: list[VirshProblem] = []  # empty or malformed values, in the order virsh reads them
     for name, value, word in parsed.options:
         od: OptionDef = defs[name]
         where.setdefault("option:" + name, word)
@@ -335,13 +336,11 @@ def build(words: Sequence[Word], call: VirshCall, *, version: Version, vocab: Vo
         if od.type in ("int", "uint", "ullong") and isinstance(value, str):
             num = _to_int(value, od.type)
             if num is None:
-                problems.append(VirshProblem("malformed_number", name, value))
+                value_problems.append(VirshProblem("malformed_number", name, value))
             else:
                 stored = num
-        if od.type == "string" and value == "" and name not in ("domain", "desturi"):
-            problems.append(VirshProblem("empty_value", name, ""))
-        if od.type == "string" and value == "" and name in ("domain", "desturi"):
-            problems.append(VirshProblem("empty_value", name, ""))
+        if od.type == "string" and value == "":
+            value_problems.append(VirshProblem("empty_value", name, ""))
         options.append((name, stored))
         if name == "domain":
             domain = None if value is UNKNOWN else str(value)
@@ -357,6 +356,8 @@ def build(words: Sequence[Word], call: VirshCall, *, version: Version, vocab: Vo
             if pv is not None:
                 params[od.param] = pv
                 where.setdefault("param:" + od.param, word)
+    unlisted = len(vocab.read_order)
+    problems += sorted(value_problems, key=lambda p: vocab.read_order.get(p.option, unlisted))
     if flags & vocab.flags[vocab.mode_flag].value:
         mode = "p2p"
     elif mode == "direct":

@@ -1,0 +1,112 @@
+"""The live run: which recorded cases to ask libvirt again, and how its new answers compare.
+
+The subset (``select``) is every case libvirt or miglint rejects (cheap: a rejection costs ~0.02 s) and a
+deterministic sample of the cases both accept (~0.5 s each: QEMU is started on the destination), taken
+per case family by the hash of the case id. ``MIGLINT_LIVE_SAMPLE`` sets the sampled fraction (default
+0.25) or ``all``. The replay test covers every case; the live run proves the recording is still true.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from miglint.policies import PolicySet
+
+from . import compare, fixture, harness
+
+DEFAULT_SAMPLE = 0.25
+
+
+def sample_fraction() -> float:
+    text = os.environ.get("MIGLINT_LIVE_SAMPLE", "").strip()
+    if not text:
+        return DEFAULT_SAMPLE
+    if text == "all":
+        return 1.0
+    return min(1.0, max(0.0, float(text)))
+
+
+def family(case_id: str) -> str:
+    return case_id.split("-", 1)[0]
+
+
+def select(records: list[dict[str, Any]], policies: PolicySet, fraction: float | None = None) -> list[dict[str, Any]]:
+    fraction = sample_fraction() if fraction is None else fraction
+    chosen: set[str] = set()
+    pools: dict[str, list[str]] = {}
+    for r in records:
+        case = {"id": r["id"], **r["case"]}
+        prediction = compare.predict(case, policies).prediction
+        if r["libvirt"]["verdict"] != "accepted" or prediction != "accepted":
+            chosen.add(r["id"])
+        else:
+            pools.setdefault(family(r["id"]), []).append(r["id"])
+    for ids in pools.values():
+        ids.sort(key=lambda i: hashlib.sha256(i.encode()).hexdigest())
+        chosen.update(ids[:max(1, math.ceil(fraction * len(ids)))])
+    return [r for r in records if r["id"] in chosen]
+
+
+@dataclass
+class LiveRun:
+    selected: list[dict[str, Any]]
+    answers: dict[str, dict[str, Any]]
+    setup: dict[str, Any]
+    seconds: float
+    drift: list[str] = field(default_factory=list)
+    summary: compare.Summary | None = None
+
+
+def varying_rules(known: list[compare.KnownDifference]) -> set[str]:
+    return {kd.rule for kd in known if kd.varies}
+
+
+def check_drift(record: dict[str, Any], answer: dict[str, Any], first_rule: str | None, varies: set[str]) -> str | None:
+    """How libvirt's new answer differs from the recorded one (None: it does not)."""
+    old = record["libvirt"]
+    if old["verdict"] != answer.get("verdict"):
+        return f"{record['id']}: verdict {old['verdict']} -> {answer.get('verdict')} ({answer.get('message')!r})"
+    if first_rule in varies:
+        return None
+    if old.get("code") != answer.get("code"):
+        return f"{record['id']}: code {old.get('code')} -> {answer.get('code')}"
+    if harness.normalise(old.get("message")) != harness.normalise(answer.get("message")):
+        return f"{record['id']}: message {old.get('message')!r} -> {answer.get('message')!r}"
+    return None
+
+
+def run(records: list[dict[str, Any]], policies: PolicySet, jobs: int = 2, fraction: float | None = None,
+        progress: Any = None) -> LiveRun:
+    selected = select(records, policies, fraction)
+    cases = [{"id": r["id"], **r["case"]} for r in selected]
+    t0 = time.monotonic()
+    setup, answers = harness.run_cases(cases, jobs=jobs, progress=progress)
+    seconds = time.monotonic() - t0
+    known = compare.load_known_differences()
+    varies = varying_rules(known)
+    live_records = []
+    result = LiveRun(selected, answers, setup, seconds)
+    for r in selected:
+        answer = answers[r["id"]]
+        first = compare.predict({"id": r["id"], **r["case"]}, policies).first_error
+        d = check_drift(r, answer, first.rule if first else None, varies)
+        if d:
+            result.drift.append(d)
+        live_records.append(fixture.make_record({"id": r["id"], **r["case"]}, answer))
+    summary = compare.compare_all(live_records, policies, known)
+    accepted_total = sum(1 for r in records if r["libvirt"]["verdict"] == "accepted")
+    accepted_run = sum(1 for r in selected if r["libvirt"]["verdict"] == "accepted")
+    summary.title = "live: miglint vs a real libvirt 9.0.0 (qemu)"
+    summary.extra = [
+        f"live subset: {len(selected)} of {len(records)} recorded cases (every rejection; {accepted_run} of "
+        f"{accepted_total} accepted ones, sample {sample_fraction() if fraction is None else fraction:g}); "
+        f"{seconds:.0f} s with {jobs} oracle(s); libvirt {setup.get('daemon_version')}, QEMU {setup.get('qemu_version')}",
+        f"drift from the recording: {len(result.drift)}",
+    ] + [f"DRIFT {d}" for d in result.drift[:50]]
+    result.summary = summary
+    return result
