@@ -202,8 +202,10 @@ class PolicySet:
         return sorted(self.drivers)
 
     def driver(self, name: str) -> Driver:
-        d = self.drivers.get(name)
+        d = self.drivers.get(name) if isinstance(name, str) else None
         if d is None:
+            if not isinstance(name, str):
+                raise UserError(f"a hypervisor is named by a string, got {type(name).__name__}: {name!r:.60}")
             raise UserError(f"unknown hypervisor {name!r}{did_you_mean(name, self.drivers)}; "
                             f"known: {', '.join(self.hypervisors)}")
         return d

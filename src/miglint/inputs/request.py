@@ -88,11 +88,27 @@ def check_facts(facts: Mapping[str, Any] | None, prefix: str = "") -> dict[str, 
         if not _FACT_NAME.match(name):
             raise UserError(f"invalid fact name {name!r}: use dotted lower-case names such as host.migrate_tls_force")
         if isinstance(v, list):
+            if not all(_scalar(x) for x in v):
+                raise UserError(f"fact {name!r} must be a scalar or a list of scalars, got {v!r:.80}")
             v = tuple(v)
         if not isinstance(v, (str, int, float, bool, tuple)) and v is not None:
             raise UserError(f"fact {name!r} must be a scalar or a list, got {type(v).__name__}")
         out[name] = v
     return out
+
+
+def _scalar(v: Any) -> bool:
+    return v is None or isinstance(v, (str, int, float, bool))
+
+
+def _text(entry: Mapping[str, Any], key: str, default: Any = None, numbers: bool = False) -> str | None:
+    """A string value of a plan entry (numbers too when ``numbers``: ids, versions), or ``default``."""
+    v = entry.get(key, default)
+    if v is None or isinstance(v, str):
+        return v
+    if numbers and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return str(v)
+    raise UserError(f"{key!r} must be a string, got {type(v).__name__}: {v!r:.60}")
 
 
 def make_request(policies: PolicySet, *, hypervisor: str, state: str | None = None,
@@ -101,6 +117,9 @@ def make_request(policies: PolicySet, *, hypervisor: str, state: str | None = No
                  domain: str | None = None, desturi: str | None = None) -> Request:
     vocab = policies.vocab
     policies.driver(hypervisor)
+    for key, value in (("domain", domain), ("desturi", desturi)):
+        if value is not None and not isinstance(value, str):
+            raise UserError(f"{key!r} must be a string, got {type(value).__name__}: {value!r:.60}")
     version: Version = vocab.version(libvirt_version)
     mask = vocab.flags_value(flags if flags is not None else 0)
     return Request(
@@ -121,16 +140,16 @@ def job_from_entry(policies: PolicySet, entry: Any, defaults: Defaults, where: L
         for k in entry:
             if k not in ENTRY_KEYS:
                 raise UserError(f"unknown key {k!r} in plan entry{did_you_mean(str(k), ENTRY_KEYS)}")
-        job_id = str(entry.get("id", f"{where.file}#{index + 1}"))
+        job_id = str(_text(entry, "id", f"{where.file}#{index + 1}", numbers=True))
         state = entry.get("state", defaults.state)
         version_text = entry.get("libvirt_version", defaults.libvirt_version)
         if version_text is not None and not isinstance(version_text, (str, int, float)):
             raise UserError(f"libvirt_version must be a string such as \"9.0.0\", got {version_text!r}")
-        hypervisor = entry.get("hypervisor", defaults.hypervisor)
+        hypervisor = _text(entry, "hypervisor", defaults.hypervisor)
         facts = check_facts(entry.get("facts"))
         facts.update(check_facts(entry.get("host"), "host."))
         if "qemu_version" in entry:
-            facts["qemu.version"] = str(entry["qemu_version"])
+            facts["qemu.version"] = _text(entry, "qemu_version", numbers=True)
         command = entry.get("command")
         if command is not None:
             if "flags" in entry or "params" in entry:
@@ -172,7 +191,8 @@ def _ignores(entry: Mapping[str, Any], where: Location, scope: str = "entry") ->
         elif isinstance(item, Mapping) and isinstance(item.get("rule"), str) and set(item) <= {"rule", "reason"}:
             out.append(Suppression(item["rule"], str(item.get("reason") or ""), where, scope))
         else:
-            raise UserError("'ignore' takes rule ids or names, or mappings with 'rule' and 'reason'")
+            raise UserError("'ignore' takes rule ids or names, or mappings with 'rule' and 'reason'",
+                            f"{where.file}:{where.line}")
     return tuple(out)
 
 
