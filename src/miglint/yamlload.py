@@ -3,18 +3,43 @@ documents whose aliases would expand beyond a bound (a "billion laughs" file) or
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .errors import UserError
 
 MAX_EXPANDED_NODES = 1_000_000
 MAX_DEPTH = 200
+MAX_INT_CHARS = 1000  # a longer integer is no flag mask, and printing it in a message would fail
+_INT = "tag:yaml.org,2002:int"
+_TAG = re.compile(r"could not determine a constructor for the tag '([^']*)'")
+
+
+_LOADER: Any = None
 
 
 def _loader() -> Any:
-    import yaml
+    """The safe loader (C when present), whose bad scalar values (``!!int 1.5``, ``2001-02-30``, a number of
+    5,000 digits) are YAML errors at their position instead of a ValueError from deep inside the constructor."""
+    global _LOADER
+    if _LOADER is None:
+        import yaml
 
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+            def construct_object(self, node: Any, deep: bool = False) -> Any:
+                if node.tag == _INT and len(node.value) > MAX_INT_CHARS:  # 0x and 5,000 hex digits
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"number too long (over {MAX_INT_CHARS} characters)", node.start_mark)
+                try:
+                    return super().construct_object(node, deep)
+                except (ValueError, OverflowError) as e:
+                    text = "number too long" if "integer string conversion" in str(e) else str(e)
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"invalid {node.tag.rpartition(':')[2]} value {node.value!r:.40}: {text}",
+                        node.start_mark) from None
+
+        _LOADER = Loader
+    return _LOADER
 
 
 def load_yaml(data: bytes | str, where: str) -> Any:
@@ -35,7 +60,15 @@ def load_yaml(data: bytes | str, where: str) -> Any:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         loc = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark else where
-        raise UserError(f"invalid YAML: {e.problem or e.context}", loc) from None
+        problem = str(e.problem or e.context)
+        tag = _TAG.match(problem)
+        if tag:  # !!python/object and friends: the safe loader builds plain data only
+            name = tag.group(1).replace("tag:yaml.org,2002:", "!!")
+            raise UserError(f"YAML tag {name!r} is not allowed: miglint reads plain data (mappings, lists, "
+                            "strings, numbers, booleans) only", loc) from None
+        if "maximum nesting depth" in problem:  # libyaml's own bound (1000 levels)
+            raise UserError(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", loc) from None
+        raise UserError(f"invalid YAML: {problem}", loc) from None
     except yaml.YAMLError as e:
         raise UserError(f"invalid YAML: {e}", where) from None
     except RecursionError:

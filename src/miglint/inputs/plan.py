@@ -145,11 +145,20 @@ def _command_at(node: object) -> tuple[int, int] | None:
 
 
 def json_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -> Iterator[Item]:
+    from ..yamlload import MAX_DEPTH, check_bounds
+
     try:
         text = _decode(data, file)
         doc = json.loads(text)
+        check_bounds(doc, file)
     except json.JSONDecodeError as e:
         yield UserError(f"invalid JSON: {e.msg}", f"{file}:{e.lineno}:{e.colno}")
+        return
+    except RecursionError:  # the decoder recurses per level: a hostile file must not crash miglint
+        yield UserError(f"JSON nested too deeply (more than {MAX_DEPTH} levels)", file)
+        return
+    except ValueError as e:  # an integer of more than 4300 digits
+        yield UserError(f"invalid JSON: {'number too long' if 'integer string' in str(e) else e}", file)
         return
     except UserError as e:
         yield e
@@ -232,6 +241,13 @@ def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defa
             continue
         except json.JSONDecodeError as e:
             yield UserError(f"invalid JSON: {e.msg}", f"{file}:{lineno}:{e.colno}")
+            continue
+        except RecursionError:
+            yield UserError("JSON nested too deeply", f"{file}:{lineno}")
+            continue
+        except ValueError as e:
+            yield UserError(f"invalid JSON: {'number too long' if 'integer string' in str(e) else e}",
+                            f"{file}:{lineno}")
             continue
         try:
             job = job_from_entry(policies, entry, defaults, Location(file, lineno, 1), lineno - 1)
