@@ -96,8 +96,16 @@ def _toml_table(path: Path, data: bytes) -> dict[str, Any] | None:
 
     try:
         doc = tomllib.loads(data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise UserError(f"invalid UTF-8 (byte 0x{data[e.start]:02x})", f"{path}:{line}") from None
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", str(e))
+        if m:
+            raise UserError(f"invalid TOML: {m.group(1)}", f"{path}:{m.group(2)}:{m.group(3)}") from None
         raise UserError(f"invalid TOML: {e}", str(path)) from None
+    except RecursionError:  # tomllib recurses per level of nested arrays and inline tables
+        raise UserError("TOML nested too deeply", str(path)) from None
     if path.name != "pyproject.toml":
         return doc
     table = doc.get("tool", {}).get("miglint")
@@ -106,11 +114,17 @@ def _toml_table(path: Path, data: bytes) -> dict[str, Any] | None:
     return table
 
 
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def read(path: Path) -> ConfigFile:
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_CONFIG_BYTES + 1)
     except OSError as e:
         raise UserError(f"cannot read configuration: {e.strerror}", str(path)) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise UserError(f"configuration file larger than {MAX_CONFIG_BYTES} bytes", str(path))
     if path.suffix in (".toml",):
         table = _toml_table(path, data)
         if table is None:
@@ -217,8 +231,11 @@ def resolve(config: Path | None = None, no_config: bool = False, cli: Mapping[st
     values = defaults()
     path: Path | None = None
     if config is not None:
+        if config.is_dir():
+            raise UserError("is a directory, expected a configuration file", str(config))
         if not config.is_file():
-            raise UserError("configuration file not found", str(config))
+            raise UserError("not a regular file" if config.exists() else "configuration file not found",
+                            str(config))
         path = config
     elif not no_config:
         path = find(cwd or Path.cwd())
@@ -240,6 +257,18 @@ def resolve(config: Path | None = None, no_config: bool = False, cli: Mapping[st
         else:
             values[k] = Value(list(v) if isinstance(v, (list, tuple)) else v, source)
     return Effective(values, path)
+
+
+def policy_dirs(eff: Effective) -> list[str]:
+    """The extra policy directories, each checked to exist (a missing one named with where it was set)."""
+    v = eff.values["policy-dirs"]
+    for p in v.value:
+        if not os.path.exists(p):
+            where = v.source if v.source not in ("default", "command line", "argument") else None
+            from .policies import policy_path_problem
+
+            raise UserError(policy_path_problem(p), where.split(" + ")[0] if where else None)
+    return list(v.value)
 
 
 def _shown(path: Path) -> str:

@@ -50,6 +50,8 @@ def open_output(path: Path | None) -> Iterator[TextIO]:
     try:
         directory.mkdir(parents=True, exist_ok=True)  # a CI's reports/ directory need not exist yet
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    except (FileExistsError, NotADirectoryError):
+        raise UserError("cannot write report: a part of the path is a file, not a directory", str(path)) from None
     except OSError as e:
         raise UserError(f"cannot write report: {e.strerror}", str(path)) from None
     try:

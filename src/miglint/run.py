@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from .errors import UserError
+from .errors import UserError, path_problem
 from .evaluate import Evaluator
 from .inputs.request import Defaults
 from .model import SEVERITIES, Job, Note, Result, Suppression
@@ -83,9 +83,9 @@ def walk(paths: Sequence[str], settings: Settings) -> Iterator[Path | UserError 
         if path.is_dir():
             yield from _walk_dir(path, settings)
         elif path.exists():
-            yield path
+            yield path  # a pipe named on the command line is read (`miglint check <(make-plan)`)
         else:
-            yield UserError("no such file or directory", p)
+            yield UserError(path_problem(p), p)
 
 
 def _walk_dir(root: Path, settings: Settings) -> Iterator[Path | UserError | Note]:
@@ -115,7 +115,8 @@ def _walk_dir(root: Path, settings: Settings) -> Iterator[Path | UserError | Not
             if excluded(path, root, settings):
                 continue
             if any(fnmatch.fnmatch(name, pat) for pat in settings.include):
-                yield path
+                # A pipe in a tree would block the walk: only regular files (and links to them) are read.
+                yield path if path.is_file() or not path.exists() else UserError(path_problem(str(path)), str(path))
 
 
 def _kind(path: Path, head: bytes) -> str:

@@ -49,7 +49,7 @@ def check(
         hypervisor=hypervisor, state=state.value if state else None, libvirt_version=libvirt_version,
         mode=mode.value if mode else None, fail_on=fail_on.value if fail_on else None,
         exit_zero=True if exit_zero else None, disable=disable, policy_dirs=[str(p) for p in policy_dir or []]))
-    policies = load_policies(eff["policy-dirs"])
+    policies = load_policies(cfg.policy_dirs(eff))
     settings = cfg.settings(eff, policies, suppress=not no_suppress)
     with ExitStack() as stack:
         reporters = []
