@@ -41,7 +41,10 @@ KEYS: dict[str, Key] = {
                            "to the configuration file"),
     "replace": Key("map", "policy -> organisation policy that stands in for it wherever it would apply"),
     "rule-docs-url": Key("str", "rule documentation URL with {rule} (SARIF helpUri)"),
+    "max-file-size": Key("size", "largest plan or script read (bytes, or 64MiB, 500K, ...); JSON Lines is streamed"),
+    "max-line-size": Key("size", "longest JSON Lines line (bytes, or 1MiB, ...)"),
 }
+_SIZE = re.compile(r"^\s*(\d+)\s*(?:([kmg])i?)?b?\s*$", re.IGNORECASE)
 DEFAULT_RULE_DOCS = "https://miglint.invalid/docs/rules/{rule}.md"
 
 
@@ -57,12 +60,14 @@ class ConfigFile(NamedTuple):
 
 
 def defaults() -> dict[str, Value]:
-    from .run import DEFAULT_EXCLUDE, DEFAULT_INCLUDE
+    from .inputs.plan import MAX_LINE_BYTES
+    from .run import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, MAX_FILE_BYTES
 
     d: dict[str, Any] = {
         "hypervisor": None, "libvirt-version": None, "state": None, "mode": None, "policy-dirs": [],
         "disable": [], "severity": {}, "fail-on": "error", "exit-zero": False,
         "include": list(DEFAULT_INCLUDE), "exclude": [], "replace": {}, "rule-docs-url": DEFAULT_RULE_DOCS,
+        "max-file-size": MAX_FILE_BYTES, "max-line-size": MAX_LINE_BYTES,
     }
     return {k: Value(v, "default") for k, v in d.items()}
 
@@ -151,7 +156,7 @@ def read(path: Path) -> ConfigFile:
     return ConfigFile(path, values, lines)
 
 
-def _check(key: str, v: Any, where: str) -> Any:
+def _check(key: str, v: Any, where: str | None) -> Any:
     spec = KEYS[key]
     if spec.kind == "str" and isinstance(v, (str, int, float)) and not isinstance(v, bool):
         return str(v)
@@ -165,10 +170,26 @@ def _check(key: str, v: Any, where: str) -> Any:
             return list(items)
     if spec.kind == "map" and isinstance(v, dict) and all(isinstance(x, str) for x in v.values()):
         return {str(k): x for k, x in v.items()}
+    if spec.kind == "size" and not isinstance(v, bool) and isinstance(v, (int, str)):
+        size = parse_size(v)
+        if size is not None:
+            return size
     expected = {"str": "a string", "bool": "true or false", "list": "a list of strings",
-                "map": "a mapping of strings", "choice": "one of " + ", ".join(spec.choices)}[spec.kind]
+                "map": "a mapping of strings", "choice": "one of " + ", ".join(spec.choices),
+                "size": "a size in bytes of at least 1 (65536, 64K, 64MiB, 1G)"}[spec.kind]
     hint = did_you_mean(str(v), spec.choices) if spec.kind == "choice" else ""
     raise UserError(f"configuration key {key!r} takes {expected}, got {v!r}{hint}", where)
+
+
+def parse_size(v: int | str) -> int | None:
+    """65536, "64K", "64KiB", "64MB", "1G" -> bytes (binary multiples); None when it is no size of at least 1."""
+    if isinstance(v, int):
+        return v if v >= 1 else None
+    m = _SIZE.match(v)
+    if not m:
+        return None
+    n = int(m.group(1)) << {None: 0, "k": 10, "m": 20, "g": 30}[(m.group(2) or "").lower() or None]
+    return n if n >= 1 else None
 
 
 def _toml_lines(text: str, in_pyproject: bool) -> dict[str, int]:
@@ -251,6 +272,11 @@ def resolve(config: Path | None = None, no_config: bool = False, cli: Mapping[st
             raise KeyError(k)
         if v is None or (isinstance(v, (list, tuple)) and not v and KEYS[k].kind == "list"):
             continue
+        if KEYS[k].kind == "size":
+            size = parse_size(v) if isinstance(v, (int, str)) and not isinstance(v, bool) else None
+            if size is None:
+                raise UserError(f"--{k}: {v!r} is not a size in bytes of at least 1 (65536, 64K, 64MiB, 1G)")
+            v = size
         old = values[k]
         if KEYS[k].kind == "list" and k in ("policy-dirs", "disable") and old.source != "default":
             values[k] = Value(list(old.value) + list(v), f"{old.source} + {source}")
@@ -333,6 +359,7 @@ def settings(eff: Effective, policies: Any, suppress: bool = True) -> Any:
         severity=tuple(severity), include=tuple(eff["include"]),
         exclude=DEFAULT_EXCLUDE + tuple(eff["exclude"]), suppress=suppress, replace=tuple(replace),
         base_dir=str(eff.base_dir), hypervisors=fleet if len(fleet) > 1 else (),
+        max_file_bytes=eff["max-file-size"], max_line_bytes=eff["max-line-size"],
     )
 
 

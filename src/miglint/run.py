@@ -37,7 +37,8 @@ class Settings(NamedTuple):
     severity: tuple[tuple[str, str], ...] = ()  # (rule id or name, severity)
     include: tuple[str, ...] = DEFAULT_INCLUDE
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
-    max_file_bytes: int = MAX_FILE_BYTES
+    max_file_bytes: int = MAX_FILE_BYTES  # plans and scripts read whole (JSON Lines is streamed)
+    max_line_bytes: int = 1 << 20  # a JSON Lines line (inputs.plan.MAX_LINE_BYTES)
     suppress: bool = True  # False: --no-suppress, every finding is shown
     replace: tuple[tuple[str, str], ...] = ()  # (policy, organisation policy that stands in for it)
     base_dir: str | None = None  # exclude patterns with a '/' are relative to this (the config file's directory)
@@ -149,7 +150,7 @@ def jobs_from_file(path: Path, policies: PolicySet, settings: Settings) -> Itera
                 raise UserError("is a directory, expected a file", name)
             size = path.stat().st_size
             if size > settings.max_file_bytes and not name.endswith((".jsonl", ".ndjson")):
-                raise UserError(f"file larger than {settings.max_file_bytes} bytes", name)
+                raise UserError(f"file larger than {settings.max_file_bytes} bytes (max-file-size)", name)
             stream = open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as e:
         yield UserError(f"cannot read: {e.strerror}", name)
@@ -161,7 +162,7 @@ def jobs_from_file(path: Path, policies: PolicySet, settings: Settings) -> Itera
         head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
         kind = _kind(path, head)
         if kind == "jsonl":
-            yield from plan.jsonl_jobs(stream, name, policies, defaults)
+            yield from plan.jsonl_jobs(stream, name, policies, defaults, settings.max_line_bytes)
             return
         try:
             data = stream.read(settings.max_file_bytes + 1)
@@ -169,7 +170,7 @@ def jobs_from_file(path: Path, policies: PolicySet, settings: Settings) -> Itera
             yield UserError(f"cannot read: {e.strerror}", name)
             return
         if len(data) > settings.max_file_bytes:
-            yield UserError(f"file larger than {settings.max_file_bytes} bytes", name)
+            yield UserError(f"file larger than {settings.max_file_bytes} bytes (max-file-size)", name)
             return
         if kind == "yaml":
             yield from plan.yaml_jobs(data, name, policies, defaults)

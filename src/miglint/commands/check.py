@@ -33,6 +33,8 @@ def check(
     config: ConfigOption = None,
     no_config: NoConfig = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Text: leave out why and fix.")] = False,
+    max_file_size: Annotated[Optional[str], typer.Option("--max-file-size", metavar="SIZE", help="Refuse plans and scripts larger than this (default 64MiB; JSON Lines is streamed).")] = None,
+    max_line_size: Annotated[Optional[str], typer.Option("--max-line-size", metavar="SIZE", help="Refuse JSON Lines lines longer than this (default 1MiB).")] = None,
 ) -> None:
     """Lint migration requests; exit 0 when clean, 1 on findings, 2 on usage or input errors."""
     from .. import config as cfg
@@ -48,7 +50,8 @@ def check(
     eff = cfg.resolve(config, no_config, cfg.as_cli(
         hypervisor=hypervisor, state=state.value if state else None, libvirt_version=libvirt_version,
         mode=mode.value if mode else None, fail_on=fail_on.value if fail_on else None,
-        exit_zero=True if exit_zero else None, disable=disable, policy_dirs=[str(p) for p in policy_dir or []]))
+        exit_zero=True if exit_zero else None, disable=disable, policy_dirs=[str(p) for p in policy_dir or []],
+        max_file_size=max_file_size, max_line_size=max_line_size))
     policies = load_policies(cfg.policy_dirs(eff))
     settings = cfg.settings(eff, policies, suppress=not no_suppress)
     with ExitStack() as stack:

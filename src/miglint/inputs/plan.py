@@ -225,12 +225,19 @@ def _decode(data: bytes, file: str) -> str:
 
 def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defaults,
                max_line: int = MAX_LINE_BYTES) -> Iterator[Item]:
-    """Stream a JSON Lines plan: one entry per line, blank lines skipped."""
+    """Stream a JSON Lines plan: one entry per line, blank lines skipped. A line is read at most ``max_line``
+    bytes at a time, so that a file without newlines cannot fill the memory."""
+    from functools import partial
+
     loads = json.loads
     ignores = _Ignores(policies)
-    for lineno, raw in enumerate(stream, 1):
+    for lineno, raw in enumerate(iter(partial(stream.readline, max_line + 1), b""), 1):
         if len(raw) > max_line:
-            yield UserError(f"line longer than {max_line} bytes", f"{file}:{lineno}")
+            while not raw.endswith(b"\n"):  # skip the rest of the line, a bounded piece at a time
+                raw = stream.readline(1 << 16)
+                if not raw:
+                    break
+            yield UserError(f"line longer than {max_line} bytes (max-line-size)", f"{file}:{lineno}")
             continue
         if not raw.strip():
             continue
