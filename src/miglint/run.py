@@ -116,8 +116,9 @@ def _walk_dir(root: Path, settings: Settings) -> Iterator[Path | UserError | Not
             if excluded(path, root, settings):
                 continue
             if any(fnmatch.fnmatch(name, pat) for pat in settings.include):
-                # A pipe in a tree would block the walk: only regular files (and links to them) are read.
-                yield path if path.is_file() or not path.exists() else UserError(path_problem(str(path)), str(path))
+                # Only regular files (and links to them) are read: a pipe in a tree would block the walk,
+                # and a link loop or a broken link is said as such.
+                yield path if path.is_file() else UserError(path_problem(str(path)), str(path))
 
 
 def _kind(path: Path, head: bytes) -> str:
