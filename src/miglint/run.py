@@ -119,8 +119,8 @@ def _walk_dir(root: Path, settings: Settings) -> Iterator[Path | UserError | Not
                 # Only regular files (and links to them) are read: a pipe in a tree would block the walk,
                 # and a link loop or a broken link is said as such.
                 yield path if path.is_file() else UserError(path_problem(str(path)), str(path))
-    for e in errors:  # a directory that could not be read after the last one that could
-        yield UserError(f"cannot read directory: {e.strerror}", e.filename)
+    for err in errors:  # a directory that could not be read after the last one that could
+        yield UserError(f"cannot read directory: {err.strerror}", err.filename)
 
 
 def _kind(path: Path, head: bytes) -> str:
