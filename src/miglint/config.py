@@ -149,7 +149,7 @@ def read(path: Path) -> ConfigFile:
         key = str(raw_key).replace("_", "-")
         where = f"{path}:{lines.get(str(raw_key), 1)}"
         if key not in KEYS:
-            raise UserError(f"unknown configuration key {str(raw_key)!r}{did_you_mean(key, KEYS)}; "
+            raise UserError(f"unknown configuration key {str(raw_key)!r:.80}{did_you_mean(key, KEYS)}; "
                             f"known: {', '.join(KEYS)}", where)
         values[key] = _check(key, v, where)
         lines[key] = lines.get(str(raw_key), 1)
@@ -178,7 +178,7 @@ def _check(key: str, v: Any, where: str | None) -> Any:
                 "map": "a mapping of strings", "choice": "one of " + ", ".join(spec.choices),
                 "size": "a size in bytes of at least 1 (65536, 64K, 64MiB, 1G)"}[spec.kind]
     hint = did_you_mean(str(v), spec.choices) if spec.kind == "choice" else ""
-    raise UserError(f"configuration key {key!r} takes {expected}, got {v!r}{hint}", where)
+    raise UserError(f"configuration key {key!r} takes {expected}, got {v!r:.80}{hint}", where)
 
 
 def parse_size(v: int | str) -> int | None:
@@ -275,7 +275,7 @@ def resolve(config: Path | None = None, no_config: bool = False, cli: Mapping[st
         if KEYS[k].kind == "size":
             size = parse_size(v) if isinstance(v, (int, str)) and not isinstance(v, bool) else None
             if size is None:
-                raise UserError(f"--{k}: {v!r} is not a size in bytes of at least 1 (65536, 64K, 64MiB, 1G)")
+                raise UserError(f"--{k}: {v!r:.80} is not a size in bytes of at least 1 (65536, 64K, 64MiB, 1G)")
             v = size
         old = values[k]
         if KEYS[k].kind == "list" and k in ("policy-dirs", "disable") and old.source != "default":
@@ -317,7 +317,7 @@ def settings(eff: Effective, policies: Any, suppress: bool = True) -> Any:
 
     def rule(name: str, key: str) -> str:
         if name not in known_rules:
-            raise UserError(f"{key}: unknown rule {name!r}{did_you_mean(name, known_rules)}", where(key))
+            raise UserError(f"{key}: unknown rule {name!r:.80}{did_you_mean(name, known_rules)}", where(key))
         return name
 
     disabled = frozenset(rule(r, "disable") for r in eff["disable"])
@@ -325,7 +325,7 @@ def settings(eff: Effective, policies: Any, suppress: bool = True) -> Any:
     for r, sev in eff["severity"].items():
         rule(r, "severity")
         if sev not in SEVERITIES:
-            raise UserError(f"severity of {r}: {sev!r} is not one of {', '.join(SEVERITIES)}"
+            raise UserError(f"severity of {r}: {sev!r:.80} is not one of {', '.join(SEVERITIES)}"
                             f"{did_you_mean(sev, SEVERITIES)}", where("severity"))
         severity.append((r, sev))
     replace = []

@@ -13,6 +13,7 @@ from typing import IO, Any
 from ..errors import UserError
 from ..model import Job, Location, Note, Suppression
 from ..policies import PolicySet
+from ..yamlload import MAX_DEPTH, check_depth
 from .request import Defaults, _ignores, job_from_entry
 from .suppress import rule_ids, vet
 
@@ -145,12 +146,10 @@ def _command_at(node: object) -> tuple[int, int] | None:
 
 
 def json_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -> Iterator[Item]:
-    from ..yamlload import MAX_DEPTH, check_bounds
-
     try:
         text = _decode(data, file)
         doc = json.loads(text)
-        check_bounds(doc, file)
+        check_depth(doc, file)
     except json.JSONDecodeError as e:
         yield UserError(f"invalid JSON: {e.msg}", f"{file}:{e.lineno}:{e.colno}")
         return
@@ -257,6 +256,8 @@ def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defa
                             f"{file}:{lineno}")
             continue
         try:
+            if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:  # cheap: only such a line can nest that deep
+                check_depth(entry, f"{file}:{lineno}")
             job = job_from_entry(policies, entry, defaults, Location(file, lineno, 1), lineno - 1)
         except UserError as e:
             yield e

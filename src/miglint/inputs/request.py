@@ -31,13 +31,13 @@ def check_state(state: str | None) -> str:
     if state is None:
         return "unknown"
     if state not in STATES:
-        raise UserError(f"invalid state {state!r}: use one of {', '.join(STATES)}{did_you_mean(str(state), STATES)}")
+        raise UserError(f"invalid state {state!r:.80}: use one of {', '.join(STATES)}{did_you_mean(str(state), STATES)}")
     return state
 
 
 def check_mode(mode: str | None) -> str | None:
     if mode is not None and mode not in MODES:
-        raise UserError(f"invalid mode {mode!r}: use one of {', '.join(MODES)}{did_you_mean(str(mode), MODES)}")
+        raise UserError(f"invalid mode {mode!r:.80}: use one of {', '.join(MODES)}{did_you_mean(str(mode), MODES)}")
     return mode
 
 
@@ -61,15 +61,15 @@ def typed_params(policies: PolicySet, params: Mapping[str, Any] | None) -> tuple
         if pd.multi:
             items = [value] if isinstance(value, str) else value
             if not isinstance(items, (list, tuple)) or not all(isinstance(x, str) for x in items):
-                raise UserError(f"parameter {key!r} takes a string or a list of strings, got {value!r}")
+                raise UserError(f"parameter {key!r} takes a string or a list of strings, got {value!r:.80}")
             out[key] = tuple(items)
         elif pd.type == "string":
             if not isinstance(value, str):
-                raise UserError(f"parameter {key!r} takes a string, got {value!r}")
+                raise UserError(f"parameter {key!r} takes a string, got {value!r:.80}")
             out[key] = value
         else:
             if isinstance(value, bool) or not isinstance(value, int):
-                raise UserError(f"parameter {key!r} takes an integer ({pd.type}), got {value!r}")
+                raise UserError(f"parameter {key!r} takes an integer ({pd.type}), got {value!r:.80}")
             lo, hi = int_range(pd.type)
             if not lo <= value <= hi:
                 raise UserError(f"parameter {key!r} is out of range for {pd.type} ({lo} to {hi}): {value}")
@@ -139,12 +139,12 @@ def job_from_entry(policies: PolicySet, entry: Any, defaults: Defaults, where: L
     try:
         for k in entry:
             if k not in ENTRY_KEYS:
-                raise UserError(f"unknown key {k!r} in plan entry{did_you_mean(str(k), ENTRY_KEYS)}")
+                raise UserError(f"unknown key {k!r:.80} in plan entry{did_you_mean(str(k), ENTRY_KEYS)}")
         job_id = str(_text(entry, "id", f"{where.file}#{index + 1}", numbers=True))
         state = entry.get("state", defaults.state)
         version_text = entry.get("libvirt_version", defaults.libvirt_version)
         if version_text is not None and not isinstance(version_text, (str, int, float)):
-            raise UserError(f"libvirt_version must be a string such as \"9.0.0\", got {version_text!r}")
+            raise UserError(f"libvirt_version must be a string such as \"9.0.0\", got {version_text!r:.80}")
         hypervisor = _text(entry, "hypervisor", defaults.hypervisor)
         facts = check_facts(entry.get("facts"))
         facts.update(check_facts(entry.get("host"), "host."))
@@ -188,7 +188,8 @@ def _ignores(entry: Mapping[str, Any], where: Location, scope: str = "entry") ->
     for item in items:
         if isinstance(item, str):
             out.append(Suppression(item, "", where, scope))
-        elif isinstance(item, Mapping) and isinstance(item.get("rule"), str) and set(item) <= {"rule", "reason"}:
+        elif isinstance(item, Mapping) and isinstance(item.get("rule"), str) and set(item) <= {"rule", "reason"} \
+                and isinstance(item.get("reason", ""), (str, int, float)):
             out.append(Suppression(item["rule"], str(item.get("reason") or ""), where, scope))
         else:
             raise UserError("'ignore' takes rule ids or names, or mappings with 'rule' and 'reason'",
