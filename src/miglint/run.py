@@ -21,7 +21,8 @@ from .reporters import Reporter, Summary
 
 SCRIPT_SUFFIXES = (".sh", ".bash", ".ksh", ".zsh")
 DEFAULT_INCLUDE = ("*.sh", "*.bash", "*.plan.yaml", "*.plan.yml", "*.plan.json", "*.plan.jsonl")
-DEFAULT_EXCLUDE = (".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox")
+DEFAULT_EXCLUDE = (".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox",
+                   "*.miglint.tmp")  # what a killed `fix --in-place` may leave (output.replace_file)
 MAX_FILE_BYTES = 64 << 20
 
 Item = Job | UserError | Note | Suppression
