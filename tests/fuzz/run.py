@@ -426,6 +426,7 @@ class Fuzzer:
         self.notes = 0
         self.crashes: list[dict[str, Any]] = []
         self.crash_kinds: Counter[str] = Counter()
+        self.current: Any = None  # the input being tried, for the crash report
 
     # -- helpers ----------------------------------------------------------------------------------------------
     def settings(self) -> Any:
@@ -469,8 +470,8 @@ class Fuzzer:
                 self.rules[f.rule] += 1
 
     # -- one input of each kind ---------------------------------------------------------------------------------
-    def command(self) -> Any:
-        line = self.gen.virsh_line()
+    def command(self) -> None:
+        line = self.current = self.gen.virsh_line()
         self._check([], [line])
         if self.gen.chance(0.3):
             from miglint.fixes import fix_stable
@@ -483,9 +484,9 @@ class Fuzzer:
             plan = fix_stable(self.ev, job.request, unsafe=self.gen.chance(0.3))
             if plan.changed:
                 rewrite_command(line, job.request, plan.request, self.ps.vocab)
-        return line
 
     def _file(self, suffix: str, data: bytes, kind: str) -> None:
+        self.current = data
         path = self.dir / f"input{suffix}"
         path.write_bytes(data)
         try:
@@ -495,6 +496,7 @@ class Fuzzer:
                 from miglint.inputs.request import Defaults
                 from miglint.rewrite import fix_text
 
+                text: str | None
                 try:
                     text = data.decode("utf-8")
                 except UnicodeDecodeError:
@@ -503,35 +505,33 @@ class Fuzzer:
                     fix_text(text, str(path), kind, self.ps, Defaults(state=self.gen.pick(["running", "shutoff", None])),
                              self.ev, unsafe=self.gen.chance(0.3))
 
-    def script(self) -> Any:
+    def script(self) -> None:
         text = self.gen.script()
         data = text.encode("utf-8", "surrogatepass") if self.gen.chance(0.97) else self.gen.mutate_bytes(text.encode())
         self._file(".sh", data, "script")
-        return data
 
-    def plan(self) -> Any:
+    def plan(self) -> None:
         suffix, data = self.gen.plan()
         kind = {".plan.json": "json", ".plan.jsonl": "jsonl"}.get(suffix, "yaml")
         self._file(suffix, data, kind)
-        return data
 
-    def entry(self) -> Any:
+    def entry(self) -> None:
         from miglint.api import result_to_dict
         from miglint.inputs.request import Defaults, job_from_entry
         from miglint.model import Location
 
-        e = self.gen.entry()
+        e = self.current = self.gen.entry()
         d = Defaults(self.gen.pick([None, *self.gen.hypervisors]), self.gen.pick([None, "running", "shutoff"]))
         job = job_from_entry(self.ps, e, d, Location("entry", 1, 1), 0)
         result = self.ev(job.request)
         json.dumps(result_to_dict(result, job, self.ps))
         self._count([result])
-        return e
 
-    def config(self) -> Any:
+    def config(self) -> None:
         from miglint import config as cfg
 
         name, data = self.gen.config()
+        self.current = (name, data)
         sub = self.dir / "cfg"
         sub.mkdir(exist_ok=True)
         path = sub / name
@@ -539,16 +539,15 @@ class Fuzzer:
         eff = cfg.resolve(path, cli={})
         cfg.settings(eff, self.ps)
         cfg.show(eff)
-        return data
 
-    def policy(self) -> Any:
+    def policy(self) -> None:
         from miglint import schemas, yamlload
         from miglint.errors import UserError
         from miglint.evaluate import Evaluator
         from miglint.policies import PolicySet
         from miglint.policytest import run_examples
 
-        data = self.gen.policy(self.templates)
+        data = self.current = self.gen.policy(self.templates)
         path = self.dir / "pol" / "fuzz.yaml"
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(data)
@@ -579,7 +578,6 @@ class Fuzzer:
                 rules = [r for r in ps.rules.values() if r.policy == name]
                 run_examples(ps, ev, self.rng.sample(rules, min(len(rules), 6)))
         self._count(results)
-        return data
 
     # -- the loop -------------------------------------------------------------------------------------------------
     def run(self, count: int, kinds: dict[str, int]) -> dict[str, Any]:
@@ -591,9 +589,9 @@ class Fuzzer:
         for i in range(count):
             kind = self.rng.choices(names, weights)[0]
             self.inputs[kind] += 1
-            sample: Any = None
+            self.current = None
             try:
-                sample = getattr(self, kind)()
+                getattr(self, kind)()
             except _Reported:
                 self.user_errors[kind] += 1
             except UserError as e:
@@ -605,7 +603,8 @@ class Fuzzer:
                 self.crash_kinds[key] += 1
                 if self.crash_kinds[key] == 1:
                     self.crashes.append({"index": i, "kind": kind, "error": f"{type(e).__name__}: {e}"[:500],
-                                         "where": key, "traceback": traceback.format_exc()})
+                                         "where": key, "input": repr(self.current)[:20_000],
+                                         "traceback": traceback.format_exc()})
         elapsed = time.perf_counter() - t0
         return {
             "count": count, "time_s": round(elapsed, 1), "inputs_per_s": round(count / elapsed) if elapsed else None,
