@@ -20,8 +20,8 @@ _LOADER: Any = None
 
 
 def _loader() -> Any:
-    """The safe loader (C when present), whose bad scalar values (``!!int 1.5``, ``2001-02-30``, a number of
-    5,000 digits) are YAML errors at their position instead of a ValueError from deep inside the constructor."""
+    """The safe loader (C when present), whose bad scalar values (``!!int 1.5``, ``2001-02-30``, ``!!bool y``, a
+    number of 5,000 digits) are YAML errors at their position instead of an exception from inside PyYAML."""
     global _LOADER
     if _LOADER is None:
         import yaml
@@ -29,7 +29,7 @@ def _loader() -> Any:
         class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
             pass
 
-        for tag in ("int", "float", "timestamp"):
+        for tag in ("bool", "int", "float", "timestamp"):
             name = f"tag:yaml.org,2002:{tag}"
             Loader.add_constructor(name, _guarded(Loader.yaml_constructors[name]))
         _LOADER = Loader
@@ -45,10 +45,13 @@ def _guarded(construct: Any) -> Any:
                 None, None, f"number too long (over {MAX_INT_CHARS} characters)", node.start_mark)
         try:
             return construct(loader, node)
-        except (ValueError, OverflowError) as e:
-            text = "number too long" if "integer string conversion" in str(e) else str(e)
+        except (ValueError, OverflowError, LookupError, AttributeError, TypeError) as e:
+            # !!int 1.5, !!timestamp 2001-02-30 (ValueError); !!bool y (KeyError); !!timestamp x (AttributeError);
+            # !!int with no digits (IndexError)
+            detail = (": number too long" if "integer string conversion" in str(e) else
+                      f": {e}" if isinstance(e, (ValueError, OverflowError)) else "")
             raise yaml.constructor.ConstructorError(
-                None, None, f"invalid {node.tag.rpartition(':')[2]} value {node.value!r:.40}: {text}",
+                None, None, f"invalid {node.tag.rpartition(':')[2]} value {node.value!r:.40}{detail}",
                 node.start_mark) from None
     return guarded
 
