@@ -137,6 +137,13 @@ CASES = [
          {"a.plan.yaml": "- {id: a, hypervisor: qemu, libvirt_version: 2001-02-30}\n"}),
     Case("yaml-int-tag-on-float", CHECK + ["a.plan.yaml"], "invalid int value '1.5'", "a.plan.yaml:1:36",
          {"a.plan.yaml": "- {id: a, hypervisor: qemu, flags: !!int 1.5}\n"}),
+    # found by the fuzzer: PyYAML's own constructors raise KeyError, AttributeError or IndexError on these
+    Case("yaml-bool-tag-on-y", CHECK + ["a.plan.yaml"], "invalid bool value 'y'", "a.plan.yaml:3:11",
+         {"a.plan.yaml": "- id: a\n  hypervisor: vz\n  domain: !!bool y\n"}),
+    Case("yaml-timestamp-tag-on-text", CHECK + ["a.plan.yaml"], "invalid timestamp value 'soon'", "a.plan.yaml:1:46",
+         {"a.plan.yaml": "- {id: a, hypervisor: qemu, libvirt_version: !!timestamp soon}\n"}),
+    Case("yaml-int-tag-on-nothing", CHECK + ["a.plan.yaml"], "invalid int value ''", "a.plan.yaml:1:36",
+         {"a.plan.yaml": "- {id: a, hypervisor: qemu, flags: !!int }\n"}),
     # -- unknown names, with "did you mean" ----------------------------------------------------------------------
     Case("unknown-entry-key", CHECK + ["a.plan.yaml"], "unknown key 'flgs' in plan entry (did you mean 'flags'?)",
          "a.plan.yaml:1", {"a.plan.yaml": "- {id: a, hypervisor: qemu, flgs: [LIVE]}\n"}),

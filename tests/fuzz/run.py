@@ -291,6 +291,8 @@ class Gen:
         if k < 0.45:
             tag = self.pick(["!!python/object/apply:os.getcwd []", "!!python/name:os.sep", "!!binary aGVsbG8=",
                              "!!timestamp 2001-02-30", "!!set {a, b}", "!!omap [a: 1]", "!!int 1.5", "!!float x",
+                             "!!bool y", "!!timestamp x", "!!int", "!!float", "!!bool", "!!binary @@", "!!null x",
+                             "!!pairs [a, b]", "!!seq x", "!!map [1]", "!!str {a: 1}",
                              "!!str 5", "!custom x", "!!null", "!!bool yes", "&x [*x]", "!!merge <<",
                              "0x" + "f" * self.r.randrange(1, 1200)])
             return f"- id: a\n  hypervisor: {self.pick(self.hypervisors)}\n  {self.pick(['flags', 'domain', 'state', 'params', 'facts'])}: {tag}\n"
