@@ -21,11 +21,13 @@ ARGV = [
     ["--config", "c.yaml", "--no-config", "--libvirt-version", "9.0.0", "--mode", "p2p", "--", "--odd-name.sh"],
     ["--domain-xml", "d.xml", "--fact", "domain.snapshots=2", "--host-fact=migrate_tls_force=true",
      "--qemu-version", "7.2", "--connect", "qemu:///system", "x.sh"],
+    ["--max-file-size", "10M", "--max-line-size=64K", "plan.jsonl"],
 ]
 DEFAULTS = {"paths": None, "command": None, "hypervisor": None, "state": None, "libvirt_version": None,
             "mode": None, "fmt": None, "output": None, "fail_on": None, "exit_zero": False, "disable": None,
             "no_suppress": False, "policy_dir": None, "config": None, "no_config": False, "quiet": False,
-            "domain_xml": None, "fact": None, "host_fact": None, "qemu_version": None, "connect": None}
+            "domain_xml": None, "fact": None, "host_fact": None, "qemu_version": None, "connect": None,
+            "max_file_size": None, "max_line_size": None}
 
 
 def typer_kwargs(monkeypatch, argv):

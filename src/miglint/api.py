@@ -126,7 +126,7 @@ def check(paths: Sequence[str | Path] = (), commands: Sequence[str] = (), *, hyp
     eff = cfg.resolve(Path(config) if config is not None else None, no_config=config is None, cli=cfg.as_cli(
         hypervisor=hypervisor, state=state, libvirt_version=libvirt_version, mode=mode, fail_on=fail_on,
         disable=list(disable), policy_dirs=[str(p) for p in policy_dirs]), source="argument")
-    policies = load_policies(eff["policy-dirs"])
+    policies = load_policies(cfg.policy_dirs(eff))
     settings = cfg.settings(eff, policies, suppress=suppress)
     out = io.StringIO()
     run_check([str(p) for p in paths], list(commands), policies, settings, [JsonReporter(out, policies.vocab)])

@@ -14,7 +14,8 @@ def execute(paths: list[str] | None = None, command: list[str] | None = None, hy
             exit_zero: bool = False, disable: list[str] | None = None, no_suppress: bool = False,
             policy_dir: list[Path] | None = None, config: Path | None = None, no_config: bool = False,
             quiet: bool = False, domain_xml: list[str] | None = None, fact: list[str] | None = None,
-            host_fact: list[str] | None = None, qemu_version: str | None = None, connect: str | None = None) -> int:
+            host_fact: list[str] | None = None, qemu_version: str | None = None, connect: str | None = None,
+            max_file_size: str | None = None, max_line_size: str | None = None) -> int:
     from . import config as cfg
     from .output import open_output, parse_formats
     from .policies import load_policies
@@ -26,8 +27,9 @@ def execute(paths: list[str] | None = None, command: list[str] | None = None, hy
         raise UserError("nothing to check: give files, directories, - for stdin, or --command")
     eff = cfg.resolve(config, no_config, cfg.as_cli(
         hypervisor=hypervisor, state=state, libvirt_version=libvirt_version, mode=mode, fail_on=fail_on,
-        exit_zero=True if exit_zero else None, disable=disable, policy_dirs=[str(p) for p in policy_dir or []]))
-    policies = load_policies(eff["policy-dirs"])
+        exit_zero=True if exit_zero else None, disable=disable, policy_dirs=[str(p) for p in policy_dir or []],
+        max_file_size=max_file_size, max_line_size=max_line_size))
+    policies = load_policies(cfg.policy_dirs(eff))
     with ExitStack() as stack:
         context = None
         if domain_xml or fact or host_fact or qemu_version or connect:

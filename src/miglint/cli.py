@@ -78,12 +78,28 @@ PolicyDirs = Annotated[Optional[list[Path]], typer.Option("--policy-dir", help="
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point; returns the exit code (tests call this directly)."""
+    """Console entry point; returns the exit code (tests call this directly). A usage error (an unknown
+    option, a bad value) is one line and exit 2, like every error a user can cause."""
     try:
-        app(args=argv, prog_name="miglint", standalone_mode=True)
+        code = app(args=argv, prog_name="miglint", standalone_mode=False)
     except SystemExit as e:
         return int(e.code or 0) if not isinstance(e.code, str) else 2
-    return 0
+    except typer.Abort:
+        typer.echo("miglint: aborted", err=True)
+        return 2
+    except Exception as e:
+        line = getattr(e, "format_message", None)  # click's UsageError and ClickException
+        if line is None or DEBUG:
+            raise
+        if type(e).__name__ == "NoArgsIsHelpError":
+            typer.echo(line(), err=True, nl=False)  # `miglint` alone, `miglint policy`: the help
+            return 2
+        ctx = getattr(e, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        text = " ".join(line().split()).replace("Value error, ", "")
+        typer.echo(f"miglint: error: {text}{hint}", err=True)
+        return int(getattr(e, "exit_code", 2))
+    return code if isinstance(code, int) else 0
 
 
 # Each command module registers itself on `app` (they import only typer and this module at load time).

@@ -41,7 +41,10 @@ KEYS: dict[str, Key] = {
                            "to the configuration file"),
     "replace": Key("map", "policy -> organisation policy that stands in for it wherever it would apply"),
     "rule-docs-url": Key("str", "rule documentation URL with {rule} (SARIF helpUri)"),
+    "max-file-size": Key("size", "largest plan or script read (bytes, or 64MiB, 500K, ...); JSON Lines is streamed"),
+    "max-line-size": Key("size", "longest JSON Lines line (bytes, or 1MiB, ...)"),
 }
+_SIZE = re.compile(r"^\s*(\d+)\s*(?:([kmg])i?)?b?\s*$", re.IGNORECASE)
 DEFAULT_RULE_DOCS = "https://miglint.invalid/docs/rules/{rule}.md"
 
 
@@ -57,12 +60,14 @@ class ConfigFile(NamedTuple):
 
 
 def defaults() -> dict[str, Value]:
-    from .run import DEFAULT_EXCLUDE, DEFAULT_INCLUDE
+    from .inputs.plan import MAX_LINE_BYTES
+    from .run import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, MAX_FILE_BYTES
 
     d: dict[str, Any] = {
         "hypervisor": None, "libvirt-version": None, "state": None, "mode": None, "policy-dirs": [],
         "disable": [], "severity": {}, "fail-on": "error", "exit-zero": False,
         "include": list(DEFAULT_INCLUDE), "exclude": [], "replace": {}, "rule-docs-url": DEFAULT_RULE_DOCS,
+        "max-file-size": MAX_FILE_BYTES, "max-line-size": MAX_LINE_BYTES,
     }
     return {k: Value(v, "default") for k, v in d.items()}
 
@@ -96,8 +101,16 @@ def _toml_table(path: Path, data: bytes) -> dict[str, Any] | None:
 
     try:
         doc = tomllib.loads(data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise UserError(f"invalid UTF-8 (byte 0x{data[e.start]:02x})", f"{path}:{line}") from None
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", str(e))
+        if m:
+            raise UserError(f"invalid TOML: {m.group(1)}", f"{path}:{m.group(2)}:{m.group(3)}") from None
         raise UserError(f"invalid TOML: {e}", str(path)) from None
+    except RecursionError:  # tomllib recurses per level of nested arrays and inline tables
+        raise UserError("TOML nested too deeply", str(path)) from None
     if path.name != "pyproject.toml":
         return doc
     table = doc.get("tool", {}).get("miglint")
@@ -106,11 +119,17 @@ def _toml_table(path: Path, data: bytes) -> dict[str, Any] | None:
     return table
 
 
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def read(path: Path) -> ConfigFile:
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_CONFIG_BYTES + 1)
     except OSError as e:
         raise UserError(f"cannot read configuration: {e.strerror}", str(path)) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise UserError(f"configuration file larger than {MAX_CONFIG_BYTES} bytes", str(path))
     if path.suffix in (".toml",):
         table = _toml_table(path, data)
         if table is None:
@@ -130,14 +149,14 @@ def read(path: Path) -> ConfigFile:
         key = str(raw_key).replace("_", "-")
         where = f"{path}:{lines.get(str(raw_key), 1)}"
         if key not in KEYS:
-            raise UserError(f"unknown configuration key {str(raw_key)!r}{did_you_mean(key, KEYS)}; "
+            raise UserError(f"unknown configuration key {str(raw_key)!r:.80}{did_you_mean(key, KEYS)}; "
                             f"known: {', '.join(KEYS)}", where)
         values[key] = _check(key, v, where)
         lines[key] = lines.get(str(raw_key), 1)
     return ConfigFile(path, values, lines)
 
 
-def _check(key: str, v: Any, where: str) -> Any:
+def _check(key: str, v: Any, where: str | None) -> Any:
     spec = KEYS[key]
     if spec.kind == "str" and isinstance(v, (str, int, float)) and not isinstance(v, bool):
         return str(v)
@@ -151,10 +170,26 @@ def _check(key: str, v: Any, where: str) -> Any:
             return list(items)
     if spec.kind == "map" and isinstance(v, dict) and all(isinstance(x, str) for x in v.values()):
         return {str(k): x for k, x in v.items()}
+    if spec.kind == "size" and not isinstance(v, bool) and isinstance(v, (int, str)):
+        size = parse_size(v)
+        if size is not None:
+            return size
     expected = {"str": "a string", "bool": "true or false", "list": "a list of strings",
-                "map": "a mapping of strings", "choice": "one of " + ", ".join(spec.choices)}[spec.kind]
+                "map": "a mapping of strings", "choice": "one of " + ", ".join(spec.choices),
+                "size": "a size in bytes of at least 1 (65536, 64K, 64MiB, 1G)"}[spec.kind]
     hint = did_you_mean(str(v), spec.choices) if spec.kind == "choice" else ""
-    raise UserError(f"configuration key {key!r} takes {expected}, got {v!r}{hint}", where)
+    raise UserError(f"configuration key {key!r} takes {expected}, got {v!r:.80}{hint}", where)
+
+
+def parse_size(v: int | str) -> int | None:
+    """65536, "64K", "64KiB", "64MB", "1G" -> bytes (binary multiples); None when it is no size of at least 1."""
+    if isinstance(v, int):
+        return v if v >= 1 else None
+    m = _SIZE.match(v)
+    if not m:
+        return None
+    n = int(m.group(1)) << {None: 0, "k": 10, "m": 20, "g": 30}[(m.group(2) or "").lower() or None]
+    return n if n >= 1 else None
 
 
 def _toml_lines(text: str, in_pyproject: bool) -> dict[str, int]:
@@ -217,8 +252,11 @@ def resolve(config: Path | None = None, no_config: bool = False, cli: Mapping[st
     values = defaults()
     path: Path | None = None
     if config is not None:
+        if config.is_dir():
+            raise UserError("is a directory, expected a configuration file", str(config))
         if not config.is_file():
-            raise UserError("configuration file not found", str(config))
+            raise UserError("not a regular file" if config.exists() else "configuration file not found",
+                            str(config))
         path = config
     elif not no_config:
         path = find(cwd or Path.cwd())
@@ -234,12 +272,29 @@ def resolve(config: Path | None = None, no_config: bool = False, cli: Mapping[st
             raise KeyError(k)
         if v is None or (isinstance(v, (list, tuple)) and not v and KEYS[k].kind == "list"):
             continue
+        if KEYS[k].kind == "size":
+            size = parse_size(v) if isinstance(v, (int, str)) and not isinstance(v, bool) else None
+            if size is None:
+                raise UserError(f"--{k}: {v!r:.80} is not a size in bytes of at least 1 (65536, 64K, 64MiB, 1G)")
+            v = size
         old = values[k]
         if KEYS[k].kind == "list" and k in ("policy-dirs", "disable") and old.source != "default":
             values[k] = Value(list(old.value) + list(v), f"{old.source} + {source}")
         else:
             values[k] = Value(list(v) if isinstance(v, (list, tuple)) else v, source)
     return Effective(values, path)
+
+
+def policy_dirs(eff: Effective) -> list[str]:
+    """The extra policy directories, each checked to exist (a missing one named with where it was set)."""
+    v = eff.values["policy-dirs"]
+    for p in v.value:
+        if not os.path.exists(p):
+            where = v.source if v.source not in ("default", "command line", "argument") else None
+            from .policies import policy_path_problem
+
+            raise UserError(policy_path_problem(p), where.split(" + ")[0] if where else None)
+    return list(v.value)
 
 
 def _shown(path: Path) -> str:
@@ -262,7 +317,7 @@ def settings(eff: Effective, policies: Any, suppress: bool = True) -> Any:
 
     def rule(name: str, key: str) -> str:
         if name not in known_rules:
-            raise UserError(f"{key}: unknown rule {name!r}{did_you_mean(name, known_rules)}", where(key))
+            raise UserError(f"{key}: unknown rule {name!r:.80}{did_you_mean(name, known_rules)}", where(key))
         return name
 
     disabled = frozenset(rule(r, "disable") for r in eff["disable"])
@@ -270,7 +325,7 @@ def settings(eff: Effective, policies: Any, suppress: bool = True) -> Any:
     for r, sev in eff["severity"].items():
         rule(r, "severity")
         if sev not in SEVERITIES:
-            raise UserError(f"severity of {r}: {sev!r} is not one of {', '.join(SEVERITIES)}"
+            raise UserError(f"severity of {r}: {sev!r:.80} is not one of {', '.join(SEVERITIES)}"
                             f"{did_you_mean(sev, SEVERITIES)}", where("severity"))
         severity.append((r, sev))
     replace = []
@@ -304,6 +359,7 @@ def settings(eff: Effective, policies: Any, suppress: bool = True) -> Any:
         severity=tuple(severity), include=tuple(eff["include"]),
         exclude=DEFAULT_EXCLUDE + tuple(eff["exclude"]), suppress=suppress, replace=tuple(replace),
         base_dir=str(eff.base_dir), hypervisors=fleet if len(fleet) > 1 else (),
+        max_file_bytes=eff["max-file-size"], max_line_bytes=eff["max-line-size"],
     )
 
 

@@ -26,3 +26,21 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
         close = difflib.get_close_matches(word.lower(), [c.lower() for c in pool], n=1, cutoff=0.6)
         close = [c for c in pool if c.lower() in close][:1]
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def path_problem(path: str) -> str:
+    """Why ``path`` cannot be read as a file or walked as a directory, in words (it is neither)."""
+    import errno
+    import os
+
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ENOENT:
+            return "broken symbolic link" if os.path.islink(path) else "no such file or directory"
+        if e.errno == errno.ELOOP:
+            return "symbolic link loop (too many levels of symbolic links)"
+        if e.errno == errno.ENOTDIR:
+            return "a part of the path is a file, not a directory"
+        return f"cannot read: {e.strerror or e}"
+    return "not a regular file (a pipe, socket or device)"

@@ -39,6 +39,8 @@ OPTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "--host-fact": ("host_fact", "multi", ()),
     "--qemu-version": ("qemu_version", "value", ()),
     "--connect": ("connect", "value", ()),
+    "--max-file-size": ("max_file_size", "value", ()),
+    "--max-line-size": ("max_line_size", "value", ()),
 }
 
 

@@ -50,6 +50,8 @@ def open_output(path: Path | None) -> Iterator[TextIO]:
     try:
         directory.mkdir(parents=True, exist_ok=True)  # a CI's reports/ directory need not exist yet
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    except (FileExistsError, NotADirectoryError):
+        raise UserError("cannot write report: a part of the path is a file, not a directory", str(path)) from None
     except OSError as e:
         raise UserError(f"cannot write report: {e.strerror}", str(path)) from None
     try:
@@ -65,19 +67,28 @@ def open_output(path: Path | None) -> Iterator[TextIO]:
         raise
 
 
+TEMP_SUFFIX = ".miglint.tmp"
+
+
 def replace_file(path: Path, text: str) -> None:
-    """Rewrite ``path`` atomically: a temporary file in the same directory, the old file's permissions,
-    then os.replace. A symbolic link keeps pointing at the rewritten file."""
+    """Rewrite ``path`` atomically: a temporary file in the same directory, flushed to disk, with the old
+    file's permissions (and owner, when root), then os.replace. Killed at any moment, the file is either
+    old or new; what may be left is the temporary file, a dot-file named ``.NAME.XXXXXXXX.miglint.tmp``
+    that no lint pattern matches. A symbolic link keeps pointing at the rewritten file."""
     real = Path(os.path.realpath(path))
     try:
-        mode = real.stat().st_mode & 0o7777
-        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", dir=real.parent)
+        st = real.stat()
+        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=TEMP_SUFFIX, dir=real.parent)
     except OSError as e:
         raise UserError(f"cannot rewrite: {e.strerror}", str(path)) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(text)
-        os.chmod(tmp, mode)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, st.st_mode & 0o7777)
+        if os.geteuid() == 0 and (st.st_uid, st.st_gid) != (0, 0):
+            os.chown(tmp, st.st_uid, st.st_gid)
         os.replace(tmp, real)
     except BaseException:
         try:

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from . import __version__
 from .conditions import All, Compiler, DriverView, Node
-from .errors import UserError, did_you_mean
+from .errors import UserError, did_you_mean, path_problem
 from .model import Fix, Source
 from .version import Version, VersionRange, format_version
 from .vocabulary import Vocabulary
@@ -202,8 +202,10 @@ class PolicySet:
         return sorted(self.drivers)
 
     def driver(self, name: str) -> Driver:
-        d = self.drivers.get(name)
+        d = self.drivers.get(name) if isinstance(name, str) else None
         if d is None:
+            if not isinstance(name, str):
+                raise UserError(f"a hypervisor is named by a string, got {type(name).__name__}: {name!r:.60}")
             raise UserError(f"unknown hypervisor {name!r}{did_you_mean(name, self.drivers)}; "
                             f"known: {', '.join(self.hypervisors)}")
         return d
@@ -327,19 +329,36 @@ def policy_files(dirs: Sequence[Path]) -> list[Path]:
     files: list[Path] = []
     for d in dirs:
         if not d.exists():
-            raise UserError(f"policy directory {str(d)!r} does not exist")
+            raise UserError(policy_path_problem(str(d)))
         if d.is_file():
             files.append(d)
             continue
-        files.extend(sorted(p for p in d.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()))
+        if not d.is_dir():
+            raise UserError("policy path: not a regular file or directory", str(d))
+        try:
+            files.extend(sorted(p for p in d.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()))
+        except OSError as e:
+            raise UserError(f"cannot read policy directory: {e.strerror}", str(d)) from None
     return files
+
+
+MAX_POLICY_BYTES = 16 << 20
+
+
+def policy_path_problem(path: str) -> str:
+    problem = path_problem(path)
+    return f"policy directory {path!r} " + ("does not exist" if problem.startswith("no such") else f"cannot be read: {problem}")
 
 
 def _read(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_POLICY_BYTES + 1)
     except OSError as e:
         raise UserError(f"cannot read policy file: {e.strerror}", str(path)) from None
+    if len(data) > MAX_POLICY_BYTES:
+        raise UserError(f"policy file larger than {MAX_POLICY_BYTES} bytes", str(path))
+    return data
 
 
 def load_documents(paths: Sequence[Path], validate: bool = True) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, str]]:
@@ -387,7 +406,7 @@ def load_policies(extra_dirs: Iterable[str | Path] = (), *, use_cache: bool = Tr
     if cache is not None:
         try:
             raw = json.loads((cache / f"policies-{key}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             raw = None
     if raw is None:
         vocab_doc, docs, files = load_documents(paths)
@@ -396,7 +415,10 @@ def load_policies(extra_dirs: Iterable[str | Path] = (), *, use_cache: bool = Tr
         if cache is not None:
             _write_cache(cache, f"policies-{key}.json", raw)
         return ps
-    return _build(raw)
+    try:
+        return _build(raw)
+    except Exception:  # a damaged cache file: read the policies themselves
+        return load_policies(extra_dirs, use_cache=False, builtin=builtin)
 
 
 def _build(raw: Mapping[str, Any]) -> PolicySet:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .errors import UserError
+from .errors import UserError, path_problem
 from .evaluate import Evaluator
 from .linememo import LineMemo, Outcome, make_template
 from .inputs.request import Defaults
@@ -22,7 +22,8 @@ from .reporters import Reporter, Summary
 
 SCRIPT_SUFFIXES = (".sh", ".bash", ".ksh", ".zsh")
 DEFAULT_INCLUDE = ("*.sh", "*.bash", "*.plan.yaml", "*.plan.yml", "*.plan.json", "*.plan.jsonl")
-DEFAULT_EXCLUDE = (".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox")
+DEFAULT_EXCLUDE = (".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox",
+                   "*.miglint.tmp")  # what a killed `fix --in-place` may leave (output.replace_file)
 MAX_FILE_BYTES = 64 << 20
 XML_FACT = "domain.xml"  # a domain's XML on a request, turned into domain.* facts by miglint.context
 
@@ -39,7 +40,8 @@ class Settings(NamedTuple):
     severity: tuple[tuple[str, str], ...] = ()  # (rule id or name, severity)
     include: tuple[str, ...] = DEFAULT_INCLUDE
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
-    max_file_bytes: int = MAX_FILE_BYTES
+    max_file_bytes: int = MAX_FILE_BYTES  # plans and scripts read whole (JSON Lines is streamed)
+    max_line_bytes: int = 1 << 20  # a JSON Lines line (inputs.plan.MAX_LINE_BYTES)
     suppress: bool = True  # False: --no-suppress, every finding is shown
     replace: tuple[tuple[str, str], ...] = ()  # (policy, organisation policy that stands in for it)
     base_dir: str | None = None  # exclude patterns with a '/' are relative to this (the config file's directory)
@@ -87,9 +89,9 @@ def walk(paths: Sequence[str], settings: Settings) -> Iterator[Path | UserError 
         if path.is_dir():
             yield from _walk_dir(path, settings)
         elif path.exists():
-            yield path
+            yield path  # a pipe named on the command line is read (`miglint check <(make-plan)`)
         else:
-            yield UserError("no such file or directory", p)
+            yield UserError(path_problem(p), p)
 
 
 def _walk_dir(root: Path, settings: Settings) -> Iterator[Path | UserError | Note]:
@@ -119,7 +121,11 @@ def _walk_dir(root: Path, settings: Settings) -> Iterator[Path | UserError | Not
             if excluded(path, root, settings):
                 continue
             if any(fnmatch.fnmatch(name, pat) for pat in settings.include):
-                yield path
+                # Only regular files (and links to them) are read: a pipe in a tree would block the walk,
+                # and a link loop or a broken link is said as such.
+                yield path if path.is_file() else UserError(path_problem(str(path)), str(path))
+    for err in errors:  # a directory that could not be read after the last one that could
+        yield UserError(f"cannot read directory: {err.strerror}", err.filename)
 
 
 def _kind(path: Path, head: bytes) -> str:
@@ -153,7 +159,7 @@ def jobs_from_file(path: Path, policies: PolicySet, settings: Settings,
                 raise UserError("is a directory, expected a file", name)
             size = path.stat().st_size
             if size > settings.max_file_bytes and not name.endswith((".jsonl", ".ndjson")):
-                raise UserError(f"file larger than {settings.max_file_bytes} bytes", name)
+                raise UserError(f"file larger than {settings.max_file_bytes} bytes (max-file-size)", name)
             stream = open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as e:
         yield UserError(f"cannot read: {e.strerror}", name)
@@ -165,7 +171,7 @@ def jobs_from_file(path: Path, policies: PolicySet, settings: Settings,
         head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
         kind = _kind(path, head)
         if kind == "jsonl":
-            yield from plan.jsonl_jobs(stream, name, policies, defaults, memo=memo)
+            yield from plan.jsonl_jobs(stream, name, policies, defaults, settings.max_line_bytes, memo=memo)
             return
         try:
             data = stream.read(settings.max_file_bytes + 1)
@@ -173,7 +179,7 @@ def jobs_from_file(path: Path, policies: PolicySet, settings: Settings,
             yield UserError(f"cannot read: {e.strerror}", name)
             return
         if len(data) > settings.max_file_bytes:
-            yield UserError(f"file larger than {settings.max_file_bytes} bytes", name)
+            yield UserError(f"file larger than {settings.max_file_bytes} bytes (max-file-size)", name)
             return
         if kind == "yaml":
             yield from plan.yaml_jobs(data, name, policies, defaults)

@@ -16,7 +16,7 @@ def parse_version(text: str) -> Version:
     """Parse "9", "9.0" or "9.0.0" into a tuple; anything else is a UserError."""
     m = _VERSION_RE.match(str(text))
     if not m:
-        raise UserError(f"invalid libvirt version {text!r}: expected MAJOR.MINOR.MICRO, e.g. 9.0.0")
+        raise UserError(f"invalid libvirt version {text!r:.80}: expected MAJOR.MINOR.MICRO, e.g. 9.0.0")
     return (int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0))
 
 

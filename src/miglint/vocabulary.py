@@ -132,7 +132,7 @@ class Vocabulary:
             short = short[len(FLAG_PREFIX):]
         fd = self.flags.get(short)
         if fd is None:
-            raise UserError(f"unknown migration flag {name!r}{did_you_mean(short, self.flags)}")
+            raise UserError(f"unknown migration flag {name!r:.80}{did_you_mean(short, self.flags)}")
         return fd
 
     def mask(self, names: Iterable[str]) -> int:
@@ -160,7 +160,7 @@ class Vocabulary:
             m = 0
             for item in value:
                 if not isinstance(item, str):
-                    raise UserError(f"flag names must be strings, got {item!r}")
+                    raise UserError(f"flag names must be strings, got {item!r:.80}")
                 m |= self.flag(item).value
             return m
         raise UserError(f"flags must be a list of names or an integer bitmask, got {type(value).__name__}")
@@ -191,7 +191,7 @@ class Vocabulary:
         key = self._param_by_name.get(short.upper())
         if key is None:
             choices = list(self.params) + list(self._param_by_name)
-            raise UserError(f"unknown migration parameter {name!r}{did_you_mean(name, choices)}")
+            raise UserError(f"unknown migration parameter {name!r:.80}{did_you_mean(name, choices)}")
         return key
 
     def params_known_at(self, version: Version) -> frozenset[str]:

@@ -3,18 +3,57 @@ documents whose aliases would expand beyond a bound (a "billion laughs" file) or
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .errors import UserError
 
-MAX_EXPANDED_NODES = 1_000_000
+MAX_EXPANDED_NODES = 1_000_000  # beyond the document's own size (see check_bounds)
 MAX_DEPTH = 200
+MAX_EXPANDED_CHARS = 64 << 20  # text in scalars, counted at every use: a 1 MB string used 100 times is refused
+MAX_INT_CHARS = 1000  # a longer integer is no flag mask, and printing it in a message would fail
+_INT = "tag:yaml.org,2002:int"
+_TAG = re.compile(r"could not determine a constructor for the tag '([^']*)'")
+
+
+_LOADER: Any = None
 
 
 def _loader() -> Any:
+    """The safe loader (C when present), whose bad scalar values (``!!int 1.5``, ``2001-02-30``, ``!!bool y``, a
+    number of 5,000 digits) are YAML errors at their position instead of an exception from inside PyYAML."""
+    global _LOADER
+    if _LOADER is None:
+        import yaml
+
+        class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+            pass
+
+        for tag in ("bool", "int", "float", "timestamp"):
+            name = f"tag:yaml.org,2002:{tag}"
+            Loader.add_constructor(name, _guarded(Loader.yaml_constructors[name]))
+        _LOADER = Loader
+    return _LOADER
+
+
+def _guarded(construct: Any) -> Any:
     import yaml
 
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    def guarded(loader: Any, node: Any) -> Any:
+        if len(node.value) > MAX_INT_CHARS and node.tag == _INT:  # 0x and 5,000 hex digits
+            raise yaml.constructor.ConstructorError(
+                None, None, f"number too long (over {MAX_INT_CHARS} characters)", node.start_mark)
+        try:
+            return construct(loader, node)
+        except (ValueError, OverflowError, LookupError, AttributeError, TypeError) as e:
+            # !!int 1.5, !!timestamp 2001-02-30 (ValueError); !!bool y (KeyError); !!timestamp x (AttributeError);
+            # !!int with no digits (IndexError)
+            detail = (": number too long" if "integer string conversion" in str(e) else
+                      f": {e}" if isinstance(e, (ValueError, OverflowError)) else "")
+            raise yaml.constructor.ConstructorError(
+                None, None, f"invalid {node.tag.rpartition(':')[2]} value {node.value!r:.40}{detail}",
+                node.start_mark) from None
+    return guarded
 
 
 def load_yaml(data: bytes | str, where: str) -> Any:
@@ -35,42 +74,83 @@ def load_yaml(data: bytes | str, where: str) -> Any:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         loc = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark else where
-        raise UserError(f"invalid YAML: {e.problem or e.context}", loc) from None
+        problem = str(e.problem or e.context)
+        tag = _TAG.match(problem)
+        if tag:  # !!python/object and friends: the safe loader builds plain data only
+            name = tag.group(1).replace("tag:yaml.org,2002:", "!!")
+            raise UserError(f"YAML tag {name!r} is not allowed: miglint reads plain data (mappings, lists, "
+                            "strings, numbers, booleans) only", loc) from None
+        if "maximum nesting depth" in problem:  # libyaml's own bound (1000 levels)
+            raise UserError(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", loc) from None
+        raise UserError(f"invalid YAML: {problem}", loc) from None
     except yaml.YAMLError as e:
         raise UserError(f"invalid YAML: {e}", where) from None
     except RecursionError:
         raise UserError(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", where) from None
-    check_bounds(doc, where)
+    check_bounds(doc, where, len(text))
     return doc
 
 
-def check_bounds(doc: Any, where: str) -> None:
-    """Refuse a document whose tree, with aliases expanded, has too many nodes or levels."""
-    sizes: dict[int, int] = {}
-    # Iterative post-order walk; shared (aliased) subtrees are sized once and counted at every use.
-    stack: list[tuple[Any, int, bool]] = [(doc, 1, False)]
+def check_bounds(doc: Any, where: str, text_size: int = 0) -> None:
+    """Refuse a document that, with its aliases expanded, has too many nodes, too much text or too many
+    levels, or that contains itself (``&a [*a]``). Shared (aliased) subtrees are measured once and counted
+    at every use, so a "billion laughs" is refused after looking at each distinct node once.
+
+    Without aliases a document has no more nodes or characters than its text (``text_size``): the bounds
+    are that plus MAX_EXPANDED_NODES and MAX_EXPANDED_CHARS, so a large plain file is never refused here."""
+    if not isinstance(doc, (dict, list)):
+        return
+    max_nodes, max_chars = MAX_EXPANDED_NODES + text_size, MAX_EXPANDED_CHARS + text_size
+    done: dict[int, tuple[int, int, int]] = {}  # id -> (nodes, characters, height) of the expanded subtree
+    open_: set[int] = set()  # being measured: meeting one again is a cycle
+    stack: list[tuple[Any, bool]] = [(doc, False)]
     while stack:
-        node, depth, done = stack.pop()
+        node, ready = stack.pop()
+        nid = id(node)
+        if nid in done:
+            continue
+        children = list(node.values()) if isinstance(node, dict) else node
+        if not ready:
+            if nid in open_:
+                raise UserError("document contains itself (a recursive alias)", where)
+            open_.add(nid)
+            stack.append((node, True))
+            for c in children:
+                if isinstance(c, (dict, list)) and id(c) not in done:
+                    if id(c) in open_:
+                        raise UserError("document contains itself (a recursive alias)", where)
+                    stack.append((c, False))
+            continue
+        nodes, chars, height = 1 + len(children), 0, 1
+        for c in children:
+            if isinstance(c, str):
+                chars += len(c)
+            elif isinstance(c, (dict, list)):
+                n, ch, h = done[id(c)]
+                nodes, chars, height = nodes + n, chars + ch, max(height, h + 1)
+        if height > MAX_DEPTH:
+            raise UserError(f"document nested too deeply (more than {MAX_DEPTH} levels)", where)
+        if nodes > max_nodes:
+            raise UserError(f"document too large once its aliases are expanded (over {max_nodes} nodes)", where)
+        if chars > max_chars:
+            raise UserError(f"document too large once its aliases are expanded (over {max_chars} characters "
+                            "of text)", where)
+        open_.discard(nid)
+        done[nid] = (nodes, chars, height)
+
+
+def check_depth(doc: Any, where: str) -> None:
+    """Refuse a tree (a JSON document: no aliases, so no sharing and no cycles) deeper than MAX_DEPTH; one
+    quick pass, as its size is already bounded by its text."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, depth = pop()
+        t = type(node)
+        if t is not dict and t is not list:
+            continue
         if depth > MAX_DEPTH:
             raise UserError(f"document nested too deeply (more than {MAX_DEPTH} levels)", where)
-        if isinstance(node, dict):
-            children = list(node.values())
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        nid = id(node)
-        if nid in sizes:
-            continue
-        if not done:
-            stack.append((node, depth, True))
-            stack.extend((c, depth + 1, False) for c in children if isinstance(c, (dict, list)) and id(c) not in sizes)
-            continue
-        total = 1 + len(children)
-        for c in children:
-            if isinstance(c, (dict, list)):
-                total += sizes.get(id(c), 0)
-        if total > MAX_EXPANDED_NODES:
-            raise UserError(f"document too large once its aliases are expanded (over {MAX_EXPANDED_NODES} nodes)",
-                            where)
-        sizes[nid] = total
+        for c in (node.values() if t is dict else node):
+            if type(c) is dict or type(c) is list:
+                push((c, depth + 1))

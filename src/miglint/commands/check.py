@@ -37,6 +37,8 @@ def check(
     host_fact: Annotated[Optional[list[str]], typer.Option("--host-fact", help="A host setting, KEY=VALUE: migrate_tls_force=true, shared_paths=/mnt/nfs,/srv/vms (repeatable).")] = None,
     qemu_version: Annotated[Optional[str], typer.Option("--qemu-version", help="The QEMU version on the hosts (7.2, 9.1.0), for rules about the QEMU binary.")] = None,
     connect: Annotated[Optional[str], typer.Option("--connect", help="Read the source host over a read-only libvirt connection: libvirt version, driver, each named domain's state, snapshots and XML (pip install 'miglint\\[live]').")] = None,
+    max_file_size: Annotated[Optional[str], typer.Option("--max-file-size", metavar="SIZE", help="Refuse plans and scripts larger than this (default 64MiB; JSON Lines is streamed).")] = None,
+    max_line_size: Annotated[Optional[str], typer.Option("--max-line-size", metavar="SIZE", help="Refuse JSON Lines lines longer than this (default 1MiB).")] = None,
 ) -> None:
     """Lint migration requests; exit 0 when clean, 1 on findings, 2 on usage or input errors."""
     from ..checkcmd import execute
@@ -44,4 +46,4 @@ def check(
     raise typer.Exit(execute(
         paths, command, hypervisor, state.value if state else None, libvirt_version, mode.value if mode else None,
         fmt, output, fail_on.value if fail_on else None, exit_zero, disable, no_suppress, policy_dir, config,
-        no_config, quiet, domain_xml, fact, host_fact, qemu_version, connect))
+        no_config, quiet, domain_xml, fact, host_fact, qemu_version, connect, max_file_size, max_line_size))

@@ -30,7 +30,7 @@ def show(
     if check_names:
         from ..policies import load_policies
 
-        cfg.settings(eff, load_policies(eff["policy-dirs"]))
+        cfg.settings(eff, load_policies(cfg.policy_dirs(eff)))
     if as_json:
         doc = {"file": None if eff.file is None else str(eff.file),
                "settings": {k: {"value": v.value, "source": v.source} for k, v in eff.values.items()}}

@@ -65,14 +65,9 @@ def fix(
         if name == "<stdin>" and in_place:
             raise UserError("cannot rewrite stdin in place; use --diff")
         try:
-            data = sys.stdin.buffer.read() if name == "<stdin>" else item.read_bytes()
-            text = data.decode("utf-8")
-        except OSError as e:
-            typer.echo(f"miglint: error: {name}: cannot read: {e.strerror}", err=True)
-            errors += 1
-            continue
-        except UnicodeDecodeError:
-            typer.echo(f"miglint: error: {name}: not UTF-8 text", err=True)
+            data, text = _read(item, name, in_place)
+        except UserError as e:
+            typer.echo(f"miglint: error: {e}", err=True)
             errors += 1
             continue
         ff: FileFix = fix_text(text, name, _kind(Path(name), data[:4096]), policies, defaults, evaluator,
@@ -132,6 +127,34 @@ def _fix_command(text: str, policies: object, evaluator: object, defaults: objec
                         version=version, job_id="<command>")  # type: ignore[arg-type]
     after = evaluator(check.request)
     return fixed, [f.rule for f in after.findings if f.effect in REJECTING and not f.depends_on]
+
+
+def _read(item: Path, name: str, in_place: bool) -> tuple[bytes, str]:
+    """The bytes and text of a file to fix, or a UserError saying why not (as `check` would)."""
+    import stat
+    import sys
+
+    from ..run import MAX_FILE_BYTES
+
+    try:
+        if name == "<stdin>":
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        else:
+            if in_place and not stat.S_ISREG(item.stat().st_mode):
+                raise UserError("not a regular file: cannot rewrite it in place", name)
+            with open(item, "rb") as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise UserError(f"cannot read: {e.strerror}", name) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise UserError(f"file larger than {MAX_FILE_BYTES} bytes", name)
+    if b"\0" in data[:8192]:
+        raise UserError("binary file, expected a shell script or a plan", name)
+    try:
+        return data, data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise UserError(f"invalid UTF-8 (byte 0x{data[e.start]:02x})", f"{name}:{line}") from None
 
 
 def _labels(name: str) -> tuple[str, str]:

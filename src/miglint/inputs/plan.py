@@ -14,6 +14,7 @@ from ..errors import UserError
 from ..model import Job, Location, Note, Suppression
 from ..linememo import LineMemo
 from ..policies import PolicySet
+from ..yamlload import MAX_DEPTH, check_depth
 from .request import Defaults, _ignores, job_from_entry
 from .suppress import rule_ids, vet
 
@@ -149,8 +150,15 @@ def json_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -
     try:
         text = _decode(data, file)
         doc = json.loads(text)
+        check_depth(doc, file)
     except json.JSONDecodeError as e:
         yield UserError(f"invalid JSON: {e.msg}", f"{file}:{e.lineno}:{e.colno}")
+        return
+    except RecursionError:  # the decoder recurses per level: a hostile file must not crash miglint
+        yield UserError(f"JSON nested too deeply (more than {MAX_DEPTH} levels)", file)
+        return
+    except ValueError as e:  # an integer of more than 4300 digits
+        yield UserError(f"invalid JSON: {'number too long' if 'integer string' in str(e) else e}", file)
         return
     except UserError as e:
         yield e
@@ -217,16 +225,23 @@ def _decode(data: bytes, file: str) -> str:
 
 def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defaults,
                max_line: int = MAX_LINE_BYTES, memo: LineMemo | None = None) -> Iterator[Item]:
-    """Stream a JSON Lines plan: one entry per line, blank lines skipped. With a memo, a line whose shape
-    was seen before is written by the memo and not yielded (see miglint.linememo)."""
+    """Stream a JSON Lines plan: one entry per line, blank lines skipped. A line is read at most ``max_line``
+    bytes at a time, so that a file without newlines cannot fill the memory. With a memo, a line whose
+    shape was seen before is written by the memo and not yielded (see miglint.linememo)."""
+    from functools import partial
+
     loads = json.loads
     # The C scanner behind json.loads, called directly for the usual line that starts with '{': the
     # same parse without json.loads' argument checks and whitespace regular expressions.
     scan = getattr(json.JSONDecoder(), "scan_once", None)
     ignores = _Ignores(policies)
-    for lineno, raw in enumerate(stream, 1):
+    for lineno, raw in enumerate(iter(partial(stream.readline, max_line + 1), b""), 1):
         if len(raw) > max_line:
-            yield UserError(f"line longer than {max_line} bytes", f"{file}:{lineno}")
+            while not raw.endswith(b"\n"):  # skip the rest of the line, a bounded piece at a time
+                raw = stream.readline(1 << 16)
+                if not raw:
+                    break
+            yield UserError(f"line longer than {max_line} bytes (max-line-size)", f"{file}:{lineno}")
             continue
         if len(raw) < 3 and not raw.strip():
             continue
@@ -249,9 +264,18 @@ def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defa
         except json.JSONDecodeError as e:
             yield UserError(f"invalid JSON: {e.msg}", f"{file}:{lineno}:{e.colno}")
             continue
+        except RecursionError:
+            yield UserError("JSON nested too deeply", f"{file}:{lineno}")
+            continue
+        except ValueError as e:
+            yield UserError(f"invalid JSON: {'number too long' if 'integer string' in str(e) else e}",
+                            f"{file}:{lineno}")
+            continue
         if memo is not None and memo.seen(text, entry, lineno):
             continue  # a repeated shape: its result is already written
         try:
+            if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:  # cheap: only such a line can nest that deep
+                check_depth(entry, f"{file}:{lineno}")
             job = job_from_entry(policies, entry, defaults, Location(file, lineno, 1), lineno - 1)
         except UserError as e:
             yield e

@@ -31,13 +31,13 @@ def check_state(state: str | None) -> str:
     if state is None:
         return "unknown"
     if state not in STATES:
-        raise UserError(f"invalid state {state!r}: use one of {', '.join(STATES)}{did_you_mean(str(state), STATES)}")
+        raise UserError(f"invalid state {state!r:.80}: use one of {', '.join(STATES)}{did_you_mean(str(state), STATES)}")
     return state
 
 
 def check_mode(mode: str | None) -> str | None:
     if mode is not None and mode not in MODES:
-        raise UserError(f"invalid mode {mode!r}: use one of {', '.join(MODES)}{did_you_mean(str(mode), MODES)}")
+        raise UserError(f"invalid mode {mode!r:.80}: use one of {', '.join(MODES)}{did_you_mean(str(mode), MODES)}")
     return mode
 
 
@@ -61,15 +61,15 @@ def typed_params(policies: PolicySet, params: Mapping[str, Any] | None) -> tuple
         if pd.multi:
             items = [value] if isinstance(value, str) else value
             if not isinstance(items, (list, tuple)) or not all(isinstance(x, str) for x in items):
-                raise UserError(f"parameter {key!r} takes a string or a list of strings, got {value!r}")
+                raise UserError(f"parameter {key!r} takes a string or a list of strings, got {value!r:.80}")
             out[key] = tuple(items)
         elif pd.type == "string":
             if not isinstance(value, str):
-                raise UserError(f"parameter {key!r} takes a string, got {value!r}")
+                raise UserError(f"parameter {key!r} takes a string, got {value!r:.80}")
             out[key] = value
         else:
             if isinstance(value, bool) or not isinstance(value, int):
-                raise UserError(f"parameter {key!r} takes an integer ({pd.type}), got {value!r}")
+                raise UserError(f"parameter {key!r} takes an integer ({pd.type}), got {value!r:.80}")
             lo, hi = int_range(pd.type)
             if not lo <= value <= hi:
                 raise UserError(f"parameter {key!r} is out of range for {pd.type} ({lo} to {hi}): {value}")
@@ -88,11 +88,27 @@ def check_facts(facts: Mapping[str, Any] | None, prefix: str = "") -> dict[str, 
         if not _FACT_NAME.match(name):
             raise UserError(f"invalid fact name {name!r}: use dotted lower-case names such as host.migrate_tls_force")
         if isinstance(v, list):
+            if not all(_scalar(x) for x in v):
+                raise UserError(f"fact {name!r} must be a scalar or a list of scalars, got {v!r:.80}")
             v = tuple(v)
         if not isinstance(v, (str, int, float, bool, tuple)) and v is not None:
             raise UserError(f"fact {name!r} must be a scalar or a list, got {type(v).__name__}")
         out[name] = v
     return out
+
+
+def _scalar(v: Any) -> bool:
+    return v is None or isinstance(v, (str, int, float, bool))
+
+
+def _text(entry: Mapping[str, Any], key: str, default: Any = None, numbers: bool = False) -> str | None:
+    """A string value of a plan entry (numbers too when ``numbers``: ids, versions), or ``default``."""
+    v = entry.get(key, default)
+    if v is None or isinstance(v, str):
+        return v
+    if numbers and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return str(v)
+    raise UserError(f"{key!r} must be a string, got {type(v).__name__}: {v!r:.60}")
 
 
 def make_request(policies: PolicySet, *, hypervisor: str, state: str | None = None,
@@ -101,6 +117,9 @@ def make_request(policies: PolicySet, *, hypervisor: str, state: str | None = No
                  domain: str | None = None, desturi: str | None = None) -> Request:
     vocab = policies.vocab
     policies.driver(hypervisor)
+    for key, value in (("domain", domain), ("desturi", desturi)):
+        if value is not None and not isinstance(value, str):
+            raise UserError(f"{key!r} must be a string, got {type(value).__name__}: {value!r:.60}")
     version: Version = vocab.version(libvirt_version)
     mask = vocab.flags_value(flags if flags is not None else 0)
     return Request(
@@ -120,17 +139,17 @@ def job_from_entry(policies: PolicySet, entry: Any, defaults: Defaults, where: L
     try:
         for k in entry:
             if k not in ENTRY_KEYS:
-                raise UserError(f"unknown key {k!r} in plan entry{did_you_mean(str(k), ENTRY_KEYS)}")
-        job_id = str(entry.get("id", f"{where.file}#{index + 1}"))
+                raise UserError(f"unknown key {k!r:.80} in plan entry{did_you_mean(str(k), ENTRY_KEYS)}")
+        job_id = str(_text(entry, "id", f"{where.file}#{index + 1}", numbers=True))
         state = entry.get("state", defaults.state)
         version_text = entry.get("libvirt_version", defaults.libvirt_version)
         if version_text is not None and not isinstance(version_text, (str, int, float)):
-            raise UserError(f"libvirt_version must be a string such as \"9.0.0\", got {version_text!r}")
-        hypervisor = entry.get("hypervisor", defaults.hypervisor)
+            raise UserError(f"libvirt_version must be a string such as \"9.0.0\", got {version_text!r:.80}")
+        hypervisor = _text(entry, "hypervisor", defaults.hypervisor)
         facts = check_facts(entry.get("facts"))
         facts.update(check_facts(entry.get("host"), "host."))
         if "qemu_version" in entry:
-            facts["qemu.version"] = str(entry["qemu_version"])
+            facts["qemu.version"] = _text(entry, "qemu_version", numbers=True)
         if "domain_xml" in entry:
             facts["domain.xml"] = _domain_xml(entry["domain_xml"], where)
         command = entry.get("command")
@@ -197,10 +216,12 @@ def _ignores(entry: Mapping[str, Any], where: Location, scope: str = "entry") ->
     for item in items:
         if isinstance(item, str):
             out.append(Suppression(item, "", where, scope))
-        elif isinstance(item, Mapping) and isinstance(item.get("rule"), str) and set(item) <= {"rule", "reason"}:
+        elif isinstance(item, Mapping) and isinstance(item.get("rule"), str) and set(item) <= {"rule", "reason"} \
+                and isinstance(item.get("reason", ""), (str, int, float)):
             out.append(Suppression(item["rule"], str(item.get("reason") or ""), where, scope))
         else:
-            raise UserError("'ignore' takes rule ids or names, or mappings with 'rule' and 'reason'")
+            raise UserError("'ignore' takes rule ids or names, or mappings with 'rule' and 'reason'",
+                            f"{where.file}:{where.line}")
     return tuple(out)
 
 
