@@ -26,10 +26,12 @@ class Outcome(NamedTuple):
 
 def example_job(policies: PolicySet, rule: Rule, example: Any, index: int = 0) -> Job:
     """A rule's example (a virsh line, or a plan entry) as a job. A bare line runs on a running domain; a plan
-    entry without a hypervisor runs on the rule's own policy (layers: qemu)."""
+    entry without a hypervisor runs on the rule's own policy (a layer names one in ``example_hypervisor``)."""
     entry = {"command": example, "state": "running"} if isinstance(example, str) else dict(example)
     policy = policies.docs[rule.policy]
-    default_hv = rule.policy if policy.get("kind") == "driver" else "qemu"
+    default_hv = rule.policy if policy.get("kind") == "driver" else str(policy.get("example_hypervisor", ""))
+    if default_hv not in policies.drivers:
+        raise UserError(f"policy {rule.policy!r}: examples need a hypervisor (example_hypervisor)")
     if "command" not in entry:
         entry.setdefault("hypervisor", default_hv)
     defaults = Defaults(hypervisor=default_hv)
