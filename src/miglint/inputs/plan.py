@@ -7,7 +7,7 @@ entry per line. A bad entry becomes a UserError naming its file and line; the ot
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
 from ..errors import UserError
@@ -87,10 +87,20 @@ def _entries(doc: Any, where: str) -> list[Any]:
 def yaml_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -> Iterator[Item]:
     from .. import yamlload
 
-    ignores = _Ignores(policies)
     try:
         doc = yamlload.load_yaml(data, file)
         items = _yaml_items(data.decode("utf-8"))
+    except UserError as e:
+        yield e
+        return
+    yield from _document_jobs(doc, items, file, policies, defaults)
+
+
+def _document_jobs(doc: Any, items: Sequence[tuple[int, tuple[int, int] | None]], file: str, policies: PolicySet,
+                   defaults: Defaults) -> Iterator[Item]:
+    """The jobs of a whole plan document (YAML or JSON), given each entry's line (and command position)."""
+    ignores = _Ignores(policies)
+    try:
         if isinstance(doc, dict):
             defaults = _defaults(doc, defaults, f"{file}:1")
         entries = _entries(doc, f"{file}:1")
@@ -163,24 +173,7 @@ def json_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -
     except UserError as e:
         yield e
         return
-    ignores = _Ignores(policies)
-    try:
-        if isinstance(doc, dict):
-            defaults = _defaults(doc, defaults, f"{file}:1")
-        entries = _entries(doc, f"{file}:1")
-        if isinstance(doc, dict) and "migrations" in doc:
-            yield from ignores.plan_level(doc, Location(file, 1, 1))
-    except UserError as e:
-        yield e
-        return
-    lines = _json_item_lines(text)
-    for i, entry in enumerate(entries):
-        try:
-            job = job_from_entry(policies, entry, defaults, Location(file, lines[i] if i < len(lines) else 1, 1), i)
-        except UserError as e:
-            yield e
-            continue
-        yield from ignores.job(job)
+    yield from _document_jobs(doc, [(line, None) for line in _json_item_lines(text)], file, policies, defaults)
 
 
 def _json_item_lines(text: str) -> list[int]:
