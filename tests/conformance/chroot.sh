@@ -25,6 +25,12 @@ complete() {  # the chroot at $1 holds what the stamp promises
     for p in $NEED; do [ -x "$1$p" ] || return 1; done
 }
 
+case "$DIR" in
+    /*) ;;
+    *) say "give an absolute directory, not '$DIR'"; exit 2 ;;
+esac
+if [ "$(cd "$DIR" 2>/dev/null && pwd -P)" = / ]; then say "not building in /"; exit 2; fi
+
 if complete "$DIR"; then
     say "$DIR is ready ($(sed -n 2p "$DIR/$STAMP_NAME"))"
     exit 0
@@ -34,6 +40,10 @@ fi
 mounted_under() {  # refuse to delete a tree something is mounted in
     awk -v d="$1" '$2 == d || index($2, d "/") == 1 {found=1} END {exit !found}' /proc/self/mounts
 }
+# Only a directory this script made is ever replaced: one with its stamp (an old package list), or none at all.
+if [ -e "$DIR" ] && [ ! -f "$DIR/$STAMP_NAME" ] && [ -n "$(ls -A "$DIR" 2>/dev/null)" ]; then
+    say "$DIR exists and was not made by this script (no $STAMP_NAME); not touching it"; exit 2
+fi
 for d in "$DIR" "$DIR.new"; do
     if [ -e "$d" ]; then
         if mounted_under "$d"; then say "something is mounted under $d; not touching it"; exit 2; fi
