@@ -102,3 +102,13 @@ def test_every_rule_that_can_fire_was_libvirts_first_error(summary):
     first = {c.rule for c in summary.comparisons if c.libvirt_verdict in ("rejected", "crash") and c.verdict_agrees}
     gaps = [r for r in summary.rules if r not in first and r not in summary.scope]
     assert not gaps, f"rules no recorded case exercises at libvirt {summary.version}: {gaps}"
+
+
+def test_normalise_keeps_the_source_hosts_error():
+    """libvirt 11.3.0 sometimes adds the destination's error (timestamps, PIDs) to a failed migration's message."""
+    alone = "operation failed: job 'migration out' failed: Failed to connect to '127.0.0.3:49216': Connection refused"
+    both = ("operation failed: migration failed. Message from the source host: " + alone.replace("49216", "49472")
+            + ". Message from the destination host: internal error: QEMU unexpectedly closed the monitor (vm='x'): "
+            "2026-11-26 02:05:37.194+0000: shutting down, reason=failed\n2026-11-26T02:05:37Z qemu: terminating")
+    assert harness.normalise(both) == harness.normalise(alone)
+    assert harness.both_hosts(both) and not harness.both_hosts(alone)
