@@ -112,3 +112,14 @@ def test_normalise_keeps_the_source_hosts_error():
             "2026-11-26 02:05:37.194+0000: shutting down, reason=failed\n2026-11-26T02:05:37Z qemu: terminating")
     assert harness.normalise(both) == harness.normalise(alone)
     assert harness.both_hosts(both) and not harness.both_hosts(alone)
+
+
+def test_without_a_qemu_version_the_assumed_qemu_gives_the_same_answers(target, recording):
+    """A request that does not say which QEMU runs gets the QEMU the libvirt version's Debian release ships
+    (vocabulary qemu_assumed): here, the very QEMU the oracle ran, so every verdict and message still agree."""
+    header, records = recording
+    policies = load_policies(use_cache=False)
+    assumed = policies.vocab.assumed_qemu(tuple(map(int, target.version.split("."))))
+    assert assumed and header["qemu_version"].startswith(assumed + ".")
+    s = compare.compare_all(records, policies, libvirt_version=target.version, qemu_version=None)
+    assert not s.verdict_disagreements and not s.unexplained_messages and not s.job_disagreements
