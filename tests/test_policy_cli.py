@@ -123,3 +123,28 @@ def test_a_yaml_error_is_a_problem(tmp_path):
     (tmp_path / "bad.yaml").write_text("schema: miglint-policy/1\nname: [unclosed\n")
     problems = check_paths([tmp_path]).problems
     assert problems and problems[0].file == str(tmp_path / "bad.yaml") and problems[0].line >= 2
+
+
+def test_first_error_groups_and_read_at_options_are_checked(tmp_path):
+    text = """schema: miglint-policy/1
+name: acme-qemu
+kind: driver
+extends: qemu
+status: organisation
+rules:
+  - id: ACM010
+    name: acme-after-params
+    kind: policy
+    effect: warn
+    phase: advice
+    when: {first_error: {phase: [params-src, parms-dst]}}
+    message: "refused late"
+    why: The organisation wants to know about late refusals.
+    read_at: {after: migrate-diskz}
+"""
+    f = tmp_path / "acme.yaml"
+    f.write_text(text)
+    problems = [str(p) for p in check_paths([tmp_path]).problems]
+    assert any("first_error names group 'parms-dst'" in p for p in problems), problems
+    assert any("read_at › after: unknown virsh option 'migrate-diskz' (did you mean 'migrate-disks'?)" in p
+               for p in problems), problems

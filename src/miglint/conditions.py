@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from .errors import UserError
 from .model import UNKNOWN, ParamValue, Request
-from .version import Version, VersionRange, parse_version
+from .version import Version, VersionRange, format_version, parse_version
 from .vocabulary import Vocabulary
 
 Truth = bool | None
@@ -27,7 +27,7 @@ class Ctx:
     """What one evaluation looks at; built once per request by the evaluator."""
 
     __slots__ = ("request", "version", "flags", "maybe_flags", "params", "maybe_params", "options",
-                 "open_options", "facts", "state", "mode", "driver", "unknowns")
+                 "open_options", "facts", "state", "mode", "driver", "unknowns", "findings")
 
     def __init__(self, request: Request, version: Version, driver: "DriverView", maybe_flags: int,
                  maybe_params: frozenset[str]) -> None:
@@ -51,6 +51,8 @@ class Ctx:
         self.mode = request.mode
         self.driver = driver
         self.unknowns: list[str] = []
+        # The findings of the rules checked so far, in check order (the evaluator appends to it).
+        self.findings: list[Any] = []
 
 
 class DriverView:
@@ -399,6 +401,71 @@ class Libvirt(Node):
         return True if self.range is None else ctx.version in self.range
 
 
+class Qemu(Node):
+    """qemu: ">=9.1" with optional qemu_unsure (a range, or a list of ranges: QEMU versions whose answer is not
+    known) -- the QEMU version (fact qemu.version) is in the range. Without the fact, the QEMU that the request's
+    libvirt version is assumed to run with (vocabulary qemu_assumed); with neither, unknown."""
+
+    __slots__ = ("range", "unsure", "assumed")
+
+    def __init__(self, range_: VersionRange | None, unsure: Sequence[VersionRange],
+                 assumed: Callable[[Version], str | None]) -> None:
+        self.range, self.unsure, self.assumed = range_, tuple(unsure), assumed
+
+    def _value(self, ctx: Ctx) -> Any:
+        value = ctx.facts.get(QEMU_FACT)
+        return self.assumed(ctx.version) if value is None else value
+
+    def test(self, ctx: Ctx) -> Truth:
+        value = self._value(ctx)
+        if value is None or value is UNKNOWN:
+            ctx.unknowns.append("fact:" + QEMU_FACT)
+            return None
+        dv = dotted_version(value)
+        if dv is None:
+            return False
+        v: Version = (dv[0], dv[1], dv[2])  # dotted_version pads to at least four parts
+        if any(v in u for u in self.unsure):
+            ctx.unknowns.append("fact:" + QEMU_FACT)
+            return None
+        return True if self.range is None else v in self.range
+
+    def bind(self, ctx: Ctx, out: Bindings) -> None:
+        value = self._value(ctx)
+        if value is not None and value is not UNKNOWN:
+            assumed = QEMU_FACT not in ctx.facts
+            out.setdefault("qemu_version", f"{value} (assumed for libvirt {format_version(ctx.version)})"
+                           if assumed else str(value))
+
+
+class FirstError(Node):
+    """first_error: {phase: [groups]} -- the first error among the rules checked so far (libvirt's first error,
+    for a rule checked last) comes from one of these check groups. Unknown when an earlier rule's error is
+    itself unknown."""
+
+    __slots__ = ("phases",)
+
+    def __init__(self, phases: Sequence[str]) -> None:
+        self.phases = frozenset(phases)
+
+    def test(self, ctx: Ctx) -> Truth:
+        # The errors that may be the first: every unknown one up to the first certain one.
+        candidates = []
+        for f in ctx.findings:
+            if f.effect in ("reject", "fail"):
+                candidates.append(f)
+                if not f.depends_on:
+                    break
+        inside = [f.phase in self.phases for f in candidates]
+        if not any(inside):
+            return False
+        if all(inside) and not candidates[-1].depends_on:
+            return True
+        for f in candidates:
+            ctx.unknowns.extend(f.depends_on)
+        return None
+
+
 class Feature(Node):
     """feature: {NAME: true|false} -- the driver's connectSupportsFeature answer."""
 
@@ -486,6 +553,7 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+QEMU_FACT = "qemu.version"
 _VERSION_COMPARE = {"version_gt": "gt", "version_ge": "ge", "version_lt": "lt", "version_le": "le"}
 _DOTTED = re.compile(r"^\s*v?(\d+(?:\.\d+)*)")
 
@@ -548,12 +616,44 @@ def _value_test(key: str, arg: Any, where: str) -> ValueTest:
         inner = _compile_tests(arg, where)
 
         def any_item(v: Any, b: Bindings, c: Ctx) -> bool:
-            for item in _items(v):
+            items = _items(v)
+            for i, item in enumerate(items):
+                b[_BEFORE] = items[:i]
                 if all(t(item, b, c) for _, t in inner):
+                    b.pop(_BEFORE, None)
                     b["item"] = item
                     return True
+            b.pop(_BEFORE, None)
             return False
         return any_item
+    if key == "first_item":
+        # libvirt checks a list item by item, each item against several checks in turn: the first item that
+        # fails any check of ``among`` decides; this test holds when that item fails the rule's own tests.
+        if not isinstance(arg, Mapping) or not isinstance(arg.get("among"), list):
+            raise UserError(f"{where}: first_item takes its own tests and 'among', a list of per-item checks")
+        own = _compile_tests({k: a for k, a in arg.items() if k != "among"}, where)
+        among = [_compile_tests(alt, where) for alt in arg["among"]]
+
+        def first_item(v: Any, b: Bindings, c: Ctx) -> bool:
+            items = _items(v)
+            for i, item in enumerate(items):
+                scratch: Bindings = {_BEFORE: items[:i]}
+                if any(all(t(item, scratch, c) for _, t in alt) for alt in among):
+                    scratch = {_BEFORE: items[:i]}
+                    if all(t(item, scratch, c) for _, t in own):
+                        b["item"] = item
+                        return True
+                    return False
+            return False
+        return first_item
+    if key == "repeated":
+        # inside any_item / first_item: the item already came earlier in the list
+        want_repeated = bool(arg)
+        return lambda v, b, c: (v in b.get(_BEFORE, ())) == want_repeated
+    if key == "earlier":
+        # inside any_item / first_item: an earlier item passes these tests
+        inner = _compile_tests(arg, where)
+        return lambda v, b, c: any(all(t(x, {}, c) for _, t in inner) for x in b.get(_BEFORE, ()))
     if key == "duplicate_items":
         def duplicate(v: Any, b: Bindings, c: Ctx) -> bool:
             seen: set[Any] = set()
@@ -578,6 +678,9 @@ def _value_test(key: str, arg: Any, where: str) -> ValueTest:
         inner = _compile_tests(arg, where)
         return lambda v, b, c: all(t(len(_items(v)), b, c) for _, t in inner)
     raise UserError(f"{where}: unknown value test {key!r}")
+
+
+_BEFORE = "_items_before"  # the items before the one an item test looks at (any_item, first_item)
 
 
 def _compile_tests(spec: Mapping[str, Any], where: str) -> list[tuple[str, ValueTest]]:
@@ -659,6 +762,9 @@ class Compiler:
         if "libvirt" in items and "libvirt_unsure" in items:
             # One node: outside the unsure range the answer is the range's; inside it, unknown.
             nodes.append(Libvirt(VersionRange(str(items.pop("libvirt"))), VersionRange(str(items.pop("libvirt_unsure")))))
+        if "qemu" in items and "qemu_unsure" in items:
+            nodes.append(Qemu(_qemu_range(str(items.pop("qemu")), where), _qemu_ranges(items.pop("qemu_unsure"), where),
+                              self.vocab.assumed_qemu))
         nodes += [self._one(k, v, where) for k, v in items.items()]
         return nodes[0] if len(nodes) == 1 else All(nodes)
 
@@ -694,6 +800,12 @@ class Compiler:
             return Libvirt(None, VersionRange(str(arg)))
         if key == "feature":
             return Feature({str(k): bool(b) for k, b in arg.items()})
+        if key in ("qemu", "qemu_unsure"):
+            return Qemu(_qemu_range(str(arg), where) if key == "qemu" else None,
+                        _qemu_ranges(arg, where) if key == "qemu_unsure" else (), v.assumed_qemu)
+        if key == "first_error":
+            phases = arg.get("phase", []) if isinstance(arg, dict) else arg
+            return FirstError([phases] if isinstance(phases, str) else list(phases))
         if key == "virsh_problem":
             if isinstance(arg, dict):
                 kinds = arg.get("kind", [])
@@ -710,6 +822,17 @@ class Compiler:
             present = arg.get("present")
             return Value(key, name, None if present is None else bool(present), _compile_tests(arg, where))
         raise UserError(f"{where}: unknown condition {key!r}")
+
+
+def _qemu_range(text: str, where: str) -> VersionRange:
+    try:
+        return VersionRange(text)
+    except UserError as e:
+        raise UserError(f"{where}: qemu takes a version range such as \">=9.1\": {e}") from None
+
+
+def _qemu_ranges(arg: Any, where: str) -> list[VersionRange]:
+    return [_qemu_range(str(a), where) for a in (arg if isinstance(arg, list) else [arg])]
 
 
 def version_of(text: str) -> Version:

@@ -181,6 +181,13 @@ def _atom(key: str, arg: Any, spec: Mapping[str, Any], k: Known, vocab: Vocabula
         return ("value", key, name, tests)
     if key in ("state", "input", "hypervisor"):
         return (key, tuple([arg] if isinstance(arg, str) else arg))
+    if key == "qemu":
+        return ("qemu", str(arg))
+    if key == "qemu_unsure":
+        return ("qemu_unsure", ", ".join(arg) if isinstance(arg, list) else str(arg))
+    if key == "first_error":
+        phases = arg.get("phase", []) if isinstance(arg, dict) else arg
+        return ("first_error", tuple([phases] if isinstance(phases, str) else phases))
     if key in ("flags_outside", "params_outside", "virsh_problem"):
         return (key, arg)
     return (key, arg)
@@ -232,6 +239,15 @@ def _tests_text(tests: Mapping[str, Any]) -> str:
             out.append(f"has a {t} that " + _tests_text(v))
         elif t == "any_item":
             out.append("has an item that " + _tests_text(v))
+        elif t == "first_item":
+            own = {k: x for k, x in v.items() if k != "among"}
+            checks = "; ".join(_tests_text(alt) for alt in v.get("among", []))
+            out.append(f"has as its first refused item (libvirt's checks per item, in order: {checks}) one that "
+                       + _tests_text(own))
+        elif t == "repeated":
+            out.append("came earlier in the list" if v else "is the first of its kind")
+        elif t == "earlier":
+            out.append("follows an item that " + _tests_text(v))
         elif t == "duplicate_items":
             out.append("repeats an item")
         elif t == "count":
@@ -257,7 +273,7 @@ def _describe(t: Tree, vocab: Vocabulary, top: bool = False) -> str:
     head = t[0]
     if head in ("and", "or"):
         # Version notes go last; an "or" inside an "and" is bracketed.
-        parts = sorted(t[1], key=lambda p: (p[0] == "input", p[0] in ("libvirt", "unsure")))
+        parts = sorted(t[1], key=lambda p: (p[0] == "input", p[0] in ("libvirt", "unsure", "qemu", "qemu_unsure")))
         words = [_describe(p, vocab) for p in parts]
         if head == "and":
             words = [f"({w})" if p[0] == "or" else w for p, w in zip(parts, words)]
@@ -308,6 +324,12 @@ def _describe(t: Tree, vocab: Vocabulary, top: bool = False) -> str:
         return "a parameter the driver does not accept"
     if head == "virsh_problem":
         return f"virsh cannot parse the command line ({t[1]})"
+    if head == "qemu":
+        return f"QEMU {t[1]}"
+    if head == "qemu_unsure":
+        return f"(not known for QEMU {t[1]})"
+    if head == "first_error":
+        return "libvirt's first error comes from the " + _join(list(t[1]), "or") + " checks"
     return f"{head} {t[1:]}"
 
 

@@ -292,6 +292,7 @@ def rule_html(d: RuleDoc) -> str:
             + row("Fires when", _esc(d.condition + (f" (needs the facts {', '.join(d.needs)})" if d.needs else "")))
             + "".join(row("Variant", _esc(f"when {c}: {msg}")) for c, msg in d.variants)
             + row("Why", _esc(d.why))
+            + row("Aftermath", _esc(d.aftermath))
             + row("Fix", _esc(d.fix + (" (safe: miglint fix applies it)" if d.fix_safe else "")))
             + row("Details", _esc(d.doc))
             + row("Checked in", _esc(", ".join(d.phases)))

@@ -15,7 +15,7 @@ from typing import Any
 from .conditions import Bindings, Ctx
 from .model import Finding, Fix, Request, Result
 from .policies import Driver, PolicySet, Rule
-from .version import parse_version
+from .version import VersionRange, parse_version
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 REJECTING = ("reject", "fail")
@@ -59,6 +59,8 @@ class Evaluator:
                   self._maybe_flags if request.open_options else 0,
                   self._maybe_params if request.open_options else frozenset())
         findings: list[Finding] = []
+        ctx.findings = findings  # what the rules checked so far found (condition first_error)
+        read_keys: list[float | None] = []
         for rule in driver.rules_for(request.mode):
             if rule.needs and any(n not in ctx.facts for n in rule.needs):
                 continue
@@ -67,10 +69,32 @@ class Evaluator:
             if truth is False:
                 continue
             depends = tuple(dict.fromkeys(ctx.unknowns)) if truth is None else ()
-            findings.append(self._finding(rule, driver, ctx, depends))
+            finding, option = self._finding(rule, driver, ctx, depends)
+            findings.append(finding)
+            read_keys.append(self._read_position(rule, version, option))
+        if any(k is not None for k in read_keys):
+            findings = _in_read_order(findings, read_keys, driver.sequences.get(request.mode, []))
         return predict(request, findings)
 
-    def _finding(self, rule: Rule, driver: Driver, ctx: Ctx, depends: tuple[str, ...]) -> Finding:
+    def _read_position(self, rule: Rule, version: Any, option: Any) -> float | None:
+        """Where virsh makes this rule's check among its option reads (rule key read_at), or None."""
+        spec = rule.doc.get("read_at")
+        if spec is None:
+            return None
+        order = self.vocab.read_order(version)
+        unlisted = float(len(order))
+        if spec == "value":
+            return float(order.get(str(option), unlisted)) if option else unlisted
+        for entry in spec if isinstance(spec, list) else [spec]:
+            if "libvirt" in entry and version not in VersionRange(str(entry["libvirt"])):
+                continue
+            if "after" in entry:
+                return order.get(str(entry["after"]), unlisted) + 0.5
+            if "before" in entry:
+                return order.get(str(entry["before"]), unlisted) - 0.5
+        return None
+
+    def _finding(self, rule: Rule, driver: Driver, ctx: Ctx, depends: tuple[str, ...]) -> tuple[Finding, Any]:
         req = ctx.request
         values: Bindings = {
             "domain": req.domain, "hypervisor": req.hypervisor, "mode": req.mode, "state": req.state,
@@ -98,7 +122,16 @@ class Evaluator:
             code=code, why=rule.why, fix=fix, source=rule.source, phase=driver.phase_of(rule, req.mode),
             kind=rule.kind, depends_on=depends, subjects=tuple(dict.fromkeys(bound.get("subjects", []))),
             policy=rule.policy,
-        )
+        ), bound.get("option")
+
+
+def _in_read_order(findings: list[Finding], keys: list[float | None], sequence: list[str]) -> list[Finding]:
+    """Within each check group, findings with a read position come in virsh's read order (the others keep their
+    place, first): virsh reports the first bad value in the order it reads its options."""
+    pos = {g: i for i, g in enumerate(sequence)}
+    order = sorted(range(len(findings)),
+                   key=lambda i: (pos.get(findings[i].phase, -1), -1.0 if keys[i] is None else keys[i], i))
+    return [findings[i] for i in order]
 
 
 def _with_matched(fix: Fix, matched: list[str]) -> Fix:

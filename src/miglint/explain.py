@@ -410,6 +410,15 @@ class RuleDoc(NamedTuple):
     source: str
     versions: str
     hypervisors: tuple[str, ...]
+    aftermath: str = ""  # what a request it fires for leaves behind (libvirt defects)
+
+
+AFTERMATH = {
+    "daemon-crash": "The source libvirtd crashes on such a request (seen on a real libvirt), taking the management "
+                    "of every other domain on that host down with it until it is restarted.",
+    "job-left": "The domain's migration job stays active after libvirt refuses such a request (seen on a real "
+                "libvirt): the domain's next migrations and jobs are refused until the client's connection closes.",
+}
 
 
 def _example_text(example: Any) -> str:
@@ -455,6 +464,12 @@ def rule_doc(policies: PolicySet, rule: Rule) -> RuleDoc:
         versions.append(f"fires with libvirt {when['libvirt']}")
     if "libvirt_unsure" in when:
         versions.append(f"not known for libvirt {when['libvirt_unsure']}")
+    if "qemu" in when:
+        versions.append(f"fires with QEMU {when['qemu']} (without the fact qemu.version: the QEMU assumed for the "
+                        "libvirt version, vocabulary qemu_assumed)")
+    if "qemu_unsure" in when:
+        unsure = when["qemu_unsure"]
+        versions.append(f"not known for QEMU {', '.join(unsure) if isinstance(unsure, list) else unsure}")
     hvs = tuple(name for name, d in sorted(policies.drivers.items()) if any(r.id == rule.id for r in d.rules))
     return RuleDoc(
         id=rule.id, name=rule.name, policy=rule.policy, policy_title=str(policies.docs[rule.policy].get("title", "")),
@@ -465,6 +480,7 @@ def rule_doc(policies: PolicySet, rule: Rule) -> RuleDoc:
         examples_fail=tuple(_example_text(e) for e in rule.examples.get("fail", [])),
         examples_pass=tuple(_example_text(e) for e in rule.examples.get("pass", [])),
         source=source, versions="; ".join(versions), hypervisors=hvs,
+        aftermath=AFTERMATH.get(str(rule.doc.get("aftermath", "")), ""),
     )
 
 
@@ -482,6 +498,7 @@ def render_rule_text(d: RuleDoc, width: int = 100) -> str:
         out += para("  variant", f"when {cond}: {msg}")
     out += para("fires when", d.condition + (f" (needs facts: {', '.join(d.needs)})" if d.needs else ""))
     out += para("why", d.why)
+    out += para("aftermath", d.aftermath)
     out += para("fix", d.fix + (" (safe: applied by miglint fix)" if d.fix_safe else ""))
     out += para("details", d.doc)
     out += para("checked in", ", ".join(d.phases))
@@ -502,6 +519,8 @@ def render_rule_markdown(d: RuleDoc, link_hypervisor: str = "../matrix.md") -> s
         out += ["Variants:", ""] + [f"- when {c}: `{m}`" for c, m in d.variants] + [""]
     out += [f"**Fires when** {d.condition}" + (f" (needs the facts {', '.join(d.needs)})" if d.needs else "") + ".", ""]
     out += [f"**Why.** {d.why}", ""]
+    if d.aftermath:
+        out += [f"**Aftermath.** {d.aftermath}", ""]
     out += [f"**Fix.** {d.fix}" + (" (safe: `miglint fix` applies it)" if d.fix_safe else ""), ""]
     if d.doc:
         out += [d.doc, ""]

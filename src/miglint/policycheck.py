@@ -200,6 +200,13 @@ def name_problems(doc: dict[str, Any], text: str, file: str, vocab: Vocabulary, 
                 check(base + ["fix", key, j], kind, str(name))
         for name in (fix.get("set_params") or {}):
             check(base + ["fix", "set_params", name], "param", str(name))
+        read_at = rule.get("read_at")
+        for j, entry in enumerate(read_at if isinstance(read_at, list) else [read_at]):
+            if isinstance(entry, dict):
+                for key in ("after", "before"):
+                    if key in entry:
+                        path = base + ["read_at"] + ([j] if isinstance(read_at, list) else []) + [key]
+                        check(path, "option", str(entry[key]))
         if groups is not None:
             phase = rule.get("phase")
             effect = rule.get("effect", "reject")
@@ -209,11 +216,30 @@ def name_problems(doc: dict[str, Any], text: str, file: str, vocab: Vocabulary, 
             if not any(g in groups for g in wanted):
                 found.append((base + ["phase"], f"group {', '.join(map(repr, wanted))} is in no check sequence of this "
                                                 f"policy (known groups: {', '.join(sorted(groups))}); the rule would never run"))
+            for path, phases in _first_error_phases(rule.get("when"), base + ["when"]):
+                unknown = [g for g in phases if g not in groups]
+                if unknown:
+                    found.append((path, f"first_error names group {', '.join(map(repr, unknown))}, which is in no check "
+                                        f"sequence of this policy (known groups: {', '.join(sorted(groups))})"))
     out = []
     for path, message in found:
         pos = schemas.locate(text, path) or (1, 1)
         out.append(Problem(file, pos[0], pos[1], f"{_human_path(doc, path)}: {message}"))
     return out
+
+
+def _first_error_phases(spec: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], list[str]]]:
+    """(path, groups) of every first_error condition in a condition."""
+    if isinstance(spec, dict):
+        for key, arg in spec.items():
+            if key == "first_error" and isinstance(arg, dict):
+                phase = arg.get("phase")
+                yield path + [key, "phase"], [phase] if isinstance(phase, str) else [str(g) for g in phase or []]
+            elif key in ("all", "any") and isinstance(arg, list):
+                for i, c in enumerate(arg):
+                    yield from _first_error_phases(c, path + [key, i])
+            elif key == "not":
+                yield from _first_error_phases(arg, path + [key])
 
 
 def _groups(doc: dict[str, Any], all_docs: dict[str, Any]) -> set[str] | None:

@@ -111,8 +111,12 @@ class Vocabulary:
                 o["name"], o["type"], flag, param, o.get("split"), bool(o.get("file", False)),
                 bool(o.get("required", False)), positions, since, o.get("mode"),
             )
-        # The order virsh reads value options in (it reports the first bad value in this order).
-        self.read_order: dict[str, int] = {name: i for i, name in enumerate(data.get("virsh_read_order", []))}
+        # The order virsh reads value options in (it reports the first bad value in this order), per version.
+        orders = data.get("virsh_read_order") or []
+        if isinstance(orders, list):
+            orders = {"0.0.0": orders}
+        self._read_orders: tuple[tuple[Version, dict[str, int]], ...] = tuple(sorted(
+            (parse_version(v), {name: i for i, name in enumerate(names)}) for v, names in orders.items()))
         self.option_for_flag = {o.flag: o.name for o in self.options.values() if o.flag}
         self.option_for_param = {o.param: o.name for o in self.options.values() if o.param}
         self.modes: dict[str, Any] = dict(data["modes"])
@@ -123,6 +127,23 @@ class Vocabulary:
         self.connection_types: dict[str, dict[str, str]] = dict(data.get("connection_types") or {})
         self.shared_filesystems: dict[str, Any] = dict(data.get("shared_filesystems") or
                                                        {"fuse_magic": 0, "magic": [], "fuse": []})
+        # libvirt version -> (the QEMU version assumed when a request does not give qemu.version, where from).
+        self.qemu_assumed: dict[Version, tuple[str, str]] = {
+            parse_version(row["libvirt"]): (str(row["qemu"]), str(row.get("release", "")))
+            for row in data.get("qemu_assumed") or []}
+
+    def read_order(self, version: Version) -> dict[str, int]:
+        """Option -> position in the order virsh reads value options, at this libvirt version."""
+        chosen: dict[str, int] = self._read_orders[0][1] if self._read_orders else {}
+        for since, order in self._read_orders:
+            if since <= version:
+                chosen = order
+        return chosen
+
+    def assumed_qemu(self, version: Version) -> str | None:
+        """The QEMU version a request at this libvirt version is assumed to run with (None: no assumption)."""
+        row = self.qemu_assumed.get(version)
+        return row[0] if row else None
 
     # -- flags ---------------------------------------------------------------------------------
 

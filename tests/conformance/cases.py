@@ -1,8 +1,9 @@
-"""Conformance cases: migration requests for libvirt 9.0.0's QEMU driver, generated reproducibly.
+"""Conformance cases: migration requests for libvirt's QEMU driver (9.0.0 and 11.3.0), generated reproducibly.
 
-The generator knows libvirt 9.0.0's flags, typed parameters and virsh options as libvirt defines them
-(written out here, independent of miglint's vocabulary, which test_live.py checks against the binding).
-Same seed, same cases, in the same order: the recorded fixture is checked against this generator.
+The generator knows libvirt 9.0.0's flags, typed parameters and virsh options as libvirt defines them, and
+11.3.0's newer parameters and options (written out here, independent of miglint's vocabulary, which
+test_live.py checks against each binding). Every case goes to both versions. Same seed, same cases, in the
+same order: each recording is checked against this generator.
 
 A case is a JSON object:
   {"id", "state": running|paused|shutoff, "api": managed|p2p|direct, "flags": [...], "params": {...}}
@@ -17,7 +18,8 @@ import itertools
 import random
 from typing import Any
 
-GENERATOR_VERSION = 1
+# 2: newer_cases() added at the end (11.3.0's parameters, options and QEMU 10's refusals); others unchanged.
+GENERATOR_VERSION = 2
 SEED = 20230117  # libvirt 9.0.0's release date
 
 FLAGS = ["LIVE", "PEER2PEER", "TUNNELLED", "PERSIST_DEST", "UNDEFINE_SOURCE", "PAUSED", "NON_SHARED_DISK",
@@ -473,6 +475,94 @@ def virsh_cases(rng: random.Random, n_random: int) -> list[dict[str, Any]]:
     return out
 
 
+def newer_cases() -> list[dict[str, Any]]:
+    """What libvirt 9.0.0 does not know or QEMU 7.2 does not refuse: 11.3.0's newer parameters (zlib and zstd
+    compression, their levels, the switch-over bandwidth, zero detection) and virsh options, empty names in
+    peer-to-peer mode, the order of libvirt's compression checks, and post-copy with parallel migration."""
+    out = []
+    newer: list[tuple[str, list[str], dict[str, Any]]] = [
+        ("switchover-max", ["LIVE"], {"bandwidth.avail.switchover": BW_MAX}),
+        ("switchover-over", ["LIVE"], {"bandwidth.avail.switchover": BW_MAX + 1}),
+        ("switchover-u64", ["LIVE"], {"bandwidth.avail.switchover": U64}),
+        ("zlib", ["LIVE", "PARALLEL"], {"compression": ["zlib"]}),
+        ("zstd", ["LIVE", "PARALLEL"], {"compression": ["zstd"]}),
+        ("zlib-zstd", ["LIVE", "PARALLEL"], {"compression": ["zlib", "zstd"]}),
+        ("zstd-zlib-comp", ["LIVE", "PARALLEL", "COMPRESSED"], {"compression": ["zstd", "zlib"]}),
+        ("zlib-twice", ["LIVE", "PARALLEL"], {"compression": ["zlib", "zlib"]}),
+        ("mt-twice-par", ["LIVE", "PARALLEL"], {"compression": ["mt", "mt"]}),
+        ("lz4-mt-par", ["LIVE", "PARALLEL"], {"compression": ["lz4", "mt"]}),
+        ("mt-lz4-par", ["LIVE", "PARALLEL"], {"compression": ["mt", "lz4"]}),
+        ("mt-mt-lz4", ["LIVE"], {"compression": ["mt", "mt", "lz4"]}),
+        ("lz4-mt-mt", ["LIVE"], {"compression": ["lz4", "mt", "mt"]}),
+        ("zstd-zstd-nopar", ["LIVE"], {"compression": ["zstd", "zstd"]}),
+        ("xbzrle-zstd-par", ["LIVE", "PARALLEL"], {"compression": ["xbzrle", "zstd"]}),
+        ("zstd-xbzrle-par", ["LIVE", "PARALLEL"], {"compression": ["zstd", "xbzrle"]}),
+        ("zlib-level-0", ["LIVE", "PARALLEL"], {"compression": ["zlib"], "compression.zlib.level": 0}),
+        ("zlib-level-9", ["LIVE", "PARALLEL"], {"compression": ["zlib"], "compression.zlib.level": 9}),
+        ("zlib-level-10", ["LIVE", "PARALLEL"], {"compression": ["zlib"], "compression.zlib.level": 10}),
+        ("zlib-level-neg", ["LIVE", "PARALLEL"], {"compression": ["zlib"], "compression.zlib.level": -1}),
+        ("zlib-level-256", ["LIVE", "PARALLEL"], {"compression": ["zlib"], "compression.zlib.level": 256}),
+        ("zstd-level-20", ["LIVE", "PARALLEL"], {"compression": ["zstd"], "compression.zstd.level": 20}),
+        ("zstd-level-21", ["LIVE", "PARALLEL"], {"compression": ["zstd"], "compression.zstd.level": 21}),
+        ("zstd-level-neg", ["LIVE", "PARALLEL"], {"compression": ["zstd"], "compression.zstd.level": -1}),
+        ("zstd-zerocopy", ["LIVE", "PARALLEL", "ZEROCOPY"], {"compression": ["zstd"]}),
+        ("zstd-zerocopy-tls", ["LIVE", "PARALLEL", "ZEROCOPY", "TLS"], {"compression": ["zstd"]}),
+        ("zstd-tls", ["LIVE", "PARALLEL", "TLS"], {"compression": ["zstd"]}),
+        ("detect-zeroes", ["LIVE", "NON_SHARED_DISK"], {"migrate_disks_detect_zeroes": ["vda"]}),
+        ("detect-zeroes-nocopy", ["LIVE"], {"migrate_disks_detect_zeroes": ["vda"]}),
+        ("detect-zeroes-empty", ["LIVE", "NON_SHARED_DISK"], {"migrate_disks_detect_zeroes": []}),
+        ("dname-empty", ["LIVE"], {"destination_name": ""}),
+        ("dname-empty-offline", ["OFFLINE", "PERSIST_DEST"], {"destination_name": ""}),
+        ("postcopy-parallel", ["LIVE", "POSTCOPY", "PARALLEL"], {}),
+        ("postcopy-parallel-conn", ["LIVE", "POSTCOPY", "PARALLEL"], {"parallel.connections": 2}),
+        ("postcopy-parallel-zstd", ["LIVE", "POSTCOPY", "PARALLEL"], {"compression": ["zstd"]}),
+        ("postcopy-parallel-tls", ["LIVE", "POSTCOPY", "PARALLEL", "TLS"], {}),
+        ("postcopy-compressed", ["LIVE", "POSTCOPY", "COMPRESSED"], {}),
+        ("postcopy-xbzrle", ["LIVE", "POSTCOPY", "COMPRESSED"], {"compression": ["xbzrle"]}),
+        ("autoconverge-postcopy", ["LIVE", "POSTCOPY", "AUTO_CONVERGE"], {"auto_converge.initial": 20}),
+        ("xbzrle-zerocopy", ["LIVE", "PARALLEL", "ZEROCOPY", "COMPRESSED"], {"compression": ["xbzrle"]}),
+    ]
+    for name, flags, params in newer:
+        for api in MODES:
+            state = "shutoff" if "OFFLINE" in flags else "running"
+            out.append(_api_case(f"newer-{name}-{api}", state, api, flags, params))
+    tail = ["{dom}", "{dest}"]
+    vnewer: dict[str, list[str]] = {
+        "zlib-level": ["--live", "--p2p", "--parallel", "--comp-methods", "zlib", "--comp-zlib-level", "3"],
+        "zlib-level-bad": ["--live", "--p2p", "--parallel", "--comp-methods", "zlib", "--comp-zlib-level", "x"],
+        "zlib-level-alone": ["--live", "--p2p", "--parallel", "--comp-zlib-level", "3"],
+        "zstd-level": ["--live", "--p2p", "--parallel", "--comp-methods", "zstd", "--comp-zstd-level", "5"],
+        "zstd-level-nopar": ["--live", "--p2p", "--comp-methods", "zstd", "--comp-zstd-level", "5"],
+        "switchover": ["--live", "--p2p", "--available-switchover-bandwidth", "100"],
+        "switchover-neg": ["--live", "--p2p", "--available-switchover-bandwidth", "-1"],
+        "switchover-over": ["--live", "--p2p", "--available-switchover-bandwidth", "17592186044416"],
+        "detect-zeroes": ["--live", "--p2p", "--copy-storage-all", "--migrate-disks-detect-zeroes", "vda"],
+        "detect-zeroes-nocopy": ["--live", "--p2p", "--migrate-disks-detect-zeroes", "vda"],
+        "detect-zeroes-empty": ["--live", "--p2p", "--copy-storage-all", "--migrate-disks-detect-zeroes", ""],
+        "disks-nocopy-badport": ["--live", "--p2p", "--migrate-disks", "vda", "--disks-port", "x"],
+        "disks-nocopy-badcache": ["--live", "--p2p", "--migrate-disks", "vda", "--comp-xbzrle-cache", "x"],
+        "disks-nocopy-emptyuri": ["--live", "--p2p", "--migrate-disks", "vda", "--migrateuri", ""],
+        "disks-nocopy-emptydest": ["--live", "--p2p", "--migrate-disks", "vda", "--tls", "--tls-destination", ""],
+        "sync-badport": ["--live", "--p2p", "--copy-storage-synchronous-writes", "--disks-port", "x"],
+        "sync-emptydname": ["--live", "--p2p", "--copy-storage-synchronous-writes", "--dname", ""],
+        "sync-disks-nocopy": ["--live", "--p2p", "--copy-storage-synchronous-writes", "--migrate-disks", "vda"],
+        "empty-then-bad": ["--live", "--p2p", "--disks-port", "x", "--dname", ""],
+        "bad-then-empty": ["--live", "--p2p", "--dname", "", "--bandwidth", "x"],
+        "postcopy-parallel": ["--live", "--p2p", "--postcopy", "--parallel"],
+        "postcopy-parallel-managed": ["--live", "--postcopy", "--parallel"],
+        "three-dashes": ["--live", "--p2p", "{dom}", "{dest}", "---x"],
+        "dash-digit": ["--live", "--p2p", "--1"] ,
+        "tunnelled-tls-managed": ["--live", "--tunnelled", "--tls"],
+        "tunnelled-tls-dest": ["--live", "--p2p", "--tunnelled", "--tls", "--tls-destination", "127.0.0.3"],
+        "autoconverge-initial-managed": ["--live", "--auto-converge-initial", "20"],
+    }
+    for name, words in vnewer.items():
+        if "{dom}" not in words:
+            words = words + tail
+        out.append(_virsh_case(f"vnewer-{name}", "running", words))
+    return out
+
+
 def generate(seed: int = SEED) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     cases = flag_cases()
@@ -482,6 +572,7 @@ def generate(seed: int = SEED) -> list[dict[str, Any]]:
     cases += special_cases()
     cases += random_param_cases(rng, 400)
     cases += virsh_cases(rng, 400)
+    cases += newer_cases()
     ids = [c["id"] for c in cases]
     assert len(ids) == len(set(ids)), "case ids are unique"
     return cases

@@ -1,10 +1,16 @@
 """miglint's answer for a conformance case, and its comparison with libvirt's.
 
-miglint gets what the harness knows about its test domain as facts (FACTS), the domain name and the
-destination URI, through the public API (miglint.api). The comparison is fixed: verdicts must agree
-(accepted / rejected; environment failures are excluded), and on rejection miglint's first error must read
-like libvirt's message after normalising what belongs to one run of the environment (harness.normalise).
-A message difference is allowed only when known-differences.yaml lists it, with the reason.
+miglint is asked at the recording's libvirt version (9.0.0 or 11.3.0) and gets what the harness knows about its
+test domain and hosts as facts (FACTS; qemu.version is the QEMU the oracle ran, from the recording's header),
+the domain name and the destination URI, through the public API (miglint.api). The comparison is fixed:
+  * verdicts must agree (accepted / rejected; environment failures are excluded). A daemon that died on the
+    request (verdict ``crash``) agrees only with a rejection whose first error is a rule with
+    ``aftermath: daemon-crash`` (and ``effect: fail``): miglint's way of saying "this request kills libvirtd";
+  * on rejection miglint's first error must read like libvirt's message after normalising what belongs to one
+    run of the environment (harness.normalise). A message difference is allowed only when
+    known-differences.yaml lists it for that libvirt version, with the reason;
+  * a migration job the request left behind (the oracle's ``job_left``) must be announced by a rule with
+    ``aftermath: job-left``, and such a rule may fire only when libvirt left one.
 """
 
 from __future__ import annotations
@@ -25,8 +31,11 @@ from .harness import normalise
 HERE = Path(__file__).resolve().parent
 KNOWN_DIFFERENCES = HERE / "known-differences.yaml"
 SUMMARY_FILE = HERE / "last-summary.txt"  # not committed (.gitignore)
-LIBVIRT_VERSION = "9.0.0"
+LIBVIRT_VERSION = "9.0.0"  # the default target
 HYPERVISOR = "qemu"
+# Rule keys (aftermath) that say what a request leaves behind, and the oracle's observation of it.
+CRASH = "daemon-crash"
+JOB_LEFT = "job-left"
 DOMAINS = {"running": "mlc-run", "paused": "mlc-run", "shutoff": "mlc-off"}
 # Stand-ins for the run's paths (a unix-socket destination URI, like the real one).
 SRC_URI = "qemu+unix:///system?socket=/run/miglint-conformance/src/libvirt-sock"
@@ -65,24 +74,32 @@ def domain_of(case: dict[str, Any]) -> str:
     return str(case.get("domain") or DOMAINS[case["state"]])
 
 
-def facts_of(case: dict[str, Any]) -> dict[str, Any]:
-    return {**FACTS, **DOMAIN_FACTS.get(domain_of(case), {})}
+def facts_of(case: dict[str, Any], qemu_version: str | None = None) -> dict[str, Any]:
+    facts = {**FACTS, **DOMAIN_FACTS.get(domain_of(case), {})}
+    if qemu_version:
+        facts["qemu.version"] = qemu_version
+    return facts
 
 
-def predict(case: dict[str, Any], policies: PolicySet) -> Any:
-    """miglint's Result for the case."""
+def predict(case: dict[str, Any], policies: PolicySet, libvirt_version: str = LIBVIRT_VERSION,
+            qemu_version: str | None = None) -> Any:
+    """miglint's Result for the case, asked at this libvirt version (and QEMU version, when known)."""
     state = case["state"]
-    facts = facts_of(case)
+    facts = facts_of(case, qemu_version)
     if "virsh" in case:
         _, result = api.check_command_job(virsh_command(case), hypervisor=HYPERVISOR, state=state,
-                                          libvirt_version=LIBVIRT_VERSION, facts=facts, policies=policies,
+                                          libvirt_version=libvirt_version, facts=facts, policies=policies,
                                           job_id=case["id"])
         return result
     names = [f for f in case.get("flags", []) if not f.startswith("0x")]
     flags = policies.vocab.flags_value(names) | sum(int(f, 16) for f in case.get("flags", []) if f.startswith("0x"))
     return api.check_request(HYPERVISOR, state=state, flags=flags, params=case.get("params"),
-                             libvirt_version=LIBVIRT_VERSION, mode=case["api"], facts=facts,
+                             libvirt_version=libvirt_version, mode=case["api"], facts=facts,
                              domain=domain_of(case), desturi=case.get("dest_uri", DEST_URI), policies=policies)
+
+
+def aftermath(policies: PolicySet, rule: str | None) -> str | None:
+    return None if rule is None else policies.rules[rule].doc.get("aftermath")
 
 
 @dataclass
@@ -91,15 +108,21 @@ class KnownDifference:
     reason: str
     libvirt: str | None = None  # a substring of libvirt's message, when only some messages differ
     varies: bool = False  # libvirt's own message changes from run to run
+    versions: tuple[str, ...] = ()  # the libvirt versions it is about (empty: all)
     used: int = 0
 
 
-def load_known_differences(path: Path = KNOWN_DIFFERENCES) -> list[KnownDifference]:
+def load_known_differences(path: Path = KNOWN_DIFFERENCES, version: str | None = None) -> list[KnownDifference]:
+    """The reviewed differences; with a version, only those about it."""
     doc = yaml.safe_load(path.read_text()) or {}
     out = []
     for entry in doc.get("differences", []):
-        out.append(KnownDifference(rule=str(entry["rule"]), reason=str(entry["reason"]).strip(),
-                                   libvirt=entry.get("libvirt"), varies=bool(entry.get("varies", False))))
+        versions = entry.get("versions") or []
+        kd = KnownDifference(rule=str(entry["rule"]), reason=str(entry["reason"]).strip(),
+                             libvirt=entry.get("libvirt"), varies=bool(entry.get("varies", False)),
+                             versions=tuple(str(v) for v in versions))
+        if version is None or not kd.versions or version in kd.versions:
+            out.append(kd)
     return out
 
 
@@ -116,22 +139,37 @@ class Comparison:
     message_agrees: bool | None  # None: not both rejected
     known: KnownDifference | None = None
     fired: tuple[str, ...] = ()
+    note: str | None = None  # libvirt's note (why an environment failure is one)
+    job_left: bool = False  # libvirt left the domain's migration job behind
+    job_rules: tuple[str, ...] = ()  # miglint's rules that say so (aftermath: job-left)
+
+    @property
+    def job_agrees(self) -> bool:
+        return self.job_left == bool(self.job_rules)
 
 
-def compare(record: dict[str, Any], policies: PolicySet, known: list[KnownDifference]) -> Comparison:
+def compare(record: dict[str, Any], policies: PolicySet, known: list[KnownDifference],
+            libvirt_version: str = LIBVIRT_VERSION, qemu_version: str | None = None) -> Comparison:
     case = {"id": record["id"], **record["case"]}
     lv = record["libvirt"]
-    result = predict(case, policies)
+    result = predict(case, policies, libvirt_version, qemu_version)
     first = result.first_error
     verdict = lv["verdict"]
     fired = tuple(f.rule for f in result.findings)
     cmp = Comparison(id=case["id"], kind="virsh" if "virsh" in case else "api", libvirt_verdict=verdict,
                      prediction=result.prediction, rule=first.rule if first else None,
                      libvirt_message=lv.get("message"), miglint_message=first.message if first else None,
-                     verdict_agrees=None, message_agrees=None, fired=fired)
+                     verdict_agrees=None, message_agrees=None, fired=fired, note=lv.get("note"),
+                     job_left=bool(lv.get("job_left")),
+                     job_rules=tuple(f.rule for f in result.findings
+                                     if not f.depends_on and aftermath(policies, f.rule) == JOB_LEFT))
     if verdict == "env":
         return cmp
-    cmp.verdict_agrees = verdict == result.prediction
+    if verdict == "crash":
+        cmp.verdict_agrees = (result.prediction == "rejected" and first is not None and first.effect == "fail"
+                              and aftermath(policies, first.rule) == CRASH)
+        return cmp
+    cmp.verdict_agrees = verdict == result.prediction and aftermath(policies, cmp.rule) != CRASH
     if verdict == "rejected" and result.prediction == "rejected":
         cmp.message_agrees = normalise(lv.get("message")) == normalise(first.message)
         if not cmp.message_agrees:
@@ -150,6 +188,8 @@ class Summary:
     title: str = "miglint vs libvirt 9.0.0 (qemu)"
     extra: list[str] = field(default_factory=list)
     scope: dict[str, str] = field(default_factory=dict)  # rule -> why no case can make it libvirt's first error
+    version: str = LIBVIRT_VERSION
+    qemu_version: str | None = None
 
     @property
     def decided(self) -> list[Comparison]:
@@ -167,6 +207,10 @@ class Summary:
     def unexplained_messages(self) -> list[Comparison]:
         return [c for c in self.both_rejected if not c.message_agrees and c.known is None]
 
+    @property
+    def job_disagreements(self) -> list[Comparison]:
+        return [c for c in self.comparisons if c.verdict_agrees is not None and not c.job_agrees]
+
     def text(self) -> str:
         cs = self.comparisons
         env = [c for c in cs if c.verdict_agrees is None]
@@ -177,15 +221,24 @@ class Summary:
         msg_known = [c for c in both if not c.message_agrees and c.known is not None]
         by_verdict = collections.Counter(c.libvirt_verdict for c in cs)
         kinds = collections.Counter(c.kind for c in cs)
-        first = collections.Counter(c.rule for c in cs if c.libvirt_verdict == "rejected" and c.verdict_agrees
-                                    and c.rule)
+        first = collections.Counter(c.rule for c in cs if c.libvirt_verdict in ("rejected", "crash")
+                                    and c.verdict_agrees and c.rule)
         fired = {r for c in cs for r in c.fired}
+        crashes = [c for c in cs if c.libvirt_verdict == "crash"]
+        jobs = [c for c in cs if c.job_left]
         lines = [f"== {self.title} ==",
                  f"cases: {len(cs)} ({kinds['api']} API, {kinds['virsh']} virsh); libvirt: "
-                 f"{by_verdict['accepted']} accepted, {by_verdict['rejected']} rejected, {by_verdict['env']} environment failures",
+                 f"{by_verdict['accepted']} accepted, {by_verdict['rejected']} rejected, {len(crashes)} daemon crashes, "
+                 f"{by_verdict['env']} environment failures",
                  f"verdict agreement: {agree}/{len(decided)} ({_pct(agree, len(decided))})",
                  f"message agreement (both rejected): {len(msg_same)}/{len(both)} ({_pct(len(msg_same), len(both))}),"
                  f" {len(msg_known)} known differences, {len(self.unexplained_messages)} unexplained",
+                 f"daemon crashes: {len(crashes)} (predicted by "
+                 f"{', '.join(sorted({c.rule for c in crashes if c.verdict_agrees and c.rule})) or '-'}: "
+                 f"{sum(1 for c in crashes if c.verdict_agrees)})",
+                 f"migration job left behind: {len(jobs)}; announced by miglint: "
+                 f"{sum(1 for c in jobs if c.job_rules)}; job rule without a job left: "
+                 f"{sum(1 for c in cs if c.job_rules and not c.job_left)}",
                  f"environment failures (excluded): {len(env)}"]
         for note, n in collections.Counter(env_note(c) for c in env).most_common():
             lines.append(f"  {n:5d}  {note}")
@@ -210,17 +263,18 @@ class Summary:
                          f"{c.prediction} ({c.rule}: {c.miglint_message!r})")
         for c in self.unexplained_messages[:50]:
             lines.append(f"MESSAGE {c.id}: libvirt {c.libvirt_message!r} / miglint {c.rule} {c.miglint_message!r}")
+        for c in self.job_disagreements[:50]:
+            lines.append(f"JOB {c.id}: libvirt left a job: {c.job_left}; miglint: {' '.join(c.job_rules) or '-'}")
         lines += self.extra
         return "\n".join(lines) + "\n"
 
 
-_ENV_NOTES: dict[str, str] = {}
-# Summaries made during a test session, printed by conftest.py at the end (replay, live).
+# Summaries made during a test session, printed by conftest.py at the end ("replay 9.0.0", "live 11.3.0", ...).
 REPORTS: dict[str, Any] = {}
 
 
 def env_note(c: Comparison) -> str:
-    return _ENV_NOTES.get(c.id, c.libvirt_message or "?")
+    return c.note or c.libvirt_message or "?"
 
 
 def _pct(a: int, b: int) -> str:
@@ -228,7 +282,7 @@ def _pct(a: int, b: int) -> str:
 
 
 def qemu_rules(policies: PolicySet) -> list[str]:
-    """Every rule the qemu policy (with its layers) can apply at libvirt 9.0.0, in check order, once."""
+    """Every rule of the qemu policy (with its layers), once."""
     seen: dict[str, None] = {}
     driver = policies.driver(HYPERVISOR)
     for mode in driver.modes:
@@ -244,7 +298,6 @@ NOT_EXERCISABLE = {
     "Q033": "needs a domain with a local disk (tests/live checks it against libvirt)",
     "Q034": "needs a domain with a local disk and a QEMU older than 4.2",
     "Q035": "needs a domain with a shareable disk on local storage",
-    "Q120": "needs QEMU 9.1 or later (this test bed has QEMU 7.2)",
 }
 
 
@@ -263,11 +316,14 @@ def _params_named(when: Any) -> set[str]:
     return out
 
 
-def rule_scopes(policies: PolicySet) -> dict[str, str]:
-    """Why a rule of the qemu policy can never be libvirt 9.0.0's first error here (when it cannot)."""
+def rule_scopes(policies: PolicySet, libvirt_version: str = LIBVIRT_VERSION,
+                qemu_version: str | None = None) -> dict[str, str]:
+    """Why a rule of the qemu policy can never be this libvirt's first error here (when it cannot)."""
+    from miglint.conditions import dotted_version
     from miglint.version import VersionRange, parse_version
 
-    v = parse_version(LIBVIRT_VERSION)
+    v = parse_version(libvirt_version)
+    qv = dotted_version(qemu_version) if qemu_version else None
     driver = policies.driver(HYPERVISOR)
     features = driver.view(v).features
     out: dict[str, str] = {}
@@ -279,8 +335,13 @@ def rule_scopes(policies: PolicySet) -> dict[str, str]:
         elif "libvirt" in when and v not in VersionRange(str(when["libvirt"])) and not (
                 "libvirt_unsure" in when and v in VersionRange(str(when["libvirt_unsure"]))):
             out[rid] = "other libvirt versions only"
+        elif "qemu" in when and qv is not None and qv[:3] not in VersionRange(str(when["qemu"])) and not any(
+                qv[:3] in VersionRange(str(u)) for u in _as_list(when.get("qemu_unsure"))):
+            out[rid] = f"other QEMU versions only (this test bed has QEMU {qemu_version})"
         elif any(policies.vocab.params[policies.vocab.param_key(k)].since > v for k in _params_named(when)):
-            out[rid] = "parameters newer than 9.0.0 only (refused as unknown first)"
+            out[rid] = f"parameters newer than {libvirt_version} only (refused as unknown first)"
+        elif when.get("params_outside") == "accepted" and all(p.since <= v for p in policies.vocab.params.values()):
+            out[rid] = f"parameters libvirt {libvirt_version} does not know (it knows every one miglint does)"
         elif any(features.get(k, False) != bool(b) for k, b in (when.get("feature") or {}).items()):
             out[rid] = "drivers without this feature only"
         elif rid in NOT_EXERCISABLE:
@@ -288,14 +349,16 @@ def rule_scopes(policies: PolicySet) -> dict[str, str]:
     return out
 
 
+def _as_list(x: Any) -> list[Any]:
+    return [] if x is None else x if isinstance(x, list) else [x]
+
+
 def compare_all(records: list[dict[str, Any]], policies: PolicySet | None = None,
-                known: list[KnownDifference] | None = None) -> Summary:
+                known: list[KnownDifference] | None = None, libvirt_version: str = LIBVIRT_VERSION,
+                qemu_version: str | None = None) -> Summary:
     ps = policies or load_policies(use_cache=False)
-    kd = known if known is not None else load_known_differences()
-    comparisons = []
-    for r in records:
-        c = compare(r, ps, kd)
-        if c.verdict_agrees is None:
-            _ENV_NOTES[c.id] = r["libvirt"].get("note") or "?"
-        comparisons.append(c)
-    return Summary(comparisons, qemu_rules(ps), scope=rule_scopes(ps))
+    kd = known if known is not None else load_known_differences(version=libvirt_version)
+    comparisons = [compare(r, ps, kd, libvirt_version, qemu_version) for r in records]
+    return Summary(comparisons, qemu_rules(ps), scope=rule_scopes(ps, libvirt_version, qemu_version),
+                   title=f"miglint vs libvirt {libvirt_version} (qemu; QEMU {qemu_version or '?'})",
+                   version=libvirt_version, qemu_version=qemu_version)

@@ -1,4 +1,5 @@
-"""The recorded answers of libvirt 9.0.0: a versioned JSON Lines file, one header line, then one line per case."""
+"""The recorded answers of one libvirt (recorded-9.0.0.jsonl, recorded-11.3.0.jsonl): a versioned JSON Lines file,
+one header line, then one line per case."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE / "recorded-9.0.0.jsonl"
 SCHEMA = "miglint-conformance-recording/1"
-ANSWER_KEYS = ("verdict", "outcome", "code", "message", "note", "origin", "rc", "errors")
+ANSWER_KEYS = ("verdict", "outcome", "code", "message", "note", "origin", "rc", "errors", "crashed", "signal", "job_left")
 
 
 def case_body(case: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,14 @@
-"""Drive the live oracle (oracle.py, under Debian's /usr/bin/python3) from the project's own interpreter.
+"""Drive the live oracles (oracle.py, under a Debian interpreter with python3-libvirt) from the project's own one.
 
-``LiveOracle`` starts it in a private PID and mount namespace (``unshare --pid --fork --kill-child
---mount-proc``): when the oracle ends, the kernel ends everything it started. ``unavailable()`` says why a
-real libvirt 9.0.0 cannot be started here (or None).
+Two targets (``TARGETS``), the same oracle.py and the same cases:
+  * 9.0.0: the host's Debian 12 packages, run as ``unshare --pid --fork --kill-child --mount-proc
+    /usr/bin/python3 oracle.py init ...``;
+  * 11.3.0: Debian 13 packages in a chroot outside the repository (tests/conformance/chroot.sh builds it;
+    $MIGLINT_CHROOT, default /var/tmp/miglint-trixie), run in private mount, network and PID namespaces: only
+    ``lo`` exists there, /run and /tmp are fresh tmpfs, this directory is bind-mounted read-only as
+    /run/miglint-oracle, and the chroot's /usr/bin/python3 runs the same oracle.py.
+When the oracle ends, however it ends, the kernel ends everything it started (its init is PID 1 of the
+namespace). ``Target.unavailable()`` says why a target cannot be started here (or None).
 """
 
 from __future__ import annotations
@@ -18,77 +24,174 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ORACLE = HERE / "oracle.py"
+CHROOT_SCRIPT = HERE / "chroot.sh"
 DEBIAN_PYTHON = "/usr/bin/python3"
-LIBVIRT_VERSION = "9.0.0"
 PACKAGES = ["libvirt-daemon", "libvirt-daemon-driver-qemu", "libvirt-clients", "qemu-system-x86", "python3-libvirt"]
 EXECUTABLES = ["/usr/sbin/libvirtd", "/usr/bin/virsh", "/usr/bin/qemu-system-x86_64", DEBIAN_PYTHON]
+CHROOT_STAMP = ".miglint-chroot"
+INSIDE = "/run/miglint-oracle"  # where this directory appears inside the chroot
+# PID 1 of the chroot's namespaces: loopback up, the chroot's own mounts, then the oracle's init (which reaps).
+CHROOT_LAUNCH = r"""set -e
+ch=$1; here=$2; shift 2
+ip link set lo up
+mount --bind "$ch" "$ch"
+mount -t proc proc "$ch/proc"
+mount --rbind /dev "$ch/dev"
+mount --rbind /sys "$ch/sys"
+mount -t tmpfs -o mode=0755 tmpfs "$ch/run"
+mount -t tmpfs -o mode=1777 tmpfs "$ch/tmp"
+mount --bind /etc/hosts "$ch/etc/hosts"
+mkdir "$ch%(inside)s"
+mount --bind "$here" "$ch%(inside)s"
+mount -o remount,bind,ro "$ch%(inside)s"
+exec chroot "$ch" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 \
+    /usr/bin/python3 "%(inside)s/oracle.py" init "$@"
+""" % {"inside": INSIDE}
 
 
 class OracleError(RuntimeError):
     pass
 
 
-def unavailable() -> str | None:
-    """Why the live oracle cannot run on this machine, or None when it can."""
-    if not sys.platform.startswith("linux"):
-        return "the live oracle needs Linux"
-    missing = [p for p in EXECUTABLES if not os.access(p, os.X_OK)]
-    missing += [t for t in ("unshare", "openssl", "mount") if shutil.which(t) is None]
-    if missing:
-        return ("missing " + ", ".join(missing) + "; the live oracle needs the Debian 12 packages "
-                + " ".join(PACKAGES) + " (and openssl, util-linux, mount)")
-    if os.geteuid() != 0:
-        return "the live oracle runs privileged libvirtd daemons in private namespaces: it needs root"
+def default_chroot() -> str:
+    return os.environ.get("MIGLINT_CHROOT") or "/var/tmp/miglint-trixie"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One libvirt to ask: the host's packages (chroot None) or a Debian chroot's."""
+
+    version: str  # the libvirt version it must report
+    distro: str
+    chroot: str | None = None
+
+    @property
+    def fixture(self) -> Path:
+        return HERE / f"recorded-{self.version}.jsonl"
+
+    @property
+    def key(self) -> str:
+        return self.version
+
+    def path(self, p: str) -> str:
+        """A path inside the target's root, as seen from the host."""
+        return p if self.chroot is None else self.chroot.rstrip("/") + p
+
+    def python(self, code: str) -> subprocess.CompletedProcess[str]:
+        """Run code under the target's Debian interpreter (python3-libvirt importable)."""
+        argv = [DEBIAN_PYTHON, "-c", code]
+        if self.chroot is not None:
+            argv = ["chroot", self.chroot, "/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", *argv]
+        return subprocess.run(argv, capture_output=True, text=True)
+
+    def argv(self, oracle_args: list[str]) -> list[str]:
+        if self.chroot is None:
+            return ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", DEBIAN_PYTHON, str(ORACLE), "init",
+                    *oracle_args]
+        return ["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child", "--propagation", "private",
+                "sh", "-c", CHROOT_LAUNCH, "miglint-oracle", self.chroot, str(HERE), *oracle_args]
+
+    def unavailable(self) -> str | None:
+        """Why this target cannot be started on this machine, or None when it can."""
+        if not sys.platform.startswith("linux"):
+            return "the live oracle needs Linux"
+        if self.chroot is not None:
+            stamp = Path(self.chroot) / CHROOT_STAMP
+            if not stamp.is_file():
+                return (f"no Debian 13 chroot at {self.chroot} (build it with {CHROOT_SCRIPT.relative_to(HERE.parents[1])}; "
+                        "MIGLINT_CHROOT names another place)")
+        missing = [p for p in EXECUTABLES if not os.access(self.path(p), os.X_OK)]
+        missing += [t for t in ("unshare", "openssl", "mount") if shutil.which(t) is None]
+        if self.chroot is not None:
+            missing += [t for t in ("ip", "chroot") if shutil.which(t) is None]
+        if missing:
+            where = "" if self.chroot is None else f" in {self.chroot}"
+            return (f"missing{where} " + ", ".join(missing) + f"; the live oracle needs the {self.distro} packages "
+                    + " ".join(PACKAGES) + " (and openssl, util-linux, mount)")
+        if os.geteuid() != 0:
+            return "the live oracle runs privileged libvirtd daemons in private namespaces: it needs root"
+        try:
+            with open("/proc/filesystems") as f:
+                if "overlay" not in f.read():
+                    return "the kernel has no overlay filesystem (the daemons' /run and /var are overlays)"
+        except OSError:
+            return "cannot read /proc/filesystems"
+        ns_flags = ["--pid", "--fork", "--kill-child", "--mount-proc"] + (["--net"] if self.chroot else [])
+        ns = subprocess.run(["unshare", *ns_flags, "true"], capture_output=True, text=True)
+        if ns.returncode != 0:
+            return f"cannot make private namespaces here: {ns.stderr.strip()[-200:]}"
+        probe = self.python("import libvirt; print(libvirt.getVersion())")
+        if probe.returncode != 0:
+            return f"{self.path(DEBIAN_PYTHON)} cannot import the libvirt binding (python3-libvirt): {probe.stderr.strip()[-200:]}"
+        version = int(probe.stdout.strip())
+        text = f"{version // 1000000}.{version // 1000 % 1000}.{version % 1000}"
+        if text != self.version:
+            return f"libvirt {text} is installed; the recorded answers are for {self.version}"
+        return None
+
+    def binding_vocabulary(self) -> dict[str, Any]:
+        """VIR_MIGRATE_* flag constants and VIR_MIGRATE_PARAM_* keys of the target's python3-libvirt."""
+        code = ("import json, libvirt\n"
+                "flags = {n: getattr(libvirt, n) for n in dir(libvirt) if n.startswith('VIR_MIGRATE_')"
+                " and not n.startswith('VIR_MIGRATE_PARAM_') and isinstance(getattr(libvirt, n), int)}\n"
+                "params = {n: getattr(libvirt, n) for n in dir(libvirt) if n.startswith('VIR_MIGRATE_PARAM_')}\n"
+                "print(json.dumps({'version': libvirt.getVersion(), 'flags': flags, 'params': params}))\n")
+        p = self.python(code)
+        if p.returncode != 0:
+            raise OracleError(p.stderr[-500:])
+        return json.loads(p.stdout)  # type: ignore[no-any-return]
+
+    def installed_versions(self) -> dict[str, str]:
+        out = {}
+        admin = ["--admindir", self.path("/var/lib/dpkg")] if self.chroot else []
+        for pkg in PACKAGES:
+            p = subprocess.run(["dpkg-query", *admin, "-W", "-f=${Version}", pkg], capture_output=True, text=True)
+            out[pkg] = p.stdout.strip() if p.returncode == 0 else "?"
+        return out
+
+
+TARGETS: dict[str, Target] = {
+    "9.0.0": Target("9.0.0", "Debian 12"),
+    "11.3.0": Target("11.3.0", "Debian 13", chroot=default_chroot()),
+}
+DEFAULT = TARGETS["9.0.0"]
+LIBVIRT_VERSION = DEFAULT.version
+
+
+def target(version: str | None) -> Target:
+    if version is None:
+        return DEFAULT
     try:
-        with open("/proc/filesystems") as f:
-            if "overlay" not in f.read():
-                return "the kernel has no overlay filesystem (the daemons' /run and /var are overlays)"
-    except OSError:
-        return "cannot read /proc/filesystems"
-    ns = subprocess.run(["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "true"],
-                        capture_output=True, text=True)
-    if ns.returncode != 0:
-        return f"cannot make private PID and mount namespaces here: {ns.stderr.strip()[-200:]}"
-    probe = subprocess.run([DEBIAN_PYTHON, "-c", "import libvirt; print(libvirt.getVersion())"],
-                           capture_output=True, text=True)
-    if probe.returncode != 0:
-        return f"{DEBIAN_PYTHON} cannot import the libvirt binding (python3-libvirt): {probe.stderr.strip()[-200:]}"
-    version = int(probe.stdout.strip())
-    text = f"{version // 1000000}.{version // 1000 % 1000}.{version % 1000}"
-    if text != LIBVIRT_VERSION:
-        return f"libvirt {text} is installed; the recorded answers are for {LIBVIRT_VERSION}"
-    return None
+        return TARGETS[version]
+    except KeyError:
+        raise SystemExit(f"no conformance target for libvirt {version}; known: {', '.join(TARGETS)}") from None
+
+
+def unavailable() -> str | None:
+    """Why the 9.0.0 oracle cannot run here (kept for tests/live)."""
+    return DEFAULT.unavailable()
 
 
 def binding_vocabulary() -> dict[str, Any]:
-    """VIR_MIGRATE_* flag constants and VIR_MIGRATE_PARAM_* keys of the installed python3-libvirt."""
-    code = ("import json, libvirt\n"
-            "flags = {n: getattr(libvirt, n) for n in dir(libvirt) if n.startswith('VIR_MIGRATE_')"
-            " and not n.startswith('VIR_MIGRATE_PARAM_') and isinstance(getattr(libvirt, n), int)}\n"
-            "params = {n: getattr(libvirt, n) for n in dir(libvirt) if n.startswith('VIR_MIGRATE_PARAM_')}\n"
-            "print(json.dumps({'version': libvirt.getVersion(), 'flags': flags, 'params': params}))\n")
-    p = subprocess.run([DEBIAN_PYTHON, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(p.stdout)  # type: ignore[no-any-return]
+    return DEFAULT.binding_vocabulary()
 
 
 def installed_versions() -> dict[str, str]:
-    out = {}
-    for pkg in PACKAGES:
-        p = subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg], capture_output=True, text=True)
-        out[pkg] = p.stdout.strip() if p.returncode == 0 else "?"
-    return out
+    return DEFAULT.installed_versions()
 
 
 class LiveOracle:
     """One oracle process: two libvirtd daemons and their domains. Use as a context manager."""
 
     def __init__(self, timeout: float = 60.0, port_min: int = 49152, keep: bool = False,
-                 startup_timeout: float = 120.0) -> None:
+                 startup_timeout: float = 120.0, target: Target | None = None) -> None:
+        self.target = target or DEFAULT
         self.timeout = timeout
         self.port_min = port_min
         self.keep = keep
@@ -98,10 +201,10 @@ class LiveOracle:
         self._stderr = tempfile.TemporaryFile(mode="w+")
 
     def __enter__(self) -> "LiveOracle":
-        argv = ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", DEBIAN_PYTHON, str(ORACLE), "init",
-                "--timeout", str(self.timeout), "--port-min", str(self.port_min)]
+        args = ["--timeout", str(self.timeout), "--port-min", str(self.port_min)]
         if self.keep:
-            argv.append("--keep")
+            args.append("--keep")
+        argv = self.target.argv(args)
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
                                      text=True, bufsize=1)
         try:
@@ -137,6 +240,8 @@ class LiveOracle:
         for key in ("message", "stderr"):
             if work and isinstance(answer.get(key), str):
                 answer[key] = answer[key].replace(work, "{work}")
+        if work and isinstance(answer.get("errors"), list):
+            answer["errors"] = [e.replace(work, "{work}") if isinstance(e, str) else e for e in answer["errors"]]
         return answer
 
     def __exit__(self, *exc: object) -> None:
@@ -160,7 +265,8 @@ class LiveOracle:
 
 
 def run_cases(cases: list[dict[str, Any]], jobs: int = 1, timeout: float = 60.0,
-              progress: Callable[[int, int, dict[str, Any]], None] | None = None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+              progress: Callable[[int, int, dict[str, Any]], None] | None = None,
+              target: Target | None = None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """Ask libvirt about every case, with ``jobs`` oracles side by side. Returns (setup info, answers by id)."""
     answers: dict[str, dict[str, Any]] = {}
     queue = list(cases)
@@ -171,7 +277,7 @@ def run_cases(cases: list[dict[str, Any]], jobs: int = 1, timeout: float = 60.0,
 
     def worker(index: int) -> None:
         try:
-            with LiveOracle(timeout=timeout, port_min=49152 + 256 * index) as oracle:
+            with LiveOracle(timeout=timeout, port_min=49152 + 256 * index, target=target) as oracle:
                 with lock:
                     setups.append(oracle.setup)
                 while True:
@@ -205,6 +311,11 @@ def run_cases(cases: list[dict[str, Any]], jobs: int = 1, timeout: float = 60.0,
 
 # -- messages ------------------------------------------------------------------------------------------
 
+# libvirt 11.3.0 sometimes reports a failed migration as both hosts' errors in one message, depending on whether
+# the destination's QEMU has exited yet; its destination part carries timestamps and PIDs. The source host's
+# error is the one that matters (and the one libvirt reports alone the other times).
+_BOTH_HOSTS = re.compile(r"^operation failed: migration failed\. Message from the source host: (.*?)\. "
+                         r"Message from the destination host: .*$", re.DOTALL)
 _NORMALISE = [
     (re.compile(r"\bprocess \d+\b"), "process <pid>"),
     (re.compile(r"(127\.0\.0\.\d+):\d+"), r"\1:<port>"),
@@ -212,10 +323,19 @@ _NORMALISE = [
 ]
 
 
+def both_hosts(message: str | None) -> bool:
+    """Is this libvirt's message with both hosts' errors in it (its code is then the wrapper's)?"""
+    return bool(message and _BOTH_HOSTS.match(message))
+
+
 def normalise(message: str | None) -> str | None:
-    """What is specific to one run of the environment (pids, ports, the work dir) made uniform."""
+    """What is specific to one run of the environment (pids, ports, the work dir, whether the destination's error
+    made it into the message) made uniform."""
     if message is None:
         return None
+    both = _BOTH_HOSTS.match(message)
+    if both:
+        message = both.group(1)
     for pattern, repl in _NORMALISE:
         message = pattern.sub(repl, message)
     return message

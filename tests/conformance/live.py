@@ -35,13 +35,14 @@ def family(case_id: str) -> str:
     return case_id.split("-", 1)[0]
 
 
-def select(records: list[dict[str, Any]], policies: PolicySet, fraction: float | None = None) -> list[dict[str, Any]]:
+def select(records: list[dict[str, Any]], policies: PolicySet, fraction: float | None = None,
+           libvirt_version: str = compare.LIBVIRT_VERSION, qemu_version: str | None = None) -> list[dict[str, Any]]:
     fraction = sample_fraction() if fraction is None else fraction
     chosen: set[str] = set()
     pools: dict[str, list[str]] = {}
     for r in records:
         case = {"id": r["id"], **r["case"]}
-        prediction = compare.predict(case, policies).prediction
+        prediction = compare.predict(case, policies, libvirt_version, qemu_version).prediction
         if r["libvirt"]["verdict"] != "accepted" or prediction != "accepted":
             chosen.add(r["id"])
         else:
@@ -71,9 +72,12 @@ def check_drift(record: dict[str, Any], answer: dict[str, Any], first_rule: str 
     old = record["libvirt"]
     if old["verdict"] != answer.get("verdict"):
         return f"{record['id']}: verdict {old['verdict']} -> {answer.get('verdict')} ({answer.get('message')!r})"
+    if bool(old.get("job_left")) != bool(answer.get("job_left")):
+        return f"{record['id']}: job left behind {bool(old.get('job_left'))} -> {bool(answer.get('job_left'))}"
     if first_rule in varies:
         return None
-    if old.get("code") != answer.get("code"):
+    wrapped = harness.both_hosts(old.get("message")) or harness.both_hosts(answer.get("message"))
+    if old.get("code") != answer.get("code") and not wrapped:
         return f"{record['id']}: code {old.get('code')} -> {answer.get('code')}"
     if harness.normalise(old.get("message")) != harness.normalise(answer.get("message")):
         return f"{record['id']}: message {old.get('message')!r} -> {answer.get('message')!r}"
@@ -81,27 +85,31 @@ def check_drift(record: dict[str, Any], answer: dict[str, Any], first_rule: str 
 
 
 def run(records: list[dict[str, Any]], policies: PolicySet, jobs: int = 2, fraction: float | None = None,
-        progress: Any = None) -> LiveRun:
-    selected = select(records, policies, fraction)
+        progress: Any = None, target: harness.Target | None = None, qemu_version: str | None = None) -> LiveRun:
+    target = target or harness.DEFAULT
+    version = target.version
+    selected = select(records, policies, fraction, version, qemu_version)
     cases = [{"id": r["id"], **r["case"]} for r in selected]
     t0 = time.monotonic()
-    setup, answers = harness.run_cases(cases, jobs=jobs, progress=progress)
+    setup, answers = harness.run_cases(cases, jobs=jobs, progress=progress, target=target)
     seconds = time.monotonic() - t0
-    known = compare.load_known_differences()
+    # miglint is asked about the QEMU this run really had (the recording's, unless the packages changed)
+    qemu_version = setup.get("qemu_version") or qemu_version
+    known = compare.load_known_differences(version=version)
     varies = varying_rules(known)
     live_records = []
     result = LiveRun(selected, answers, setup, seconds)
     for r in selected:
         answer = answers[r["id"]]
-        first = compare.predict({"id": r["id"], **r["case"]}, policies).first_error
+        first = compare.predict({"id": r["id"], **r["case"]}, policies, version, qemu_version).first_error
         d = check_drift(r, answer, first.rule if first else None, varies)
         if d:
             result.drift.append(d)
         live_records.append(fixture.make_record({"id": r["id"], **r["case"]}, answer))
-    summary = compare.compare_all(live_records, policies, known)
+    summary = compare.compare_all(live_records, policies, known, version, qemu_version)
     accepted_total = sum(1 for r in records if r["libvirt"]["verdict"] == "accepted")
     accepted_run = sum(1 for r in selected if r["libvirt"]["verdict"] == "accepted")
-    summary.title = "live: miglint vs a real libvirt 9.0.0 (qemu)"
+    summary.title = f"live: miglint vs a real libvirt {version} (qemu; QEMU {qemu_version or '?'}; {target.distro})"
     summary.extra = [
         f"live subset: {len(selected)} of {len(records)} recorded cases (every rejection; {accepted_run} of "
         f"{accepted_total} accepted ones, sample {sample_fraction() if fraction is None else fraction:g}); "

@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""A real libvirt (Debian 12: libvirtd 9.0.0, QEMU 7.2, TCG) answering migration requests.
+"""A real libvirt answering migration requests: Debian 12's libvirtd 9.0.0 with QEMU 7.2, or Debian 13's
+11.3.0 with QEMU 10.0 (in a chroot), TCG guests.
 
-Runs under Debian's own interpreter (/usr/bin/python3), the only one that imports python3-libvirt; it uses
-nothing but the standard library and that binding. The test harness (tests/conformance/harness.py) starts
-it as ``unshare --pid --fork --kill-child --mount-proc /usr/bin/python3 oracle.py init ...`` so that every
-process it starts lives in a private PID namespace: when this script ends, however it ends, the kernel
-kills whatever is left (daemons, QEMU).
+Runs under Debian's own interpreter (/usr/bin/python3 of the host or of the chroot), the only one that imports
+python3-libvirt; it uses nothing but the standard library and that binding, and nothing in it depends on the
+libvirt version. The test harness (tests/conformance/harness.py) starts it as ``... oracle.py init ...`` in a
+private PID namespace (for 11.3.0 also private mount and network namespaces, inside the chroot): when this
+script ends, however it ends, the kernel kills whatever is left (daemons, QEMU).
 
 Protocol: after setting up, one JSON line ``{"id": "__setup__", ...}`` on stdout; then one JSON case per
 line on stdin, one JSON answer per line on stdout (same ``id``). End of input ends the run: domains are
@@ -32,10 +33,13 @@ The api adds nothing: p2p cases carry PEER2PEER in their flags themselves. A fla
 "dest_uri" replaces the destination URI (p2p/direct only). A parameter value "{domxml}" is replaced by
 the domain's migratable XML.
 
-Answer (JSON): {"id", "outcome": ok|error|timeout|input-error|harness-error, "code", "message",
-  "verdict": accepted|rejected|env, "note", "origin": "src:function:line" | "dst:..." (the daemon function
-  that raised the error, when one did), "seconds"}; virsh cases add "rc" and "errors" (every "error:" line
-  virsh printed; "message" is the first).
+Answer (JSON): {"id", "outcome": ok|error|crash|timeout|input-error|harness-error, "code", "message",
+  "verdict": accepted|rejected|crash|env, "note", "origin": "src:function:line" | "dst:..." (the daemon
+  function that raised the error, when one did), "seconds"}; virsh cases add "rc" and "errors" (every "error:"
+  line virsh printed; "message" is the first). What the request left behind is observed too:
+  "crashed": ["src"] when a daemon died during the case (outcome crash; both daemons and the domains are then
+  set up again), "job_left": true when a source domain still had a migration job after the call returned
+  (restore() then restarts the domain).
 """
 
 from __future__ import annotations
@@ -94,11 +98,14 @@ ACCEPTED = [
     # socket the destination's QEMU listens on -- the same sentinel for migrations over a UNIX socket
     re.compile(r"Failed to connect (socket )?to '/run/libvirt/mig\.sock': No such file or directory"),
 ]
-# Failures after every check that no environment avoids (libvirt 9.0.0 defects): the request fails.
+# Failures after every check that no environment avoids (libvirt defects): the request fails.
 FAILS = [
     (re.compile(r"failed to convert virJSONValue to yajl data|TLS handshake failed"),
      "fails in any environment: tunnelled TLS reads an unset host name"),
 ]
+# What a client reads when the daemon it talks to went away (then: did it die? see Oracle._dead_daemons).
+CONNECTION_LOST = re.compile(r"End of file while reading data|Cannot recv data|client socket is closed|"
+                             r"Cannot write data|Broken pipe|Connection reset|internal error: client socket")
 ENV = [
     (re.compile(r"cannot limit locked memory"), "memlock: this sandbox may not raise RLIMIT_MEMLOCK (CAP_SYS_RESOURCE)"),
     (re.compile(r"Attempt to migrate guest to the same host [0-9a-f-]{36}"), "destination is the source host"),
@@ -116,6 +123,8 @@ ENV = [
 def classify(outcome: str, message: str | None) -> tuple[str, str | None]:
     if outcome == "ok":
         return "accepted", "completed"
+    if outcome == "crash":  # a daemon died (libvirt 11.3.0: SIGSEGV on p2p TUNNELLED|TLS)
+        return "crash", "libvirtd died"
     if outcome != "error":  # timeout, input-error, harness-error: nothing libvirt decided
         return "env", "timeout" if outcome == "timeout" else outcome
     msg = message or ""
@@ -289,7 +298,9 @@ class Oracle:
         self.work = work
         self.timeout = timeout
         self.pki = os.path.join(work, "pki")
-        self.daemons = {n: Daemon(n, u, work, port_min + 64 * i) for i, (n, u) in enumerate(DAEMONS.items())}
+        self.port_min = port_min
+        self.daemons = self._new_daemons()
+        self.restarts = 0
         self.src = self.dst = None
         self.xml: dict[str, str] = {}
         self.timed_out = False
@@ -300,11 +311,15 @@ class Oracle:
                            and n not in ("VIR_ERR_NONE", "VIR_ERR_WARNING", "VIR_ERR_ERROR")}
         libvirt.registerErrorHandler(lambda ctx, err: None, None)  # no printing to stderr
 
+    def _new_daemons(self) -> dict[str, Daemon]:
+        return {n: Daemon(n, u, self.work, self.port_min + 64 * i) for i, (n, u) in enumerate(DAEMONS.items())}
+
     # set-up / tear-down
     def setup(self) -> dict[str, object]:
         t0 = time.monotonic()
         times: dict[str, float] = {}
-        make_pki(self.pki)
+        if not os.path.isdir(self.pki):
+            make_pki(self.pki)
         times["pki"] = time.monotonic() - t0
         for d in self.daemons.values():
             d.prepare(self.pki)
@@ -366,6 +381,37 @@ class Oracle:
             except Exception as e:  # noqa: BLE001
                 log("stopping", d.name, e)
 
+    def restart(self) -> None:
+        """After a daemon died: stop what is left (daemons, QEMU), then set up both daemons and the domains
+        again, as at the start (about 2 s)."""
+        for conn in (self.src, self.dst):
+            try:
+                conn.close()  # type: ignore[attr-defined]
+            except Exception:  # noqa: BLE001
+                pass
+        self.src = self.dst = None
+        for d in self.daemons.values():
+            try:
+                d.stop()
+            except Exception as e:  # noqa: BLE001
+                log("stopping", d.name, e)
+            kill_qemu(d.dir)
+        for d in self.daemons.values():
+            shutil.rmtree(d.dir, ignore_errors=True)
+        self.daemons = self._new_daemons()
+        self.restarts += 1
+        self.setup()
+
+    def _dead_daemons(self, message: object) -> list[str]:
+        """The daemons that are no longer running; when the client lost its connection, give a dying daemon a
+        moment to be gone."""
+        end = time.monotonic() + (3.0 if CONNECTION_LOST.search(str(message or "")) else 0.0)
+        while True:
+            dead = [d.name for d in self.daemons.values() if d.proc is not None and d.proc.poll() is not None]
+            if dead or time.monotonic() >= end:
+                return dead
+            time.sleep(0.05)
+
     # one case
     def run_case(self, case: dict[str, object]) -> dict[str, object]:
         t0 = time.monotonic()
@@ -380,9 +426,18 @@ class Oracle:
             answer = self._virsh(case, name)
         else:
             answer = self._api(case, dom)
+        dead = self._dead_daemons(answer.get("message"))
+        if dead:
+            answer["outcome"] = "crash"
+            answer["crashed"] = dead
+            answer["signal"] = {d: _signal_name(self.daemons[d].proc.returncode) for d in dead}  # type: ignore[union-attr]
         answer["verdict"], answer["note"] = classify(str(answer["outcome"]), answer.get("message"))  # type: ignore[arg-type]
         answer["origin"] = self._origin(answer.get("message"))
-        self.restore()
+        if dead:
+            log("case", case["id"], "killed libvirtd", ", ".join(dead), "; setting up again")
+            self.restart()
+        elif self.restore():
+            answer["job_left"] = True
         answer["seconds"] = round(time.monotonic() - t0, 3)
         return {"id": case["id"], **answer}
 
@@ -475,8 +530,10 @@ class Oracle:
                 "errors": errors, "rc": p.returncode, "stderr": p.stderr.strip()[-600:] if not errors else None}
 
     # reference state: dst empty; mlc-run persistent and running; mlc-off persistent and shut off
-    def restore(self) -> None:
+    def restore(self) -> list[str]:
+        """Back to the reference state; returns the source domains that still had a migration job."""
         libvirt = self.libvirt
+        job_left = []
         for dom in self.dst.listAllDomains():
             try:
                 if dom.isActive():
@@ -497,6 +554,7 @@ class Oracle:
             if want_running:
                 if self._stale_job(dom):
                     log(f"{name}: migration job left behind; restarting the domain")
+                    job_left.append(name)
                     dom.destroy()
                     st = dom.state()[0]
                 if st in (libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTDOWN, libvirt.VIR_DOMAIN_CRASHED):
@@ -505,6 +563,7 @@ class Oracle:
                     dom.resume()
             elif dom.isActive():
                 dom.destroy()
+        return job_left
 
     def _stale_job(self, dom: object) -> bool:
         """A migration job that outlived its API call (9.0.0, managed mode refused in Perform)."""
@@ -513,6 +572,41 @@ class Oracle:
         except self.libvirt.libvirtError:
             return False
         return info[0] != self.libvirt.VIR_DOMAIN_JOB_NONE
+
+
+def kill_qemu(daemon_dir: str) -> None:
+    """SIGKILL the QEMU processes a (dead) daemon started, by the pid files in its /run/libvirt/qemu."""
+    pids = []
+    qdir = os.path.join(daemon_dir, "run", "qemu")
+    for name in os.listdir(qdir) if os.path.isdir(qdir) else []:
+        if name.endswith(".pid"):
+            try:
+                with open(os.path.join(qdir, name)) as f:
+                    pids.append(int(f.read().strip()))
+            except (OSError, ValueError):
+                continue
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"qemu" not in f.read():
+                    continue
+            os.kill(pid, signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            continue
+    end = time.monotonic() + 5
+    while any(os.path.exists(f"/proc/{pid}") for pid in pids) and time.monotonic() < end:
+        time.sleep(0.05)  # PID 1 (init) reaps them
+
+
+def _signal_name(returncode: int | None) -> str:
+    if returncode is None:
+        return "running"
+    if returncode < 0:
+        try:
+            return signal.Signals(-returncode).name
+        except ValueError:
+            return f"signal {-returncode}"
+    return f"exit {returncode}"
 
 
 def _version(v: int) -> str:
@@ -543,7 +637,10 @@ def serve(args: argparse.Namespace) -> int:
                 answer = {"id": case.get("id"), "outcome": "harness-error", "verdict": "env",
                           "note": "harness error", "message": repr(e), "code": None}
                 try:
-                    oracle.restore()
+                    if oracle._dead_daemons(None):
+                        oracle.restart()
+                    else:
+                        oracle.restore()
                 except Exception as e2:  # noqa: BLE001
                     log("restore failed:", repr(e2))
             out.write(json.dumps(answer) + "\n")

@@ -1,8 +1,9 @@
-"""Conformance with a real libvirt 9.0.0, from the command line.
+"""Conformance with a real libvirt (9.0.0, or 11.3.0 with --libvirt 11.3.0), from the command line.
 
   .venv/bin/python tests/conformance/run.py record [--jobs N] [--reuse]   ask libvirt about every case, write the fixture
   .venv/bin/python tests/conformance/run.py replay                       compare the fixture with miglint (no libvirt)
   .venv/bin/python tests/conformance/run.py live [--all] [--jobs N]      the live run CI makes (subset), with drift check
+Each takes --libvirt 9.0.0 (default) or 11.3.0 (the Debian 13 chroot: tests/conformance/chroot.sh builds it).
 """
 
 from __future__ import annotations
@@ -19,21 +20,23 @@ from conformance import fixture, harness  # noqa: E402
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    reason = harness.unavailable()
+    target = harness.target(args.libvirt)
+    reason = target.unavailable()
     if reason:
         print("cannot record:", reason, file=sys.stderr)
         return 2
     cases = case_gen.generate()
     old: dict[str, dict] = {}
-    if args.reuse and fixture.FIXTURE.exists():
-        _, records = fixture.load()
+    old_header: dict | None = None
+    if args.reuse and target.fixture.exists():
+        old_header, records = fixture.load(target.fixture)
         old = {r["id"]: r for r in records}
     todo = [c for c in cases if c["id"] not in old or old[c["id"]]["case"] != fixture.case_body(c)
             or (args.only and any(c["id"].startswith(p) for p in args.only))]
     print(f"{len(cases)} cases, {len(todo)} to ask libvirt ({args.jobs} oracle(s))", file=sys.stderr)
     t0 = time.monotonic()
     setup, answers = harness.run_cases(todo, jobs=args.jobs, timeout=args.timeout,
-                                       progress=harness.iter_progress())
+                                       progress=harness.iter_progress(), target=target)
     records = []
     for c in cases:
         if c["id"] in answers:
@@ -41,22 +44,24 @@ def cmd_record(args: argparse.Namespace) -> int:
         elif c["id"] in old:
             records.append(old[c["id"]])
     header = {
-        "schema": fixture.SCHEMA, "libvirt_version": setup.get("libvirt_version", harness.LIBVIRT_VERSION),
-        "qemu_version": setup.get("qemu_version"), "packages": harness.installed_versions(),
+        "schema": fixture.SCHEMA, "libvirt_version": setup.get("libvirt_version", target.version),
+        "qemu_version": setup.get("qemu_version") or (old_header or {}).get("qemu_version"),
+        "packages": target.installed_versions(), "distribution": target.distro,
         "generator": {"module": "tests/conformance/cases.py", "version": case_gen.GENERATOR_VERSION,
                       "seed": case_gen.SEED, "cases": len(cases)},
         "hypervisor": "qemu (TCG)", "cases": len(records),
     }
-    fixture.save(header, records)
-    print(f"wrote {fixture.FIXTURE} ({len(records)} cases) in {time.monotonic() - t0:.0f} s", file=sys.stderr)
+    fixture.save(header, records, target.fixture)
+    print(f"wrote {target.fixture} ({len(records)} cases) in {time.monotonic() - t0:.0f} s", file=sys.stderr)
     return 0
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from conformance import compare
 
-    _, records = fixture.load()
-    summary = compare.compare_all(records)
+    target = harness.target(args.libvirt)
+    header, records = fixture.load(target.fixture)
+    summary = compare.compare_all(records, libvirt_version=target.version, qemu_version=header.get("qemu_version"))
     text = summary.text()
     print(text, end="")
     compare.SUMMARY_FILE.write_text(text)
@@ -68,13 +73,15 @@ def cmd_live(args: argparse.Namespace) -> int:
     from conformance import compare, live
     from miglint.policies import load_policies
 
-    reason = harness.unavailable()
+    target = harness.target(args.libvirt)
+    reason = target.unavailable()
     if reason:
         print("cannot run live:", reason, file=sys.stderr)
         return 2
-    _, records = fixture.load()
+    header, records = fixture.load(target.fixture)
     result = live.run(records, load_policies(use_cache=False), jobs=args.jobs,
-                      fraction=1.0 if args.all else None, progress=harness.iter_progress())
+                      fraction=1.0 if args.all else None, progress=harness.iter_progress(), target=target,
+                      qemu_version=header.get("qemu_version"))
     assert result.summary is not None
     text = result.summary.text()
     print(text, end="")
@@ -91,10 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--timeout", type=float, default=60.0)
     rec.add_argument("--reuse", action="store_true", help="keep recorded answers of unchanged cases")
     rec.add_argument("--only", nargs="*", help="ask again about cases whose id starts with one of these")
-    sub.add_parser("replay", help="compare the recorded answers with miglint (no libvirt needed)")
+    rp = sub.add_parser("replay", help="compare the recorded answers with miglint (no libvirt needed)")
     lv = sub.add_parser("live", help="ask libvirt again (every rejection, a sample of acceptances), check drift")
     lv.add_argument("--all", action="store_true", help="every recorded case, not a sample of the accepted ones")
     lv.add_argument("--jobs", type=int, default=2)
+    for p in (rec, rp, lv):
+        p.add_argument("--libvirt", default="9.0.0", choices=sorted(harness.TARGETS),
+                       help="which libvirt to ask or compare with")
     args = ap.parse_args(argv)
     if args.command == "record":
         return cmd_record(args)

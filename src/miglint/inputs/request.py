@@ -62,6 +62,8 @@ def typed_params(policies: PolicySet, params: Mapping[str, Any] | None) -> tuple
             items = [value] if isinstance(value, str) else value
             if not isinstance(items, (list, tuple)) or not all(isinstance(x, str) for x in items):
                 raise UserError(f"parameter {key!r} takes a string or a list of strings, got {value!r:.80}")
+            if not items:
+                continue  # a multi-valued parameter is one entry per value: no values, nothing is sent
             out[key] = tuple(items)
         elif pd.type == "string":
             if not isinstance(value, str):

@@ -356,8 +356,9 @@ def build(words: Sequence[Word], call: VirshCall, *, version: Version, vocab: Vo
             if pv is not None:
                 params[od.param] = pv
                 where.setdefault("param:" + od.param, word)
-    unlisted = len(vocab.read_order)
-    problems += sorted(value_problems, key=lambda p: vocab.read_order.get(p.option, unlisted))
+    read_order = vocab.read_order(version)
+    unlisted = len(read_order)
+    problems += sorted(value_problems, key=lambda p: read_order.get(p.option, unlisted))
     if flags & vocab.flags[vocab.mode_flag].value:
         mode = "p2p"
     elif mode == "direct":
