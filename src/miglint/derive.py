@@ -442,33 +442,27 @@ class Analysis:
             remove_flags += [o.flag for n in fix.remove_options if (o := vocab.options.get(n)) and o.flag]
             remove_params = list(fix.remove_params)
             if rule.effect in REJECTING and rule.kind in REQUIRE_KINDS:
-                for flag in fix.add_flags:
-                    tree = simplify(spec, self._known(modes, {flag: False}), vocab)
-                    if tree is not False:
-                        self._required.setdefault(flag, []).append(self._constraint(rule, modes, tree))
+                self._note(self._required, rule, modes, spec, fix.add_flags, value=False)
             if rule.effect in REJECTING and rule.kind in FORBID_KINDS:
                 subjects = remove_flags
                 psubjects = remove_params
                 if not (subjects or psubjects or fix.add_flags or fix.add_options or fix.set_params) \
                         and not rule.fix_matched and rule.kind in ("forbidden", "exclusive"):
                     subjects, psubjects = _positive(rule.doc.get("when") or {}, vocab)
-                for flag in dict.fromkeys(subjects):
-                    tree = simplify(spec, self._known(modes, {flag: True}), vocab)
-                    if tree is not False:
-                        self._forbidden.setdefault(flag, []).append(self._constraint(rule, modes, tree))
-                for key in dict.fromkeys(psubjects):
-                    tree = simplify(spec, self._known(modes, params={key: True}), vocab)
-                    if tree is not False:
-                        self._pforbidden.setdefault(key, []).append(self._constraint(rule, modes, tree))
+                self._note(self._forbidden, rule, modes, spec, subjects)
+                self._note(self._pforbidden, rule, modes, spec, psubjects, param=True)
             if rule.kind in IGNORE_KINDS and rule.effect not in REJECTING:
-                for flag in dict.fromkeys(remove_flags):
-                    tree = simplify(spec, self._known(modes, {flag: True}), vocab)
-                    if tree is not False:
-                        self._ignored.setdefault(flag, []).append(self._constraint(rule, modes, tree))
-                for key in dict.fromkeys(remove_params):
-                    tree = simplify(spec, self._known(modes, params={key: True}), vocab)
-                    if tree is not False:
-                        self._pignored.setdefault(key, []).append(self._constraint(rule, modes, tree))
+                self._note(self._ignored, rule, modes, spec, remove_flags)
+                self._note(self._pignored, rule, modes, spec, remove_params, param=True)
+
+    def _note(self, table: dict[str, list[Constraint]], rule: Rule, modes: tuple[str, ...], spec: Any,
+              names: Iterable[str], value: bool = True, param: bool = False) -> None:
+        """Record, per flag (or parameter) name, when the rule fires with that name set to ``value``."""
+        for name in dict.fromkeys(names):
+            known = self._known(modes, params={name: value}) if param else self._known(modes, {name: value})
+            tree = simplify(spec, known, self.vocab)
+            if tree is not False:
+                table.setdefault(name, []).append(self._constraint(rule, modes, tree))
 
     # -- flags -----------------------------------------------------------------------------------
 
