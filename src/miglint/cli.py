@@ -12,7 +12,6 @@ from typing import Annotated, Any, Optional, TypeVar
 import typer
 
 from . import __version__
-from .errors import UserError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Policy-as-data linter for libvirt VM migrations (virsh migrate, plans, scripts).",

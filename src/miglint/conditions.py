@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from .errors import UserError
 from .model import UNKNOWN, ParamValue, Request
-from .version import Version, VersionRange, format_version, parse_version
+from .version import Version, VersionRange, format_version
 from .vocabulary import Vocabulary
 
 Truth = bool | None
@@ -88,8 +88,6 @@ class Node:
     def bind(self, ctx: Ctx, out: Bindings) -> None:
         return None
 
-    def atoms(self) -> Iterable["Node"]:
-        yield self
 
 
 class All(Node):
@@ -112,9 +110,6 @@ class All(Node):
         for c in self.children:
             c.bind(ctx, out)
 
-    def atoms(self) -> Iterable[Node]:
-        for c in self.children:
-            yield from c.atoms()
 
 
 class Any_(Node):
@@ -139,9 +134,6 @@ class Any_(Node):
                 c.bind(ctx, out)
                 return
 
-    def atoms(self) -> Iterable[Node]:
-        for c in self.children:
-            yield from c.atoms()
 
 
 class Not(Node):
@@ -154,8 +146,6 @@ class Not(Node):
         v = self.child.test(ctx)
         return None if v is None else not v
 
-    def atoms(self) -> Iterable[Node]:
-        yield from self.child.atoms()
 
 
 def _set_spec(spec: Any, what: str) -> tuple[list[str], list[str], list[str]]:
@@ -833,7 +823,3 @@ def _qemu_range(text: str, where: str) -> VersionRange:
 
 def _qemu_ranges(arg: Any, where: str) -> list[VersionRange]:
     return [_qemu_range(str(a), where) for a in (arg if isinstance(arg, list) else [arg])]
-
-
-def version_of(text: str) -> Version:
-    return parse_version(text)

@@ -61,7 +61,7 @@ class ConfigFile(NamedTuple):
 
 def defaults() -> dict[str, Value]:
     from .inputs.plan import MAX_LINE_BYTES
-    from .run import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, MAX_FILE_BYTES
+    from .run import DEFAULT_INCLUDE, MAX_FILE_BYTES
 
     d: dict[str, Any] = {
         "hypervisor": None, "libvirt-version": None, "state": None, "mode": None, "policy-dirs": [],

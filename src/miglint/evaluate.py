@@ -172,11 +172,3 @@ def predict(request: Request, findings: list[Finding]) -> Result:
     else:
         prediction = "accepted"
     return Result(request, prediction, first, tuple(findings), tuple(dict.fromkeys(depends)))
-
-
-def evaluate(policies: PolicySet, request: Request) -> Result:
-    return Evaluator(policies, cache_size=0).evaluate(request)
-
-
-def describe(value: Any) -> str:
-    return str(value)

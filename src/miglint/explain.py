@@ -524,7 +524,7 @@ def render_rule_markdown(d: RuleDoc, link_hypervisor: str = "../matrix.md") -> s
     out += [f"**Fix.** {d.fix}" + (" (safe: `miglint fix` applies it)" if d.fix_safe else ""), ""]
     if d.doc:
         out += [d.doc, ""]
-    out += [f"**Checked in:** {', '.join(d.phases)}  ", f"**Applies to:** "
+    out += [f"**Checked in:** {', '.join(d.phases)}  ", "**Applies to:** "
             + (", ".join(d.hypervisors) or "no hypervisor") + "  "]
     if d.versions:
         out += [f"**Versions:** {d.versions}  "]

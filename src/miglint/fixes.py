@@ -101,7 +101,6 @@ def options_names(options: tuple[tuple[str, object], ...]) -> list[str]:
 
 
 def plan_fix(evaluator: Evaluator, request: Request, *, unsafe: bool = False) -> FixPlan:
-    vocab = evaluator.vocab
     original = request
     result = evaluator(request)
     applied: list[str] = []

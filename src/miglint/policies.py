@@ -18,7 +18,7 @@ from . import __version__
 from .conditions import All, Compiler, DriverView, Node
 from .errors import UserError, did_you_mean, path_problem
 from .model import Fix, Source
-from .version import Version, VersionRange, format_version
+from .version import Version, VersionRange
 from .vocabulary import Vocabulary
 
 # Groups every mode ends with: rules about accepted-but-ignored flags, then organisation policies.
@@ -437,7 +437,3 @@ def _write_cache(cache: Path, name: str, raw: Mapping[str, Any]) -> None:
                 old.unlink(missing_ok=True)
     except OSError:
         pass  # a cache we cannot write only costs speed
-
-
-def version_text(v: Version) -> str:
-    return format_version(v)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from .errors import UserError, did_you_mean
-from .version import Version, VersionRange, format_version, parse_version
+from .version import Version, format_version, parse_version
 
 FLAG_PREFIX = "VIR_MIGRATE_"
 PARAM_PREFIX = "VIR_MIGRATE_PARAM_"
@@ -238,7 +238,3 @@ class Vocabulary:
         if not code or not prefixed:
             return message
         return str(self.error_codes.get(code, {}).get("prefix", "")) + message
-
-
-def in_range(v: Version, spec: str | None) -> bool:
-    return True if not spec else v in VersionRange(spec)
