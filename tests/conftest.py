@@ -10,13 +10,13 @@ os.environ.setdefault("MIGLINT_NO_CACHE", "1")
 
 @pytest.fixture(scope="session")
 def policies():
-    from miglint.policies import load_policies
+    from miglint.policy.load import load_policies
 
     return load_policies(use_cache=False)
 
 
 @pytest.fixture(scope="session")
 def evaluator(policies):
-    from miglint.evaluate import Evaluator
+    from miglint.engine.evaluate import Evaluator
 
     return Evaluator(policies)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import miglint
-from miglint.cli import main
+from miglint.cli.app import main
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = "tests/data/mixed.plan.yaml"

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from miglint.run import DEFAULT_INCLUDE, Settings, walk
+from miglint.pipeline import DEFAULT_INCLUDE, Settings, walk
 
 FILES = 200
 KILLS = 6

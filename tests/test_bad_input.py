@@ -1,7 +1,7 @@
 """Every error a user can cause is one line naming the file (and line), exit code 2, never a traceback.
 
 A table of bad inputs: each case writes its files into an empty directory, runs the console entry point
-(``miglint.cli.main``) there and checks the exit code, the message, where it points, and that no traceback
+(``miglint.cli.app.main``) there and checks the exit code, the message, where it points, and that no traceback
 or "internal error" appears. Errors that stop the whole run (usage, configuration, policies) are exactly one
 line on stderr; errors in one input are one line of the report, and the other inputs are still checked.
 
@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import pytest
 
-from miglint.cli import main
+from miglint.cli.app import main
 
 OK = "virsh migrate --live --p2p dom qemu+ssh://dst/system"
 ENTRY = "{id: a, hypervisor: qemu, state: running, flags: [LIVE, PEER2PEER]}"
@@ -396,7 +396,7 @@ def test_bad_input(case: Case, tmp_path, monkeypatch, capsys):
 def test_debug_shows_the_traceback(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from miglint.cli import app
+    from miglint.cli.app import app
     from miglint.errors import UserError
 
     monkeypatch.chdir(tmp_path)
@@ -432,7 +432,7 @@ def test_empty_plans_and_scripts_are_valid(files, tmp_path, monkeypatch, capsys)
 # under /root, which nobody cannot read), the second, after os.setuid, is the one checked.
 AS_NOBODY = """
 import contextlib, io, os, sys
-from miglint.cli import main
+from miglint.cli.app import main
 argv = sys.argv[1:]
 if os.geteuid() == 0:
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):

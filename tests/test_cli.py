@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from miglint.cli import app, main
+from miglint.cli.app import app, main
 
 runner = CliRunner()
 

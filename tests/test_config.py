@@ -7,7 +7,7 @@ import json
 import pytest
 
 from miglint import config as cfg
-from miglint.cli import main
+from miglint.cli.app import main
 
 OFFLINE = "virsh migrate --offline d qemu+ssh://x/system"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from miglint.cli import main
-from miglint.context import parse_assignments, typed_value
+from miglint.cli.app import main
+from miglint.inputs.context import parse_assignments, typed_value
 from miglint.errors import UserError
 
 DATA = Path(__file__).parent / "data" / "domains"

@@ -6,8 +6,8 @@ import json
 
 from typer.testing import CliRunner
 
-from miglint.cli import app, main
-from miglint.diff import diff, parse_column
+from miglint.cli.app import app, main
+from miglint.features.diff import diff, parse_column
 
 runner = CliRunner()
 

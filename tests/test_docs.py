@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from miglint.cli import main
+from miglint.cli.app import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

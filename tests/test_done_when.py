@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from miglint.cli import main
+from miglint.cli.app import main
 
 
 def run_json(capsys, *args):

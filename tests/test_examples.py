@@ -13,7 +13,7 @@ import pytest
 import yaml
 from jsonschema import Draft4Validator
 
-from miglint.cli import main
+from miglint.cli.app import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

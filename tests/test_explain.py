@@ -7,9 +7,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from miglint.cli import app
-from miglint.derive import Analysis
-from miglint.explain import explain_command, intents, rule_doc
+from miglint.cli.app import app
+from miglint.features.capabilities import Analysis
+from miglint.features.explain import explain_command, intents, rule_doc
 
 runner = CliRunner()
 

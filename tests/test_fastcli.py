@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from miglint import checkcmd
-from miglint.cli import app
-from miglint.entry import main as entry_main
-from miglint.fastcli import OPTIONS, parse_check
+from miglint.cli import checkcmd
+from miglint.cli.app import app
+from miglint.cli import main as entry_main
+from miglint.cli.fast import OPTIONS, parse_check
 
 ARGV = [
     ["--command", "virsh migrate --live d qemu+ssh://x/system"],
@@ -37,7 +37,7 @@ def typer_kwargs(monkeypatch, argv):
         seen.update(zip(DEFAULTS, args))
         return 0
     monkeypatch.setattr(checkcmd, "execute", fake)
-    from miglint.cli import main
+    from miglint.cli.app import main
     assert main(["check", *argv]) == 0
     return seen
 
@@ -80,7 +80,7 @@ def test_fast_path_does_not_import_typer(tmp_path):
 
     env = {k: v for k, v in os.environ.items() if k != "MIGLINT_NO_CACHE"}
     env["MIGLINT_CACHE_DIR"] = str(tmp_path)
-    code = ("import sys; from miglint.entry import main; "
+    code = ("import sys; from miglint.cli import main; "
             "rc = main(['check', '--state', 'running', '--command', 'virsh migrate --live --p2p d qemu+ssh://x/system']); "
             "assert rc == 0, rc; heavy = sorted(m for m in ('typer', 'jsonschema', 'yaml', 'pydantic') if m in sys.modules); "
             "print(heavy)")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from miglint.cli import main
+from miglint.cli.app import main
 
 HERE = Path(__file__).parent
 GOLDEN = HERE / "golden"

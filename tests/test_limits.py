@@ -17,11 +17,11 @@ import pytest
 
 from miglint import config as cfg
 from miglint import yamlload
-from miglint.cli import main
+from miglint.cli.app import main
 from miglint.errors import UserError
 from miglint.inputs import plan
 from miglint.inputs.request import Defaults
-from miglint.policies import load_documents
+from miglint.policy.load import load_documents
 
 FAST = 2.0  # seconds
 ENTRY = '{"id": "a", "hypervisor": "qemu", "state": "running", "flags": ["LIVE", "PEER2PEER"]}'
@@ -177,7 +177,7 @@ def test_bad_sizes(value):
 
 PEAK = """
 import sys
-from miglint.cli import main
+from miglint.cli.app import main
 code = main(["check", "--no-config", *sys.argv[1:]])
 peak = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
 print("PEAK", code, peak, file=sys.stderr)

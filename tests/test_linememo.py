@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from miglint.cli import main
+from miglint.cli.app import main
 
 LINES = [
     {"id": "a", "hypervisor": "qemu", "state": "running", "flags": ["LIVE", "PEER2PEER"]},
@@ -55,7 +55,7 @@ def test_same_output_with_and_without_templates(tmp_path, fmt, capsys):
 
 
 def test_templates_are_used(tmp_path, monkeypatch):
-    from miglint import linememo
+    from miglint.outputs import jsonl_templates as linememo
 
     plan = tmp_path / "plan.jsonl"
     write_plan(plan, repeat=20)

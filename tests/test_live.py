@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from miglint.cli import main
-from miglint.live import file_storage, fs_magic, fuse_type, is_local
+from miglint.cli.app import main
+from miglint.inputs.live import file_storage, fs_magic, fuse_type, is_local
 
 # Every call miglint may make on a connection and a domain; anything else fails the test.
 READ_ONLY = {"openReadOnly", "registerErrorHandler", "getLibVersion", "getType", "getVersion", "lookupByName",

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from miglint.cli import main
-from miglint.policies import builtin_dir, load_policies
+from miglint.cli.app import main
+from miglint.policy.load import builtin_dir, load_policies
 
 _EVENTS: list[tuple[str, tuple[object, ...]]] | None = None
 SPAWN = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from miglint.policytest import example_job
-from miglint import schemas, yamlload
-from miglint.cli import main
-from miglint.evaluate import Evaluator
-from miglint.policies import load_policies
+from miglint.features.examples import example_job
+from miglint import yamlload
+from miglint.policy import schemas
+from miglint.cli.app import main
+from miglint.engine.evaluate import Evaluator
+from miglint.policy.load import load_policies
 
 ROOT = Path(__file__).resolve().parent.parent
 ORG_DIR = ROOT / "examples" / "policies"

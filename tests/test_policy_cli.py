@@ -6,9 +6,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from miglint.cli import app
-from miglint.policycheck import check_paths
-from miglint.policies import builtin_dir
+from miglint.cli.app import app
+from miglint.policy.validate import check_paths
+from miglint.policy.load import builtin_dir
 
 runner = CliRunner()
 

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from miglint import schemas, yamlload
-from miglint.policies import builtin_dir, load_policies
+from miglint import yamlload
+from miglint.policy import schemas
+from miglint.policy.load import builtin_dir, load_policies
 
 _PS = load_policies(use_cache=False)
 FILES = sorted(builtin_dir().glob("*.yaml"))

@@ -14,14 +14,14 @@ from hypothesis import strategies as st
 
 from miglint.api import result_to_dict
 from miglint.errors import UserError
-from miglint.evaluate import REJECTING, Evaluator
-from miglint.fixes import fix_stable, is_safe
+from miglint.engine.evaluate import REJECTING, Evaluator
+from miglint.engine.fixes import fix_stable, is_safe
 from miglint.inputs import plan
 from miglint.inputs.request import ENTRY_KEYS, Defaults, job_from_entry
 from miglint.inputs.virsh import command_job
 from miglint.model import STATES, Location
-from miglint.policies import load_policies
-from miglint.rewrite import fix_text, rewrite_command
+from miglint.policy.load import load_policies
+from miglint.outputs.rewrite import fix_text, rewrite_command
 
 POLICIES = load_policies(use_cache=False)
 VOCAB = POLICIES.vocab
@@ -263,7 +263,7 @@ def test_miglint_option_order_does_not_matter(order):
     import contextlib
     import io
 
-    from miglint.cli import main
+    from miglint.cli.app import main
 
     outputs = []
     for argv in (CLI_OPTIONS, order):

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import pytest
 from jsonschema import Draft4Validator
 
-from miglint.cli import main
+from miglint.cli.app import main
 
 SCRIPT = """\
 #!/bin/sh
@@ -131,7 +131,7 @@ def test_github_annotations(capsys, script):
 
 
 def test_github_escapes():
-    from miglint.reporters.github import command
+    from miglint.outputs.reporters.github import command
 
     assert command("error", "50% done\nnext", "a,b:c.sh", 1, 2, "T: x") == \
         "::error file=a%2Cb%3Ac.sh,line=1,col=2,title=T%3A x::50%25 done%0Anext\n"

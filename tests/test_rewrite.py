@@ -7,13 +7,13 @@ import stat
 
 import pytest
 
-from miglint.evaluate import REJECTING
-from miglint.fixes import fix_stable as plan_fix, is_safe
+from miglint.engine.evaluate import REJECTING
+from miglint.engine.fixes import fix_stable as plan_fix, is_safe
 from miglint.inputs.request import Defaults
 from miglint.inputs.virsh import command_job
-from miglint.rewrite import fix_text, rewrite_command
-from miglint.cli import main
-from miglint.policytest import example_job
+from miglint.outputs.rewrite import fix_text, rewrite_command
+from miglint.cli.app import main
+from miglint.features.examples import example_job
 
 
 def _job(policies, text, hv=None, state="running", version=None):

@@ -75,7 +75,7 @@ def test_text_that_only_mentions_migrate_is_not_a_migration(policies, text):
 
 
 def test_options_of_a_multiline_command_keep_their_lines(policies, evaluator):
-    from miglint.reporters.json import location_of
+    from miglint.outputs.reporters.json import location_of
 
     found = jobs(policies, """\
         #!/bin/sh

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from miglint.cli import main
+from miglint.cli.app import main
 
 SCRIPT = """\
 #!/bin/bash

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from miglint.conditions import Compiler, Ctx, DriverView, dotted_version
+from miglint.policy.conditions import Compiler, Ctx, DriverView, dotted_version
 from miglint.errors import UserError
 from miglint.model import UNKNOWN, Request
 from miglint.version import parse_version

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from miglint import api
-from miglint.conditions import Compiler, Ctx, DriverView
+from miglint.policy.conditions import Compiler, Ctx, DriverView
 from miglint.inputs.request import make_request
 from miglint.model import UNKNOWN, Request
 from miglint.version import parse_version

@@ -109,7 +109,7 @@ def test_not_a_migrate_command(policies):
 
 
 def test_locations_point_at_the_option(policies, evaluator):
-    from miglint.reporters.json import location_of
+    from miglint.outputs.reporters.json import location_of
 
     j = job(policies, "virsh migrate --p2p --compressed dom vz+ssh://dst/system")
     result = evaluator(j.request)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .api import check, check_command, check_command_job, check_request, result_to_dict
     from .errors import UserError
     from .model import Finding, Request, Result
-    from .policies import load_policies
+    from .policy.load import load_policies
 
 
 def __getattr__(name: str) -> Any:
@@ -32,7 +32,7 @@ def __getattr__(name: str) -> Any:
         from . import api
         return getattr(api, name)
     if name == "load_policies":
-        from .policies import load_policies
+        from .policy.load import load_policies
         return load_policies
     if name in ("Request", "Result", "Finding"):
         from . import model

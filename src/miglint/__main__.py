@@ -1,3 +1,3 @@
-from .entry import console
+from .cli import console
 
 console()

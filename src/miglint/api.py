@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .evaluate import Evaluator
+from .engine.evaluate import Evaluator
 from .model import Job, Result
-from .policies import PolicySet, load_policies
+from .policy.load import PolicySet, load_policies
 
 _default: tuple[PolicySet, Evaluator] | None = None
 _evaluators: dict[int, Evaluator] = {}
@@ -95,8 +95,8 @@ def result_to_dict(result: Result, job: Job | None = None, policies: PolicySet |
     """The result as the JSON reporter writes it (schema miglint-result/1), fix plan included.
 
     Without ``job`` the keys that come from the input (``id``, ``command``, ``location``) are None."""
-    from .fixes import plan_fix
-    from .reporters.json import result_dict
+    from .engine.fixes import plan_fix
+    from .outputs.reporters.json import result_dict
 
     ps, ev = _evaluator(policies)
     plan = plan_fix(ev, result.request) if result.prediction == "rejected" else None
@@ -117,8 +117,8 @@ def check(paths: Sequence[str | Path] = (), commands: Sequence[str] = (), *, hyp
     import json
 
     from . import config as cfg
-    from .reporters.json import JsonReporter
-    from .run import check as run_check
+    from .outputs.reporters.json import JsonReporter
+    from .pipeline import check as run_check
 
     if state is not None:
         from .inputs.request import check_state

@@ -61,7 +61,7 @@ class ConfigFile(NamedTuple):
 
 def defaults() -> dict[str, Value]:
     from .inputs.plan import MAX_LINE_BYTES
-    from .run import DEFAULT_INCLUDE, MAX_FILE_BYTES
+    from .pipeline import DEFAULT_INCLUDE, MAX_FILE_BYTES
 
     d: dict[str, Any] = {
         "hypervisor": None, "libvirt-version": None, "state": None, "mode": None, "policy-dirs": [],
@@ -291,7 +291,7 @@ def policy_dirs(eff: Effective) -> list[str]:
     for p in v.value:
         if not os.path.exists(p):
             where = v.source if v.source not in ("default", "command line", "argument") else None
-            from .policies import policy_path_problem
+            from .policy.load import policy_path_problem
 
             raise UserError(policy_path_problem(p), where.split(" + ")[0] if where else None)
     return list(v.value)
@@ -307,7 +307,7 @@ def _shown(path: Path) -> str:
 def settings(eff: Effective, policies: Any, suppress: bool = True) -> Any:
     """Settings for run.check, with every rule and policy name checked against the loaded policies."""
     from .inputs.request import Defaults
-    from .run import DEFAULT_EXCLUDE, Settings
+    from .pipeline import DEFAULT_EXCLUDE, Settings
 
     known_rules = _rule_names(policies)
 

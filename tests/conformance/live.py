@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from miglint.policies import PolicySet
+from miglint.policy.load import PolicySet
 
 from . import compare, fixture, harness
 

@@ -71,7 +71,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_live(args: argparse.Namespace) -> int:
     from conformance import compare, live
-    from miglint.policies import load_policies
+    from miglint.policy.load import load_policies
 
     target = harness.target(args.libvirt)
     reason = target.unavailable()

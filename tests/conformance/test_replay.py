@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from miglint.policies import load_policies
+from miglint.policy.load import load_policies
 
 from . import cases as case_gen
 from . import compare, fixture, harness, oracle

@@ -397,8 +397,8 @@ class Gen:
 
 class Fuzzer:
     def __init__(self, seed: int, workdir: Path) -> None:
-        from miglint.evaluate import Evaluator
-        from miglint.policies import builtin_dir, load_documents, load_policies
+        from miglint.engine.evaluate import Evaluator
+        from miglint.policy.load import builtin_dir, load_documents, load_policies
 
         self.rng = random.Random(seed)
         self.ps = load_policies(use_cache=False)
@@ -433,7 +433,7 @@ class Fuzzer:
     # -- helpers ----------------------------------------------------------------------------------------------
     def settings(self) -> Any:
         from miglint.inputs.request import Defaults
-        from miglint.run import Settings
+        from miglint.pipeline import Settings
 
         g = self.gen
         hv = g.pick([None, *g.hypervisors, *g.hypervisors]) if g.chance(0.97) else "kvm"
@@ -449,8 +449,8 @@ class Fuzzer:
         )
 
     def _check(self, paths: list[str], commands: list[str]) -> None:
-        from miglint.reporters import make_reporter
-        from miglint.run import check
+        from miglint.outputs.reporters import make_reporter
+        from miglint.pipeline import check
 
         counting = Counting()
         fmt = self.gen.pick(FORMATS)
@@ -476,9 +476,9 @@ class Fuzzer:
         line = self.current = self.gen.virsh_line()
         self._check([], [line])
         if self.gen.chance(0.3):
-            from miglint.fixes import fix_stable
+            from miglint.engine.fixes import fix_stable
             from miglint.inputs.virsh import command_job
-            from miglint.rewrite import rewrite_command
+            from miglint.outputs.rewrite import rewrite_command
 
             job = command_job(line, policies=self.ps, hypervisor=self.gen.pick([None, *self.gen.hypervisors]),
                               state=self.gen.pick(["running", "shutoff", "unknown"]),
@@ -496,7 +496,7 @@ class Fuzzer:
         finally:
             if self.gen.chance(0.3):
                 from miglint.inputs.request import Defaults
-                from miglint.rewrite import fix_text
+                from miglint.outputs.rewrite import fix_text
 
                 text: str | None
                 try:
@@ -543,11 +543,12 @@ class Fuzzer:
         cfg.show(eff)
 
     def policy(self) -> None:
-        from miglint import schemas, yamlload
+        from miglint import yamlload
+        from miglint.policy import schemas
         from miglint.errors import UserError
-        from miglint.evaluate import Evaluator
-        from miglint.policies import PolicySet
-        from miglint.policytest import run_examples
+        from miglint.engine.evaluate import Evaluator
+        from miglint.policy.load import PolicySet
+        from miglint.features.examples import run_examples
 
         data = self.current = self.gen.policy(self.templates)
         path = self.dir / "pol" / "fuzz.yaml"

@@ -12,8 +12,8 @@ from typing import IO, Any
 
 from ..errors import UserError
 from ..model import Job, Location, Note, Suppression
-from ..linememo import LineMemo
-from ..policies import PolicySet
+from ..outputs.jsonl_templates import LineMemo
+from ..policy.load import PolicySet
 from ..yamlload import MAX_DEPTH, check_depth
 from .request import Defaults, _ignores, job_from_entry
 from .suppress import rule_ids, vet

@@ -8,9 +8,9 @@ from typing import Any, NamedTuple
 
 from ..errors import UserError, did_you_mean
 from ..model import STATES, Job, Location, ParamValue, Request, Suppression
-from ..policies import PolicySet
+from ..policy.load import PolicySet
 from ..version import Version, format_version
-from ..vocabulary import int_range
+from ..policy.vocabulary import int_range
 
 ENTRY_KEYS = ("id", "hypervisor", "state", "libvirt_version", "mode", "command", "flags", "params", "facts",
               "host", "domain", "desturi", "ignore", "domain_xml", "qemu_version")
@@ -187,7 +187,7 @@ def _domain_xml(value: Any, where: Location) -> str:
     Checked now, so a bad document is reported at its entry."""
     import os
 
-    from ..context import read_text
+    from .context import read_text
     from .domainxml import domain_info
 
     if not isinstance(value, str) or not value.strip():

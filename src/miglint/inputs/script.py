@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from ..errors import UserError
 from ..model import Job, Location, Note, Suppression
 from ..notes import make_note
-from ..policies import PolicySet
+from ..policy.load import PolicySet
 from .request import Defaults, check_state
 from .shell import Command, Heredoc, Scan, scan
 from .suppress import attach, parse_comment, rule_ids

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from ..errors import did_you_mean
 from ..model import Location, Note, Suppression
 from ..notes import NOTE_RULES, make_note
-from ..policies import PolicySet
+from ..policy.load import PolicySet
 from .shell import Command, Comment
 
 KINDS = {"disable": "line", "disable-file": "file"}

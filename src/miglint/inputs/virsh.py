@@ -11,7 +11,7 @@ from typing import NamedTuple
 from ..errors import UserError
 from ..model import UNKNOWN, FactValue, Job, Location, OptionValue, ParamValue, Request, VirshProblem
 from ..version import Version
-from ..vocabulary import OptionDef, Vocabulary, int_range
+from ..policy.vocabulary import OptionDef, Vocabulary, int_range
 from .shell import Word, split_line
 
 # Words that may stand before "virsh" and the options they take a value for.
@@ -408,7 +408,7 @@ def command_job(text: str, *, policies: object, hypervisor: str | None, state: s
                 version: Version, job_id: str, file: str = "<command>", facts: tuple[tuple[str, FactValue], ...] = (),
                 words: Sequence[Word] | None = None) -> Job:
     """One virsh command line (from --command, a plan entry or a script) -> a job."""
-    from ..policies import PolicySet
+    from ..policy.load import PolicySet
 
     assert isinstance(policies, PolicySet)
     ws = list(words) if words is not None else split_line(text, file)

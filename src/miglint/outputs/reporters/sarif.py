@@ -1,0 +1,165 @@
+"""SARIF 2.1.0 for code scanning (GitHub, GitLab, Azure DevOps): one run, the rules that fired with their
+documentation, one result per finding and note with its real file, line and column.
+
+The document is written at the end (SARIF is one JSON object). Input errors become tool execution
+notifications, so a broken file shows in the log without posing as a finding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import quote
+
+from ... import __version__
+from ...engine.fixes import FixPlan
+from ...model import Finding, Job, Location, Note, Result
+from ...notes import NOTE_RULES
+from ...policy.vocabulary import Vocabulary
+from . import Summary
+from .json import location_of
+from .text import fix_text
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+_WHERE = re.compile(r"^(?P<file>.*?):(?P<line>\d+)(?::(?P<col>\d+))?$")
+
+
+def artifact_uri(file: str) -> str | None:
+    """A relative path stays relative (to %SRCROOT%), with '/' separators; an absolute one becomes file://."""
+    if file.startswith("<"):
+        return None
+    p = Path(file)
+    if p.is_absolute():
+        return p.as_uri()
+    return quote(p.as_posix())
+
+
+def _location(file: str | None, line: int, column: int) -> dict[str, Any] | None:
+    uri = artifact_uri(file) if file else None
+    if uri is None:
+        return None
+    art: dict[str, Any] = {"uri": uri}
+    if not uri.startswith("file:"):
+        art["uriBaseId"] = "%SRCROOT%"
+    phys: dict[str, Any] = {"artifactLocation": art}
+    if line > 0:
+        phys["region"] = {"startLine": line, **({"startColumn": column} if column > 0 else {})}
+    return {"physicalLocation": phys}
+
+
+def _first_sentence(text: str) -> str:
+    m = re.match(r"(.+?[.!?])(\s|$)", text.strip())
+    return (m.group(1) if m else text.strip()) or text
+
+
+class SarifReporter:
+    def __init__(self, out: TextIO, vocab: Vocabulary, policies: Any = None,
+                 rule_docs: str = "https://miglint.invalid/docs/rules/{rule}.md") -> None:
+        self.out, self.vocab, self.policies, self.rule_docs = out, vocab, policies, rule_docs
+        self.results: list[dict[str, Any]] = []
+        self.rule_ids: list[str] = []
+        self.rule_index: dict[str, int] = {}
+        self.notifications: list[dict[str, Any]] = []
+
+    def _index(self, rule: str) -> int:
+        i = self.rule_index.get(rule)
+        if i is None:
+            i = self.rule_index[rule] = len(self.rule_ids)
+            self.rule_ids.append(rule)
+        return i
+
+    def start(self) -> None:
+        return None
+
+    def result(self, job: Job, result: Result, fix: FixPlan | None = None) -> None:
+        for f in result.findings:
+            loc = location_of(job, f)
+            self.results.append(self._result(f, job, loc, result.prediction))
+
+    def _result(self, f: Finding, job: Job, loc: Location | None, prediction: str) -> dict[str, Any]:
+        text = f.message
+        if f.depends_on:
+            text += f" (depends on {', '.join(f.depends_on)})"
+        fx = fix_text(f, self.vocab)
+        if fx:
+            text += f". Fix: {fx}"
+        out: dict[str, Any] = {"ruleId": f.rule, "ruleIndex": self._index(f.rule), "level": LEVELS[f.severity],
+                               "message": {"text": text}}
+        where = _location(loc.file, loc.line, loc.column) if loc else None
+        if where:
+            out["locations"] = [where]
+        basis = f"{f.rule}\0{loc.file if loc else ''}\0{job.text or job.id}"
+        out["partialFingerprints"] = {"miglintRequest/v1": hashlib.sha256(basis.encode()).hexdigest()[:32]}
+        out["properties"] = {"request": job.id, "prediction": prediction, "effect": f.effect,
+                             "hypervisor": job.request.hypervisor, "libvirtVersion": job.request.libvirt_version}
+        return out
+
+    def note(self, note: Note) -> None:
+        res: dict[str, Any] = {"ruleId": note.rule, "ruleIndex": self._index(note.rule),
+                               "level": LEVELS[note.severity], "message": {"text": note.message}}
+        where = _location(note.file, note.line, note.column)
+        if where:
+            res["locations"] = [where]
+        self.results.append(res)
+
+    def error(self, where: str | None, message: str) -> None:
+        n: dict[str, Any] = {"level": "error", "message": {"text": message}}
+        if where:
+            m = _WHERE.match(where)
+            loc = _location(m.group("file"), int(m.group("line")), int(m.group("col") or 0)) if m \
+                else _location(where, 0, 0)
+            if loc:
+                n["locations"] = [loc]
+        self.notifications.append(n)
+
+    def _descriptor(self, rule_id: str) -> dict[str, Any]:
+        help_uri = self.rule_docs.replace("{rule}", rule_id)
+        note = NOTE_RULES.get(rule_id)
+        if note is not None:
+            return {"id": note.id, "name": note.name, "shortDescription": {"text": note.summary},
+                    "fullDescription": {"text": note.why},
+                    "help": {"text": f"{note.why}\nFix: {note.fix}",
+                             "markdown": f"{note.why}\n\n**Fix:** {note.fix}"},
+                    "helpUri": help_uri, "defaultConfiguration": {"level": LEVELS[note.severity]},
+                    "properties": {"tags": ["miglint"]}}
+        r = self.policies.rules[rule_id] if self.policies is not None and rule_id in self.policies.rules else None
+        if r is None:
+            return {"id": rule_id, "helpUri": help_uri}
+        fix = r.fix.text or ""
+        src = r.source
+        cite = f"{src.file} {src.function}".strip() + (f" (libvirt {src.libvirt})" if src.libvirt else "")
+        full = r.why + (f" {r.doc['doc'].strip()}" if isinstance(r.doc.get("doc"), str) else "")
+        lines = [r.why] + ([f"libvirt says: {r.message}"] if r.message else []) + \
+                ([f"Fix: {fix}"] if fix else []) + ([f"Source: {cite}"] if src.file else [])
+        md = [r.why] + ([f"libvirt says: `{r.message}`"] if r.message else []) + \
+             ([f"**Fix:** {fix}"] if fix else []) + ([f"Source: `{cite}`"] if src.file else [])
+        return {"id": r.id, "name": r.name,
+                "shortDescription": {"text": _first_sentence(r.why)},
+                "fullDescription": {"text": full},
+                "help": {"text": "\n".join(lines), "markdown": "\n\n".join(md)},
+                "helpUri": help_uri,
+                "defaultConfiguration": {"level": LEVELS[r.severity]},
+                "properties": {"tags": list(dict.fromkeys([r.policy, r.kind, r.effect]))}}
+
+    def finish(self, summary: Summary) -> None:
+        import os
+
+        driver = {"name": "miglint", "version": __version__, "semanticVersion": __version__,
+                  "informationUri": self.rule_docs.split("{rule}")[0] or "https://miglint.invalid/",
+                  "rules": [self._descriptor(r) for r in self.rule_ids]}
+        run: dict[str, Any] = {
+            "tool": {"driver": driver},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(os.getcwd()).as_uri() + "/"}},
+            "invocations": [{"executionSuccessful": summary.input_errors == 0,
+                             "toolExecutionNotifications": self.notifications}],
+            "results": self.results,
+            "columnKind": "unicodeCodePoints",
+            "properties": {"summary": summary.as_dict()},
+        }
+        doc = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+        json.dump(doc, self.out, indent=2, ensure_ascii=False)
+        self.out.write("\n")

@@ -1,0 +1,110 @@
+"""Text output for people: per finding where, rule, severity, libvirt's message, why and fix; then a summary."""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+from ...engine.fixes import FixPlan
+from ...model import Finding, Job, Note, Result
+from ...policy.vocabulary import Vocabulary
+from . import Summary, where_text
+from .json import location_of
+
+_COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m", "bold": "\033[1m", "dim": "\033[2m",
+           "reset": "\033[0m", "accepted": "\033[32m", "rejected": "\033[31m", "depends": "\033[33m"}
+
+
+def fix_text(f: Finding, vocab: Vocabulary) -> str:
+    fix = f.fix
+    if fix.text:
+        return fix.text
+    parts = []
+    for flag in fix.add_flags:
+        opt = vocab.option_for_flag.get(flag)
+        parts.append(f"add --{opt}" if opt else f"add VIR_MIGRATE_{flag}")
+    for flag in fix.remove_flags:
+        opt = vocab.option_for_flag.get(flag)
+        parts.append(f"remove --{opt}" if opt else f"remove VIR_MIGRATE_{flag}")
+    parts += [f"add --{o}" for o in fix.add_options] + [f"remove --{o}" for o in fix.remove_options]
+    for key in fix.remove_params:
+        opt = vocab.option_for_param.get(key)
+        parts.append(f"remove --{opt} ({key})" if opt else f"remove parameter {key}")
+    return "; ".join(parts)
+
+
+def plan_text(plan: FixPlan) -> str:
+    parts = [f"add --{o}" for o in plan.add_options] + [f"remove --{o}" for o in plan.remove_options]
+    if not plan.request.options:
+        parts = [f"add VIR_MIGRATE_{x}" for x in plan.add_flags] + [f"remove VIR_MIGRATE_{x}" for x in plan.remove_flags]
+        parts += [f"remove parameter {k}" for k in plan.remove_params]
+    parts += [f"set {k}" for k, _ in plan.set_params if not plan.request.options]
+    return ", ".join(parts) or "no change"
+
+
+class TextReporter:
+    def __init__(self, out: TextIO, vocab: Vocabulary, color: bool | None = None, verbose: bool = True) -> None:
+        self.out, self.vocab = out, vocab
+        if color is None:
+            color = hasattr(out, "isatty") and out.isatty() and not os.environ.get("NO_COLOR")
+        self.color = color
+        self.verbose = verbose
+
+    def _c(self, name: str, text: str) -> str:
+        return f"{_COLORS[name]}{text}{_COLORS['reset']}" if self.color else text
+
+    def start(self) -> None:
+        return None
+
+    def result(self, job: Job, result: Result, fix: FixPlan | None = None) -> None:
+        w = self.out.write
+        r = result.request
+        where = job.location
+        head = f"{where.file}:{where.line}:{where.column}" if where else job.id
+        label = f" [{job.id}]" if where and job.id and not job.id.startswith(where.file) else ""
+        state = r.state if r.state != "unknown" else "state unknown"
+        w(self._c("bold", f"{head}{label}") + f": {r.hypervisor} {r.libvirt_version}, {r.mode}, {state}: ")
+        verdict = result.prediction
+        org = sum(1 for f in result.findings if f.effect == "policy")
+        against = f"; {org} organisation rule{'s' if org > 1 else ''} not met" if org else ""
+        if verdict == "rejected" and result.first_error:
+            w(self._c(verdict, "rejected") + f" (libvirt reports {result.first_error.rule} first){against}\n")
+        elif verdict == "depends":
+            w(self._c(verdict, "depends") + f" on {', '.join(result.depends_on)}{against}\n")
+        else:
+            w(self._c(verdict, verdict) + (f" by libvirt{against}" if org else "") + "\n")
+        for f in result.findings:
+            loc = location_of(job, f)
+            at = f"{loc.line}:{loc.column}" if loc else ""
+            maybe = f" (depends on {', '.join(f.depends_on)})" if f.depends_on else ""
+            code = f" [{f.code}]" if f.code else ""
+            w(f"  {at:>7} {self._c(f.severity, f.severity)} {f.rule} {f.name}{maybe}\n")
+            w(f"          {f.message}{self._c('dim', code)}\n")
+            if self.verbose:
+                w(f"          why: {f.why}\n")
+                fx = fix_text(f, self.vocab)
+                if fx:
+                    w(f"          fix: {fx}\n")
+        if fix is not None and fix.changed:
+            w(f"  {self._c('bold', 'fix')}: {plan_text(fix)} (then: {fix.result.prediction})\n")
+
+    def note(self, note: Note) -> None:
+        where = where_text(note.file, note.line, note.column)
+        self.out.write(f"{where}: {self._c(note.severity, note.severity)} {note.rule} {note.name}: {note.message}\n")
+
+    def error(self, where: str | None, message: str) -> None:
+        self.out.write(f"{where}: error: {message}\n" if where else f"error: {message}\n")
+
+    def finish(self, summary: Summary) -> None:
+        p, s = summary.predictions, summary.severities
+        n = summary.requests
+        line = (f"{n} request{'s' if n != 1 else ''}: {p['accepted']} accepted, {p['rejected']} rejected, "
+                f"{p['depends']} depend on missing facts; findings: {s['error']} error(s), {s['warning']} "
+                f"warning(s), {s['info']} info")
+        if summary.input_errors:
+            line += f"; {summary.input_errors} input error(s)"
+        if summary.suppressed:
+            line += f"; {summary.suppressed} suppressed"
+        if summary.notes:
+            line += f"; {summary.notes} note(s)"
+        self.out.write(line + "\n")

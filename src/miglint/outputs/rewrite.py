@@ -1,0 +1,600 @@
+"""Minimal text edits that carry a fix into a command line, a script or a plan file. Pure: text in, text out.
+
+Command lines are edited word by word with the positions the shell scanner records: a removed option goes
+with its value word and the blank before it, an added option goes right after ``migrate``; quoting,
+continuation lines and everything else stay as written. Plan entries are edited through the YAML node
+positions of their ``command``, ``flags`` and ``params`` values: a flow sequence or mapping is rewritten
+in place, a block sequence or mapping loses or gains whole lines, comments elsewhere stay.
+After editing, the new text is read again and each request compared with the planned one; a mismatch
+raises RewriteError rather than writing something else than intended.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from ..errors import UserError
+from ..engine.evaluate import Evaluator
+from ..engine.fixes import FixPlan, fix_stable
+from ..inputs.request import Defaults, check_state
+from ..inputs.shell import Word, scan, split_line
+from ..inputs.virsh import Span, command_job, find_migrate, parse_migrate_args
+from ..model import Job, Location, Request, Result
+from ..policy.load import PolicySet
+from ..version import Version, parse_version
+from ..policy.vocabulary import FLAG_PREFIX, Vocabulary
+
+
+class RewriteError(UserError):
+    """A fix that cannot be written into this text without changing more than it should."""
+
+
+class Edit(NamedTuple):
+    start: int
+    end: int
+    text: str
+
+
+class JobFix(NamedTuple):
+    """One request of a file: what it was, the fix planned for it, and what re-reading the new text gives."""
+
+    job: Job
+    before: Result
+    plan: FixPlan | None  # None: nothing to fix
+    after: Result | None  # the result of the rewritten request (None when unchanged)
+
+
+class FileFix(NamedTuple):
+    path: str
+    old: str
+    new: str
+    jobs: tuple[JobFix, ...]
+    errors: tuple[UserError, ...]
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.new
+
+
+def apply_edits(text: str, edits: Sequence[Edit]) -> str:
+    out: list[str] = []
+    pos = 0
+    for e in sorted(edits, key=lambda e: (e.start, e.end)):
+        if e.start < pos:
+            raise RewriteError("overlapping edits (two fixes touch the same words)")
+        out.append(text[pos:e.start])
+        out.append(e.text)
+        pos = e.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+# -- virsh command lines -----------------------------------------------------------------------------
+
+
+def _quote(value: object) -> str:
+    return shlex.quote(str(value))
+
+
+def _option_names(req: Request) -> dict[str, object]:
+    names: dict[str, object] = dict(req.options or ())
+    for p in req.virsh_problems:
+        if p.kind == "unknown_option" and p.option:
+            names.setdefault(p.option, p.value)
+    return names
+
+
+def command_edits(words: Sequence[Word], before: Request, after: Request, version: Version,
+                  vocab: Vocabulary) -> list[Edit]:
+    """Edits that turn the command ``words`` (of ``before``) into ``after``'s options."""
+    call = find_migrate(words)
+    if call is None:
+        raise RewriteError("not a 'virsh migrate' command")
+    args = list(words[call.migrate_index + 1:])
+    parsed = parse_migrate_args(args, version, vocab)
+    was, now = _option_names(before), _option_names(after)
+    removed = [n for n in was if n not in now]
+    added = [n for n in vocab.options if n in now and n not in was]
+    changed = [n for n in now if n in was and now[n] != was[n]]
+    edits: list[Edit] = []
+    index = {id(w): i for i, w in enumerate(words)}
+    positional_after: dict[int, bool] = {}
+    spans: list[Span] = list(parsed.spans)
+    for k, sp in enumerate(spans):
+        positional_after[k] = any(s.positional for s in spans[k + 1:])
+    for name in removed:
+        for k, sp in enumerate(spans):
+            if sp.name != name:
+                continue
+            if sp.positional and positional_after[k]:
+                raise RewriteError(f"cannot drop the positional value of --{name}: the values after it would move")
+            first = sp.words[0]
+            prev = words[index[id(first)] - 1]
+            _need_positions(first, prev, sp.words[-1])
+            edits.append(Edit(prev.end, sp.words[-1].end, ""))
+    for name in changed:
+        found = next((s for s in spans if s.name == name), None)
+        if found is None:
+            raise RewriteError(f"cannot find --{name} to change its value")
+        value = now[name]
+        od = vocab.options[name]
+        if od.type == "bool":
+            continue
+        target = found.words[-1]
+        _need_positions(target)
+        if len(found.words) == 1 and not found.positional:
+            edits.append(Edit(target.start, target.end, f"--{name}={_quote(value)}"))
+        else:
+            edits.append(Edit(target.start, target.end, _quote(value)))
+    if added:
+        anchor = words[call.migrate_index]
+        _need_positions(anchor)
+        text = ""
+        for name in added:
+            value = now[name]
+            text += f" --{name}" if value is True else f" --{name} {_quote(value)}"
+        edits.append(Edit(anchor.end, anchor.end, text))
+    return edits
+
+
+def _need_positions(*words: Word) -> None:
+    for w in words:
+        if w.start < 0 or w.end < 0:
+            raise RewriteError("the command's word positions are not known")
+
+
+def rewrite_command(text: str, before: Request, after: Request, vocab: Vocabulary) -> str:
+    """The command line ``text`` (parsed as ``before``) edited to say what ``after`` says."""
+    version = parse_version(before.libvirt_version)
+    return apply_edits(text, command_edits(split_line(text), before, after, version, vocab))
+
+
+# -- files -------------------------------------------------------------------------------------------
+
+
+def _same(a: Request, b: Request) -> bool:
+    if a.flags != b.flags or dict(a.params) != dict(b.params):
+        return False
+    if a.options is not None and b.options is not None:
+        return set(_option_names(a)) == set(_option_names(b))
+    return True
+
+
+Planner = Callable[[Request], FixPlan]
+
+
+def _planner(evaluator: Evaluator, unsafe: bool) -> Planner:
+    return lambda req: fix_stable(evaluator, req, unsafe=unsafe)
+
+
+def fix_text(text: str, path: str, kind: str, policies: PolicySet, defaults: Defaults, evaluator: Evaluator,
+             *, unsafe: bool = False) -> FileFix:
+    """Fix every request in one file's text; ``kind`` is script, yaml, json or jsonl."""
+    planner = _planner(evaluator, unsafe)
+    if kind == "script":
+        return _fix_script(text, path, policies, defaults, evaluator, planner)
+    if kind == "jsonl":
+        return _fix_jsonl(text, path, policies, defaults, evaluator, planner)
+    return _fix_document(text, path, kind, policies, defaults, evaluator, planner)
+
+
+def _verify(old_jobs: list[tuple[Job, FixPlan | None]], new_jobs: list[Job | UserError], evaluator: Evaluator,
+            path: str) -> list[Result | None]:
+    jobs = [j for j in new_jobs if isinstance(j, Job)]
+    if len(jobs) != len(old_jobs):
+        raise RewriteError("the fixed text no longer holds the same requests; not written", path)
+    out: list[Result | None] = []
+    for (job, plan), new in zip(old_jobs, jobs):
+        if plan is None:
+            out.append(None)
+            continue
+        if not _same(new.request, plan.request):
+            raise RewriteError("the fixed text does not say what the fix planned; not written", path)
+        out.append(evaluator(new.request))
+    return out
+
+
+def _fix_script(text: str, path: str, policies: PolicySet, defaults: Defaults, evaluator: Evaluator,
+                planner: Planner) -> FileFix:
+    from ..inputs.script import script_jobs
+
+    errors: list[UserError] = []
+    edits: list[Edit] = []
+    planned: list[tuple[Job, FixPlan | None]] = []
+    results: list[Result] = []
+    version = policies.vocab.version(defaults.libvirt_version)
+    try:
+        cmds = scan(text, path).commands
+    except UserError as e:
+        return FileFix(path, text, text, (), (e,))
+    state = check_state(defaults.state)
+    for cmd in cmds:
+        if find_migrate(cmd.words) is None:
+            continue
+        try:
+            job = command_job(" ".join(w.text for w in cmd.words), policies=policies, hypervisor=defaults.hypervisor,
+                              state=state, version=version, job_id=f"{path}:{cmd.line}", file=path, words=cmd.words)
+        except UserError as e:
+            errors.append(e)
+            continue
+        result = evaluator(job.request)
+        plan = planner(job.request) if result.prediction != "accepted" else None
+        if plan is not None and plan.changed:
+            try:
+                edits.extend(command_edits(cmd.words, job.request, plan.request, version, policies.vocab))
+            except RewriteError as e:
+                e.where = e.where or f"{path}:{cmd.line}:{cmd.column}"
+                errors.append(e)
+                plan = None
+        else:
+            plan = None
+        planned.append((job, plan))
+        results.append(result)
+    new = apply_edits(text, edits) if edits else text
+    after: list[Result | None] = [None] * len(planned)
+    if new != text:
+        try:
+            after = _verify(planned, _jobs_only(script_jobs(new, path, policies, defaults)), evaluator, path)
+        except RewriteError as e:
+            return FileFix(path, text, text, tuple(JobFix(j, r, None, None) for (j, _), r in zip(planned, results)),
+                           tuple(errors) + (e,))
+    jobs = tuple(JobFix(j, r, p, a) for (j, p), r, a in zip(planned, results, after))
+    return FileFix(path, text, new, jobs, tuple(errors))
+
+
+# -- plan files: YAML node positions -------------------------------------------------------------------
+
+
+def _compose(text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as e:
+        raise RewriteError(f"cannot read the file's layout: {str(e).splitlines()[0]}") from None
+
+
+def _entry_nodes(root: Any) -> list[Any]:
+    import yaml
+
+    if isinstance(root, yaml.MappingNode):
+        for k, v in root.value:
+            if k.value == "migrations":
+                return list(v.value) if isinstance(v, yaml.SequenceNode) else []
+        return [root]
+    if isinstance(root, yaml.SequenceNode):
+        return list(root.value)
+    return []
+
+
+def _get(node: Any, key: str) -> tuple[Any, Any] | None:
+    for k, v in node.value:
+        if getattr(k, "value", None) == key:
+            return k, v
+    return None
+
+
+def _line_start(text: str, i: int) -> int:
+    return text.rfind("\n", 0, i) + 1
+
+
+def _line_end_after(text: str, start: int, end: int) -> int:
+    """End (past the newline) of the line holding the last non-blank character before ``end``."""
+    j = end
+    while j > start and text[j - 1] in " \t\r\n":
+        j -= 1
+    nl = text.find("\n", j)
+    return len(text) if nl < 0 else nl + 1
+
+
+class _Doc:
+    """Edits of one YAML or JSON document's text."""
+
+    def __init__(self, text: str, json_style: bool, vocab: Vocabulary) -> None:
+        self.text = text
+        self.json = json_style
+        self.vocab = vocab
+        self.edits: list[Edit] = []
+
+    def emit(self, value: Any) -> str:
+        if self.json:
+            return json.dumps(value, ensure_ascii=False)
+        import yaml
+
+        out: str = yaml.safe_dump(value, default_flow_style=True, width=1 << 30, allow_unicode=True).strip()
+        if out.endswith("\n..."):
+            out = out[:-4].strip()
+        return out
+
+    def emit_str(self, value: str, style: str | None) -> str:
+        if self.json or style == '"':
+            return json.dumps(value, ensure_ascii=False)
+        if style == "'":
+            return "'" + value.replace("'", "''") + "'"
+        plain = self.emit(value)
+        return plain
+
+    def src(self, node: Any) -> str:
+        return self.text[node.start_mark.index:node.end_mark.index]
+
+    def replace(self, node: Any, new: str) -> None:
+        self.edits.append(Edit(node.start_mark.index, node.end_mark.index, new))
+
+    # -- sequences of flag names --
+
+    def set_flags(self, entry: Any, key_value: tuple[Any, Any] | None, old_names: list[str], new_names: list[str]) -> None:
+        import yaml
+
+        vocab = self.vocab
+        if key_value is None:
+            self.add_key(entry, "flags", "[" + ", ".join(self.emit_str(n, None) for n in new_names) + "]"
+                         if not self.json else json.dumps(new_names))
+            return
+        _, node = key_value
+        if isinstance(node, yaml.ScalarNode):
+            raw = self.src(node)
+            if node.tag.endswith(":int") or raw.lstrip("+").isdigit() or raw.lower().startswith("0x"):
+                value = vocab.mask(new_names)
+                self.replace(node, hex(value) if raw.lower().startswith("0x") else str(value))
+            else:
+                sep = "|" if "|" in node.value or "," not in node.value else ","
+                prefixed = FLAG_PREFIX in node.value.upper()
+                joined = sep.join((FLAG_PREFIX + n) if prefixed else n for n in new_names)
+                self.replace(node, self.emit_str(joined, node.style))
+            return
+        if not isinstance(node, yaml.SequenceNode):
+            raise RewriteError("'flags' is neither a list nor a number")
+        items = list(node.value)
+        names = [vocab.flag(i.value).name for i in items]
+        prefixed = any(str(i.value).upper().startswith(FLAG_PREFIX) for i in items)
+        style = items[0].style if items else None
+        keep = [i for i, n in zip(items, names) if n in new_names]
+        add = [n for n in new_names if n not in names]
+        added_text = [self.emit_str((FLAG_PREFIX + n) if prefixed else n, style) for n in add]
+        if node.flow_style or not items:
+            inner = [self.src(i) for i in keep] + added_text
+            self.replace(node, "[" + ", ".join(inner) + "]")
+            return
+        # A block sequence: remove and add whole lines.
+        text = self.text
+        removed = [i for i, n in zip(items, names) if n not in new_names]
+        if not keep and not add:
+            key = key_value[0]
+            self.edits.append(Edit(key.end_mark.index, _line_end_after(text, items[-1].start_mark.index,
+                                                                        items[-1].end_mark.index) - 1, ": []"))
+            return
+        for item in removed:
+            ls = _line_start(text, item.start_mark.index)
+            prefix = text[ls:item.start_mark.index]
+            if prefix.strip() != "-":
+                raise RewriteError("cannot edit this 'flags' list layout")
+            self.edits.append(Edit(ls, _line_end_after(text, item.start_mark.index, item.end_mark.index), ""))
+        if add:
+            last = items[-1]
+            ls = _line_start(text, last.start_mark.index)
+            prefix = text[ls:last.start_mark.index]
+            if prefix.strip() != "-":
+                raise RewriteError("cannot edit this 'flags' list layout")
+            at = _line_end_after(text, last.start_mark.index, last.end_mark.index)
+            lines = "".join(f"{prefix}{t}\n" for t in added_text)
+            if at == len(text) and not text.endswith("\n"):
+                lines = "\n" + lines.rstrip("\n")
+            self.edits.append(Edit(at, at, lines))
+
+    # -- parameter mappings --
+
+    def set_params(self, entry: Any, key_value: tuple[Any, Any] | None, remove: Sequence[str],
+                   put: Mapping[str, Any]) -> None:
+        import yaml
+
+        vocab = self.vocab
+        if key_value is None:
+            if put:
+                self.add_key(entry, "params", self.emit(dict(put)))
+            return
+        _, node = key_value
+        if not isinstance(node, yaml.MappingNode):
+            raise RewriteError("'params' is not a mapping")
+        pairs = list(node.value)
+        keys = [vocab.param_key(str(k.value)) for k, _ in pairs]
+        text = self.text
+        if node.flow_style or not pairs:
+            inner = []
+            for (k, v), key in zip(pairs, keys):
+                if key in remove:
+                    continue
+                if key in put:
+                    inner.append(f"{self.src(k)}: {self.emit(put[key])}")
+                else:
+                    inner.append(text[k.start_mark.index:v.end_mark.index])
+            inner += [f"{self.emit(k)}: {self.emit(v)}" for k, v in put.items() if k not in keys]
+            self.replace(node, "{" + ", ".join(inner) + "}")
+            return
+        for (k, v), key in zip(pairs, keys):
+            if key in put:
+                self.replace(v, self.emit(put[key]))
+            elif key in remove:
+                ls = _line_start(text, k.start_mark.index)
+                if text[ls:k.start_mark.index].strip():
+                    raise RewriteError("cannot edit this 'params' layout")
+                self.edits.append(Edit(ls, _line_end_after(text, k.start_mark.index, v.end_mark.index), ""))
+        new_keys = [k for k in put if k not in keys]
+        if new_keys:
+            k0 = pairs[0][0]
+            indent = " " * k0.start_mark.column
+            at = _line_end_after(text, pairs[-1][1].start_mark.index, pairs[-1][1].end_mark.index)
+            self.edits.append(Edit(at, at, "".join(f"{indent}{self.emit(k)}: {self.emit(put[k])}\n" for k in new_keys)))
+        if all(key in remove for key in keys) and not put:
+            self.edits = [e for e in self.edits if not (node.start_mark.index <= e.start < node.end_mark.index)]
+            key = key_value[0]
+            self.edits.append(Edit(key.end_mark.index, _line_end_after(text, node.start_mark.index,
+                                                                        node.end_mark.index) - 1, ": {}"))
+
+    def add_key(self, entry: Any, key: str, value_text: str) -> None:
+        text = self.text
+        k_text = json.dumps(key) if self.json else key
+        if entry.flow_style:
+            close = entry.end_mark.index - 1
+            if text[close] != "}":
+                raise RewriteError("cannot add a key to this entry's layout")
+            sep = ", " if entry.value else ""
+            self.edits.append(Edit(close, close, f"{sep}{k_text}: {value_text}"))
+            return
+        if not entry.value:
+            raise RewriteError("cannot add a key to an empty entry")
+        first = entry.value[0][0]
+        last = entry.value[-1][1]
+        at = _line_end_after(text, last.start_mark.index, last.end_mark.index)
+        line = f"{' ' * first.start_mark.column}{k_text}: {value_text}\n"
+        if at == len(text) and not text.endswith("\n"):
+            line = "\n" + line.rstrip("\n")
+        self.edits.append(Edit(at, at, line))
+
+    # -- one entry --
+
+    def fix_entry(self, entry: Any, job: Job, plan: FixPlan) -> None:
+        vocab = self.vocab
+        before, after = job.request, plan.request
+        cmd = _get(entry, "command")
+        if cmd is not None and before.options is not None:
+            node = cmd[1]
+            command = str(node.value)
+            new_command = rewrite_command(command, before, after, vocab)
+            if node.style in ("|", ">") or "\n" in self.src(node):
+                raise RewriteError("cannot rewrite a multi-line 'command' in place")
+            self.replace(node, self.emit_str(new_command, node.style))
+            return
+        if before.flags != after.flags:
+            old = vocab.flag_names(before.flags)
+            self.set_flags(entry, _get(entry, "flags"), old, vocab.flag_names(after.flags))
+        was, now = dict(before.params), dict(after.params)
+        remove = [k for k in was if k not in now]
+        put = {k: (list(v) if isinstance(v, tuple) else v) for k, v in now.items() if was.get(k) != v}
+        if remove or put:
+            self.set_params(entry, _get(entry, "params"), remove, put)
+
+
+def _jobs_only(items: Iterable[object]) -> list[Job | UserError]:
+    """Requests and input errors; notes and suppressions of the check runner do not matter to a fix."""
+    return [i for i in items if isinstance(i, (Job, UserError))]
+
+
+def _doc_jobs(text: str, path: str, kind: str, policies: PolicySet, defaults: Defaults) -> Iterator[Job | UserError]:
+    from ..inputs import plan
+
+    data = text.encode("utf-8")
+    if kind == "json":
+        yield from _jobs_only(plan.json_jobs(data, path, policies, defaults))
+    else:
+        yield from _jobs_only(plan.yaml_jobs(data, path, policies, defaults))
+
+
+def _fix_document(text: str, path: str, kind: str, policies: PolicySet, defaults: Defaults, evaluator: Evaluator,
+                  planner: Planner) -> FileFix:
+    items = list(_doc_jobs(text, path, kind, policies, defaults))
+    errors = [e for e in items if isinstance(e, UserError)]
+    good = [j for j in items if isinstance(j, Job)]
+    if not good:
+        return FileFix(path, text, text, (), tuple(errors))
+    try:
+        root = _compose(text)
+    except RewriteError as e:
+        e.where = path
+        return FileFix(path, text, text, (), tuple(errors) + (e,))
+    nodes = _entry_nodes(root)
+    doc = _Doc(text, kind == "json", policies.vocab)
+    planned: list[tuple[Job, FixPlan | None]] = []
+    results: list[Result] = []
+    # The plan readers yield one item (a job or an error) per entry, in order.
+    for index, job in enumerate(items):
+        if not isinstance(job, Job):
+            continue
+        result = evaluator(job.request)
+        plan = planner(job.request) if result.prediction != "accepted" else None
+        node = nodes[index] if len(nodes) == len(items) else None
+        if plan is not None and plan.changed and node is not None:
+            mark = len(doc.edits)
+            try:
+                doc.fix_entry(node, job, plan)
+            except RewriteError as e:
+                del doc.edits[mark:]
+                e.where = e.where or (f"{path}:{job.location.line}" if job.location else path)
+                errors.append(e)
+                plan = None
+        else:
+            plan = None
+        planned.append((job, plan))
+        results.append(result)
+    return _finish(text, path, doc.edits, planned, results, errors, evaluator,
+                   lambda new: list(_doc_jobs(new, path, kind, policies, defaults)))
+
+
+def _finish(text: str, path: str, edits: list[Edit], planned: list[tuple[Job, FixPlan | None]],
+            results: list[Result], errors: list[UserError], evaluator: Evaluator,
+            reread: Callable[[str], list[Job | UserError]]) -> FileFix:
+    try:
+        new = apply_edits(text, edits) if edits else text
+        after: list[Result | None] = [None] * len(planned)
+        if new != text:
+            after = _verify(planned, reread(new), evaluator, path)
+    except RewriteError as e:
+        e.where = e.where or path
+        return FileFix(path, text, text, tuple(JobFix(j, r, None, None) for (j, _), r in zip(planned, results)),
+                       tuple(errors) + (e,))
+    jobs = tuple(JobFix(j, r, p, a) for (j, p), r, a in zip(planned, results, after))
+    return FileFix(path, text, new, jobs, tuple(errors))
+
+
+def _fix_jsonl(text: str, path: str, policies: PolicySet, defaults: Defaults, evaluator: Evaluator,
+               planner: Planner) -> FileFix:
+    import io
+
+    from ..inputs import plan as planmod
+
+    def read(t: str) -> list[Job | UserError]:
+        return _jobs_only(planmod.jsonl_jobs(io.BytesIO(t.encode("utf-8")), path, policies, defaults))
+
+    items = read(text)
+    errors = [e for e in items if isinstance(e, UserError)]
+    lines = text.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    edits: list[Edit] = []
+    planned: list[tuple[Job, FixPlan | None]] = []
+    results: list[Result] = []
+    for job in (j for j in items if isinstance(j, Job)):
+        result = evaluator(job.request)
+        plan = planner(job.request) if result.prediction != "accepted" else None
+        if plan is not None and plan.changed and job.location is not None:
+            n = job.location.line - 1
+            line = lines[n]
+            try:
+                doc = _Doc(line, True, policies.vocab)
+                root = _compose(line)
+                doc.fix_entry(root, job, plan)
+                edits += [Edit(e.start + offsets[n], e.end + offsets[n], e.text) for e in doc.edits]
+            except RewriteError as e:
+                e.where = f"{path}:{job.location.line}"
+                errors.append(e)
+                plan = None
+        else:
+            plan = None
+        planned.append((job, plan))
+        results.append(result)
+    return _finish(text, path, edits, planned, results, errors, evaluator, read)
+
+
+def file_kind(path: str, head: bytes) -> str:
+    from pathlib import Path
+
+    from ..pipeline import _kind
+
+    return _kind(Path(path), head)
+
+
+def location_text(loc: Location | None) -> str:
+    return f"{loc.file}:{loc.line}:{loc.column}" if loc else ""

@@ -1,0 +1,98 @@
+"""Where reports go: stdout, or a file written atomically (a temporary file renamed into place)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+from ..errors import UserError, did_you_mean
+
+
+def parse_formats(formats: list[str], output: Path | None, known: tuple[str, ...]) -> list[tuple[str, Path | None]]:
+    """``--format NAME`` or ``NAME=FILE`` (repeatable) and ``--output`` -> (format, file or None for stdout).
+
+    ``--output`` is where the formats without a file of their own go; only one format may go there."""
+    out: list[tuple[str, Path | None]] = []
+    for spec in formats or ["text"]:
+        name, eq, file = spec.partition("=")
+        name = name.strip()
+        if name not in known:
+            raise UserError(f"unknown format {name!r}{did_you_mean(name, known)}; use one of {', '.join(known)}")
+        if eq and not file:
+            raise UserError(f"--format {name}= needs a file name after '='")
+        out.append((name, Path(file) if eq else output))
+    plain = [n for n, f in out if f is None or f == output]
+    if len(plain) > 1:
+        where = "standard output" if output is None else str(output)
+        raise UserError(f"formats {', '.join(plain)} would all write to {where}: give the others a file "
+                        f"with --format NAME=FILE")
+    files = [str(f) for _, f in out if f is not None]
+    dup = {f for f in files if files.count(f) > 1}
+    if dup:
+        raise UserError(f"two formats would write to the same file: {sorted(dup)[0]}")
+    return out
+
+
+@contextmanager
+def open_output(path: Path | None) -> Iterator[TextIO]:
+    if path is None or str(path) == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    directory = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UserError("is a directory, expected a file to write the report to", str(path))
+    try:
+        directory.mkdir(parents=True, exist_ok=True)  # a CI's reports/ directory need not exist yet
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    except (FileExistsError, NotADirectoryError):
+        raise UserError("cannot write report: a part of the path is a file, not a directory", str(path)) from None
+    except OSError as e:
+        raise UserError(f"cannot write report: {e.strerror}", str(path)) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as out:
+            yield out
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+TEMP_SUFFIX = ".miglint.tmp"
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Rewrite ``path`` atomically: a temporary file in the same directory, flushed to disk, with the old
+    file's permissions (and owner, when root), then os.replace. Killed at any moment, the file is either
+    old or new; what may be left is the temporary file, a dot-file named ``.NAME.XXXXXXXX.miglint.tmp``
+    that no lint pattern matches. A symbolic link keeps pointing at the rewritten file."""
+    real = Path(os.path.realpath(path))
+    try:
+        st = real.stat()
+        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=TEMP_SUFFIX, dir=real.parent)
+    except OSError as e:
+        raise UserError(f"cannot rewrite: {e.strerror}", str(path)) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, st.st_mode & 0o7777)
+        if os.geteuid() == 0 and (st.st_uid, st.st_gid) != (0, 0):
+            os.chown(tmp, st.st_uid, st.st_gid)
+        os.replace(tmp, real)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
