@@ -19,7 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from miglint.pipeline import DEFAULT_INCLUDE, Settings, walk
+from miglint.inputs.files import walk
+from miglint.settings import DEFAULT_INCLUDE, Settings
 
 FILES = 200
 KILLS = 6

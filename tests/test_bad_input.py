@@ -475,7 +475,8 @@ def _miglint_unprivileged(args: list[str], cwd: Path) -> subprocess.CompletedPro
     (["check", "--command", OK], ".miglint.yaml: cannot read configuration: Permission denied", None),
     (["check", "--no-config", "--policy-dir", "pol", "--command", OK], "cannot read policy file: Permission denied",
      "pol/a.yaml"),
-    (["fix", "secret.plan.yaml"], "cannot read: Permission denied", "secret.plan.yaml"),
+    (["fix", "--no-config", "secret.plan.yaml"], "cannot read: Permission denied", "secret.plan.yaml"),
+    (["fix", "secret.plan.yaml"], ".miglint.yaml: cannot read configuration: Permission denied", None),
 ])
 def test_unreadable_files(args, message, where, shared_dir):
     (shared_dir / "secret.plan.yaml").write_text(f"- {ENTRY}\n")

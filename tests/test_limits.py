@@ -20,7 +20,7 @@ from miglint import yamlload
 from miglint.cli.app import main
 from miglint.errors import UserError
 from miglint.inputs import plan
-from miglint.inputs.request import Defaults
+from miglint.settings import Defaults
 from miglint.policy.load import load_documents
 
 FAST = 2.0  # seconds

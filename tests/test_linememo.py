@@ -55,7 +55,7 @@ def test_same_output_with_and_without_templates(tmp_path, fmt, capsys):
 
 
 def test_templates_are_used(tmp_path, monkeypatch):
-    from miglint.outputs import jsonl_templates as linememo
+    from miglint import jsonl_templates as linememo
 
     plan = tmp_path / "plan.jsonl"
     write_plan(plan, repeat=20)

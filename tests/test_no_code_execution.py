@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from miglint.cli.app import main
-from miglint.policy.load import builtin_dir, load_policies
+from miglint.policy.files import builtin_dir
+from miglint.policy.load import load_policies
 
 _EVENTS: list[tuple[str, tuple[object, ...]]] | None = None
 SPAWN = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",

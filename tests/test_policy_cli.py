@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from miglint.cli.app import app
 from miglint.policy.validate import check_paths
-from miglint.policy.load import builtin_dir
+from miglint.policy.files import builtin_dir
 
 runner = CliRunner()
 

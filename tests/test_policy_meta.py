@@ -8,7 +8,8 @@ import pytest
 
 from miglint import yamlload
 from miglint.policy import schemas
-from miglint.policy.load import builtin_dir, load_policies
+from miglint.policy.files import builtin_dir
+from miglint.policy.load import load_policies
 
 _PS = load_policies(use_cache=False)
 FILES = sorted(builtin_dir().glob("*.yaml"))

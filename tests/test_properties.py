@@ -14,10 +14,12 @@ from hypothesis import strategies as st
 
 from miglint.api import result_to_dict
 from miglint.errors import UserError
-from miglint.engine.evaluate import REJECTING, Evaluator
+from miglint.engine.evaluate import Evaluator
+from miglint.model import REJECTING
 from miglint.engine.fixes import fix_stable, is_safe
 from miglint.inputs import plan
-from miglint.inputs.request import ENTRY_KEYS, Defaults, job_from_entry
+from miglint.inputs.request import ENTRY_KEYS, job_from_entry
+from miglint.settings import Defaults
 from miglint.inputs.virsh import command_job
 from miglint.model import STATES, Location
 from miglint.policy.load import load_policies

@@ -7,9 +7,9 @@ import stat
 
 import pytest
 
-from miglint.engine.evaluate import REJECTING
+from miglint.model import REJECTING
 from miglint.engine.fixes import fix_stable as plan_fix, is_safe
-from miglint.inputs.request import Defaults
+from miglint.settings import Defaults
 from miglint.inputs.virsh import command_job
 from miglint.outputs.rewrite import fix_text, rewrite_command
 from miglint.cli.app import main

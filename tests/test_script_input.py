@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from miglint.inputs.request import Defaults
+from miglint.settings import Defaults
 from miglint.inputs.script import script_jobs
 from miglint.inputs.shell import scan
 from miglint.model import Job, Note, Suppression

@@ -8,12 +8,22 @@
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from . import pipeline
 from .engine.evaluate import Evaluator
+from .engine.fixes import plan_fix
+from .inputs.request import check_facts, check_state, make_request
+from .inputs.virsh import command_job
 from .model import Job, Result
+from .options import CheckOptions
+from .outputs.reporters.json import JsonReporter, result_dict
+from .pipeline import prepare
 from .policy.load import PolicySet, load_policies
 
 _default: tuple[PolicySet, Evaluator] | None = None
@@ -56,8 +66,6 @@ def check_request(hypervisor: str, *, state: str | None = None, flags: Any = 0,
             key, got = None, None
         if got is not None and got[0] is policies:  # the same policy set, not one at a reused address
             return got[1]
-    from .inputs.request import make_request
-
     ps, ev = _evaluator(policies)
     result = ev(make_request(ps, hypervisor=hypervisor, state=state, libvirt_version=libvirt_version, mode=mode,
                              flags=flags, params=params, facts=facts, domain=domain, desturi=desturi))
@@ -81,9 +89,6 @@ def check_command_job(command: str, *, hypervisor: str | None = None, state: str
                       policies: PolicySet | None = None, job_id: str = "<command>") -> tuple[Job, Result]:
     """Like :func:`check_command`, also returning the job (id, text and the position of each option), so
     that ``result_to_dict(result, job)`` is what ``miglint check --format json --command ...`` prints."""
-    from .inputs.request import check_facts, check_state
-    from .inputs.virsh import command_job
-
     ps, ev = _evaluator(policies)
     job = command_job(command, policies=ps, hypervisor=hypervisor, state=check_state(state),
                       version=ps.vocab.version(libvirt_version), job_id=job_id,
@@ -95,9 +100,6 @@ def result_to_dict(result: Result, job: Job | None = None, policies: PolicySet |
     """The result as the JSON reporter writes it (schema miglint-result/1), fix plan included.
 
     Without ``job`` the keys that come from the input (``id``, ``command``, ``location``) are None."""
-    from .engine.fixes import plan_fix
-    from .outputs.reporters.json import result_dict
-
     ps, ev = _evaluator(policies)
     plan = plan_fix(ev, result.request) if result.prediction == "rejected" else None
     return result_dict(result, job, ps.vocab, plan)
@@ -113,21 +115,15 @@ def check(paths: Sequence[str | Path] = (), commands: Sequence[str] = (), *, hyp
     ``{"schema", "results", "errors", "summary"}`` (and ``"notes"`` when there are some). Configuration
     files are read only when ``config`` names one. Raises :class:`miglint.UserError` on bad arguments;
     problems in the inputs are in ``errors``."""
-    import io
-    import json
-
-    from . import config as cfg
-    from .outputs.reporters.json import JsonReporter
-    from .pipeline import check as run_check
-
     if state is not None:
-        from .inputs.request import check_state
         check_state(state)
-    eff = cfg.resolve(Path(config) if config is not None else None, no_config=config is None, cli=cfg.as_cli(
-        hypervisor=hypervisor, state=state, libvirt_version=libvirt_version, mode=mode, fail_on=fail_on,
-        disable=list(disable), policy_dirs=[str(p) for p in policy_dirs]), source="argument")
-    policies = load_policies(cfg.policy_dirs(eff))
-    settings = cfg.settings(eff, policies, suppress=suppress)
+    opts = CheckOptions(paths=tuple(str(p) for p in paths), command=tuple(commands), hypervisor=hypervisor,
+                        state=state, libvirt_version=libvirt_version,
+                        mode=mode, policy_dir=tuple(Path(p) for p in policy_dirs), disable=tuple(disable),
+                        fail_on=fail_on, config=None if config is None else Path(config), no_config=config is None,
+                        no_suppress=not suppress)
     out = io.StringIO()
-    run_check([str(p) for p in paths], list(commands), policies, settings, [JsonReporter(out, policies.vocab)])
+    with ExitStack() as stack:
+        prepared = prepare(opts, stack, source="argument")
+        pipeline.check(prepared, opts.paths, opts.command, [JsonReporter(out, prepared.policies.vocab)])
     return json.loads(out.getvalue())  # type: ignore[no-any-return]

@@ -14,8 +14,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from . import yamlload
 from .errors import UserError, did_you_mean
 from .model import MODES, SEVERITIES, STATES
+from .notes import NOTE_RULES
+from .policy.files import policy_path_problem
+from .policy.load import PolicySet
+from .settings import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, MAX_FILE_BYTES, MAX_LINE_BYTES, Defaults, Settings
 
 CONFIG_NAMES = (".miglint.yaml", ".miglint.yml", "pyproject.toml")
 
@@ -60,9 +65,6 @@ class ConfigFile(NamedTuple):
 
 
 def defaults() -> dict[str, Value]:
-    from .inputs.plan import MAX_LINE_BYTES
-    from .pipeline import DEFAULT_INCLUDE, MAX_FILE_BYTES
-
     d: dict[str, Any] = {
         "hypervisor": None, "libvirt-version": None, "state": None, "mode": None, "policy-dirs": [],
         "disable": [], "severity": {}, "fail-on": "error", "exit-zero": False,
@@ -136,8 +138,6 @@ def read(path: Path) -> ConfigFile:
             raise UserError("no [tool.miglint] table", str(path))
         lines = _toml_lines(data.decode("utf-8"), path.name == "pyproject.toml")
     else:
-        from . import yamlload
-
         table = yamlload.load_yaml(data, str(path))
         if table is None:
             table = {}
@@ -285,14 +285,27 @@ def resolve(config: Path | None = None, no_config: bool = False, cli: Mapping[st
     return Effective(values, path)
 
 
+def with_host(eff: Effective, libvirt_version: str, hypervisor: str | None, policies: PolicySet, source: str,
+              given_by: str = "command line") -> Effective:
+    """The configuration once a live host has been read (``check --connect``): its libvirt version and driver,
+    unless the options (``given_by``) chose them; a hypervisor policy that models the host's driver (vz-2015
+    for vz, an organisation's qemu) is kept."""
+    values = dict(eff.values)
+    if values["libvirt-version"].source != given_by:
+        values["libvirt-version"] = Value(libvirt_version, source)
+    hv = eff["hypervisor"]
+    keeps = bool(hv) and hv in policies.drivers and policies.driver_family(hv) == hypervisor
+    if hypervisor is not None and values["hypervisor"].source != given_by and not keeps:
+        values["hypervisor"] = Value(hypervisor, source)
+    return Effective(values, eff.file)
+
+
 def policy_dirs(eff: Effective) -> list[str]:
     """The extra policy directories, each checked to exist (a missing one named with where it was set)."""
     v = eff.values["policy-dirs"]
     for p in v.value:
         if not os.path.exists(p):
             where = v.source if v.source not in ("default", "command line", "argument") else None
-            from .policy.load import policy_path_problem
-
             raise UserError(policy_path_problem(p), where.split(" + ")[0] if where else None)
     return list(v.value)
 
@@ -304,11 +317,8 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def settings(eff: Effective, policies: Any, suppress: bool = True) -> Any:
-    """Settings for run.check, with every rule and policy name checked against the loaded policies."""
-    from .inputs.request import Defaults
-    from .pipeline import DEFAULT_EXCLUDE, Settings
-
+def settings(eff: Effective, policies: PolicySet, suppress: bool = True) -> Settings:
+    """The run's Settings, with every rule and policy name checked against the loaded policies."""
     known_rules = _rule_names(policies)
 
     def where(key: str) -> str | None:
@@ -363,9 +373,7 @@ def settings(eff: Effective, policies: Any, suppress: bool = True) -> Any:
     )
 
 
-def _rule_names(policies: Any) -> list[str]:
-    from .notes import NOTE_RULES
-
+def _rule_names(policies: PolicySet) -> list[str]:
     names = [*policies.rules, *policies.rules_by_name]
     for n in NOTE_RULES.values():
         names += [n.id, n.name]

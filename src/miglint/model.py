@@ -35,6 +35,9 @@ FactValue = Union[str, int, bool, float, tuple[str, ...], None, _Unknown]
 STATES = ("running", "paused", "shutoff", "unknown")
 MODES = ("managed", "p2p", "direct")
 SEVERITIES = ("error", "warning", "info")
+# Effects under which libvirt refuses the request (reject: a check refuses it; fail: it breaks at run time).
+# warn and info are advice; policy is an organisation's rule: it fails the check but never the prediction.
+REJECTING = ("reject", "fail")
 
 
 class VirshProblem(NamedTuple):

@@ -1,222 +1,92 @@
-"""What `miglint check` does between the command line and the reporters: find inputs, make jobs,
-evaluate, filter findings by settings (disabled rules, severities, suppressions), count. Returns an exit
-code; prints nothing itself."""
+"""The one pipeline behind `check`, `fix` and the Python API.
+
+:func:`prepare` turns options into what a run needs, in one place: the configuration (defaults <- file <-
+options, with where each value came from), the policies, the settings, and the facts from outside the
+requests (--fact, --domain-xml, --connect). :func:`check` then reads the inputs, makes jobs, evaluates
+them, filters findings by the settings (disabled rules, severities, suppressions), hands results to the
+reporters and returns the exit code; :func:`fix_files` gives each file's fixed text. Nothing here prints.
+"""
 
 from __future__ import annotations
 
-import fnmatch
-import os
-import sys
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import replace as dc_replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from .errors import UserError, path_problem
+from . import config
 from .engine.evaluate import Evaluator
-from .outputs.jsonl_templates import LineMemo, Outcome, make_template
-from .inputs.request import Defaults
+from .engine.fixes import plan_fix
+from .errors import UserError
+from .inputs.context import Context, make_context
+from .inputs.domainxml import XML_FACT
+from .inputs.files import Item, command_jobs, jobs_from_file, kind, walk
+from .jsonl_templates import LineMemo, Outcome, make_template
 from .model import SEVERITIES, Job, Note, Result, Suppression
 from .notes import make_note
-from .policy.load import PolicySet
-from .outputs.reporters import Reporter, Summary
+from .options import CheckOptions, FixOptions, RunOptions
+from .outputs.reporters import FORMATS, Reporter, Summary, make_reporter
+from .outputs.streams import open_output, parse_formats, read_for_fix
+from .policy.load import PolicySet, load_policies
+from .settings import Settings
 
-SCRIPT_SUFFIXES = (".sh", ".bash", ".ksh", ".zsh")
-DEFAULT_INCLUDE = ("*.sh", "*.bash", "*.plan.yaml", "*.plan.yml", "*.plan.json", "*.plan.jsonl")
-DEFAULT_EXCLUDE = (".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox",
-                   "*.miglint.tmp")  # what a killed `fix --in-place` may leave (output.replace_file)
-MAX_FILE_BYTES = 64 << 20
-XML_FACT = "domain.xml"  # a domain's XML on a request, turned into domain.* facts by miglint.context
-
-Item = Job | UserError | Note | Suppression
+if TYPE_CHECKING:
+    from .outputs.rewrite import FileFix
 
 
-class Settings(NamedTuple):
-    """Everything a run needs besides its inputs; built by miglint.config from defaults, file and options."""
+class Prepared(NamedTuple):
+    """What a run needs besides its inputs, resolved once from the options."""
 
-    defaults: Defaults = Defaults()
-    fail_on: str = "error"
-    exit_zero: bool = False
-    disabled: frozenset[str] = frozenset()  # rule ids or names
-    severity: tuple[tuple[str, str], ...] = ()  # (rule id or name, severity)
-    include: tuple[str, ...] = DEFAULT_INCLUDE
-    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
-    max_file_bytes: int = MAX_FILE_BYTES  # plans and scripts read whole (JSON Lines is streamed)
-    max_line_bytes: int = 1 << 20  # a JSON Lines line (inputs.plan.MAX_LINE_BYTES)
-    suppress: bool = True  # False: --no-suppress, every finding is shown
-    replace: tuple[tuple[str, str], ...] = ()  # (policy, organisation policy that stands in for it)
-    base_dir: str | None = None  # exclude patterns with a '/' are relative to this (the config file's directory)
-    # A mixed fleet: check every request against each of these hypervisors (they override the request's own).
-    hypervisors: tuple[str, ...] = ()
-    # Facts from the command line, domain XML and a live host, added to every job (miglint.context.Context).
-    context: Any = None
+    effective: config.Effective  # the merged configuration, with the source of each value
+    policies: PolicySet
+    settings: Settings
+    context: Context | None  # facts from outside the requests, added to every job
+
+    @classmethod
+    def of(cls, policies: PolicySet, settings: Settings = Settings(), context: Context | None = None) -> Prepared:
+        """A run made from parts (tests, tools): the default configuration besides ``settings``."""
+        return cls(config.Effective(config.defaults(), None), policies, settings, context)
 
 
-def excluded(path: Path, root: Path, settings: Settings) -> bool:
-    """A pattern without '/' matches a file or directory name; with '/', the path from the base directory
-    (the configuration file's) or, outside it, from the directory being walked."""
-    name = path.name
-    rel: str | None = None
-    for pat in settings.exclude:
-        if "/" not in pat:
-            if fnmatch.fnmatch(name, pat):
-                return True
-            continue
-        if rel is None:
-            rel = _relative(path, root, settings)
-        if fnmatch.fnmatch(rel, pat.strip("/")) or fnmatch.fnmatch(rel, pat.strip("/") + "/*"):
-            return True
-    return False
+def prepare(opts: RunOptions, stack: ExitStack, *, source: str = "command line") -> Prepared:
+    """Options -> configuration -> policies -> settings -> context. ``stack`` closes a --connect connection.
+
+    With --connect, the host's libvirt version and driver become the run's, unless the options say
+    otherwise (a configuration file's value gives way to what the host says)."""
+    eff = config.resolve(opts.config, opts.no_config, opts.config_values(), source=source)
+    policies = load_policies(config.policy_dirs(eff))
+    live = None
+    if opts.connect:
+        from .inputs.live import LibvirtHost  # imports the libvirt binding: only for --connect
+
+        live = stack.enter_context(LibvirtHost(opts.connect, policies.vocab))
+        eff = config.with_host(eff, live.libvirt_version, live.hypervisor, policies, f"--connect {opts.connect}",
+                               given_by=source)
+    settings = config.settings(eff, policies, suppress=not opts.no_suppress)
+    context = None
+    if opts.has_context:
+        context = make_context(facts=opts.fact, host_facts=opts.host_fact, qemu_version=opts.qemu_version,
+                               domain_xml=opts.domain_xml, live=live, state=eff["state"])
+        if live is not None:  # the host says each domain's state; the option is for those it does not know
+            settings = settings._replace(defaults=settings.defaults._replace(state=None))
+    return Prepared(eff, policies, settings, context)
 
 
-def _relative(path: Path, root: Path, settings: Settings) -> str:
-    if settings.base_dir is not None:
-        try:
-            return Path(os.path.abspath(path)).relative_to(os.path.abspath(settings.base_dir)).as_posix()
-        except ValueError:
-            pass
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def walk(paths: Sequence[str], settings: Settings) -> Iterator[Path | UserError | Note]:
-    for p in paths:
-        if p == "-":
-            yield Path("-")
-            continue
-        path = Path(p)
-        if path.is_dir():
-            yield from _walk_dir(path, settings)
-        elif path.exists():
-            yield path  # a pipe named on the command line is read (`miglint check <(make-plan)`)
-        else:
-            yield UserError(path_problem(p), p)
-
-
-def _walk_dir(root: Path, settings: Settings) -> Iterator[Path | UserError | Note]:
-    seen: set[tuple[int, int]] = set()
-    errors: list[OSError] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=errors.append):
-        while errors:
-            e = errors.pop()
-            yield UserError(f"cannot read directory: {e.strerror}", e.filename)
-        try:
-            st = os.stat(dirpath)
-        except OSError as e:
-            yield UserError(f"cannot read directory: {e.strerror}", dirpath)
-            dirnames[:] = []
-            continue
-        key = (st.st_dev, st.st_ino)
-        if key in seen:
-            dirnames[:] = []
-            yield make_note("M004", f"{os.path.realpath(dirpath)} was already walked: the link is not followed again",
-                            file=dirpath)
-            continue
-        seen.add(key)
-        here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not excluded(here / d, root, settings))
-        for name in sorted(filenames):
-            path = here / name
-            if excluded(path, root, settings):
-                continue
-            if any(fnmatch.fnmatch(name, pat) for pat in settings.include):
-                # Only regular files (and links to them) are read: a pipe in a tree would block the walk,
-                # and a link loop or a broken link is said as such.
-                yield path if path.is_file() else UserError(path_problem(str(path)), str(path))
-    for err in errors:  # a directory that could not be read after the last one that could
-        yield UserError(f"cannot read directory: {err.strerror}", err.filename)
-
-
-def _kind(path: Path, head: bytes) -> str:
-    from .inputs.plan import PLAN_SUFFIXES
-
-    name = path.name.lower()
-    for suffix, kind in PLAN_SUFFIXES.items():
-        if name.endswith(suffix):
-            return kind
-    if name.endswith(SCRIPT_SUFFIXES) or head.startswith(b"#!"):
-        return "script"
-    stripped = head.lstrip()
-    if stripped.startswith(b"{") and b"\n{" in head:
-        return "jsonl"
-    if stripped.startswith((b"[", b"{")):
-        return "json"
-    return "script"
-
-
-def jobs_from_file(path: Path, policies: PolicySet, settings: Settings,
-                   memo: LineMemo | None = None) -> Iterator[Item]:
-    from .inputs import plan, script
-
-    defaults = settings.defaults
-    name = "<stdin>" if str(path) == "-" else str(path)
-    try:
-        if str(path) == "-":
-            stream = sys.stdin.buffer
-        else:
-            if path.is_dir():
-                raise UserError("is a directory, expected a file", name)
-            size = path.stat().st_size
-            if size > settings.max_file_bytes and not name.endswith((".jsonl", ".ndjson")):
-                raise UserError(f"file larger than {settings.max_file_bytes} bytes (max-file-size)", name)
-            stream = open(path, "rb")  # noqa: SIM115 - closed below
-    except OSError as e:
-        yield UserError(f"cannot read: {e.strerror}", name)
-        return
-    except UserError as e:
-        yield e
-        return
-    try:
-        head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
-        kind = _kind(path, head)
-        if kind == "jsonl":
-            yield from plan.jsonl_jobs(stream, name, policies, defaults, settings.max_line_bytes, memo=memo)
-            return
-        try:
-            data = stream.read(settings.max_file_bytes + 1)
-        except OSError as e:
-            yield UserError(f"cannot read: {e.strerror}", name)
-            return
-        if len(data) > settings.max_file_bytes:
-            yield UserError(f"file larger than {settings.max_file_bytes} bytes (max-file-size)", name)
-            return
-        if kind == "yaml":
-            yield from plan.yaml_jobs(data, name, policies, defaults)
-        elif kind == "json":
-            yield from plan.json_jobs(data, name, policies, defaults)
-        else:
-            if b"\0" in data[:8192]:
-                yield UserError("binary file, expected a shell script or a plan", name)
-                return
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError as e:
-                line = data[:e.start].count(b"\n") + 1
-                yield UserError(f"invalid UTF-8 (byte 0x{data[e.start]:02x})", f"{name}:{line}")
-                return
-            yield from script.script_jobs(text, name, policies, defaults)
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
-
-
-def command_jobs(commands: Sequence[str], policies: PolicySet, settings: Settings) -> Iterator[Job | UserError]:
-    from .inputs.request import check_state
-    from .inputs.virsh import command_job
-
-    d = settings.defaults
-    for i, text in enumerate(commands):
-        name = "<command>" if len(commands) == 1 else f"<command {i + 1}>"
-        try:
-            yield command_job(text, policies=policies, hypervisor=d.hypervisor, state=check_state(d.state),
-                              version=policies.vocab.version(d.libvirt_version), job_id=name, file=name)
-        except UserError as e:
-            yield e
-
-
-def _matches(rule: str, name: str, names: Iterable[str]) -> bool:
-    return any(n == rule or n == name for n in names)
+def run_check(opts: CheckOptions) -> int:
+    """`miglint check`: the reports written, the exit code returned."""
+    formats = parse_formats(list(opts.format), opts.output, FORMATS)
+    if not opts.paths and not opts.command:
+        raise UserError("nothing to check: give files, directories, - for stdin, or --command")
+    with ExitStack() as stack:
+        prepared = prepare(opts, stack)
+        reporters = []
+        for name, path in formats:
+            out = stack.enter_context(open_output(path))
+            reporters.append(make_reporter(name, out, prepared.policies.vocab, verbose=not opts.quiet,
+                                           policies=prepared.policies, rule_docs=prepared.effective["rule-docs-url"],
+                                           fail_on=prepared.settings.fail_on))
+        return check(prepared, opts.paths, opts.command, reporters)
 
 
 def shown_findings(result: Result, job: Job, settings: Settings,
@@ -261,8 +131,6 @@ def shown_note(note: Note, settings: Settings, file_sups: list[Suppression], use
 
 
 def _replaced(job: Job, replace: dict[str, str]) -> Job:
-    from dataclasses import replace as dc_replace
-
     hv = replace.get(job.request.hypervisor)
     if hv is None:
         return job
@@ -271,30 +139,29 @@ def _replaced(job: Job, replace: dict[str, str]) -> Job:
 
 def _per_hypervisor(items: Iterable[Item], hypervisors: tuple[str, ...]) -> Iterator[Item]:
     """Each job once per listed hypervisor (a mixed fleet), or as it is."""
-    from dataclasses import replace
-
     for item in items:
         if not isinstance(item, Job) or not hypervisors:
             yield item
             continue
         for h in hypervisors:
-            yield replace(item, request=replace(item.request, hypervisor=h))
+            yield dc_replace(item, request=dc_replace(item.request, hypervisor=h))
 
 
-def check(paths: Sequence[str], commands: Sequence[str], policies: PolicySet, settings: Settings,
-          reporters: Iterable[Reporter], want_fix: bool = True) -> int:
+def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], reporters: Iterable[Reporter],
+          want_fix: bool = True) -> int:
     reps = list(reporters)
-    evaluator = Evaluator(policies)
+    evaluator = Evaluator(prepared.policies)
     summary = Summary()
-    replace = dict(settings.replace)
+    replace = dict(prepared.settings.replace)
     for r in reps:
         r.start()
     # Lines of a JSON Lines plan that repeat a shape are written from a template (see linememo.py),
     # when every reporter can render one and nothing rewrites requests on the way.
     memo = LineMemo() if all(hasattr(r, "render") for r in reps) and not (
-        settings.hypervisors or replace) else None
+        prepared.settings.hypervisors or replace) else None
     if memo is not None:
         memo.writers = [getattr(r, "write_rendered") for r in reps]
+    policies, settings, context = prepared.policies, prepared.settings, prepared.context
     items: list[Iterable[Item]] = [command_jobs(commands, policies, settings)]
     for p in walk(paths, settings):
         items.append([p] if isinstance(p, (UserError, Note)) else jobs_from_file(p, policies, settings, memo))
@@ -325,11 +192,9 @@ def check(paths: Sequence[str], commands: Sequence[str], policies: PolicySet, se
             if isinstance(item, Note):
                 notes.append(item)  # shown after the file's requests, once file-level suppressions are known
                 continue
-            if settings.context or any(k == XML_FACT for k, _ in item.request.facts):
-                from .inputs.context import Context
-
+            if context or any(k == XML_FACT for k, _ in item.request.facts):
                 try:
-                    item, context_notes = (settings.context or Context()).apply(item)
+                    item, context_notes = (context or Context()).apply(item)
                 except UserError as e:
                     summary.input_errors += 1
                     for r in reps:
@@ -386,3 +251,30 @@ def check(paths: Sequence[str], commands: Sequence[str], policies: PolicySet, se
     if summary.input_errors:
         return 2
     return 0 if settings.exit_zero or not failing else 1
+
+
+# -- fix -------------------------------------------------------------------------------------------------
+
+
+def fix_files(prepared: Prepared, opts: FixOptions) -> Iterator[FileFix | UserError]:
+    """Each file's fixed text (nothing is written here), or why it cannot be read."""
+    # Here, not at the top: the text editing machinery is a tenth of a cold `check`'s imports, which never use it.
+    from .outputs.rewrite import fix_text
+
+    evaluator = Evaluator(prepared.policies)
+    for item in walk(opts.paths, prepared.settings):
+        if isinstance(item, UserError):
+            yield item
+            continue
+        if not isinstance(item, Path):
+            continue  # a note of the directory walk (a symlink loop): nothing to fix
+        name = "<stdin>" if str(item) == "-" else str(item)
+        if name == "<stdin>" and opts.in_place:
+            raise UserError("cannot rewrite stdin in place; use --diff")
+        try:
+            data, text = read_for_fix(item, name, opts.in_place, prepared.settings.max_file_bytes)
+        except UserError as e:
+            yield e
+            continue
+        yield fix_text(text, name, kind(Path(name), data[:4096]), prepared.policies, prepared.settings.defaults,
+                       evaluator, unsafe=opts.unsafe_fixes)

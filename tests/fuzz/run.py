@@ -398,7 +398,8 @@ class Gen:
 class Fuzzer:
     def __init__(self, seed: int, workdir: Path) -> None:
         from miglint.engine.evaluate import Evaluator
-        from miglint.policy.load import builtin_dir, load_documents, load_policies
+        from miglint.policy.files import builtin_dir
+        from miglint.policy.load import load_documents, load_policies
 
         self.rng = random.Random(seed)
         self.ps = load_policies(use_cache=False)
@@ -432,8 +433,7 @@ class Fuzzer:
 
     # -- helpers ----------------------------------------------------------------------------------------------
     def settings(self) -> Any:
-        from miglint.inputs.request import Defaults
-        from miglint.pipeline import Settings
+        from miglint.settings import Defaults, Settings
 
         g = self.gen
         hv = g.pick([None, *g.hypervisors, *g.hypervisors]) if g.chance(0.97) else "kvm"
@@ -450,13 +450,13 @@ class Fuzzer:
 
     def _check(self, paths: list[str], commands: list[str]) -> None:
         from miglint.outputs.reporters import make_reporter
-        from miglint.pipeline import check
+        from miglint.pipeline import Prepared, check
 
         counting = Counting()
         fmt = self.gen.pick(FORMATS)
         real = make_reporter(fmt, io.StringIO(), self.ps.vocab, verbose=True, policies=self.ps,
                              rule_docs="https://x/{rule}", fail_on="error")
-        check(paths, commands, self.ps, self.settings(), [counting, real])
+        check(Prepared.of(self.ps, self.settings()), paths, commands, [counting, real])
         for m in counting.errors:
             self.shapes[shape(m)] += 1
         if counting.errors:
@@ -495,7 +495,7 @@ class Fuzzer:
             self._check([str(path)], [])
         finally:
             if self.gen.chance(0.3):
-                from miglint.inputs.request import Defaults
+                from miglint.settings import Defaults
                 from miglint.outputs.rewrite import fix_text
 
                 text: str | None
@@ -519,7 +519,8 @@ class Fuzzer:
 
     def entry(self) -> None:
         from miglint.api import result_to_dict
-        from miglint.inputs.request import Defaults, job_from_entry
+        from miglint.settings import Defaults
+        from miglint.inputs.request import job_from_entry
         from miglint.model import Location
 
         e = self.current = self.gen.entry()

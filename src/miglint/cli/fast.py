@@ -1,10 +1,10 @@
 """A fast path for the most common invocation, `miglint check ...`, that does not import typer.
 
 A pre-commit hook or a CI step pays start-up time on every run, and importing typer (with pydantic when
-installed) costs several times what a check does. This parser understands exactly the options of
-`miglint check` (tests/test_fastcli.py compares it with typer's parse of the same argv and with the
-command's declared options); anything else — help, an unknown option, a bad choice, a combined short
-option — returns None and the full typer CLI handles the whole command line, errors included.
+installed) costs several times what a check does. This parser reads the same option declarations as the
+typer command (``miglint.options.CheckOptions``) and builds the same object; anything it does not take
+plainly -- help, an unknown option, a bad choice, a combined short option -- returns None and the full
+typer command line handles the whole argv, errors included (tests/unit/cli/test_fast.py compares the two).
 """
 
 from __future__ import annotations
@@ -12,41 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..model import MODES, SEVERITIES, STATES
+from ..options import CheckOptions, option_table
 
-# option -> (parameter of checkcmd.execute, kind, choices)
-OPTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "--command": ("command", "multi", ()),
-    "--hypervisor": ("hypervisor", "value", ()),
-    "--state": ("state", "value", STATES),
-    "--libvirt-version": ("libvirt_version", "value", ()),
-    "--mode": ("mode", "value", MODES),
-    "--format": ("fmt", "multi", ()),
-    "-f": ("fmt", "multi", ()),
-    "--output": ("output", "path", ()),
-    "-o": ("output", "path", ()),
-    "--fail-on": ("fail_on", "value", SEVERITIES),
-    "--exit-zero": ("exit_zero", "flag", ()),
-    "--disable": ("disable", "multi", ()),
-    "--no-suppress": ("no_suppress", "flag", ()),
-    "--policy-dir": ("policy_dir", "multipath", ()),
-    "--config": ("config", "path", ()),
-    "--no-config": ("no_config", "flag", ()),
-    "--quiet": ("quiet", "flag", ()),
-    "-q": ("quiet", "flag", ()),
-    "--domain-xml": ("domain_xml", "multi", ()),
-    "--fact": ("fact", "multi", ()),
-    "--host-fact": ("host_fact", "multi", ()),
-    "--qemu-version": ("qemu_version", "value", ()),
-    "--connect": ("connect", "value", ()),
-    "--max-file-size": ("max_file_size", "value", ()),
-    "--max-line-size": ("max_line_size", "value", ()),
-}
+TABLE = option_table(CheckOptions)
 
 
-def parse_check(args: list[str]) -> dict[str, Any] | None:
-    """The keyword arguments of checkcmd.execute for `check ARGS`, or None when typer should decide."""
-    out: dict[str, Any] = {}
+def parse_check(args: list[str]) -> CheckOptions | None:
+    """The options of `check ARGS`, or None when typer should decide."""
+    given: dict[str, Any] = {}
     paths: list[str] = []
     i = 0
     only_paths = False
@@ -61,14 +34,14 @@ def parse_check(args: list[str]) -> dict[str, Any] | None:
             i += 1
             continue
         name, eq, inline = a.partition("=")
-        spec = OPTIONS.get(name)
-        if spec is None or (eq and not name.startswith("--")):
+        found = TABLE.get(name)
+        if found is None or (eq and not name.startswith("--")):
             return None
-        param, kind, choices = spec
-        if kind == "flag":
+        field_name, spec = found
+        if spec.kind == "flag":
             if eq:
                 return None
-            out[param] = True
+            given[field_name] = True
             i += 1
             continue
         if eq:
@@ -79,28 +52,25 @@ def parse_check(args: list[str]) -> dict[str, Any] | None:
             i += 2
         else:
             return None
-        if choices and value not in choices:
+        if spec.choices and value not in spec.choices:
             return None
-        if kind == "multi":
-            out.setdefault(param, []).append(value)
-        elif kind == "multipath":
-            out.setdefault(param, []).append(Path(value))
-        elif kind == "path":
-            out[param] = Path(value)
+        typed: Any = Path(value) if spec.kind in ("path", "multipath") else value
+        if spec.repeatable:
+            given[field_name] = (*given.get(field_name, ()), typed)
         else:
-            out[param] = value
+            given[field_name] = typed
     if paths:
-        out["paths"] = paths
-    return out
+        given["paths"] = tuple(paths)
+    return CheckOptions(**given)
 
 
 def run_fast(argv: list[str]) -> int | None:
     if not argv or argv[0] != "check":
         return None
-    kwargs = parse_check(argv[1:])
-    if kwargs is None:
+    opts = parse_check(argv[1:])
+    if opts is None:
         return None
-    from .checkcmd import execute
+    from ..pipeline import run_check  # here, not at the top: `miglint --help` never needs the pipeline
     from .guard import run_guarded
 
-    return run_guarded(lambda: execute(**kwargs))
+    return run_guarded(lambda: run_check(opts))

@@ -13,12 +13,11 @@ from collections import OrderedDict
 from typing import Any
 
 from ..policy.conditions import Bindings, Ctx
-from ..model import Finding, Fix, Request, Result
+from ..model import REJECTING, Finding, Fix, Request, Result
 from ..policy.load import Driver, PolicySet, Rule
 from ..version import VersionRange, parse_version
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-REJECTING = ("reject", "fail")
 
 
 def render(template: str, values: Bindings) -> str:

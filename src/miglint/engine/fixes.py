@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import NamedTuple
 
-from .evaluate import REJECTING, Evaluator
+from ..model import REJECTING
+from .evaluate import Evaluator
 from ..model import Finding, Fix, ParamValue, Request, Result
 
 MAX_ROUNDS = 6

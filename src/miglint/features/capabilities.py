@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, Union
 
-from ..engine.evaluate import REJECTING
+from ..model import REJECTING
 from ..policy.load import Driver, PolicySet, Rule
 from ..version import Version, VersionRange, format_version
 from ..policy.vocabulary import Vocabulary

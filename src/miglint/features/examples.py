@@ -10,7 +10,8 @@ from typing import Any, NamedTuple
 
 from ..errors import UserError
 from ..engine.evaluate import Evaluator
-from ..inputs.request import Defaults, job_from_entry
+from ..inputs.request import job_from_entry
+from ..settings import Defaults
 from ..model import Job, Location
 from ..policy.load import PolicySet, Rule
 

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from .capabilities import Analysis, FlagRow, ParamRow, describe, flag_word, generic_known, param_word, rule_spec, simplify
-from ..engine.evaluate import REJECTING, Evaluator
+from ..engine.evaluate import Evaluator
+from ..model import REJECTING
 from ..engine.fixes import FixPlan, minimize
 from ..model import UNKNOWN, Finding, Job, Request, Result
 from ..policy.load import PolicySet, Rule

@@ -16,6 +16,7 @@ Pure apart from the ``live`` object, which does the I/O.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any, NamedTuple, Protocol
@@ -23,8 +24,11 @@ from typing import Any, NamedTuple, Protocol
 from ..errors import UserError
 from ..model import FactValue, Job, Note
 from ..notes import make_note
+from ..policy.conditions import dotted_version
+from . import domainxml
+from .domainxml import XML_FACT
+from .request import check_facts
 
-XML_FACT = "domain.xml"
 _INT = re.compile(r"^[+-]?\d+$")
 
 
@@ -70,8 +74,6 @@ class Context(NamedTuple):
 
     def apply(self, job: Job) -> tuple[Job, list[Note]]:
         """The job with the context's facts added (the request's own win), and notes about what did not fit."""
-        from . import domainxml
-
         req = job.request
         facts: dict[str, Any] = dict(req.facts)
         notes: list[Note] = []
@@ -135,8 +137,6 @@ def typed_value(text: str) -> FactValue:
 
 def parse_assignments(items: Iterable[str], option: str, prefix: str = "") -> dict[str, FactValue]:
     """``NAME=VALUE`` words (``--fact domain.snapshots=2``, ``--host-fact migrate_tls_force=true``) -> facts."""
-    from .request import check_facts
-
     out: dict[str, Any] = {}
     for item in items:
         name, sep, value = item.partition("=")
@@ -149,13 +149,9 @@ def parse_assignments(items: Iterable[str], option: str, prefix: str = "") -> di
 
 def read_domain_xml(paths: Sequence[str]) -> tuple[DomainXML, ...]:
     """``--domain-xml FILE`` (``-`` for stdin): read and checked now, so a bad file stops the run early."""
-    import sys
-
-    from . import domainxml
-
     out = []
     for p in paths:
-        text = read_text(p, sys.stdin.read if p == "-" else None)
+        text = domainxml.read_text(p, sys.stdin.read if p == "-" else None)
         info = domainxml.domain_info(text, p)
         if info.name is None and info.uuid is None:
             raise UserError("the domain XML has no <name> or <uuid> to match requests with", p)
@@ -163,57 +159,20 @@ def read_domain_xml(paths: Sequence[str]) -> tuple[DomainXML, ...]:
     return tuple(out)
 
 
-def read_text(path: str, reader: Any = None) -> str:
-    """A domain XML file's text (UserError when it cannot be read)."""
-    from .domainxml import MAX_XML_BYTES
-
-    if reader is not None:
-        return str(reader())
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_XML_BYTES + 1)
-    except OSError as e:
-        raise UserError(f"cannot read domain XML: {e.strerror}", path) from None
-    if len(data) > MAX_XML_BYTES:
-        raise UserError(f"domain XML larger than {MAX_XML_BYTES} bytes", path)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise UserError(f"domain XML is not UTF-8 (byte 0x{data[e.start]:02x})", f"{path}:{line}") from None
-
-
-def make_context(stack: Any, eff: Any, policies: Any, *, domain_xml: Sequence[str], facts: Sequence[str],
-                 host_facts: Sequence[str], qemu_version: str | None, connect: str | None) -> Context:
-    """The check command's context options -> a Context; with --connect, the host's libvirt version and
-    driver become the run's (unless given on the command line) and the connection is closed by ``stack``."""
-    from ..config import Value
-
+def make_context(*, facts: Sequence[str] = (), host_facts: Sequence[str] = (), qemu_version: str | None = None,
+                 domain_xml: Sequence[str] = (), live: LiveHost | None = None, state: str | None = None) -> Context:
+    """The command line's context options -> a Context (files are read and checked now, so a bad one stops
+    the run early). ``live`` is an open host (``--connect``); ``state``, with it, is the state for domains
+    the host does not describe."""
     given = parse_assignments(facts, "--fact")
     given.update(parse_assignments(host_facts, "--host-fact", "host."))
     if qemu_version is not None:
         given["qemu.version"] = check_qemu_version(qemu_version)
-    live = None
-    state = None
-    if connect:
-        from .live import LibvirtHost
-
-        live = stack.enter_context(LibvirtHost(connect, policies.vocab))
-        source = f"--connect {connect}"
-        if eff.values["libvirt-version"].source != "command line":
-            eff.values["libvirt-version"] = Value(live.libvirt_version, source)
-        hv = eff["hypervisor"]
-        if live.hypervisor is not None and eff.values["hypervisor"].source != "command line" and not (
-                hv and hv in policies.drivers and policies.driver_family(hv) == live.hypervisor):
-            eff.values["hypervisor"] = Value(live.hypervisor, source)
-        state = eff["state"]
     return Context(facts=tuple(sorted(given.items())), domain_xml=read_domain_xml(domain_xml), live=live,
-                   state=state)
+                   state=state if live is not None else None)
 
 
 def check_qemu_version(text: str) -> str:
-    from ..policy.conditions import dotted_version
-
     if dotted_version(text) is None or not re.match(r"^\s*\d+(\.\d+)*\s*$", text):
         raise UserError(f"invalid QEMU version {text!r}: expected MAJOR.MINOR[.MICRO], e.g. 7.2.0")
     return text.strip()

@@ -37,6 +37,9 @@ _UNITS = {"b": 1, "bytes": 1, "kb": 1000, "k": 1024, "kib": 1024, "mb": 1000**2,
           "gb": 1000**3, "g": 1024**3, "gib": 1024**3, "tb": 1000**4, "t": 1024**4, "tib": 1024**4,
           "pb": 1000**5, "p": 1024**5, "pib": 1024**5, "eb": 1000**6, "e": 1024**6, "eib": 1024**6}
 MAX_XML_BYTES = 16 << 20
+# A domain's XML given with a request (a plan's domain_xml): an internal fact, turned into the domain.* facts
+# by inputs.context once the host facts that say where file disks live are known.
+XML_FACT = "domain.xml"
 
 
 class Element:
@@ -270,3 +273,21 @@ def _paths(value: Any, name: str) -> tuple[str, ...]:
             raise UserError(f"{name} lists absolute directories, got {p!r}")
         out.append(p)
     return tuple(out)
+
+
+def read_text(path: str, reader: Any = None) -> str:
+    """A domain XML file's text (UserError when it cannot be read)."""
+    if reader is not None:
+        return str(reader())
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_XML_BYTES + 1)
+    except OSError as e:
+        raise UserError(f"cannot read domain XML: {e.strerror}", path) from None
+    if len(data) > MAX_XML_BYTES:
+        raise UserError(f"domain XML larger than {MAX_XML_BYTES} bytes", path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise UserError(f"domain XML is not UTF-8 (byte 0x{data[e.start]:02x})", f"{path}:{line}") from None

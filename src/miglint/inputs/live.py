@@ -19,9 +19,10 @@ import os
 from typing import Any
 from urllib.parse import urlsplit
 
-from .context import LiveDomain
 from ..errors import UserError
 from ..model import FactValue
+from .context import LiveDomain
+from .domainxml import XML_FACT
 
 INSTALL_HINT = "pip install 'miglint[live]'"
 
@@ -129,7 +130,7 @@ class LibvirtHost:
             facts: dict[str, FactValue] = {
                 "domain.persistent": bool(dom.isPersistent()),
                 "domain.snapshots": int(dom.snapshotNum(0)),
-                "domain.xml": dom.XMLDesc(0),
+                XML_FACT: dom.XMLDesc(0),
             }
         except lv.libvirtError as e:
             raise UserError(f"domain {name!r} on {self.uri}: {_message(e)}") from None

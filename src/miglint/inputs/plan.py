@@ -12,13 +12,13 @@ from typing import IO, Any
 
 from ..errors import UserError
 from ..model import Job, Location, Note, Suppression
-from ..outputs.jsonl_templates import LineMemo
+from ..jsonl_templates import LineMemo
 from ..policy.load import PolicySet
 from ..yamlload import MAX_DEPTH, check_depth
-from .request import Defaults, _ignores, job_from_entry
+from ..settings import MAX_LINE_BYTES, Defaults
+from .request import _ignores, job_from_entry
 from .suppress import rule_ids, vet
 
-MAX_LINE_BYTES = 1 << 20
 PLAN_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 Item = Job | UserError | Note | Suppression

@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from ..errors import UserError, did_you_mean
-from ..model import STATES, Job, Location, ParamValue, Request, Suppression
+from ..model import MODES, STATES, Job, Location, ParamValue, Request, Suppression
 from ..policy.load import PolicySet
+from ..settings import Defaults
 from ..version import Version, format_version
 from ..policy.vocabulary import int_range
+from .domainxml import XML_FACT, domain_info, read_text
+from .shell import split_line
+from .virsh import command_job
 
 ENTRY_KEYS = ("id", "hypervisor", "state", "libvirt_version", "mode", "command", "flags", "params", "facts",
               "host", "domain", "desturi", "ignore", "domain_xml", "qemu_version")
-MODES = ("managed", "p2p", "direct")
 _FACT_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
-
-
-class Defaults(NamedTuple):
-    """Values for entries that do not say (from the command line or configuration)."""
-
-    hypervisor: str | None = None
-    state: str | None = None
-    libvirt_version: str | None = None
-    mode: str | None = None
 
 
 def check_state(state: str | None) -> str:
@@ -153,15 +148,13 @@ def job_from_entry(policies: PolicySet, entry: Any, defaults: Defaults, where: L
         if "qemu_version" in entry:
             facts["qemu.version"] = _text(entry, "qemu_version", numbers=True)
         if "domain_xml" in entry:
-            facts["domain.xml"] = _domain_xml(entry["domain_xml"], where)
+            facts[XML_FACT] = _domain_xml(entry["domain_xml"], where)
         command = entry.get("command")
         if command is not None:
             if "flags" in entry or "params" in entry:
                 raise UserError("a plan entry has either 'command' or 'flags'/'params', not both")
             if not isinstance(command, str):
                 raise UserError(f"'command' must be a string, got {type(command).__name__}")
-            from .virsh import command_job
-
             version = policies.vocab.version(None if version_text is None else str(version_text))
             job = command_job(command, policies=policies, hypervisor=hypervisor, state=check_state(state),
                               version=version, job_id=job_id, file=where.file,
@@ -185,11 +178,6 @@ def job_from_entry(policies: PolicySet, entry: Any, defaults: Defaults, where: L
 def _domain_xml(value: Any, where: Location) -> str:
     """``domain_xml``: the XML itself (text starting with '<'), or a file relative to the plan's directory.
     Checked now, so a bad document is reported at its entry."""
-    import os
-
-    from .context import read_text
-    from .domainxml import domain_info
-
     if not isinstance(value, str) or not value.strip():
         raise UserError("'domain_xml' is a file name or the domain's XML text")
     if value.lstrip().startswith("<"):
@@ -230,8 +218,6 @@ def _ignores(entry: Mapping[str, Any], where: Location, scope: str = "entry") ->
 def _shift(command: str, where: Location, at: tuple[int, int] | None = None) -> Any:
     """Words of a command embedded in a plan file: at the command text's own position when the reader knows
     it (a one-line YAML scalar), else at the entry's line."""
-    from .shell import split_line
-
     words = split_line(command, where.file)
     if at is not None:
         return [w._replace(line=at[0] + w.line - 1, column=w.column + at[1] - 1 if w.line == 1 else w.column)

@@ -14,7 +14,8 @@ from ..errors import UserError
 from ..model import Job, Location, Note, Suppression
 from ..notes import make_note
 from ..policy.load import PolicySet
-from .request import Defaults, check_state
+from ..settings import Defaults
+from .request import check_state
 from .shell import Command, Heredoc, Scan, scan
 from .suppress import attach, parse_comment, rule_ids
 from .virsh import RESERVED, command_job, command_word, find_migrate

@@ -19,10 +19,11 @@ from typing import Any, NamedTuple
 from ..errors import UserError
 from ..engine.evaluate import Evaluator
 from ..engine.fixes import FixPlan, fix_stable
-from ..inputs.request import Defaults, check_state
+from ..inputs.request import check_state
+from ..settings import Defaults
 from ..inputs.shell import Word, scan, split_line
 from ..inputs.virsh import Span, command_job, find_migrate, parse_migrate_args
-from ..model import Job, Location, Request, Result
+from ..model import REJECTING, Job, Location, Request, Result
 from ..policy.load import PolicySet
 from ..version import Version, parse_version
 from ..policy.vocabulary import FLAG_PREFIX, Vocabulary
@@ -150,6 +151,23 @@ def rewrite_command(text: str, before: Request, after: Request, vocab: Vocabular
     """The command line ``text`` (parsed as ``before``) edited to say what ``after`` says."""
     version = parse_version(before.libvirt_version)
     return apply_edits(text, command_edits(split_line(text), before, after, version, vocab))
+
+
+def fix_command(text: str, policies: PolicySet, evaluator: Evaluator, defaults: Defaults, *,
+                unsafe: bool = False) -> tuple[str, list[str]]:
+    """One command line fixed (``fix --command``), and the rules that still refuse it."""
+    version = policies.vocab.version(defaults.libvirt_version)
+    job = command_job(text, policies=policies, hypervisor=defaults.hypervisor, state=check_state(defaults.state),
+                      version=version, job_id="<command>")
+    result = evaluator(job.request)
+    if result.prediction == "accepted":
+        return text.strip(), []
+    plan = fix_stable(evaluator, job.request, unsafe=unsafe)
+    fixed = rewrite_command(text, job.request, plan.request, policies.vocab).strip() if plan.changed else text.strip()
+    check = command_job(fixed, policies=policies, hypervisor=job.request.hypervisor, state=job.request.state,
+                        version=version, job_id="<command>")
+    after = evaluator(check.request)
+    return fixed, [f.rule for f in after.findings if f.effect in REJECTING and not f.depends_on]
 
 
 # -- files -------------------------------------------------------------------------------------------
@@ -586,15 +604,3 @@ def _fix_jsonl(text: str, path: str, policies: PolicySet, defaults: Defaults, ev
         planned.append((job, plan))
         results.append(result)
     return _finish(text, path, edits, planned, results, errors, evaluator, read)
-
-
-def file_kind(path: str, head: bytes) -> str:
-    from pathlib import Path
-
-    from ..pipeline import _kind
-
-    return _kind(Path(path), head)
-
-
-def location_text(loc: Location | None) -> str:
-    return f"{loc.file}:{loc.line}:{loc.column}" if loc else ""

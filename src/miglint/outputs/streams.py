@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -96,3 +97,26 @@ def replace_file(path: Path, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def read_for_fix(item: Path, name: str, in_place: bool, max_bytes: int) -> tuple[bytes, str]:
+    """The bytes and text of a file to fix, or a UserError saying why not (as `check` would)."""
+    try:
+        if name == "<stdin>":
+            data = sys.stdin.buffer.read(max_bytes + 1)
+        else:
+            if in_place and not stat.S_ISREG(item.stat().st_mode):
+                raise UserError("not a regular file: cannot rewrite it in place", name)
+            with open(item, "rb") as fh:
+                data = fh.read(max_bytes + 1)
+    except OSError as e:
+        raise UserError(f"cannot read: {e.strerror}", name) from None
+    if len(data) > max_bytes:
+        raise UserError(f"file larger than {max_bytes} bytes (max-file-size)", name)
+    if b"\0" in data[:8192]:
+        raise UserError("binary file, expected a shell script or a plan", name)
+    try:
+        return data, data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise UserError(f"invalid UTF-8 (byte 0x{data[e.start]:02x})", f"{name}:{line}") from None

@@ -16,7 +16,8 @@ from typing import Any, NamedTuple
 
 from .. import __version__
 from .conditions import All, Compiler, DriverView, Node
-from ..errors import UserError, did_you_mean, path_problem
+from ..errors import UserError, did_you_mean
+from .files import builtin_dir, policy_files, read_policy
 from ..model import Fix, Source
 from ..version import Version, VersionRange
 from .vocabulary import Vocabulary
@@ -26,15 +27,6 @@ TRAILING_GROUPS = ("advice", "policy")
 # "policy": an organisation's rule. It is about what the organisation allows, not what libvirt does, so it
 # never makes the prediction "rejected" (evaluate.REJECTING), but it fails the check at its severity.
 DEFAULT_SEVERITY = {"reject": "error", "fail": "error", "warn": "warning", "info": "info", "policy": "error"}
-
-
-def builtin_dir() -> Path:
-    """The packaged policies (inside the wheel), or the repository's top-level policies/ when run from source."""
-    here = Path(__file__).resolve().parent.parent  # the miglint package
-    packaged = here / "policies"
-    if (packaged / "vocabulary.yaml").is_file():
-        return packaged
-    return here.parent.parent / "policies"
 
 
 class Variant(NamedTuple):
@@ -325,42 +317,6 @@ def _cache_dir() -> Path | None:
     return Path(base) / "miglint" if base else Path.home() / ".cache" / "miglint"
 
 
-def policy_files(dirs: Sequence[Path]) -> list[Path]:
-    files: list[Path] = []
-    for d in dirs:
-        if not d.exists():
-            raise UserError(policy_path_problem(str(d)))
-        if d.is_file():
-            files.append(d)
-            continue
-        if not d.is_dir():
-            raise UserError("policy path: not a regular file or directory", str(d))
-        try:
-            files.extend(sorted(p for p in d.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()))
-        except OSError as e:
-            raise UserError(f"cannot read policy directory: {e.strerror}", str(d)) from None
-    return files
-
-
-MAX_POLICY_BYTES = 16 << 20
-
-
-def policy_path_problem(path: str) -> str:
-    problem = path_problem(path)
-    return f"policy directory {path!r} " + ("does not exist" if problem.startswith("no such") else f"cannot be read: {problem}")
-
-
-def _read(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_POLICY_BYTES + 1)
-    except OSError as e:
-        raise UserError(f"cannot read policy file: {e.strerror}", str(path)) from None
-    if len(data) > MAX_POLICY_BYTES:
-        raise UserError(f"policy file larger than {MAX_POLICY_BYTES} bytes", str(path))
-    return data
-
-
 def load_documents(paths: Sequence[Path], validate: bool = True) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, str]]:
     """Parse and check policy files: (vocabulary, policies by name, file of each policy)."""
     from .. import yamlload
@@ -369,7 +325,7 @@ def load_documents(paths: Sequence[Path], validate: bool = True) -> tuple[dict[s
     docs: dict[str, dict[str, Any]] = {}
     files: dict[str, str] = {}
     for path in paths:
-        data = yamlload.load_yaml(_read(path), str(path))
+        data = yamlload.load_yaml(read_policy(path), str(path))
         if not isinstance(data, dict):
             raise UserError("a policy file is a YAML mapping", f"{path}:1")
         if data.get("schema") == "miglint-vocabulary/1":
@@ -396,7 +352,7 @@ def load_policies(extra_dirs: Iterable[str | Path] = (), *, use_cache: bool = Tr
     """Load the built-in policies plus any extra policy directories or files; compile them."""
     dirs = ([builtin_dir()] if builtin else []) + [Path(d) for d in extra_dirs]
     paths = policy_files(dirs)
-    contents = [(str(p), _read(p)) for p in paths]
+    contents = [(str(p), read_policy(p)) for p in paths]
     h = hashlib.sha256(__version__.encode())
     for name, data in contents:
         h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())

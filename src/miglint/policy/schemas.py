@@ -7,14 +7,13 @@ from functools import lru_cache
 from typing import Any
 
 from ..errors import UserError
+from .files import builtin_dir
 
 SCHEMAS = ("policy", "vocabulary", "plan", "result")
 
 
 @lru_cache(maxsize=None)
 def schema(name: str) -> dict[str, Any]:
-    from .load import builtin_dir
-
     path = builtin_dir() / "schema" / f"{name}.schema.json"
     return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 

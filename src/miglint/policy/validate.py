@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..errors import UserError, did_you_mean
-from .load import TRAILING_GROUPS, PolicySet, builtin_dir, policy_files
+from .files import builtin_dir, policy_files
+from .load import TRAILING_GROUPS, PolicySet
 from .vocabulary import Vocabulary
 
 

@@ -8,8 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..app import app, user_errors
-from .check import ConfigOption, NoConfig
+from ..base import ConfigOption, NoConfig, app, user_errors
 
 config_app = typer.Typer(no_args_is_help=True, help="Show the configuration miglint would use here.")
 app.add_typer(config_app, name="config")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..app import PolicyDirs, app, user_errors
+from ..base import PolicyDirs, app, user_errors
 from ...errors import UserError
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ..app import PolicyDirs, State, app, user_errors
+from ..base import PolicyDirs, State, app, user_errors
 from ...errors import UserError
 
 FORMATS = ("text", "markdown", "json")

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..app import PolicyDirs, app, user_errors
+from ..base import PolicyDirs, app, user_errors
 from ...errors import UserError
 
 
@@ -31,7 +31,7 @@ def schema(
     name: Annotated[str, typer.Argument(help="policy, plan, result or vocabulary.")] = "policy",
 ) -> None:
     """Print one of miglint's JSON Schemas (for editors and CI)."""
-    from ...policy.load import builtin_dir
+    from ...policy.files import builtin_dir
     from ...policy.schemas import SCHEMAS
 
     if name not in SCHEMAS:

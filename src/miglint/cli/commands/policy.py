@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..app import app, user_errors
+from ..base import app, user_errors
 
 policy_app = typer.Typer(no_args_is_help=True, help="Check policy files: validate them, run their examples.")
 app.add_typer(policy_app, name="policy")
