@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from .about import __version__
 
 __all__ = ["__version__", "check", "check_request", "check_command", "check_command_job", "load_policies",
            "result_to_dict", "Request", "Result", "Finding", "UserError"]

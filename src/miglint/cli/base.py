@@ -14,7 +14,7 @@ from typing import Annotated, Any, Optional, TypeVar
 
 import typer
 
-from .. import __version__
+from ..about import __version__
 from ..model import STATES
 from ..options import Opt, RunOptions, spec_of
 from .guard import run_guarded

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .. import __version__
+from ..about import __version__
 from .conditions import All, Compiler, DriverView, Node
 from ..errors import UserError, did_you_mean
 from .files import builtin_dir, policy_files, read_policy

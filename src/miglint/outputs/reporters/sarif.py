@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from ... import __version__
+from ...about import __version__
 from ...engine.fixes import FixPlan
 from ...model import Finding, Job, Location, Note, Result
 from ...notes import NOTE_RULES
