@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from miglint.cli.app import main
-from miglint.inputs.context import parse_assignments, typed_value
 from miglint.errors import UserError
+from miglint.inputs.context import parse_assignments, typed_value
 
 DATA = Path(__file__).parent / "data" / "domains"
 WEB = """<domain type='kvm'>

@@ -8,8 +8,8 @@ from dataclasses import fields
 
 import pytest
 
+from miglint import pipeline
 from miglint.cli import main as entry_main
-from miglint.cli.commands import check as check_command
 from miglint.cli.fast import TABLE, parse_check
 from miglint.options import CheckOptions
 
@@ -31,7 +31,7 @@ def typer_options(monkeypatch, argv):
     def fake(opts):
         seen.append(opts)
         return 0
-    monkeypatch.setattr(check_command, "run_check", fake)
+    monkeypatch.setattr(pipeline, "run_check", fake)
     from miglint.cli.app import main
     assert main(["check", *argv]) == 0
     return seen[0]

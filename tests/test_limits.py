@@ -20,8 +20,8 @@ from miglint import yamlload
 from miglint.cli.app import main
 from miglint.errors import UserError
 from miglint.inputs import plan
-from miglint.settings import Defaults
 from miglint.policy.load import load_documents
+from miglint.settings import Defaults
 
 FAST = 2.0  # seconds
 ENTRY = '{"id": "a", "hypervisor": "qemu", "state": "running", "flags": ["LIVE", "PEER2PEER"]}'

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from miglint.features.examples import example_job
 from miglint import yamlload
-from miglint.policy import schemas
 from miglint.cli.app import main
 from miglint.engine.evaluate import Evaluator
+from miglint.features.examples import example_job
+from miglint.policy import schemas
 from miglint.policy.load import load_policies
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,8 +9,8 @@ import pytest
 
 from miglint.errors import UserError
 from miglint.inputs.plan import json_jobs, jsonl_jobs, yaml_jobs
-from miglint.settings import Defaults
 from miglint.inputs.request import make_request
+from miglint.settings import Defaults
 
 
 def ok(items):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from typer.testing import CliRunner
 
 from miglint.cli.app import app
-from miglint.policy.validate import check_paths
 from miglint.policy.files import builtin_dir
+from miglint.policy.validate import check_paths
 
 runner = CliRunner()
 

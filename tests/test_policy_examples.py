@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from miglint.policy.load import load_policies
 from miglint.features.examples import cases, check_example, missing_examples
+from miglint.policy.load import load_policies
 
 _PS = load_policies(use_cache=False)
 CASES = [(r.id, kind, i) for r, kind, i in cases(_PS.rules.values())]

@@ -8,22 +8,20 @@ from __future__ import annotations
 import json
 import shlex
 
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from miglint.api import result_to_dict
-from miglint.errors import UserError
 from miglint.engine.evaluate import Evaluator
-from miglint.model import REJECTING
 from miglint.engine.fixes import fix_stable, is_safe
+from miglint.errors import UserError
 from miglint.inputs import plan
 from miglint.inputs.request import ENTRY_KEYS, job_from_entry
-from miglint.settings import Defaults
 from miglint.inputs.virsh import command_job
-from miglint.model import STATES, Location
-from miglint.policy.load import load_policies
+from miglint.model import REJECTING, STATES, Location
 from miglint.outputs.rewrite import fix_text, rewrite_command
+from miglint.policy.load import load_policies
+from miglint.settings import Defaults
 
 POLICIES = load_policies(use_cache=False)
 VOCAB = POLICIES.vocab

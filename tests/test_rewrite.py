@@ -7,13 +7,14 @@ import stat
 
 import pytest
 
-from miglint.model import REJECTING
-from miglint.engine.fixes import fix_stable as plan_fix, is_safe
-from miglint.settings import Defaults
-from miglint.inputs.virsh import command_job
-from miglint.outputs.rewrite import fix_text, rewrite_command
 from miglint.cli.app import main
+from miglint.engine.fixes import fix_stable as plan_fix
+from miglint.engine.fixes import is_safe
 from miglint.features.examples import example_job
+from miglint.inputs.virsh import command_job
+from miglint.model import REJECTING
+from miglint.outputs.rewrite import fix_text, rewrite_command
+from miglint.settings import Defaults
 
 
 def _job(policies, text, hv=None, state="running", version=None):

@@ -10,8 +10,8 @@ import yaml
 from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
-from miglint.policy import schemas
 from miglint.cli.app import app, main
+from miglint.policy import schemas
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()

@@ -7,11 +7,11 @@ import textwrap
 
 import pytest
 
-from miglint.settings import Defaults
+from miglint.errors import UserError
 from miglint.inputs.script import script_jobs
 from miglint.inputs.shell import scan
 from miglint.model import Job, Note, Suppression
-from miglint.errors import UserError
+from miglint.settings import Defaults
 
 
 def items(policies, text, **defaults):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from miglint.policy.conditions import Compiler, Ctx, DriverView, dotted_version
 from miglint.errors import UserError
 from miglint.model import UNKNOWN, Request
+from miglint.policy.conditions import Compiler, Ctx, DriverView, dotted_version
 from miglint.version import parse_version
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from miglint import api
-from miglint.policy.conditions import Compiler, Ctx, DriverView
 from miglint.inputs.request import make_request
 from miglint.model import UNKNOWN, Request
+from miglint.policy.conditions import Compiler, Ctx, DriverView
 from miglint.version import parse_version
 
 

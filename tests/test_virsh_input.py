@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from miglint.errors import UserError
-from miglint.inputs.virsh import command_job, find_migrate
 from miglint.inputs.shell import split_line
+from miglint.inputs.virsh import command_job, find_migrate
 from miglint.model import UNKNOWN
 from miglint.version import parse_version
 

@@ -21,7 +21,13 @@ __all__ = ["__version__", "check", "check_request", "check_command", "check_comm
            "result_to_dict", "Request", "Result", "Finding", "UserError"]
 
 if TYPE_CHECKING:
-    from .api import check, check_command, check_command_job, check_request, result_to_dict
+    from .api import (
+        check,
+        check_command,
+        check_command_job,
+        check_request,
+        result_to_dict,
+    )
     from .errors import UserError
     from .model import Finding, Request, Result
     from .policy.load import load_policies

@@ -8,6 +8,7 @@ and checks rule and policy names against the loaded policies.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,14 @@ from .model import MODES, SEVERITIES, STATES
 from .notes import NOTE_RULES
 from .policy.files import policy_path_problem
 from .policy.load import PolicySet
-from .settings import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, MAX_FILE_BYTES, MAX_LINE_BYTES, Defaults, Settings
+from .settings import (
+    DEFAULT_EXCLUDE,
+    DEFAULT_INCLUDE,
+    MAX_FILE_BYTES,
+    MAX_LINE_BYTES,
+    Defaults,
+    Settings,
+)
 
 CONFIG_NAMES = (".miglint.yaml", ".miglint.yml", "pyproject.toml")
 
@@ -99,7 +107,7 @@ def _has_tool_table(path: Path) -> bool:
 
 
 def _toml_table(path: Path, data: bytes) -> dict[str, Any] | None:
-    import tomllib
+    import tomllib  # here: only a configuration in TOML needs it (see test_lazy_imports)
 
     try:
         doc = tomllib.loads(data.decode("utf-8"))
@@ -215,7 +223,7 @@ def _toml_lines(text: str, in_pyproject: bool) -> dict[str, int]:
 
 
 def _yaml_lines(text: str) -> dict[str, int]:
-    import yaml
+    import yaml  # here: a run without a YAML configuration never loads PyYAML
 
     try:
         root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -382,8 +390,6 @@ def _rule_names(policies: PolicySet) -> list[str]:
 
 def show(eff: Effective) -> list[tuple[str, str, str]]:
     """(key, value as TOML, source) for every key, for ``miglint config show``."""
-    import json
-
     out = []
     for k in KEYS:
         v = eff.values[k]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import errno
+import os
 from collections.abc import Iterable
 
 
@@ -30,9 +32,6 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 def path_problem(path: str) -> str:
     """Why ``path`` cannot be read as a file or walked as a directory, in words (it is neither)."""
-    import errno
-    import os
-
     try:
         os.stat(path)
     except OSError as e:

@@ -11,8 +11,8 @@ identical to the ordinary path.
 
 from __future__ import annotations
 
-from json.encoder import encode_basestring
 from collections.abc import Callable
+from json.encoder import encode_basestring
 from typing import Any
 
 MAX_SHAPES = 4096

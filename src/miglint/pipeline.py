@@ -58,7 +58,9 @@ def prepare(opts: RunOptions, stack: ExitStack, *, source: str = "command line")
     policies = load_policies(config.policy_dirs(eff))
     live = None
     if opts.connect:
-        from .inputs.live import LibvirtHost  # imports the libvirt binding: only for --connect
+        from .inputs.live import (
+            LibvirtHost,  # imports the libvirt binding: only for --connect
+        )
 
         live = stack.enter_context(LibvirtHost(opts.connect, policies.vocab))
         eff = config.with_host(eff, live.libvirt_version, live.hypervisor, policies, f"--connect {opts.connect}",
@@ -213,7 +215,6 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
             failing = failing or fails
             plan = None
             if result.prediction == "rejected" and want_fix:
-                from .engine.fixes import plan_fix
                 plan = plan_fix(evaluator, item.request)
             shape = memo.take(item) if memo is not None else None
             if shape is None:

@@ -1,5 +1,8 @@
 """Safe YAML loading with limits: the C loader when present, no tags that build objects, and a refusal of
-documents whose aliases would expand beyond a bound (a "billion laughs" file) or that nest too deeply."""
+documents whose aliases would expand beyond a bound (a "billion laughs" file) or that nest too deeply.
+
+PyYAML is imported where a document is read, not at the top: a `check` with a warm policy cache reads no
+YAML, and importing PyYAML is a measurable share of its start-up (tests/unit/test_lazy_imports.py)."""
 
 from __future__ import annotations
 

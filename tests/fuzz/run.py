@@ -495,8 +495,8 @@ class Fuzzer:
             self._check([str(path)], [])
         finally:
             if self.gen.chance(0.3):
-                from miglint.settings import Defaults
                 from miglint.outputs.rewrite import fix_text
+                from miglint.settings import Defaults
 
                 text: str | None
                 try:
@@ -519,9 +519,9 @@ class Fuzzer:
 
     def entry(self) -> None:
         from miglint.api import result_to_dict
-        from miglint.settings import Defaults
         from miglint.inputs.request import job_from_entry
         from miglint.model import Location
+        from miglint.settings import Defaults
 
         e = self.current = self.gen.entry()
         d = Defaults(self.gen.pick([None, *self.gen.hypervisors]), self.gen.pick([None, "running", "shutoff"]))
@@ -545,11 +545,11 @@ class Fuzzer:
 
     def policy(self) -> None:
         from miglint import yamlload
-        from miglint.policy import schemas
-        from miglint.errors import UserError
         from miglint.engine.evaluate import Evaluator
-        from miglint.policy.load import PolicySet
+        from miglint.errors import UserError
         from miglint.features.examples import run_examples
+        from miglint.policy import schemas
+        from miglint.policy.load import PolicySet
 
         data = self.current = self.gen.policy(self.templates)
         path = self.dir / "pol" / "fuzz.yaml"

@@ -4,7 +4,6 @@ the option types, and commands built from the declared options (``miglint.option
 from __future__ import annotations
 
 import inspect
-import sys
 from collections.abc import Callable
 from dataclasses import fields
 from enum import Enum

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..options import CheckOptions, option_table
+from .guard import run_guarded
 
 TABLE = option_table(CheckOptions)
 
@@ -70,7 +71,7 @@ def run_fast(argv: list[str]) -> int | None:
     opts = parse_check(argv[1:])
     if opts is None:
         return None
-    from ..pipeline import run_check  # here, not at the top: `miglint --help` never needs the pipeline
-    from .guard import run_guarded
+    # Here, not at the top: the typer path (`miglint --help`, `miglint explain ...`) never needs the pipeline.
+    from ..pipeline import run_check
 
     return run_guarded(lambda: run_check(opts))

@@ -12,8 +12,8 @@ import re
 from collections import OrderedDict
 from typing import Any
 
-from ..policy.conditions import Bindings, Ctx
 from ..model import REJECTING, Finding, Fix, Request, Result
+from ..policy.conditions import Bindings, Ctx
 from ..policy.load import Driver, PolicySet, Rule
 from ..version import VersionRange, parse_version
 

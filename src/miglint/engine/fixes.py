@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import NamedTuple
 
-from ..model import REJECTING
+from ..model import REJECTING, Finding, Fix, ParamValue, Request, Result
 from .evaluate import Evaluator
-from ..model import Finding, Fix, ParamValue, Request, Result
 
 MAX_ROUNDS = 6
 

@@ -14,8 +14,8 @@ from typing import Any, NamedTuple, Union
 
 from ..model import REJECTING
 from ..policy.load import Driver, PolicySet, Rule
-from ..version import Version, VersionRange, format_version
 from ..policy.vocabulary import Vocabulary
+from ..version import Version, VersionRange, format_version
 
 REQUIRE_KINDS = ("requires",)
 FORBID_KINDS = ("requires", "forbidden", "exclusive", "unsupported-flag", "unsupported-param")

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from .capabilities import Analysis, Constraint, FlagRow, ParamRow
 from ..errors import UserError
 from ..policy.load import PolicySet
 from ..version import Version, format_version
+from .capabilities import Analysis, Constraint, FlagRow, ParamRow
 
 STATUS = {"honoured": "accepted", "ignored": "ignored", "refused": "refused", "unsure": "unknown"}
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from ..errors import UserError
 from ..engine.evaluate import Evaluator
+from ..errors import UserError
 from ..inputs.request import job_from_entry
-from ..settings import Defaults
 from ..model import Job, Location
 from ..policy.load import PolicySet, Rule
+from ..settings import Defaults
 
 
 class Outcome(NamedTuple):

@@ -6,19 +6,34 @@ into text and return it. Nothing here prints or reads files.
 
 from __future__ import annotations
 
+import json
 import shlex
+import textwrap
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from .capabilities import Analysis, FlagRow, ParamRow, describe, flag_word, generic_known, param_word, rule_spec, simplify
 from ..engine.evaluate import Evaluator
-from ..model import REJECTING
 from ..engine.fixes import FixPlan, minimize
-from ..model import UNKNOWN, Finding, Job, Request, Result
-from ..policy.load import PolicySet, Rule
+from ..inputs.request import make_request
+from ..inputs.virsh import command_job
+from ..model import REJECTING, UNKNOWN, Finding, Job, Request, Result
+from ..outputs.reporters.text import fix_text
+from ..outputs.rewrite import RewriteError, rewrite_command
 from ..outputs.table import markdown_table, text_table
-from ..version import Version, format_version
+from ..policy.load import PolicySet, Rule
 from ..policy.vocabulary import FLAG_PREFIX
+from ..version import Version, format_version
+from .capabilities import (
+    Analysis,
+    FlagRow,
+    ParamRow,
+    describe,
+    flag_word,
+    generic_known,
+    param_word,
+    rule_spec,
+    simplify,
+)
 
 DOMAIN = "dom"
 
@@ -65,8 +80,6 @@ def render_virsh(policies: PolicySet, request: Request, domain: str, desturi: st
 def verify_command(policies: PolicySet, evaluator: Evaluator, text: str, hypervisor: str, state: str,
                    version: Version) -> Result:
     """Run `check` on a command line: the answer the user would get."""
-    from ..inputs.virsh import command_job
-
     job = command_job(text, policies=policies, hypervisor=hypervisor, state=state, version=version, job_id="intent")
     return evaluator(job.request)
 
@@ -74,8 +87,6 @@ def verify_command(policies: PolicySet, evaluator: Evaluator, text: str, hypervi
 def intents(policies: PolicySet, evaluator: Evaluator, hypervisor: str, version: Version, *,
             domain: str = DOMAIN, desturi: str | None = None, states: Sequence[str] | None = None) -> list[IntentResult]:
     """The minimal command for each intent the policy lists: its flags, fixed and minimised, then checked."""
-    from ..inputs.request import make_request
-
     driver = policies.driver(hypervisor)
     dest = desturi or default_desturi(policies, hypervisor)
     out: list[IntentResult] = []
@@ -155,8 +166,6 @@ def render_hypervisor_text(exp: HypervisorExplanation, width: int = 120) -> str:
     out = [f"{exp.name}: {exp.title} ({exp.status}), libvirt {exp.version}"
            + (f"; migration in libvirt {exp.libvirt}" if exp.libvirt else "")]
     if exp.description:
-        import textwrap
-
         out.append(textwrap.fill(exp.description, width))
     out.append("")
     out.append(text_table(FLAG_HEADERS, [flag_cells(r) for r in exp.flags], width))
@@ -177,8 +186,6 @@ def render_params_text(exp: HypervisorExplanation, width: int) -> str:
     out = [text_table(["Parameter", "Accepted", "Forbidden / ignored", "libvirt"], [param_cells(p) for p in shown], width)]
     if refused:
         by = f" ({exp.refused_params_by})" if exp.refused_params_by else ""
-        import textwrap
-
         out.append(textwrap.fill(f"Refused{by}: " + ", ".join(refused), width) + "\n")
     return "\n".join(out)
 
@@ -249,9 +256,6 @@ def _changes(plan: FixPlan) -> tuple[str, ...]:
 
 def explain_command(policies: PolicySet, evaluator: Evaluator, text: str, *, hypervisor: str | None,
                     state: str, version: Version) -> CommandExplanation:
-    from ..inputs.virsh import command_job
-    from ..outputs.rewrite import RewriteError, rewrite_command
-
     job = command_job(text, policies=policies, hypervisor=hypervisor, state=state, version=version,
                       job_id="<command>")
     req = job.request
@@ -297,8 +301,6 @@ def explain_command(policies: PolicySet, evaluator: Evaluator, text: str, *, hyp
                   desturi=req.desturi or default_desturi(policies, req.hypervisor), states=states)
     mode = vocab.modes.get(req.mode, {})
     api = f"{mode.get('api', '?')} ({req.mode}: {mode.get('description', '')})"
-    from ..outputs.reporters.text import fix_text
-
     return CommandExplanation(job, result, driver.title, api, tuple(omitted), tuple(ignored), minimal, unfixable,
                               tuple(its), tuple(vocab.flag_names(req.flags)),
                               tuple(fix_text(f, vocab) for f in result.findings))
@@ -318,8 +320,6 @@ def _param_text(value: Any) -> str:
 
 
 def render_command_text(exp: CommandExplanation, width: int = 120) -> str:
-    import textwrap
-
     req = exp.job.request
     r = exp.result
     out = [f"Command: {(exp.job.text or '').strip()}", ""]
@@ -430,8 +430,6 @@ def _example_text(example: Any) -> str:
             all(isinstance(v, str) for v in example.values()):
         rest = [f"{k.replace('_', ' ')} {v}" for k, v in example.items() if k != "command"]
         return str(example["command"]) + (f"  ({', '.join(rest)})" if rest else "")
-    import json
-
     return json.dumps(example, ensure_ascii=False)
 
 
@@ -486,8 +484,6 @@ def rule_doc(policies: PolicySet, rule: Rule) -> RuleDoc:
 
 
 def render_rule_text(d: RuleDoc, width: int = 100) -> str:
-    import textwrap
-
     def para(label: str, text: str) -> list[str]:
         if not text:
             return []

@@ -86,7 +86,9 @@ class DomainInfo(NamedTuple):
 
 def parse(text: str | bytes, where: str = "<domain XML>") -> Element:
     """The document's root element; UserError (with file:line:column) for malformed XML or a DTD."""
-    from xml.parsers import expat
+    from xml.parsers import (
+        expat,  # here: only a request with a domain XML loads the XML parser
+    )
 
     if len(text) > MAX_XML_BYTES:
         raise UserError(f"domain XML larger than {MAX_XML_BYTES} bytes", where)

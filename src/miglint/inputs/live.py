@@ -16,6 +16,8 @@ host itself, so it is done only for a local connection (a URI without a host nam
 from __future__ import annotations
 
 import os
+import re
+import sys
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -173,8 +175,8 @@ def _message(e: Any) -> str:
 def fs_magic(path: str) -> int | None:
     """statfs(2) f_type of the filesystem holding ``path``, walking up to the nearest directory that can be
     read (as libvirt does); None when it cannot be told (not Linux, relative path)."""
-    import ctypes
-    import sys
+    import ctypes  # only where statfs is asked for: a check without --connect never loads it
+
 
     if not sys.platform.startswith("linux") or not path.startswith("/"):
         return None
@@ -211,8 +213,6 @@ def fuse_type(path: str, mounts: str = "/proc/mounts") -> str | None:
 
 def _unescape(field: str) -> str:
     """/proc/mounts writes space, tab, newline and backslash as octal escapes (\\040)."""
-    import re
-
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 

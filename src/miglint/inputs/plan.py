@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import IO, Any
 
+from .. import yamlload
 from ..errors import UserError
-from ..model import Job, Location, Note, Suppression
 from ..jsonl_templates import LineMemo
+from ..model import Job, Location, Note, Suppression
 from ..policy.load import PolicySet
-from ..yamlload import MAX_DEPTH, check_depth
 from ..settings import MAX_LINE_BYTES, Defaults
+from ..yamlload import MAX_DEPTH, check_depth
 from .request import _ignores, job_from_entry
 from .suppress import rule_ids, vet
 
@@ -85,8 +87,6 @@ def _entries(doc: Any, where: str) -> list[Any]:
 
 
 def yaml_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -> Iterator[Item]:
-    from .. import yamlload
-
     try:
         doc = yamlload.load_yaml(data, file)
         items = _yaml_items(data.decode("utf-8"))
@@ -122,7 +122,7 @@ def _document_jobs(doc: Any, items: Sequence[tuple[int, tuple[int, int] | None]]
 def _yaml_items(text: str) -> list[tuple[int, tuple[int, int] | None]]:
     """Per plan entry in a YAML text: its line, and where its ``command`` text starts when the command is a
     one-line scalar (so findings point at the option at fault); 1-based."""
-    import yaml
+    import yaml  # here: JSON and JSON Lines plans, and scripts, never load PyYAML
 
     try:
         root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -221,8 +221,6 @@ def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defa
     """Stream a JSON Lines plan: one entry per line, blank lines skipped. A line is read at most ``max_line``
     bytes at a time, so that a file without newlines cannot fill the memory. With a memo, a line whose
     shape was seen before is written by the memo and not yielded (see miglint.linememo)."""
-    from functools import partial
-
     loads = json.loads
     # The C scanner behind json.loads, called directly for the usual line that starts with '{': the
     # same parse without json.loads' argument checks and whitespace regular expressions.

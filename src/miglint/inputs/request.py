@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import UserError, did_you_mean
 from ..model import MODES, STATES, Job, Location, ParamValue, Request, Suppression
 from ..policy.load import PolicySet
+from ..policy.vocabulary import int_range
 from ..settings import Defaults
 from ..version import Version, format_version
-from ..policy.vocabulary import int_range
 from .domainxml import XML_FACT, domain_info, read_text
 from .shell import split_line
 from .virsh import command_job

@@ -6,12 +6,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace as dc_replace
 from typing import NamedTuple
 
 from ..errors import UserError
-from ..model import UNKNOWN, FactValue, Job, Location, OptionValue, ParamValue, Request, VirshProblem
-from ..version import Version
+from ..model import (
+    UNKNOWN,
+    FactValue,
+    Job,
+    Location,
+    OptionValue,
+    ParamValue,
+    Request,
+    VirshProblem,
+)
+from ..policy.load import PolicySet
 from ..policy.vocabulary import OptionDef, Vocabulary, int_range
+from ..version import Version
 from .shell import Word, split_line
 
 # Words that may stand before "virsh" and the options they take a value for.
@@ -376,11 +387,9 @@ def build(words: Sequence[Word], call: VirshCall, *, version: Version, vocab: Vo
 
 
 def _with_fact(request: Request, name: str, value: FactValue) -> Request:
-    from dataclasses import replace
-
     facts = dict(request.facts)
     facts.setdefault(name, value)
-    return replace(request, facts=tuple(sorted(facts.items())))
+    return dc_replace(request, facts=tuple(sorted(facts.items())))
 
 
 def _param_value(od: OptionDef, stored: OptionValue, raw: OptionValue) -> ParamValue | None:
@@ -404,13 +413,10 @@ def locations(where: dict[str, Word], file: str) -> tuple[tuple[str, Location], 
     return tuple((k, Location(file, w.line, w.column)) for k, w in where.items())
 
 
-def command_job(text: str, *, policies: object, hypervisor: str | None, state: str,
+def command_job(text: str, *, policies: PolicySet, hypervisor: str | None, state: str,
                 version: Version, job_id: str, file: str = "<command>", facts: tuple[tuple[str, FactValue], ...] = (),
                 words: Sequence[Word] | None = None) -> Job:
     """One virsh command line (from --command, a plan entry or a script) -> a job."""
-    from ..policy.load import PolicySet
-
-    assert isinstance(policies, PolicySet)
     ws = list(words) if words is not None else split_line(text, file)
     call = find_migrate(ws)
     if call is None:

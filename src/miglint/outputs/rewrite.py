@@ -11,22 +11,27 @@ raises RewriteError rather than writing something else than intended.
 
 from __future__ import annotations
 
+import io
 import json
 import shlex
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from ..errors import UserError
+import yaml
+
 from ..engine.evaluate import Evaluator
 from ..engine.fixes import FixPlan, fix_stable
+from ..errors import UserError
+from ..inputs.plan import json_jobs, jsonl_jobs, yaml_jobs
 from ..inputs.request import check_state
-from ..settings import Defaults
+from ..inputs.script import script_jobs
 from ..inputs.shell import Word, scan, split_line
 from ..inputs.virsh import Span, command_job, find_migrate, parse_migrate_args
-from ..model import REJECTING, Job, Location, Request, Result
+from ..model import REJECTING, Job, Request, Result
 from ..policy.load import PolicySet
-from ..version import Version, parse_version
 from ..policy.vocabulary import FLAG_PREFIX, Vocabulary
+from ..settings import Defaults
+from ..version import Version, parse_version
 
 
 class RewriteError(UserError):
@@ -217,8 +222,6 @@ def _verify(old_jobs: list[tuple[Job, FixPlan | None]], new_jobs: list[Job | Use
 
 def _fix_script(text: str, path: str, policies: PolicySet, defaults: Defaults, evaluator: Evaluator,
                 planner: Planner) -> FileFix:
-    from ..inputs.script import script_jobs
-
     errors: list[UserError] = []
     edits: list[Edit] = []
     planned: list[tuple[Job, FixPlan | None]] = []
@@ -267,8 +270,6 @@ def _fix_script(text: str, path: str, policies: PolicySet, defaults: Defaults, e
 
 
 def _compose(text: str) -> Any:
-    import yaml
-
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as e:
@@ -276,8 +277,6 @@ def _compose(text: str) -> Any:
 
 
 def _entry_nodes(root: Any) -> list[Any]:
-    import yaml
-
     if isinstance(root, yaml.MappingNode):
         for k, v in root.value:
             if k.value == "migrations":
@@ -320,8 +319,6 @@ class _Doc:
     def emit(self, value: Any) -> str:
         if self.json:
             return json.dumps(value, ensure_ascii=False)
-        import yaml
-
         out: str = yaml.safe_dump(value, default_flow_style=True, width=1 << 30, allow_unicode=True).strip()
         if out.endswith("\n..."):
             out = out[:-4].strip()
@@ -344,8 +341,6 @@ class _Doc:
     # -- sequences of flag names --
 
     def set_flags(self, entry: Any, key_value: tuple[Any, Any] | None, old_names: list[str], new_names: list[str]) -> None:
-        import yaml
-
         vocab = self.vocab
         if key_value is None:
             self.add_key(entry, "flags", "[" + ", ".join(self.emit_str(n, None) for n in new_names) + "]"
@@ -406,8 +401,6 @@ class _Doc:
 
     def set_params(self, entry: Any, key_value: tuple[Any, Any] | None, remove: Sequence[str],
                    put: Mapping[str, Any]) -> None:
-        import yaml
-
         vocab = self.vocab
         if key_value is None:
             if put:
@@ -501,13 +494,11 @@ def _jobs_only(items: Iterable[object]) -> list[Job | UserError]:
 
 
 def _doc_jobs(text: str, path: str, kind: str, policies: PolicySet, defaults: Defaults) -> Iterator[Job | UserError]:
-    from ..inputs import plan
-
     data = text.encode("utf-8")
     if kind == "json":
-        yield from _jobs_only(plan.json_jobs(data, path, policies, defaults))
+        yield from _jobs_only(json_jobs(data, path, policies, defaults))
     else:
-        yield from _jobs_only(plan.yaml_jobs(data, path, policies, defaults))
+        yield from _jobs_only(yaml_jobs(data, path, policies, defaults))
 
 
 def _fix_document(text: str, path: str, kind: str, policies: PolicySet, defaults: Defaults, evaluator: Evaluator,
@@ -568,12 +559,8 @@ def _finish(text: str, path: str, edits: list[Edit], planned: list[tuple[Job, Fi
 
 def _fix_jsonl(text: str, path: str, policies: PolicySet, defaults: Defaults, evaluator: Evaluator,
                planner: Planner) -> FileFix:
-    import io
-
-    from ..inputs import plan as planmod
-
     def read(t: str) -> list[Job | UserError]:
-        return _jobs_only(planmod.jsonl_jobs(io.BytesIO(t.encode("utf-8")), path, policies, defaults))
+        return _jobs_only(jsonl_jobs(io.BytesIO(t.encode("utf-8")), path, policies, defaults))
 
     items = read(text)
     errors = [e for e in items if isinstance(e, UserError)]

@@ -14,12 +14,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .. import yamlload
 from ..about import __version__
-from .conditions import All, Compiler, DriverView, Node
 from ..errors import UserError, did_you_mean
-from .files import builtin_dir, policy_files, read_policy
 from ..model import Fix, Source
 from ..version import Version, VersionRange
+from . import schemas
+from .conditions import All, Compiler, DriverView, Node
+from .files import builtin_dir, policy_files, read_policy
 from .vocabulary import Vocabulary
 
 # Groups every mode ends with: rules about accepted-but-ignored flags, then organisation policies.
@@ -319,8 +321,6 @@ def _cache_dir() -> Path | None:
 
 def load_documents(paths: Sequence[Path], validate: bool = True) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, str]]:
     """Parse and check policy files: (vocabulary, policies by name, file of each policy)."""
-    from .. import yamlload
-
     vocab_doc: dict[str, Any] | None = None
     docs: dict[str, dict[str, Any]] = {}
     files: dict[str, str] = {}
@@ -330,12 +330,10 @@ def load_documents(paths: Sequence[Path], validate: bool = True) -> tuple[dict[s
             raise UserError("a policy file is a YAML mapping", f"{path}:1")
         if data.get("schema") == "miglint-vocabulary/1":
             if validate:
-                from . import schemas
                 schemas.validate(data, "vocabulary", str(path))
             vocab_doc = data
             continue
         if validate:
-            from . import schemas
             schemas.validate(data, "policy", str(path))
         name = data["name"]
         if name in docs:

@@ -1,4 +1,7 @@
-"""JSON Schemas shipped with the policies, and validation with messages a policy author can act on."""
+"""JSON Schemas shipped with the policies, and validation with messages a policy author can act on.
+
+jsonschema (and PyYAML, for positions) are imported when a document is validated, not at the top: policies
+come from a validated cache on a warm start, and jsonschema's import alone costs more than a whole check."""
 
 from __future__ import annotations
 

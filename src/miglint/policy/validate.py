@@ -14,7 +14,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .. import yamlload
 from ..errors import UserError, did_you_mean
+from . import schemas
 from .files import builtin_dir, policy_files
 from .load import TRAILING_GROUPS, PolicySet
 from .vocabulary import Vocabulary
@@ -80,8 +82,6 @@ def _has(node: Any, step: str | int) -> bool:
 
 
 def _schema_problems(doc: Any, kind: str, text: str, file: str) -> list[Problem]:
-    from . import schemas
-
     out = []
     for path, message in schemas.errors(doc, kind):
         pos = schemas.locate(text, path) or (1, 1)
@@ -145,8 +145,6 @@ def _check_name(vocab: Vocabulary, kind: str, name: str) -> str | None:
 
 def name_problems(doc: dict[str, Any], text: str, file: str, vocab: Vocabulary, all_docs: dict[str, Any],
                   known_rules: set[str]) -> list[Problem]:
-    from . import schemas
-
     found: list[tuple[list[str | int], str]] = []
 
     def check(path: list[str | int], kind: str, name: str) -> None:
@@ -269,8 +267,6 @@ def _groups(doc: dict[str, Any], all_docs: dict[str, Any]) -> set[str] | None:
 
 
 def check_paths(paths: Sequence[Path]) -> Checked:
-    from .. import yamlload
-
     files = policy_files(list(paths))
     texts: dict[str, str] = {}
     docs: dict[str, dict[str, Any]] = {}
@@ -309,10 +305,8 @@ def check_paths(paths: Sequence[Path]) -> Checked:
             parsed.append((name, doc))
     context_files: dict[str, str] = {}
     if vocab_doc is None:
-        from .. import yamlload as yl
-
         for path in policy_files([builtin_dir()]):
-            doc = yl.load_yaml(path.read_bytes(), str(path))
+            doc = yamlload.load_yaml(path.read_bytes(), str(path))
             if doc.get("schema") == "miglint-vocabulary/1":
                 vocab_doc = doc
             else:
@@ -337,8 +331,6 @@ def check_paths(paths: Sequence[Path]) -> Checked:
         for r in d.get("rules", []) or []:
             rid = str(r.get("id"))
             if rid in ids and ids[rid] != pname and (pname in checked_names):
-                from . import schemas
-
                 i = d["rules"].index(r)
                 pos = schemas.locate(texts[file_of[pname]], ["rules", i, "id"]) or (1, 1)
                 problems.append(Problem(file_of[pname], pos[0], pos[1],

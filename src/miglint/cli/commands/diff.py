@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from ..base import PolicyDirs, app, user_errors
 from ...errors import UserError
+from ..base import PolicyDirs, app, user_errors
 
 
 @app.command()
@@ -22,8 +22,8 @@ def diff(
     """Compare hypervisors side by side: support, default, and when a flag is required or forbidden."""
     from ...features.diff import diff as compute
     from ...features.diff import parse_column
-    from ...policy.load import load_policies
     from ...outputs.table import markdown_table, text_table
+    from ...policy.load import load_policies
     from .explain import jsonable, width_of
 
     if fmt not in ("text", "markdown", "json"):

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ..base import PolicyDirs, app, user_errors
 from ...errors import UserError
+from ..base import PolicyDirs, app, user_errors
 
 
 @app.command()
@@ -20,8 +20,8 @@ def docs(
     policy_dir: PolicyDirs = None,
 ) -> None:
     """Generate the reference documentation from the policies alone."""
-    from ...features import docs as gen
     from ...engine.evaluate import Evaluator
+    from ...features import docs as gen
     from ...policy.load import load_policies
 
     if fmt not in gen.FORMATS:

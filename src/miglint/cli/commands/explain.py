@@ -6,8 +6,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ..base import PolicyDirs, State, app, user_errors
 from ...errors import UserError
+from ..base import PolicyDirs, State, app, user_errors
 
 FORMATS = ("text", "markdown", "json")
 
@@ -47,8 +47,8 @@ def explain(
     forbidden, libvirt versions) and the minimal command for each common intent. With --command: the
     effective request, what the omitted flags mean, the findings and the minimal valid command.
     """
-    from ...features import explain as ex
     from ...engine.evaluate import Evaluator
+    from ...features import explain as ex
     from ...policy.load import load_policies
 
     if fmt not in FORMATS:

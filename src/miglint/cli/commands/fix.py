@@ -10,13 +10,8 @@ from pathlib import Path
 
 import typer
 
-from ...engine.evaluate import Evaluator
 from ...errors import UserError
-from ...model import REJECTING
 from ...options import FixOptions
-from ...outputs.rewrite import fix_command
-from ...outputs.streams import replace_file
-from ...pipeline import fix_files, prepare
 from ..base import app, options_command, user_errors
 
 
@@ -26,6 +21,12 @@ from ..base import app, options_command, user_errors
 def fix(opts: FixOptions) -> None:
     """Apply the findings' fixes: safe ones by default (add a required flag, drop a refused one that changes
     nothing). Exit 0 when nothing is left to fix, 1 when a diff is pending or a request is still refused."""
+    from ...engine.evaluate import Evaluator
+    from ...model import REJECTING
+    from ...outputs.rewrite import fix_command
+    from ...outputs.streams import replace_file
+    from ...pipeline import fix_files, prepare
+
     if not opts.paths and not opts.command:
         raise UserError("nothing to fix: give files, directories or --command")
     with ExitStack() as stack:

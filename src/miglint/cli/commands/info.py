@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..base import PolicyDirs, app, user_errors
 from ...errors import UserError
+from ..base import PolicyDirs, app, user_errors
 
 
 @app.command()

@@ -40,10 +40,10 @@ def test(
 ) -> None:
     """Run the rules' examples: each 'fail' example must trigger its rule, each 'pass' example must not.
     Lists rules lacking an example of either kind. Exit 1 when an example fails."""
-    from ...policy import schemas
     from ...engine.evaluate import Evaluator
-    from ...policy.validate import check_paths
     from ...features.examples import missing_examples, run_examples
+    from ...policy import schemas
+    from ...policy.validate import check_paths
 
     checked = check_paths(paths)
     if checked.policies is None:

@@ -9,8 +9,8 @@ from ...engine.fixes import FixPlan
 from ...model import Job, Note, Result
 from ...policy.vocabulary import Vocabulary
 from . import Summary
-from .text import fix_text
 from .json import location_of
+from .text import fix_text
 
 LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 

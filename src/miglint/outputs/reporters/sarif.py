@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, TextIO
@@ -146,8 +147,6 @@ class SarifReporter:
                 "properties": {"tags": list(dict.fromkeys([r.policy, r.kind, r.effect]))}}
 
     def finish(self, summary: Summary) -> None:
-        import os
-
         driver = {"name": "miglint", "version": __version__, "semanticVersion": __version__,
                   "informationUri": self.rule_docs.split("{rule}")[0] or "https://miglint.invalid/",
                   "rules": [self._descriptor(r) for r in self.rule_ids]}
