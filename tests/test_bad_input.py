@@ -32,8 +32,10 @@ ENTRY = "{id: a, hypervisor: qemu, state: running, flags: [LIVE, PEER2PEER]}"
 
 RULE = """  - id: {id}
     name: {rname}
+    title: --unsafe is not allowed
     kind: policy
     effect: policy
+    severity: error
     when: {{flags: [UNSAFE]}}
     message: "ACME: --unsafe is not allowed"
     why: Company policy forbids skipping libvirt's safety checks.
@@ -287,7 +289,7 @@ CASES = [
          "policy schema: kind: 'drivr' is not one of layer, driver", "pol/a.yaml:3:1",
          {"pol/a.yaml": org().replace("kind: driver", "kind: drivr")}),
     Case("policy-schema-rule", CHECK + ["--policy-dir", "pol", "--command", OK],
-         "policy schema: rules/0/why: 'y' is too short", "pol/a.yaml:13:5",
+         "policy schema: rules/0/why: 'y' is too short", "pol/a.yaml:15:5",
          {"pol/a.yaml": org(rules=RULE.format(id="ACME001", rname="acme-x").replace(
              "why: Company policy forbids skipping libvirt's safety checks.", "why: y"))}),
     Case("policy-extends-cycle", CHECK + ["--policy-dir", "pol", "--command", OK],

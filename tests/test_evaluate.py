@@ -77,7 +77,8 @@ def test_messages_are_libvirts(policies, evaluator):
 
 def test_power_of_two_value_test(policies):
     """`power_of_two: true|false` holds for integers only: 1, 2, 4, ... are powers of two; 0 and negatives are not."""
-    from miglint.policy.conditions import Compiler, Ctx
+    from miglint.policy.compiler import Compiler
+    from miglint.policy.conditions import Ctx
     from miglint.version import parse_version
 
     node = Compiler(policies.vocab).compile(

@@ -20,7 +20,10 @@ behaviour:
 rules:
   - id: Q053
     name: acme-needs-tls
+    title: Migration without TLS
     kind: policy
+    effect: policy
+    severity: error
     phase: polciy
     when: {flags: {none: [TSL]}, options: [p2pp], params: [bandwith]}
     message: "TLS required here"
@@ -42,7 +45,10 @@ status: organisation
 rules:
   - id: ACM001
     name: acme-needs-tls
+    title: Migration without TLS
     kind: policy
+    effect: policy
+    severity: error
     when: {flags: {none: [TLS, TUNNELLED]}}
     message: "ACME: migrations must be encrypted"
     why: Company policy requires encrypted migrations.
@@ -53,7 +59,10 @@ rules:
       pass: ["virsh migrate --live --tls dom qemu+ssh://dst/system"]
   - id: ACM002
     name: acme-no-unsafe
+    title: --unsafe is not allowed
     kind: policy
+    effect: policy
+    severity: error
     when: {flags: [UNSAFE]}
     message: "ACME: --unsafe is not allowed"
     why: Company policy forbids skipping libvirt's safety checks.
@@ -78,9 +87,12 @@ def test_every_problem_with_its_position(tmp_path):
     expected = [
         f"{f}:7:10: behaviour › LIVEE: unknown migration flag 'LIVEE' (did you mean 'LIVE'?)",
         f"{f}:9:5: rule Q053: id already used by policy 'qemu'; ids are never reused",
-        f"{f}:13:27: rule Q053 › when › flags › none › item 1: unknown migration flag 'TSL' (did you mean 'TLS'?)",
-        f"{f}:13:44: rule Q053 › when › options › item 1: unknown virsh option 'p2pp' (did you mean 'p2p'?)",
-        f"{f}:18:5: rule ACM002: unknown key ('whn' was unexpected)",
+        f"{f}:16:27: rule Q053 › when › flags › none › item 1: unknown migration flag 'TSL' (did you mean 'TLS'?)",
+        f"{f}:16:44: rule Q053 › when › options › item 1: unknown virsh option 'p2pp' (did you mean 'p2p'?)",
+        f"{f}:16:60: rule Q053 › when › params › item 1: unknown migration parameter 'bandwith' (did you mean 'bandwidth'?)",
+        f"{f}:21:5: rule ACM002: unknown key ('whn' was unexpected)",
+        f"{f}:21:5: rule ACM002: missing required key 'title'",
+        f"{f}:21:5: rule ACM002: needs one of the keys 'message', 'variants'",
     ]
     for e in expected:
         assert e in problems, (e, problems)
@@ -109,7 +121,7 @@ def test_policy_test_runs_examples_and_lists_missing_ones(tmp_path):
     (tmp_path / "acme.yaml").write_text(GOOD.replace('fail: ["virsh migrate --live dom', 'fail: ["virsh migrate --live --tls dom'))
     result = runner.invoke(app, ["policy", "test", str(tmp_path)])
     assert result.exit_code == 1
-    assert f"{tmp_path / 'acme.yaml'}:16:14: ACM001 fail example 1: should trigger ACM001" in result.output
+    assert f"{tmp_path / 'acme.yaml'}:19:14: ACM001 fail example 1: should trigger ACM001" in result.output
 
 
 def test_missing_path_is_a_user_error():
@@ -132,8 +144,10 @@ status: organisation
 rules:
   - id: ACM010
     name: acme-after-params
+    title: Refused late
     kind: policy
     effect: warn
+    severity: warning
     phase: advice
     when: {first_error: {phase: [params-src, parms-dst]}}
     message: "refused late"

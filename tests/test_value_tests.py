@@ -6,7 +6,9 @@ import pytest
 
 from miglint.errors import UserError
 from miglint.model import UNKNOWN, Request
-from miglint.policy.conditions import Compiler, Ctx, DriverView, dotted_version
+from miglint.policy.compiler import Compiler
+from miglint.policy.conditions import Ctx, DriverView
+from miglint.policy.values import dotted_version
 from miglint.version import parse_version
 
 

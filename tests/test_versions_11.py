@@ -9,7 +9,8 @@ import pytest
 from miglint import api
 from miglint.inputs.request import make_request
 from miglint.model import UNKNOWN, Request
-from miglint.policy.conditions import Compiler, Ctx, DriverView
+from miglint.policy.compiler import Compiler
+from miglint.policy.conditions import Ctx, DriverView
 from miglint.version import parse_version
 
 

@@ -319,7 +319,7 @@ def _params_named(when: Any) -> set[str]:
 def rule_scopes(policies: PolicySet, libvirt_version: str = LIBVIRT_VERSION,
                 qemu_version: str | None = None) -> dict[str, str]:
     """Why a rule of the qemu policy can never be this libvirt's first error here (when it cannot)."""
-    from miglint.policy.conditions import dotted_version
+    from miglint.policy.values import dotted_version
     from miglint.version import VersionRange, parse_version
 
     v = parse_version(libvirt_version)

@@ -13,8 +13,9 @@ from collections import OrderedDict
 from typing import Any
 
 from ..model import REJECTING, Finding, Fix, Request, Result
-from ..policy.conditions import Bindings, Ctx
-from ..policy.load import Driver, PolicySet, Rule
+from ..policy.conditions import Ctx
+from ..policy.load import Driver, PolicySet, Rule, Variant
+from ..policy.values import Bindings
 from ..version import VersionRange, parse_version
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -103,12 +104,11 @@ class Evaluator:
         rule.when.bind(ctx, bound)
         values.update({k: v for k, v in bound.items() if k not in ("subjects", "matched")})
         message, code, prefixed = rule.message, rule.code, rule.prefixed
-        for variant in rule.variants:
-            if variant.when.test(ctx):
-                message = variant.message if variant.message is not None else message
-                code = variant.code if variant.code is not None else code
-                prefixed = variant.prefixed if variant.prefixed is not None else prefixed
-                break
+        variant = _variant(rule, ctx)
+        if variant is not None:
+            message = variant.message if variant.message is not None else message
+            code = variant.code if variant.code is not None else code
+            prefixed = variant.prefixed if variant.prefixed is not None else prefixed
         printed = self.vocab.printed_message(code, render(message, values), prefixed)
         fix = rule.fix
         if rule.fix_matched:
@@ -122,6 +122,18 @@ class Evaluator:
             kind=rule.kind, depends_on=depends, subjects=tuple(dict.fromkeys(bound.get("subjects", []))),
             policy=rule.policy,
         ), bound.get("option")
+
+
+def _variant(rule: Rule, ctx: Ctx) -> Variant | None:
+    """The case the request is in: the first variant that holds, else the first that may."""
+    maybe = None
+    for variant in rule.variants:
+        got = variant.when.test(ctx)
+        if got is True:
+            return variant
+        if got is None and maybe is None:
+            maybe = variant
+    return maybe
 
 
 def _in_read_order(findings: list[Finding], keys: list[float | None], sequence: list[str]) -> list[Finding]:

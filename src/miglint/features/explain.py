@@ -20,20 +20,11 @@ from ..model import REJECTING, UNKNOWN, Finding, Job, Request, Result
 from ..outputs.reporters.text import fix_text
 from ..outputs.rewrite import RewriteError, rewrite_command
 from ..outputs.table import markdown_table, text_table
+from ..policy.conditions import All, Libvirt, Qemu, generic_known
 from ..policy.load import PolicySet, Rule
 from ..policy.vocabulary import FLAG_PREFIX
 from ..version import Version, format_version
-from .capabilities import (
-    Analysis,
-    FlagRow,
-    ParamRow,
-    describe,
-    flag_word,
-    generic_known,
-    param_word,
-    rule_spec,
-    simplify,
-)
+from .capabilities import Analysis, FlagRow, ParamRow
 
 DOMAIN = "dom"
 
@@ -391,6 +382,7 @@ def _indent(text: str, by: str = "  ") -> str:
 class RuleDoc(NamedTuple):
     id: str
     name: str
+    title: str
     policy: str
     policy_title: str
     kind: str
@@ -433,21 +425,27 @@ def _example_text(example: Any) -> str:
     return json.dumps(example, ensure_ascii=False)
 
 
+def _case(condition: str) -> str:
+    return "otherwise" if condition == "always" else condition
+
+
 def rule_doc(policies: PolicySet, rule: Rule) -> RuleDoc:
     vocab = policies.vocab
     k = generic_known(vocab)
-    condition = describe(simplify(rule_spec(policies, rule), k, vocab), vocab)
-    variants = tuple((describe(simplify(v.get("when"), k, vocab), vocab),
-                      vocab.printed_message(v.get("code", rule.code), v.get("message", rule.message),
-                                            v.get("prefixed", rule.prefixed)))
-                     for v in rule.doc.get("variants", []))
+    condition = rule.common.simplify(k).describe(vocab)
+    if rule.variants:
+        condition = ("" if condition == "always" else condition + ", and ") + "one of the variants holds"
+    variants = tuple((_case(v.when.simplify(k).describe(vocab)),
+                      vocab.printed_message(v.code or rule.code, v.message or rule.message,
+                                            rule.prefixed if v.prefixed is None else v.prefixed))
+                     for v in rule.variants)
     fix = rule.fix
     parts = [fix.text] if fix.text else []
-    structured = [f"add {flag_word(vocab, x)}" for x in fix.add_flags]
-    structured += [f"remove {flag_word(vocab, x)}" for x in fix.remove_flags]
+    structured = [f"add {vocab.flag_word(x)}" for x in fix.add_flags]
+    structured += [f"remove {vocab.flag_word(x)}" for x in fix.remove_flags]
     structured += [f"add --{o}" for o in fix.add_options] + [f"remove --{o}" for o in fix.remove_options]
-    structured += [f"remove {param_word(vocab, k_)}" for k_ in fix.remove_params]
-    structured += [f"set {param_word(vocab, k_)} to {_param_text(tuple(v) if isinstance(v, list) else v)}"
+    structured += [f"remove {vocab.param_word(k_)}" for k_ in fix.remove_params]
+    structured += [f"set {vocab.param_word(k_)} to {_param_text(tuple(v) if isinstance(v, list) else v)}"
                    for k_, v in fix.set_params]
     if rule.fix_matched:
         structured.append("remove what the rule matched")
@@ -457,21 +455,22 @@ def rule_doc(policies: PolicySet, rule: Rule) -> RuleDoc:
     source = f"{s.file}: {s.function}" + (f" (libvirt {s.libvirt})" if s.libvirt else "")
     if s.note:
         source += f"; {s.note}"
-    when = rule.doc.get("when") or {}
     versions = []
-    if "libvirt" in when:
-        versions.append(f"fires with libvirt {when['libvirt']}")
-    if "libvirt_unsure" in when:
-        versions.append(f"not known for libvirt {when['libvirt_unsure']}")
-    if "qemu" in when:
-        versions.append(f"fires with QEMU {when['qemu']} (without the fact qemu.version: the QEMU assumed for the "
-                        "libvirt version, vocabulary qemu_assumed)")
-    if "qemu_unsure" in when:
-        unsure = when["qemu_unsure"]
-        versions.append(f"not known for QEMU {', '.join(unsure) if isinstance(unsure, list) else unsure}")
+    for node in rule.when.items if isinstance(rule.when, All) else (rule.when,):
+        if isinstance(node, Libvirt):
+            if node.range_text is not None:
+                versions.append(f"fires with libvirt {node.range_text}")
+            if node.unsure_text is not None:
+                versions.append(f"not known for libvirt {node.unsure_text}")
+        elif isinstance(node, Qemu):
+            if node.range_text is not None:
+                versions.append(f"fires with QEMU {node.range_text} (without the fact qemu.version: the QEMU assumed "
+                                "for the libvirt version, vocabulary qemu_assumed)")
+            if node.unsure_texts:
+                versions.append(f"not known for QEMU {', '.join(node.unsure_texts)}")
     hvs = tuple(name for name, d in sorted(policies.drivers.items()) if any(r.id == rule.id for r in d.rules))
     return RuleDoc(
-        id=rule.id, name=rule.name, policy=rule.policy, policy_title=str(policies.docs[rule.policy].get("title", "")),
+        id=rule.id, name=rule.name, title=rule.title, policy=rule.policy, policy_title=str(policies.docs[rule.policy].get("title", "")),
         kind=rule.kind, severity=rule.severity, effect=rule.effect, phases=rule.groups,
         message=vocab.printed_message(rule.code, rule.message, rule.prefixed), code=rule.code or "",
         variants=variants, condition=condition, needs=rule.needs, why=rule.why, fix="; ".join(parts),
@@ -489,7 +488,8 @@ def render_rule_text(d: RuleDoc, width: int = 100) -> str:
             return []
         return [textwrap.fill(text, width, initial_indent=f"{label:<12}", subsequent_indent=" " * 12)]
 
-    out = [f"{d.id} {d.name}  ({d.severity}, {d.effect}; kind {d.kind}; policy {d.policy}: {d.policy_title})", ""]
+    out = [f"{d.id} {d.name}: {d.title}",
+           f"({d.severity}, {d.effect}; kind {d.kind}; policy {d.policy}: {d.policy_title})", ""]
     out += para("message", d.message + (f"  [{d.code}]" if d.code else ""))
     for cond, msg in d.variants:
         out += para("  variant", f"when {cond}: {msg}")
@@ -509,7 +509,7 @@ def render_rule_text(d: RuleDoc, width: int = 100) -> str:
 
 
 def render_rule_markdown(d: RuleDoc, link_hypervisor: str = "../matrix.md") -> str:
-    out = [f"# {d.id} {d.name}", "",
+    out = [f"# {d.id} {d.name}", "", f"**{d.title}**", "",
            f"*{d.severity}* · effect *{d.effect}* · kind *{d.kind}* · policy `{d.policy}` ({d.policy_title})", ""]
     out += ["libvirt's message:", "", "```", d.message + (f"  [{d.code}]" if d.code else ""), "```", ""]
     if d.variants:

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, Protocol
 from ..errors import UserError
 from ..model import FactValue, Job, Note
 from ..notes import make_note
-from ..policy.conditions import dotted_version
+from ..policy.values import dotted_version
 from . import domainxml
 from .domainxml import XML_FACT
 from .request import check_facts

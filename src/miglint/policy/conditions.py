@@ -1,26 +1,32 @@
-"""Conditions of policy rules, compiled from their YAML form into small node objects.
+"""Conditions of policy rules: small node objects, the only interpreter of a rule's ``when``.
 
-Every node answers ``test(ctx)`` with Kleene's three values: True, False, or None (unknown: the answer
-turns on a fact the request does not carry). When a rule fires, ``bind(ctx, out)`` collects what the
-message and the reporters need: variables for the message template and the subjects at fault
-("flag:LIVE", "param:migrate_uri", "option:timeout"). Nothing here knows a hypervisor or a flag: the
-names come from the policy files, the meaning of each key from this module's docstrings.
+Each node knows four things, so nothing else re-reads a condition's YAML:
+
+- ``test(ctx)``: Kleene's three values, True, False or None (unknown: the answer turns on a fact the
+  request does not carry; the subject is added to ``ctx.unknowns``);
+- ``bind(ctx, out)``: when the rule fires, what its message and the reporters need (template variables,
+  the subjects at fault: "flag:LIVE", "param:migrate_uri", "option:timeout");
+- ``simplify(known)``: the condition with what ``known`` fixes (a driver, a libvirt version, a flag present
+  or absent) evaluated away -- the capability tables and the rule pages describe what remains;
+- ``describe(vocab)``: the condition in words; and ``children()``, to walk a tree (``walk``).
+
+Nodes are built from the policy files by miglint.policy.compiler. Nothing here knows a hypervisor or a
+flag: the names come from the policies, the meaning of each node from its docstring.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
-from urllib.parse import urlsplit
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 
-from ..errors import UserError
 from ..model import UNKNOWN, ParamValue, Request
 from ..version import Version, VersionRange, format_version
+from .values import Bindings, ValueTest, dotted_version, join_words, passes, tests_text
 from .vocabulary import Vocabulary
 
 Truth = bool | None
-Bindings = dict[str, Any]
+QEMU_FACT = "qemu.version"
+VERSION_NODES: tuple[type, ...] = ()  # set below: the nodes about versions, described last
 
 
 class Ctx:
@@ -69,14 +75,29 @@ class DriverView:
         self.features = features
 
 
-def and3(values: Iterable[Truth]) -> Truth:
-    result: Truth = True
-    for v in values:
-        if v is False:
-            return False
-        if v is None:
-            result = None
-    return result
+class Known(NamedTuple):
+    """What is fixed while simplifying a condition: flags, virsh options and parameters known present (True)
+    or absent (False), the driver's features (None: unknown), the libvirt version (None: any), and the modes
+    the rule can run in."""
+
+    flags: Mapping[str, bool]
+    options: Mapping[str, bool]
+    params: Mapping[str, bool]
+    features: Mapping[str, bool | None]
+    version: Version | None
+    modes: tuple[str, ...]
+
+
+class _Unknowns(dict[str, "bool | None"]):
+    """Features of no particular driver: every answer is unknown."""
+
+    def get(self, key: str, default: object = None) -> None:
+        return None
+
+
+def generic_known(vocab: Vocabulary) -> Known:
+    """Nothing known: for describing a rule on its own."""
+    return Known({}, {}, {}, _Unknowns(), None, tuple(vocab.modes))
 
 
 class Node:
@@ -88,17 +109,56 @@ class Node:
     def bind(self, ctx: Ctx, out: Bindings) -> None:
         return None
 
+    def simplify(self, known: Known) -> Node:
+        return self  # by default nothing known decides it
+
+    def describe(self, vocab: Vocabulary) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def children(self) -> tuple[Node, ...]:
+        return ()
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """The node and every node under it, depth first."""
+    yield node
+    for c in node.children():
+        yield from walk(c)
+
+
+class Const(Node):
+    """A decided condition (what simplify leaves when nothing remains)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool) -> None:
+        self.value = value
+
+    def test(self, ctx: Ctx) -> Truth:
+        return self.value
+
+    def describe(self, vocab: Vocabulary) -> str:
+        return "always" if self.value else "never"
+
+
+TRUE = Const(True)
+FALSE = Const(False)
+
+
+def const(node: Node) -> bool | None:
+    """True or False for a decided node, else None."""
+    return node.value if isinstance(node, Const) else None
 
 
 class All(Node):
-    __slots__ = ("children",)
+    __slots__ = ("items",)
 
     def __init__(self, children: Sequence[Node]) -> None:
-        self.children = tuple(children)
+        self.items = tuple(children)
 
     def test(self, ctx: Ctx) -> Truth:
         result: Truth = True
-        for c in self.children:
+        for c in self.items:
             v = c.test(ctx)
             if v is False:
                 return False
@@ -107,20 +167,36 @@ class All(Node):
         return result
 
     def bind(self, ctx: Ctx, out: Bindings) -> None:
-        for c in self.children:
+        for c in self.items:
             c.bind(ctx, out)
 
+    def children(self) -> tuple[Node, ...]:
+        return self.items
+
+    def simplify(self, known: Known) -> Node:
+        return all_of(c.simplify(known) for c in self.items)
+
+    def describe(self, vocab: Vocabulary) -> str:
+        # Version notes go last; an "any" inside is bracketed; "(virsh)"-style input notes join with a blank.
+        parts = sorted(self.items, key=lambda p: (_is_input(p), isinstance(p, VERSION_NODES)))
+        text = ""
+        for p in parts:
+            w = p.describe(vocab)
+            if isinstance(p, Any_):
+                w = f"({w})"
+            text += ((" " if _is_input(p) else " and ") + w) if text else w
+        return text
 
 
 class Any_(Node):
-    __slots__ = ("children",)
+    __slots__ = ("items",)
 
     def __init__(self, children: Sequence[Node]) -> None:
-        self.children = tuple(children)
+        self.items = tuple(children)
 
     def test(self, ctx: Ctx) -> Truth:
         result: Truth = False
-        for c in self.children:
+        for c in self.items:
             v = c.test(ctx)
             if v is True:
                 return True
@@ -129,11 +205,19 @@ class Any_(Node):
         return result
 
     def bind(self, ctx: Ctx, out: Bindings) -> None:
-        for c in self.children:
+        for c in self.items:
             if c.test(ctx) is not False:
                 c.bind(ctx, out)
                 return
 
+    def children(self) -> tuple[Node, ...]:
+        return self.items
+
+    def simplify(self, known: Known) -> Node:
+        return any_of(c.simplify(known) for c in self.items)
+
+    def describe(self, vocab: Vocabulary) -> str:
+        return " or ".join(c.describe(vocab) for c in self.items)
 
 
 class Not(Node):
@@ -146,25 +230,118 @@ class Not(Node):
         v = self.child.test(ctx)
         return None if v is None else not v
 
+    def children(self) -> tuple[Node, ...]:
+        return (self.child,)
+
+    def simplify(self, known: Known) -> Node:
+        inner = self.child.simplify(known)
+        decided = const(inner)
+        return Const(not decided) if decided is not None else Not(inner)
+
+    def describe(self, vocab: Vocabulary) -> str:
+        return f"not ({self.child.describe(vocab)})"
 
 
-def _set_spec(spec: Any, what: str) -> tuple[list[str], list[str], list[str]]:
-    """{all: [...], any: [...], none: [...]} or a plain list (= all)."""
-    if isinstance(spec, list):
-        return [str(x) for x in spec], [], []
-    if not isinstance(spec, dict):
-        raise UserError(f"'{what}' takes a list or a mapping with all/any/none")
-    return ([str(x) for x in spec.get("all", [])], [str(x) for x in spec.get("any", [])],
-            [str(x) for x in spec.get("none", [])])
+def all_of(nodes: Iterable[Node]) -> Node:
+    """The conjunction, flattened, with decided parts taken out."""
+    out: list[Node] = []
+    for n in nodes:
+        decided = const(n)
+        if decided is False:
+            return FALSE
+        if decided is True:
+            continue
+        out.extend(n.items if isinstance(n, All) else [n])
+    return TRUE if not out else out[0] if len(out) == 1 else All(out)
 
 
-class Flags(Node):
-    """flags: {all: [...], any: [...], none: [...]} -- which flags are set."""
+def any_of(nodes: Iterable[Node]) -> Node:
+    """The disjunction, with decided parts taken out."""
+    out: list[Node] = []
+    for n in nodes:
+        decided = const(n)
+        if decided is True:
+            return TRUE
+        if decided is False:
+            continue
+        out.append(n)
+    return FALSE if not out else out[0] if len(out) == 1 else Any_(out)
 
-    __slots__ = ("all_mask", "any_mask", "none_mask", "names")
 
-    def __init__(self, all_mask: int, any_mask: int, none_mask: int, names: dict[int, str]) -> None:
-        self.all_mask, self.any_mask, self.none_mask, self.names = all_mask, any_mask, none_mask, names
+def _is_input(node: Node) -> bool:
+    return isinstance(node, InSet) and node.attr == "input"
+
+
+# -- sets of names: flags, parameters, virsh options ------------------------------------------------------
+
+
+class _NameSet(Node):
+    """all / any / none of some names; subclasses say where the names are looked up."""
+
+    __slots__ = ("all_", "any_", "none_")
+    kind = ""
+
+    def __init__(self, all_: Sequence[str], any_: Sequence[str], none_: Sequence[str]) -> None:
+        self.all_, self.any_, self.none_ = tuple(all_), tuple(any_), tuple(none_)
+
+    def _known(self, known: Known) -> Mapping[str, bool]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _rebuild(self, all_: Sequence[str], any_: Sequence[str], none_: Sequence[str]) -> Node:
+        return type(self)(all_, any_, none_)
+
+    def simplify(self, known: Known) -> Node:
+        k = self._known(known)
+        if any(k.get(x) is False for x in self.all_) or any(k.get(x) is True for x in self.none_):
+            return FALSE
+        keep_any: list[str] = []
+        if self.any_ and not any(k.get(x) is True for x in self.any_):
+            keep_any = [x for x in self.any_ if k.get(x) is None]
+            if not keep_any:
+                return FALSE
+        keep_all = [x for x in self.all_ if k.get(x) is None]
+        keep_none = [x for x in self.none_ if k.get(x) is None]
+        if not (keep_all or keep_any or keep_none):
+            return TRUE
+        return self._rebuild(keep_all, keep_any, keep_none)
+
+    def word(self, vocab: Vocabulary, name: str) -> str:
+        return f"--{name}"
+
+    def describe(self, vocab: Vocabulary) -> str:
+        positive = []
+        if self.all_:
+            positive.append(join_words([self.word(vocab, x) for x in self.all_], "and"))
+        if self.any_:
+            positive.append(join_words([self.word(vocab, x) for x in self.any_], "or"))
+        text = " and ".join(positive)
+        if self.none_:
+            text += (", " if text else "") + "without " + join_words([self.word(vocab, x) for x in self.none_], "or")
+        return text
+
+
+class Flags(_NameSet):
+    """flags: {all: [...], any: [...], none: [...]} -- which flags are set (names in the policy's order)."""
+
+    __slots__ = ("all_mask", "any_mask", "none_mask", "bits")
+    kind = "flags"
+
+    def __init__(self, all_: Sequence[str], any_: Sequence[str], none_: Sequence[str],
+                 bits: Mapping[str, int] | None = None) -> None:
+        super().__init__(all_, any_, none_)
+        self.bits: Mapping[str, int] = bits or {}
+        self.all_mask = sum(self.bits[x] for x in self.all_)
+        self.any_mask = sum(self.bits[x] for x in self.any_)
+        self.none_mask = sum(self.bits[x] for x in self.none_)
+
+    def _rebuild(self, all_: Sequence[str], any_: Sequence[str], none_: Sequence[str]) -> Node:
+        return Flags(all_, any_, none_, self.bits)
+
+    def _known(self, known: Known) -> Mapping[str, bool]:
+        return known.flags
+
+    def word(self, vocab: Vocabulary, name: str) -> str:
+        return vocab.flag_word(name)
 
     def test(self, ctx: Ctx) -> Truth:
         f, maybe = ctx.flags, ctx.maybe_flags
@@ -190,10 +367,92 @@ class Flags(Node):
 
     def bind(self, ctx: Ctx, out: Bindings) -> None:
         present = ctx.flags & (self.all_mask | self.any_mask)
-        for bit, name in self.names.items():
-            if present & bit:
+        for name in sorted(self.all_ + self.any_, key=lambda n: self.bits[n]):
+            if present & self.bits[name]:
                 out.setdefault("subjects", []).append("flag:" + name)
                 out.setdefault("flag", name)
+
+
+class Params(_NameSet):
+    """params: {all: [...], any: [...], none: [...]} -- which typed parameters are given (by key)."""
+
+    __slots__ = ()
+    kind = "params"
+
+    def _known(self, known: Known) -> Mapping[str, bool]:
+        return known.params
+
+    def word(self, vocab: Vocabulary, name: str) -> str:
+        return vocab.param_word(name)
+
+    def test(self, ctx: Ctx) -> Truth:
+        p, maybe = ctx.params, ctx.maybe_params
+        result: Truth = True
+        for k in self.all_:
+            if k not in p:
+                if k not in maybe:
+                    return False
+                result = None
+        if self.any_ and not any(k in p for k in self.any_):
+            if not any(k in maybe for k in self.any_):
+                return False
+            result = None
+        for k in self.none_:
+            if k in p:
+                return False
+            if k in maybe:
+                result = None
+        if result is None:
+            ctx.unknowns.append("options")
+        return result
+
+    def bind(self, ctx: Ctx, out: Bindings) -> None:
+        for k in self.all_ + self.any_:
+            if k in ctx.params:
+                out.setdefault("subjects", []).append("param:" + k)
+                out.setdefault("param", k)
+
+
+class Options(_NameSet):
+    """options: {all: [...], any: [...], none: [...]} -- virsh options given (false for API requests)."""
+
+    __slots__ = ()
+    kind = "options"
+
+    def _known(self, known: Known) -> Mapping[str, bool]:
+        return known.options
+
+    def test(self, ctx: Ctx) -> Truth:
+        o = ctx.options
+        if o is None:
+            return False
+        open_ = ctx.open_options
+        result: Truth = True
+        for k in self.all_:
+            if k not in o:
+                if not open_:
+                    return False
+                result = None
+        if self.any_ and not any(k in o for k in self.any_):
+            if not open_:
+                return False
+            result = None
+        for k in self.none_:
+            if k in o:
+                return False
+            if open_:
+                result = None
+        if result is None:
+            ctx.unknowns.append("options")
+        return result
+
+    def bind(self, ctx: Ctx, out: Bindings) -> None:
+        if ctx.options is None:
+            return
+        for k in self.all_ + self.any_:
+            if k in ctx.options:
+                out.setdefault("subjects", []).append("option:" + k)
+                out.setdefault("option", k)
 
 
 class FlagsOutside(Node):
@@ -238,41 +497,8 @@ class FlagsOutside(Node):
         if unnamed:
             out.setdefault("subjects", []).append(f"flag:0x{unnamed:x}")
 
-
-class Params(Node):
-    """params: {all: [...], any: [...], none: [...]} -- which typed parameters are given (by key)."""
-
-    __slots__ = ("all_", "any_", "none_")
-
-    def __init__(self, all_: list[str], any_: list[str], none_: list[str]) -> None:
-        self.all_, self.any_, self.none_ = tuple(all_), tuple(any_), tuple(none_)
-
-    def test(self, ctx: Ctx) -> Truth:
-        p, maybe = ctx.params, ctx.maybe_params
-        result: Truth = True
-        for k in self.all_:
-            if k not in p:
-                if k not in maybe:
-                    return False
-                result = None
-        if self.any_ and not any(k in p for k in self.any_):
-            if not any(k in maybe for k in self.any_):
-                return False
-            result = None
-        for k in self.none_:
-            if k in p:
-                return False
-            if k in maybe:
-                result = None
-        if result is None:
-            ctx.unknowns.append("options")
-        return result
-
-    def bind(self, ctx: Ctx, out: Bindings) -> None:
-        for k in self.all_ + self.any_:
-            if k in ctx.params:
-                out.setdefault("subjects", []).append("param:" + k)
-                out.setdefault("param", k)
+    def describe(self, vocab: Vocabulary) -> str:
+        return "a flag the driver does not accept"
 
 
 class ParamsOutside(Node):
@@ -311,55 +537,20 @@ class ParamsOutside(Node):
             out.setdefault("subjects", []).append("param:" + k)
             out.setdefault("matched", []).append("param:" + k)
 
+    def describe(self, vocab: Vocabulary) -> str:
+        return "a parameter the driver does not accept"
 
-class Options(Node):
-    """options: {all: [...], any: [...], none: [...]} -- virsh options given (false for API requests)."""
 
-    __slots__ = ("all_", "any_", "none_")
-
-    def __init__(self, all_: list[str], any_: list[str], none_: list[str]) -> None:
-        self.all_, self.any_, self.none_ = tuple(all_), tuple(any_), tuple(none_)
-
-    def test(self, ctx: Ctx) -> Truth:
-        o = ctx.options
-        if o is None:
-            return False
-        open_ = ctx.open_options
-        result: Truth = True
-        for k in self.all_:
-            if k not in o:
-                if not open_:
-                    return False
-                result = None
-        if self.any_ and not any(k in o for k in self.any_):
-            if not open_:
-                return False
-            result = None
-        for k in self.none_:
-            if k in o:
-                return False
-            if open_:
-                result = None
-        if result is None:
-            ctx.unknowns.append("options")
-        return result
-
-    def bind(self, ctx: Ctx, out: Bindings) -> None:
-        if ctx.options is None:
-            return
-        for k in self.all_ + self.any_:
-            if k in ctx.options:
-                out.setdefault("subjects", []).append("option:" + k)
-                out.setdefault("option", k)
+# -- the request's state, mode, kind; the driver; versions ---------------------------------------------------
 
 
 class InSet(Node):
     """state / mode / input / hypervisor: the request's value is one of a list."""
 
-    __slots__ = ("attr", "values")
+    __slots__ = ("attr", "values", "listed")
 
     def __init__(self, attr: str, values: Sequence[str]) -> None:
-        self.attr, self.values = attr, frozenset(values)
+        self.attr, self.values, self.listed = attr, frozenset(values), tuple(values)
 
     def test(self, ctx: Ctx) -> Truth:
         if self.attr == "state":
@@ -375,14 +566,34 @@ class InSet(Node):
             return ctx.request.hypervisor in self.values
         raise AssertionError(self.attr)
 
+    def simplify(self, known: Known) -> Node:
+        if self.attr != "mode":
+            return self
+        inside = [m for m in known.modes if m in self.values]
+        if not inside:
+            return FALSE
+        return TRUE if len(inside) == len(known.modes) else InSet("mode", inside)
+
+    def describe(self, vocab: Vocabulary) -> str:
+        items = list(self.listed)
+        if self.attr == "mode":
+            return join_words(items, "or") + " mode"
+        if self.attr == "state":
+            return "the domain is " + join_words(["shut off" if s == "shutoff" else s for s in items], "or")
+        if self.attr == "input":
+            return "(" + join_words(items, "or") + " only)" if self.listed != ("virsh",) else "(virsh)"
+        return "hypervisor " + join_words(items, "or")
+
 
 class Libvirt(Node):
     """libvirt: ">=9.4.0" with optional libvirt_unsure: ">9.0.0,<11.3.0" (versions whose answer is not known)."""
 
-    __slots__ = ("range", "unsure")
+    __slots__ = ("range", "unsure", "range_text", "unsure_text")
 
-    def __init__(self, range_: VersionRange | None, unsure: VersionRange | None) -> None:
-        self.range, self.unsure = range_, unsure
+    def __init__(self, range_text: str | None, unsure_text: str | None) -> None:
+        self.range_text, self.unsure_text = range_text, unsure_text
+        self.range = VersionRange(range_text) if range_text is not None else None
+        self.unsure = VersionRange(unsure_text) if unsure_text is not None else None
 
     def test(self, ctx: Ctx) -> Truth:
         if self.unsure is not None and ctx.version in self.unsure:
@@ -390,17 +601,38 @@ class Libvirt(Node):
             return None
         return True if self.range is None else ctx.version in self.range
 
+    def simplify(self, known: Known) -> Node:
+        v = known.version
+        if v is None:
+            return self
+        if self.unsure is not None and v in self.unsure:
+            return Libvirt(None, self.unsure_text)
+        if self.range is None:
+            return TRUE
+        return Libvirt(self.range_text, None) if v in self.range else FALSE
+
+    def describe(self, vocab: Vocabulary) -> str:
+        parts = []
+        if self.range_text is not None:
+            parts.append(f"libvirt {self.range_text}")
+        if self.unsure_text is not None:
+            parts.append(f"(not known for libvirt {self.unsure_text})")
+        return " and ".join(parts)
+
 
 class Qemu(Node):
     """qemu: ">=9.1" with optional qemu_unsure (a range, or a list of ranges: QEMU versions whose answer is not
     known) -- the QEMU version (fact qemu.version) is in the range. Without the fact, the QEMU that the request's
     libvirt version is assumed to run with (vocabulary qemu_assumed); with neither, unknown."""
 
-    __slots__ = ("range", "unsure", "assumed")
+    __slots__ = ("range", "unsure", "assumed", "range_text", "unsure_texts")
 
-    def __init__(self, range_: VersionRange | None, unsure: Sequence[VersionRange],
+    def __init__(self, range_text: str | None, unsure_texts: Sequence[str],
                  assumed: Callable[[Version], str | None]) -> None:
-        self.range, self.unsure, self.assumed = range_, tuple(unsure), assumed
+        self.range_text, self.unsure_texts = range_text, tuple(unsure_texts)
+        self.range = VersionRange(range_text) if range_text is not None else None
+        self.unsure = tuple(VersionRange(u) for u in self.unsure_texts)
+        self.assumed = assumed
 
     def _value(self, ctx: Ctx) -> Any:
         value = ctx.facts.get(QEMU_FACT)
@@ -427,16 +659,27 @@ class Qemu(Node):
             out.setdefault("qemu_version", f"{value} (assumed for libvirt {format_version(ctx.version)})"
                            if assumed else str(value))
 
+    def describe(self, vocab: Vocabulary) -> str:
+        parts = []
+        if self.range_text is not None:
+            parts.append(f"QEMU {self.range_text}")
+        if self.unsure_texts:
+            parts.append(f"(not known for QEMU {', '.join(self.unsure_texts)})")
+        return " and ".join(parts)
+
+
+VERSION_NODES = (Libvirt, Qemu)
+
 
 class FirstError(Node):
     """first_error: {phase: [groups]} -- the first error among the rules checked so far (libvirt's first error,
     for a rule checked last) comes from one of these check groups. Unknown when an earlier rule's error is
     itself unknown."""
 
-    __slots__ = ("phases",)
+    __slots__ = ("phases", "listed")
 
     def __init__(self, phases: Sequence[str]) -> None:
-        self.phases = frozenset(phases)
+        self.phases, self.listed = frozenset(phases), tuple(phases)
 
     def test(self, ctx: Ctx) -> Truth:
         # The errors that may be the first: every unknown one up to the first certain one.
@@ -455,14 +698,17 @@ class FirstError(Node):
             ctx.unknowns.extend(f.depends_on)
         return None
 
+    def describe(self, vocab: Vocabulary) -> str:
+        return "libvirt's first error comes from the " + join_words(list(self.listed), "or") + " checks"
+
 
 class Feature(Node):
     """feature: {NAME: true|false} -- the driver's connectSupportsFeature answer."""
 
     __slots__ = ("wanted",)
 
-    def __init__(self, wanted: Mapping[str, bool]) -> None:
-        self.wanted = tuple(wanted.items())
+    def __init__(self, wanted: Mapping[str, bool] | Sequence[tuple[str, bool]]) -> None:
+        self.wanted = tuple(wanted.items()) if isinstance(wanted, Mapping) else tuple(wanted)
 
     def test(self, ctx: Ctx) -> Truth:
         result: Truth = True
@@ -475,16 +721,31 @@ class Feature(Node):
                 return False
         return result
 
+    def simplify(self, known: Known) -> Node:
+        left = []
+        for name, want in self.wanted:
+            have = known.features.get(name, False)
+            if have is None:
+                left.append((name, want))
+            elif have != want:
+                return FALSE
+        return Feature(left) if left else TRUE
+
+    def describe(self, vocab: Vocabulary) -> str:
+        return " and ".join(f"the driver {'supports' if want else 'lacks'} {name}" for name, want in self.wanted)
+
 
 class VirshProblemNode(Node):
     """virsh_problem: kind | [kinds] | {kind: ..., option: [...], not_option: [...]} -- virsh's parser refused something."""
 
-    __slots__ = ("kinds", "options", "not_options")
+    __slots__ = ("kinds", "options", "not_options", "spec")
 
-    def __init__(self, kinds: Sequence[str], options: Sequence[str] = (), not_options: Sequence[str] = ()) -> None:
+    def __init__(self, kinds: Sequence[str], options: Sequence[str] = (), not_options: Sequence[str] = (),
+                 spec: Any = None) -> None:
         self.kinds = frozenset(kinds)
         self.options = frozenset(options)
         self.not_options = frozenset(not_options)
+        self.spec = spec  # as the policy wrote it, for the documentation
 
     def _match(self, p: Any) -> bool:
         return (p.kind in self.kinds and (not self.options or p.option in self.options)
@@ -502,179 +763,8 @@ class VirshProblemNode(Node):
                     out.setdefault("subjects", []).append("option:" + p.option)
                     out.setdefault("matched", []).append("option:" + p.option)
 
-
-# -- value tests ---------------------------------------------------------------------------------
-
-ValueTest = Callable[[Any, Bindings, "Ctx"], bool]
-_URI_PARTS = ("scheme", "host", "port", "path", "query", "fragment", "user")
-
-
-def uri_part(value: str, part: str) -> Any:
-    """A part of a URI as libvirt's virURIParse splits it; None when absent."""
-    try:
-        u = urlsplit(value)
-    except ValueError:
-        return None
-    if part == "scheme":
-        return u.scheme or None
-    if part == "host":
-        return u.hostname or None
-    if part == "port":
-        try:
-            return u.port
-        except ValueError:
-            return None
-    if part == "user":
-        return u.username or None
-    return getattr(u, part) or None
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _items(v: Any) -> tuple[Any, ...]:
-    return v if isinstance(v, tuple) else (v,)
-
-
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "gt": lambda v, a: bool(v > a), "ge": lambda v, a: bool(v >= a),
-    "lt": lambda v, a: bool(v < a), "le": lambda v, a: bool(v <= a),
-}
-
-
-QEMU_FACT = "qemu.version"
-_VERSION_COMPARE = {"version_gt": "gt", "version_ge": "ge", "version_lt": "lt", "version_le": "le"}
-_DOTTED = re.compile(r"^\s*v?(\d+(?:\.\d+)*)")
-
-
-def dotted_version(value: Any) -> tuple[int, ...] | None:
-    """A dotted version ("7.2", "9.1.0", "10.0.0-rc1" -> its numbers), padded with zeros so that "9.1" equals
-    "9.1.0"; None for anything else (a value that is not a version fails every version test)."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        return None
-    m = _DOTTED.match(str(value))
-    if m is None:
-        return None
-    parts = [int(x) for x in m.group(1).split(".")]
-    return tuple(parts + [0] * (4 - len(parts))) if len(parts) < 4 else tuple(parts)
-
-
-def _value_test(key: str, arg: Any, where: str) -> ValueTest:
-    """One value test of a param/option/fact condition, as a function (value, bindings, ctx) -> bool."""
-    if key == "equals":
-        return lambda v, b, c: bool(v == arg)
-    if key in ("in", "not_in"):
-        members = frozenset(arg)
-        if key == "in":
-            return lambda v, b, c: v in members
-        return lambda v, b, c: v is not None and v not in members
-    if key in _COMPARE:
-        compare = _COMPARE[key]
-        return lambda v, b, c: _is_number(v) and compare(v, arg)
-    if key in _VERSION_COMPARE:
-        compare, bound = _COMPARE[_VERSION_COMPARE[key]], dotted_version(str(arg))
-        if bound is None:
-            raise UserError(f"{where}: {key} takes a dotted version such as \"9.1\", got {arg!r}")
-        return lambda v, b, c: (dv := dotted_version(v)) is not None and compare(dv, bound)
-    if key == "power_of_two":
-        want_power = bool(arg)
-        return lambda v, b, c: isinstance(v, int) and not isinstance(v, bool) and (v > 0 and v & (v - 1) == 0) == want_power
-    if key == "empty":
-        want = bool(arg)
-        return lambda v, b, c: (v is None or v == "" or v == ()) == want
-    if key in ("starts_with", "not_starts_with", "ends_with", "contains"):
-        needles = tuple([arg] if isinstance(arg, str) else arg)
-        if key == "starts_with":
-            return lambda v, b, c: isinstance(v, str) and v.startswith(needles)
-        if key == "not_starts_with":
-            return lambda v, b, c: isinstance(v, str) and not v.startswith(needles)
-        if key == "ends_with":
-            return lambda v, b, c: isinstance(v, str) and v.endswith(needles)
-        return lambda v, b, c: isinstance(v, str) and any(x in v for x in needles)
-    if key in _URI_PARTS:
-        inner = _compile_tests(arg, where)
-
-        def part_test(v: Any, b: Bindings, c: Ctx) -> bool:
-            pv = uri_part(v, key) if isinstance(v, str) else None
-            if all(t(pv, b, c) for _, t in inner):
-                b[key] = "" if pv is None else pv
-                return True
-            return False
-        return part_test
-    if key == "any_item":
-        inner = _compile_tests(arg, where)
-
-        def any_item(v: Any, b: Bindings, c: Ctx) -> bool:
-            items = _items(v)
-            for i, item in enumerate(items):
-                b[_BEFORE] = items[:i]
-                if all(t(item, b, c) for _, t in inner):
-                    b.pop(_BEFORE, None)
-                    b["item"] = item
-                    return True
-            b.pop(_BEFORE, None)
-            return False
-        return any_item
-    if key == "first_item":
-        # libvirt checks a list item by item, each item against several checks in turn: the first item that
-        # fails any check of ``among`` decides; this test holds when that item fails the rule's own tests.
-        if not isinstance(arg, Mapping) or not isinstance(arg.get("among"), list):
-            raise UserError(f"{where}: first_item takes its own tests and 'among', a list of per-item checks")
-        own = _compile_tests({k: a for k, a in arg.items() if k != "among"}, where)
-        among = [_compile_tests(alt, where) for alt in arg["among"]]
-
-        def first_item(v: Any, b: Bindings, c: Ctx) -> bool:
-            items = _items(v)
-            for i, item in enumerate(items):
-                scratch: Bindings = {_BEFORE: items[:i]}
-                if any(all(t(item, scratch, c) for _, t in alt) for alt in among):
-                    scratch = {_BEFORE: items[:i]}
-                    if all(t(item, scratch, c) for _, t in own):
-                        b["item"] = item
-                        return True
-                    return False
-            return False
-        return first_item
-    if key == "repeated":
-        # inside any_item / first_item: the item already came earlier in the list
-        want_repeated = bool(arg)
-        return lambda v, b, c: (v in b.get(_BEFORE, ())) == want_repeated
-    if key == "earlier":
-        # inside any_item / first_item: an earlier item passes these tests
-        inner = _compile_tests(arg, where)
-        return lambda v, b, c: any(all(t(x, {}, c) for _, t in inner) for x in b.get(_BEFORE, ()))
-    if key == "duplicate_items":
-        def duplicate(v: Any, b: Bindings, c: Ctx) -> bool:
-            seen: set[Any] = set()
-            for item in _items(v):
-                if item in seen:
-                    b["item"] = item
-                    return True
-                seen.add(item)
-            return False
-        return duplicate
-    if key in ("in_param", "not_in_param", "in_fact", "not_in_fact"):
-        ref = str(arg)
-        negate = key.startswith("not_")
-        from_param = key.endswith("param")
-
-        def in_ref(v: Any, b: Bindings, c: Ctx) -> bool:
-            other = c.params.get(ref) if from_param else c.facts.get(ref)
-            members = other if isinstance(other, tuple) else (() if other is None else (other,))
-            return (v in members) != negate
-        return in_ref
-    if key == "count":
-        inner = _compile_tests(arg, where)
-        return lambda v, b, c: all(t(len(_items(v)), b, c) for _, t in inner)
-    raise UserError(f"{where}: unknown value test {key!r}")
-
-
-_BEFORE = "_items_before"  # the items before the one an item test looks at (any_item, first_item)
-
-
-def _compile_tests(spec: Mapping[str, Any], where: str) -> list[tuple[str, ValueTest]]:
-    return [(key, _value_test(key, arg, where)) for key, arg in spec.items() if key not in ("key", "name", "present")]
+    def describe(self, vocab: Vocabulary) -> str:
+        return f"virsh cannot parse the command line ({self.spec})"
 
 
 class Value(Node):
@@ -684,11 +774,14 @@ class Value(Node):
     the input could not know, makes the answer unknown.
     """
 
-    __slots__ = ("source", "name", "present", "tests", "subject")
+    __slots__ = ("source", "name", "present", "tests", "subject", "written")
 
-    def __init__(self, source: str, name: str, present: bool | None, tests: list[tuple[str, ValueTest]]) -> None:
+    def __init__(self, source: str, name: str, present: bool | None, tests: tuple[ValueTest, ...],
+                 written: Mapping[str, Any] | None = None) -> None:
         self.source, self.name, self.present, self.tests = source, name, present, tests
         self.subject = f"{source}:{name}"
+        # The tests as the policy wrote them (present included, in its order), for the documentation.
+        self.written: Mapping[str, Any] = written if written is not None else {t.key: t.arg for t in tests}
 
     def _get(self, ctx: Ctx) -> tuple[bool, Any, bool]:
         """(present, value, maybe-present)."""
@@ -718,8 +811,7 @@ class Value(Node):
                 return True
             ctx.unknowns.append(self.subject)
             return None
-        scratch: Bindings = {}
-        return all(t(value, scratch, ctx) for _, t in self.tests)
+        return passes(self.tests, value, {}, ctx)
 
     def bind(self, ctx: Ctx, out: Bindings) -> None:
         present, value, _ = self._get(ctx)
@@ -727,99 +819,31 @@ class Value(Node):
             return
         out.setdefault("subjects", []).append(self.subject)
         scratch: Bindings = {}
-        if all(t(value, scratch, ctx) for _, t in self.tests):
+        if passes(self.tests, value, scratch, ctx):
             for k, v in scratch.items():
                 out.setdefault(k, v)
         out.setdefault("value", ",".join(map(str, value)) if isinstance(value, tuple) else str(value))
         out.setdefault(self.source, self.name)
 
+    def simplify(self, known: Known) -> Node:
+        given = known.params.get(self.name) if self.source == "param" else \
+            known.options.get(self.name) if self.source == "option" else None
+        if given is False:
+            return Const(self.present is False)
+        if given is True and self.source == "param" and not self.tests:
+            return Const(self.present is not False)
+        return self
 
-# -- compiler ------------------------------------------------------------------------------------
-
-
-class Compiler:
-    def __init__(self, vocab: Vocabulary) -> None:
-        self.vocab = vocab
-        self.flag_names = {f.value: f.name for f in vocab.flags.values()}
-
-    def compile(self, spec: Any, where: str) -> Node:
-        if spec is None:
-            return All(())
-        if not isinstance(spec, dict):
-            raise UserError(f"{where}: a condition is a mapping, got {type(spec).__name__}")
-        items = dict(spec)
-        nodes: list[Node] = []
-        if "libvirt" in items and "libvirt_unsure" in items:
-            # One node: outside the unsure range the answer is the range's; inside it, unknown.
-            nodes.append(Libvirt(VersionRange(str(items.pop("libvirt"))), VersionRange(str(items.pop("libvirt_unsure")))))
-        if "qemu" in items and "qemu_unsure" in items:
-            nodes.append(Qemu(_qemu_range(str(items.pop("qemu")), where), _qemu_ranges(items.pop("qemu_unsure"), where),
-                              self.vocab.assumed_qemu))
-        nodes += [self._one(k, v, where) for k, v in items.items()]
-        return nodes[0] if len(nodes) == 1 else All(nodes)
-
-    def _one(self, key: str, arg: Any, where: str) -> Node:
-        v = self.vocab
-        if key == "all":
-            return All([self.compile(c, where) for c in arg])
-        if key == "any":
-            return Any_([self.compile(c, where) for c in arg])
-        if key == "not":
-            return Not(self.compile(arg, where))
-        if key == "flags":
-            a, n, z = _set_spec(arg, key)
-            return Flags(v.mask(a), v.mask(n), v.mask(z), self.flag_names)
-        if key == "flags_outside":
-            return FlagsOutside(None if arg == "accepted" else v.mask(arg), self.flag_names)
-        if key == "params":
-            a, n, z = _set_spec(arg, key)
-            return Params([v.param_key(x) for x in a], [v.param_key(x) for x in n], [v.param_key(x) for x in z])
-        if key == "params_outside":
-            return ParamsOutside(None if arg == "accepted" else frozenset(v.param_key(x) for x in arg))
-        if key == "options":
-            a, n, z = _set_spec(arg, key)
-            for name in a + n + z:
-                if name not in v.options:
-                    raise UserError(f"{where}: unknown virsh option {name!r}")
-            return Options(a, n, z)
-        if key in ("state", "mode", "input", "hypervisor"):
-            return InSet(key, [arg] if isinstance(arg, str) else list(arg))
-        if key == "libvirt":
-            return Libvirt(VersionRange(str(arg)), None)
-        if key == "libvirt_unsure":
-            return Libvirt(None, VersionRange(str(arg)))
-        if key == "feature":
-            return Feature({str(k): bool(b) for k, b in arg.items()})
-        if key in ("qemu", "qemu_unsure"):
-            return Qemu(_qemu_range(str(arg), where) if key == "qemu" else None,
-                        _qemu_ranges(arg, where) if key == "qemu_unsure" else (), v.assumed_qemu)
-        if key == "first_error":
-            phases = arg.get("phase", []) if isinstance(arg, dict) else arg
-            return FirstError([phases] if isinstance(phases, str) else list(phases))
-        if key == "virsh_problem":
-            if isinstance(arg, dict):
-                kinds = arg.get("kind", [])
-                return VirshProblemNode([kinds] if isinstance(kinds, str) else list(kinds),
-                                        list(arg.get("option", [])), list(arg.get("not_option", [])))
-            return VirshProblemNode([arg] if isinstance(arg, str) else list(arg))
-        if key in ("param", "option", "fact"):
-            if not isinstance(arg, dict):
-                raise UserError(f"{where}: '{key}' takes a mapping")
-            raw = arg.get("key") or arg.get("name")
-            if not raw:
-                raise UserError(f"{where}: '{key}' needs 'key' or 'name'")
-            name = v.param_key(str(raw)) if key == "param" else str(raw)
-            present = arg.get("present")
-            return Value(key, name, None if present is None else bool(present), _compile_tests(arg, where))
-        raise UserError(f"{where}: unknown condition {key!r}")
+    def describe(self, vocab: Vocabulary) -> str:
+        subject = vocab.param_word(self.name) if self.source == "param" else \
+            f"--{self.name}" if self.source == "option" else self.name
+        return f"{subject} {tests_text(self.written) or 'is given'}"
 
 
-def _qemu_range(text: str, where: str) -> VersionRange:
-    try:
-        return VersionRange(text)
-    except UserError as e:
-        raise UserError(f"{where}: qemu takes a version range such as \">=9.1\": {e}") from None
-
-
-def _qemu_ranges(arg: Any, where: str) -> list[VersionRange]:
-    return [_qemu_range(str(a), where) for a in (arg if isinstance(arg, list) else [arg])]
+def version_only(node: Node) -> bool:
+    """True when nothing but libvirt version notes that hold (at the version simplified for) remains."""
+    if const(node) is True:
+        return True
+    if isinstance(node, All):
+        return all(version_only(c) for c in node.items)
+    return isinstance(node, Libvirt) and node.unsure_text is None and node.range_text is not None

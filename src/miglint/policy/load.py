@@ -20,18 +20,19 @@ from ..errors import UserError, did_you_mean
 from ..model import Fix, Source
 from ..version import Version, VersionRange
 from . import schemas
-from .conditions import All, Compiler, DriverView, Node
+from .compiler import Compiler
+from .conditions import DriverView, Node, all_of, any_of
 from .files import builtin_dir, policy_files, read_policy
 from .vocabulary import Vocabulary
 
-# Groups every mode ends with: rules about accepted-but-ignored flags, then organisation policies.
+# Groups every mode ends with: rules about accepted-but-ignored flags, then organisation policies (effect
+# "policy": about what the organisation allows, not what libvirt does, so never the prediction "rejected").
 TRAILING_GROUPS = ("advice", "policy")
-# "policy": an organisation's rule. It is about what the organisation allows, not what libvirt does, so it
-# never makes the prediction "rejected" (evaluate.REJECTING), but it fails the check at its severity.
-DEFAULT_SEVERITY = {"reject": "error", "fail": "error", "warn": "warning", "info": "info", "policy": "error"}
 
 
 class Variant(NamedTuple):
+    """One case of a rule: its own condition, and the message (code, prefix) libvirt gives in that case."""
+
     when: Node
     message: str | None
     code: str | None
@@ -39,14 +40,19 @@ class Variant(NamedTuple):
 
 
 class Rule(NamedTuple):
+    """A compiled rule. ``when`` is the whole condition: the layer's, the rule's own and, when the rule has
+    variants, the union of theirs (the first variant that holds gives the message)."""
+
     id: str
     name: str
+    title: str
     kind: str
     severity: str
     effect: str
     groups: tuple[str, ...]
     order: int
     when: Node
+    common: Node  # the layer's condition and the rule's own, without the variants
     needs: tuple[str, ...]
     message: str
     code: str | None
@@ -273,16 +279,14 @@ class PolicySet:
 
     def _rule(self, policy: str, r: Mapping[str, Any], doc: Mapping[str, Any]) -> Rule:
         where = f"{self.files.get(policy, policy)}: rule {r.get('id', '?')}"
-        layer_when = doc.get("when")
-        when = self.compiler.compile(r.get("when"), where)
-        if layer_when:
-            when = All([self.compiler.compile(layer_when, where), when])
-        effect = r.get("effect", "reject")
-        groups = r.get("phase", "advice" if effect in ("warn", "info") else "policy")
-        groups = (groups,) if isinstance(groups, str) else tuple(groups)
         variants = tuple(
             Variant(self.compiler.compile(v.get("when"), where), v.get("message"), v.get("code"), v.get("prefixed"))
             for v in r.get("variants", []))
+        common = all_of([self.compiler.compile(doc.get("when"), where), self.compiler.compile(r.get("when"), where)])
+        when = all_of([common, any_of(v.when for v in variants)]) if variants else common
+        effect = str(r["effect"])
+        groups = r.get("phase", "advice" if effect in ("warn", "info") else "policy")
+        groups = (groups,) if isinstance(groups, str) else tuple(groups)
         f = r.get("fix") or {}
         vocab = self.vocab
         fix = Fix(
@@ -299,11 +303,16 @@ class PolicySet:
         source = Source(str(s.get("file", "")), str(s.get("function", "")), str(s.get("libvirt", "")),
                         str(s.get("ref", "")), str(s.get("note", "")))
         code = r.get("code")
+        # The headline: the rule's own message, else the general case's (a variant with an empty when), else the
+        # first variant's.
+        cases = r.get("variants", [])
+        message = r.get("message", next((v["message"] for v in cases if v.get("when") == {}),
+                                        cases[0]["message"] if cases else ""))
         return Rule(
-            id=str(r["id"]), name=str(r.get("name", r["id"])), kind=str(r.get("kind", "check")),
-            severity=str(r.get("severity", DEFAULT_SEVERITY.get(effect, "error"))), effect=effect,
-            groups=groups, order=int(r.get("order", 0)), when=when, needs=tuple(r.get("needs", [])),
-            message=str(r.get("message", "")), code=code, prefixed=bool(r.get("prefixed", True)),
+            id=str(r["id"]), name=str(r["name"]), title=str(r["title"]), kind=str(r.get("kind", "check")),
+            severity=str(r["severity"]), effect=effect,
+            groups=groups, order=int(r.get("order", 0)), when=when, common=common, needs=tuple(r.get("needs", [])),
+            message=str(message), code=code, prefixed=bool(r.get("prefixed", True)),
             variants=variants, why=str(r.get("why", "")), fix=fix, fix_matched=bool(f.get("remove_matched", False)),
             source=source, policy=policy, examples=r.get("examples") or {}, doc=r,
         )

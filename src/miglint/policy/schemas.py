@@ -42,6 +42,10 @@ def _describe(err: Any) -> str:
         return f"{path}: {err.instance!r} is not one of {', '.join(map(str, err.validator_value))}"
     if err.validator == "pattern":
         return f"{path}: {err.instance!r} does not match the expected form {err.validator_value}"
+    alternatives = err.validator_value if err.validator in ("oneOf", "anyOf") else None
+    if alternatives and all(set(a) == {"required"} for a in alternatives):
+        keys = [k for a in alternatives for k in a["required"]]
+        return f"{path}: needs one of the keys {', '.join(map(repr, keys))}"
     if err.validator in ("oneOf", "anyOf") and err.context:
         best = min(err.context, key=lambda e: len(list(e.absolute_path)))
         return f"{path}: {best.message}"

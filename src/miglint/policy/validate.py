@@ -10,13 +10,15 @@ from reading the files it is given.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .. import yamlload
 from ..errors import UserError, did_you_mean
 from . import schemas
+from .compiler import Compiler
+from .conditions import FirstError
 from .files import builtin_dir, policy_files
 from .load import TRAILING_GROUPS, PolicySet
 from .vocabulary import Vocabulary
@@ -94,42 +96,6 @@ def _schema_problems(doc: Any, kind: str, text: str, file: str) -> list[Problem]
 # -- names ------------------------------------------------------------------------------------------------------
 
 
-def _names(arg: Any) -> Iterator[tuple[list[str | int], str]]:
-    if isinstance(arg, list):
-        for j, x in enumerate(arg):
-            yield [j], str(x)
-    elif isinstance(arg, dict):
-        for sub in ("all", "any", "none"):
-            for j, x in enumerate(arg.get(sub, []) or []):
-                yield [sub, j], str(x)
-
-
-def condition_names(spec: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], str, str]]:
-    """(path, kind, name) of every flag, parameter and virsh option a condition names."""
-    if not isinstance(spec, dict):
-        return
-    for key, arg in spec.items():
-        here = path + [key]
-        if key in ("all", "any") and isinstance(arg, list):
-            for i, c in enumerate(arg):
-                yield from condition_names(c, here + [i])
-        elif key == "not":
-            yield from condition_names(arg, here)
-        elif key in ("flags", "flags_outside") and arg != "accepted":
-            for p, n in _names(arg):
-                yield here + p, "flag", n
-        elif key in ("params", "params_outside") and arg != "accepted":
-            for p, n in _names(arg):
-                yield here + p, "param", n
-        elif key == "options":
-            for p, n in _names(arg):
-                yield here + p, "option", n
-        elif key == "param" and isinstance(arg, dict) and (arg.get("key") or arg.get("name")):
-            yield here + ["key" if "key" in arg else "name"], "param", str(arg.get("key") or arg.get("name"))
-        elif key == "option" and isinstance(arg, dict) and arg.get("name"):
-            yield here + ["name"], "option", str(arg["name"])
-
-
 def _check_name(vocab: Vocabulary, kind: str, name: str) -> str | None:
     try:
         if kind == "flag":
@@ -152,8 +118,17 @@ def name_problems(doc: dict[str, Any], text: str, file: str, vocab: Vocabulary, 
         if msg:
             found.append((path, msg))
 
-    for path, kind, name in condition_names(doc.get("when"), ["when"]):
-        check(path, kind, name)
+    def conditions(spec: Any, path: list[str | int]) -> Compiler:
+        """Compile a condition for its names: each unknown one is a problem at its own path."""
+        compiler = Compiler(vocab, problems=[])
+        try:
+            compiler.compile(spec, "", tuple(path))
+        except UserError:
+            pass  # a shape the schema reports
+        found.extend((list(at), message) for at, message in compiler.problems or [])
+        return compiler
+
+    conditions(doc.get("when"), ["when"])
     accepts = doc.get("accepts") or {}
     for kind, key in (("flag", "flags"), ("param", "params")):
         spec = accepts.get(key)
@@ -187,11 +162,9 @@ def name_problems(doc: dict[str, Any], text: str, file: str, vocab: Vocabulary, 
         if rname in seen_names:
             found.append((base + ["name"], f"duplicate rule name {rname!r}"))
         seen_names.setdefault(rname, i)
-        for path, kind, name in condition_names(rule.get("when"), base + ["when"]):
-            check(path, kind, name)
+        compiled = [conditions(rule.get("when"), base + ["when"])]
         for k, variant in enumerate(rule.get("variants", []) or []):
-            for path, kind, name in condition_names(variant.get("when"), base + ["variants", k, "when"]):
-                check(path, kind, name)
+            compiled.append(conditions(variant.get("when"), base + ["variants", k, "when"]))
         fix = rule.get("fix") or {}
         for key, kind in (("add_flags", "flag"), ("remove_flags", "flag"), ("remove_params", "param"),
                           ("add_options", "option"), ("remove_options", "option")):
@@ -215,30 +188,17 @@ def name_problems(doc: dict[str, Any], text: str, file: str, vocab: Vocabulary, 
             if not any(g in groups for g in wanted):
                 found.append((base + ["phase"], f"group {', '.join(map(repr, wanted))} is in no check sequence of this "
                                                 f"policy (known groups: {', '.join(sorted(groups))}); the rule would never run"))
-            for path, phases in _first_error_phases(rule.get("when"), base + ["when"]):
-                unknown = [g for g in phases if g not in groups]
+            first_errors = [(n, at) for c in compiled for n, at in c.located if isinstance(n, FirstError)]
+            for node, at in first_errors:
+                unknown = [g for g in node.listed if g not in groups]
                 if unknown:
-                    found.append((path, f"first_error names group {', '.join(map(repr, unknown))}, which is in no check "
+                    found.append((list(at) + ["phase"], f"first_error names group {', '.join(map(repr, unknown))}, which is in no check "
                                         f"sequence of this policy (known groups: {', '.join(sorted(groups))})"))
     out = []
     for path, message in found:
         pos = schemas.locate(text, path) or (1, 1)
         out.append(Problem(file, pos[0], pos[1], f"{_human_path(doc, path)}: {message}"))
     return out
-
-
-def _first_error_phases(spec: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], list[str]]]:
-    """(path, groups) of every first_error condition in a condition."""
-    if isinstance(spec, dict):
-        for key, arg in spec.items():
-            if key == "first_error" and isinstance(arg, dict):
-                phase = arg.get("phase")
-                yield path + [key, "phase"], [phase] if isinstance(phase, str) else [str(g) for g in phase or []]
-            elif key in ("all", "any") and isinstance(arg, list):
-                for i, c in enumerate(arg):
-                    yield from _first_error_phases(c, path + [key, i])
-            elif key == "not":
-                yield from _first_error_phases(arg, path + [key])
 
 
 def _groups(doc: dict[str, Any], all_docs: dict[str, Any]) -> set[str] | None:

@@ -228,6 +228,16 @@ class Vocabulary:
 
     # -- versions ------------------------------------------------------------------------------
 
+    def flag_word(self, flag: str) -> str:
+        """How a user writes a flag: its virsh option, else its macro."""
+        opt = self.option_for_flag.get(flag)
+        return f"--{opt}" if opt else f"{FLAG_PREFIX}{flag}"
+
+    def param_word(self, key: str) -> str:
+        """How a user writes a typed parameter: its virsh option, else its key."""
+        opt = self.option_for_param.get(key)
+        return f"--{opt}" if opt else f"parameter {key}"
+
     def version(self, text: str | None) -> Version:
         return self.newest if text in (None, "") else parse_version(str(text))
 

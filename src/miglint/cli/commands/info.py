@@ -16,13 +16,13 @@ def rules(
     hypervisor: Annotated[Optional[str], typer.Option(help="Only the rules that apply to this hypervisor.")] = None,
     policy_dir: PolicyDirs = None,
 ) -> None:
-    """List rules: id, name, severity, policy and libvirt's message."""
+    """List rules: id, title, severity, policy and name."""
     from ...policy.load import load_policies
 
     ps = load_policies(policy_dir or [])
     chosen = ps.driver(hypervisor).rules if hypervisor else list(ps.rules.values())
     for r in sorted(chosen, key=lambda r: r.id):
-        typer.echo(f"{r.id}  {r.name:<40} {r.severity:<8} {r.policy:<8} {r.message}")
+        typer.echo(f"{r.id}  {r.title:<58} {r.severity:<8} {r.policy:<8} {r.name}")
 
 
 @app.command()

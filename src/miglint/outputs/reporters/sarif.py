@@ -52,11 +52,6 @@ def _location(file: str | None, line: int, column: int) -> dict[str, Any] | None
     return {"physicalLocation": phys}
 
 
-def _first_sentence(text: str) -> str:
-    m = re.match(r"(.+?[.!?])(\s|$)", text.strip())
-    return (m.group(1) if m else text.strip()) or text
-
-
 class SarifReporter:
     def __init__(self, out: TextIO, vocab: Vocabulary, policies: Any = None,
                  rule_docs: str = "https://miglint.invalid/docs/rules/{rule}.md") -> None:
@@ -139,7 +134,7 @@ class SarifReporter:
         md = [r.why] + ([f"libvirt says: `{r.message}`"] if r.message else []) + \
              ([f"**Fix:** {fix}"] if fix else []) + ([f"Source: `{cite}`"] if src.file else [])
         return {"id": r.id, "name": r.name,
-                "shortDescription": {"text": _first_sentence(r.why)},
+                "shortDescription": {"text": r.title},
                 "fullDescription": {"text": full},
                 "help": {"text": "\n".join(lines), "markdown": "\n\n".join(md)},
                 "helpUri": help_uri,
