@@ -35,6 +35,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -188,7 +189,12 @@ class Run:
         try:
             start = time.perf_counter()
             proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, env=env, cwd=cwd)
-            _, status, usage = os.wait4(proc.pid, 0)
+            try:
+                _, status, usage = os.wait4(proc.pid, 0)
+            except BaseException:  # interrupted: leave no child behind
+                proc.kill()
+                proc.wait()
+                raise
             self.wall = time.perf_counter() - start
         finally:
             if stdout:
@@ -300,11 +306,13 @@ def plans(rep: Report, bindir: Path, sizes: list[int], runs: int, runs_large: in
         gen = time.perf_counter() - t
         out = os.path.join(work, "out.json")
         k = runs if n < 1_000_000 else runs_large
+        warm = n < 1_000_000  # a warm-up run first, except for the largest plans (page cache: just written)
         rep.section(f"{fmt_size(n)}-entry {kind} JSON Lines plan: {os.path.getsize(plan) / n:.0f} bytes/line, "
-                    f"sha256 {sha(plan)}, generated in {gen:.1f} s; median of {k} (+1 warm-up), {load()}")
+                    f"sha256 {sha(plan)}, generated in {gen:.1f} s; median of {k}{' (+1 warm-up)' if warm else ''}, "
+                    f"{load()}")
         lint = [str(bindir / "miglint"), "check", "--format", "json", plan]
         base = [str(bindir / "python"), "-c", BASELINE, plan]
-        rl, rb = pairs(lint, base, k, env, work, a_out=out, warm=n < 1_000_000)
+        rl, rb = pairs(lint, base, k, env, work, a_out=out, warm=warm)
         wl, wb, cl, cb = med(rl, "wall"), med(rb, "wall"), med(rl, "cpu"), med(rb, "cpu")
         peak = max(r.rss for r in rl)
         out_bytes = os.path.getsize(out) / n
@@ -421,7 +429,7 @@ def main() -> int:
     ap.add_argument("--sizes", default=None, help="plan sizes, comma-separated (default 10k,100k,1M; --quick 10k,100k)")
     ap.add_argument("--quick", action="store_true", help="10k and 100k, 3 runs per median, 5,000 API requests")
     ap.add_argument("--runs", type=int, default=None, help="runs per median below 1M entries (default 5, quick 3)")
-    ap.add_argument("--runs-large", type=int, default=None, help="runs per median at 1M entries (default 3)")
+    ap.add_argument("--runs-large", type=int, default=None, help="runs per median at 1M entries or more (default 3)")
     ap.add_argument("--cold-runs", type=int, default=None, help="runs per cold-start median (default 15, quick 7)")
     ap.add_argument("--api-requests", type=int, default=None, help="non-repeating API requests (default 20,000)")
     ap.add_argument("--api-reps", type=int, default=None, help="API processes per engine (default 3, quick 1)")
@@ -443,6 +451,7 @@ def main() -> int:
     api_reps = args.api_reps or (1 if q else 3)
     only = set(args.only.split(","))
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("benchmarks/run.py: terminated"))  # clean up on kill
     bindir, note = venv(args.venv.absolute(), not args.no_install)
     work = tempfile.mkdtemp(prefix="miglint-bench-")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIGLINT_")}
