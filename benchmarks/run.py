@@ -1,6 +1,7 @@
 """miglint's performance figures on realistic input, measured side by side, with the targets of issue 16.
 
     python benchmarks/run.py                      # 10k, 100k and 1M entries, everything (tens of minutes)
+    python benchmarks/run.py --runs-large 1       # the same, the 1M plan timed once
     python benchmarks/run.py --sizes 10k,100k     # without the 1,000,000-entry plan
     python benchmarks/run.py --quick              # 10k and 100k, fewer runs, fewer API requests
     python benchmarks/run.py --profile 100k       # only: cProfile of `miglint check` on that plan
