@@ -66,6 +66,46 @@ def test_constant_call():
                                              "tcp://10.0.0.3")
 
 
+def test_fixed_arguments_stand_for_parameters():
+    r = read("old_apis.py")
+    managed, p2p, p2p2, uri2, uri2_direct, inner = r.calls
+    (p,) = managed.paths  # migrate2(dconn, dxml, flags, dname, uri, bandwidth); bandwidth 0 is "not given"
+    assert (shape(p), p.mode, p.desturi) == (((), F("LIVE"), (("destination_name", "web2"), (
+        "destination_xml", UNKNOWN), ("migrate_uri", "tcp://10.0.0.9"))), "managed", None)
+    assert p.contributors["param:destination_xml"] == ((11, 25),)
+    assert p.contributors["param:destination_name"] == ((11, 56),)
+    # virDomainMigrate with PEER2PEER goes peer-to-peer: its uri is then the destination libvirt's URI.
+    (p,) = p2p.paths
+    assert (shape(p), p.mode, p.desturi) == (((), F("LIVE", "PEER2PEER"), ()), "p2p", "qemu+tls://dst/system")
+    assert p.contributors == {"flag:LIVE": ((7, 1),), "flag:PEER2PEER": ((7, 1),)}
+    # virDomainMigrate2 too, to the connection's URI (a literal libvirt.open here); uri stays the migration URI.
+    (p,) = p2p2.paths
+    assert (shape(p), p.mode, p.desturi) == (((), F("LIVE", "PEER2PEER"), (("migrate_uri", "tcp://10.0.0.9"),)),
+                                             "p2p", "qemu+ssh://dst/system")
+    (p,) = uri2.paths
+    assert (shape(p), p.mode, p.desturi) == (
+        ((), F("LIVE", "PEER2PEER"), (("bandwidth", 100), ("migrate_uri", "tcp://10.0.0.9"))), "p2p",
+        "qemu+ssh://dst/system")
+    (p,) = uri2_direct.paths
+    assert (shape(p), p.mode, p.desturi) == (((), F("LIVE"), (("migrate_uri", "tcp://10.0.0.9"),)), "direct", None)
+    # Inside a wrapper the flags are an argument: unknown. The wrapper's own callers use other keywords:
+    # libvirt-python would refuse them, so they are not libvirt calls.
+    assert (inner.api, inner.function, inner.unknown_flags) == ("migrateToURI3", "Guest.migrate", True)
+    (p,) = inner.paths
+    assert p.unknown_bits and p.flags == frozenset() and dict(p.params) == {"migrate_uri": UNKNOWN}
+    (split,) = r.shell  # shlex.split of a literal: the literal is shell text
+    assert (split.text, split.exact, split.line, split.column) == \
+        ("virsh migrate --live web1 qemu+ssh://dst/system", True, 36, 33)
+
+
+def test_calls_in_def_headers_are_found():
+    text = ("import subprocess\n"
+            "def f(done=subprocess.run(['virsh', 'migrate', 'vm', 'qemu+ssh://h/system'])):\n"
+            "    pass\n")
+    (a,) = read_text(text).argv
+    assert [w.text for w in a.words] == ["virsh", "migrate", "vm", "qemu+ssh://h/system"] and a.line == 2
+
+
 def test_base_and_guarded_or_through_a_helper_on_self():
     (c,) = read("guarded_flags.py").calls
     assert (c.function, c.receiver, c.too_many_paths, c.unknown_flags) == \

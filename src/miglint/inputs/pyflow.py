@@ -19,7 +19,7 @@ from ..model import UNKNOWN
 from .pyexpr import Alts, ExprEval, LineMap, State, TooManyPaths, dotted, keys_read
 from .pyvalue import Flags, Guard, Item, Lit, Params, Pos, Seq, Unknown, Val, param_value
 
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _MUTATORS = frozenset({"update", "setdefault", "pop", "append", "extend", "insert", "remove", "clear"})
 _QUIET = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "print"})
 _EXITS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
@@ -27,14 +27,22 @@ Func = ast.FunctionDef | ast.AsyncFunctionDef
 OnCall = Callable[["Run", ast.Call, list[State]], None]
 
 
+def header(n: ast.AST) -> list[ast.expr]:
+    """What a ``def`` or ``class`` statement runs where it stands: decorators, defaults, bases."""
+    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return n.decorator_list + n.args.defaults + [d for d in n.args.kw_defaults if d is not None]
+    if isinstance(n, ast.ClassDef):
+        return n.decorator_list + n.bases + [k.value for k in n.keywords]
+    return []
+
+
 def walk_body(nodes: list[ast.stmt] | list[ast.AST]) -> Iterator[ast.AST]:
-    """Every node under these statements, not entering nested functions, classes or lambdas."""
+    """Every node under these statements, not entering the bodies of nested functions and classes."""
     todo: list[ast.AST] = list(nodes)
     while todo:
         n = todo.pop()
         yield n
-        if not isinstance(n, _DEFS):
-            todo.extend(ast.iter_child_nodes(n))
+        todo.extend(header(n) if isinstance(n, _DEFS) else ast.iter_child_nodes(n))
 
 
 def target_keys(t: ast.expr, self_name: str | None) -> set[str]:
@@ -285,7 +293,7 @@ class Run(ExprEval):
         name = c.func.attr if isinstance(c.func, ast.Attribute) else dotted(c.func)
         if name in _QUIET:
             return False
-        return any(keys_read(a, self.self_name) & self.rel for a in c.args
+        return any(keys_read(a, self.self_name) & self.rel for a in c.args + [k.value for k in c.keywords]
                    if isinstance(a, (ast.Name, ast.Attribute)))
 
     def record(self, s: ast.stmt, sts: list[State]) -> None:
@@ -299,8 +307,10 @@ class Run(ExprEval):
             own = [i.context_expr for i in s.items]
         elif isinstance(s, ast.Match):
             own = [s.subject]
-        elif isinstance(s, (ast.Try, ast.TryStar, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        elif isinstance(s, (ast.Try, ast.TryStar)):
             own = []
+        elif isinstance(s, _DEFS):
+            own = list(header(s))
         else:
             own = [s]
         for n in _walk_all(own):
@@ -428,7 +438,7 @@ class Run(ExprEval):
         if self._passes_rel(s):  # handed to code we do not follow: it may add anything
             out: list[State] = []
             for st in sts:
-                for a in c.args:
+                for a in c.args + [k.value for k in c.keywords]:
                     ks = keys_read(a, self.self_name) & self.rel
                     if isinstance(a, (ast.Name, ast.Attribute)) and len(ks) == 1:
                         k = ks.pop()

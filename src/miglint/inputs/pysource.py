@@ -199,12 +199,16 @@ class _Reader:
         self.found: dict[int, list[object]] = {}
         self.exploded: set[int] = set()
 
-    def _runner(self, f: ast.expr) -> str | None:
+    def _resolve(self, f: ast.expr) -> str | None:
+        """A dotted name with its first part resolved through the imports (``sp.run`` -> subprocess.run)."""
         d = dotted(f)
         if d is None:
             return None
         head, _, rest = d.partition(".")
-        full = self.alias.get(head, head) + ("." + rest if rest else "")
+        return self.alias.get(head, head) + ("." + rest if rest else "")
+
+    def _runner(self, f: ast.expr) -> str | None:
+        full = self._resolve(f)
         return full if full in _RUNNERS or full in _SHELL_RUNNERS else None
 
     @staticmethod
@@ -309,8 +313,12 @@ class _Reader:
         else:  # virDomainMigrate and Migrate2 go peer-to-peer with that flag; Migrate3 refuses it
             mode = "p2p" if p2p and api != "migrate3" else "managed"
         fixed: list[tuple[str, str]] = [(n, n) for n in ("dname", "uri", "miguri", "dxml", "bandwidth") if n in v]
-        if api == "migrateToURI" and not p2p and "duri" in v:  # duri is the migration URI then
-            fixed.append(("uri", "duri"))
+        if api == "migrateToURI" and not p2p and not flags.unknown and "duri" in v:
+            fixed.append(("uri", "duri"))  # without PEER2PEER, duri is the migration URI
+        if api == "migrate" and p2p and "uri" in v:  # peer-to-peer, uri names the destination libvirt
+            fixed = [(k, a) for k, a in fixed if k != "uri"]
+            if not (isinstance(v["uri"], Lit) and v["uri"].value is None):
+                dest = v["uri"]
         for kind, arg in fixed:
             val = v[arg]
             absent = (isinstance(val, Lit) and (val.value is None or (kind == "bandwidth" and val.value == 0))) \
@@ -337,6 +345,8 @@ class _Reader:
         shell_kw = next((k.value for k in c.keywords if k.arg == "shell"), None)
         shell = runner in _SHELL_RUNNERS or (shell_kw is not None and not (
             isinstance(shell_kw, ast.Constant) and not shell_kw.value))
+        if isinstance(cmd, ast.Call) and self._resolve(cmd.func) == "shlex.split" and len(cmd.args) == 1:
+            cmd, shell = cmd.args[0], True  # words split the way a shell would: read as shell text
         out: list[object] = []
         line, col = self.lines.pos(cmd)
         for st in sts:
