@@ -1,172 +1,31 @@
-"""Expressions and conditions for the Python reader: what an expression holds on each path.
+"""Expressions for the Python reader: what an expression holds on each path.
 
 Evaluating may split a path (``x if c else y``, ``c and X``, ``getattr(libvirt, NAME, 0)``, a helper
-with several returns), so every evaluation answers a list of (state, value). A condition splits the
-states into those where it is true and those where it is false, remembering it as a guard; a condition
-already decided on a path (the same text, ``not`` removed) is not asked again.
+with several returns), so every evaluation answers a list of (state, value). Flags are followed through
+``|``, ``+`` of distinct flags, ``& ~``; strings through ``+``, ``%``, ``.format``, f-strings and
+``.join``; lists, dicts (typed parameters) and ``libvirt.open(uri)`` are kept; anything else is unknown.
 """
 
 from __future__ import annotations
 
 import ast
-import operator
-import re
-import string
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-from .pyvalue import (Conn, Flags, Guard, Item, Lit, Params, Pos, Seq, Text, Unknown, Val, as_flags, decode,
-                      flags_add, flags_and, flags_or, flags_without, from_param, is_str, make_text, param_value,
+from .pycond import Alts, CondEval
+from .pysyntax import dotted
+from .pyvalue import (Conn, Flags, Item, Lit, Params, Pos, Seq, State, Unknown, Val, as_flags, flags_add, flags_and,
+                      flags_or, flags_without, from_param, is_str, make_text, param_value, percent, str_format,
                       text_of, truth)
 
-Alts = list[tuple["State", Val]]
+
 _OPENERS = ("libvirt.open", "libvirt.openAuth", "libvirt.openReadOnly")
+
+
 _COPIES = frozenset({"dict", "list", "tuple", "copy.copy", "copy.deepcopy", "str", "int"})
-_FORMAT = re.compile(r"%(?:\(\w+\))?[-#0 +]*\d*(?:\.\d+)?([a-zA-Z%])")
 
 
-_COMPARE: dict[type, Callable[[object, object], object]] = {
-    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Is: operator.is_, ast.IsNot: operator.is_not,
-    ast.In: lambda a, b: _contains(b, a), ast.NotIn: lambda a, b: not _contains(b, a)}
-
-
-def _contains(seq: object, x: object) -> bool:
-    if not isinstance(seq, (list, str)):
-        raise TypeError("not a container")
-    return x in seq if isinstance(seq, list) else isinstance(x, str) and x in seq
-
-
-_NOPE = object()
-
-
-def _plain(v: Val, bits: dict[str, int]) -> object:
-    """A literal (a list of literals, flags all known) as the Python value, else _NOPE."""
-    if isinstance(v, Lit):
-        return v.value
-    if isinstance(v, Flags) and not v.unknown:
-        return sum(bits[n] for n in v.names) | v.extra
-    if isinstance(v, Seq) and not v.open and all(isinstance(i.value, Lit) and not i.star for i in v.items):
-        return [i.value.value for i in v.items if isinstance(i.value, Lit)]
-    return _NOPE
-
-
-class TooManyPaths(Exception):
-    """More states than the bound: the code cannot be followed path by path."""
-
-
-@dataclass(frozen=True)
-class Known:
-    """A condition decided on a path. ``hidden``: decided by an early exit, not shown until it matters."""
-
-    value: bool
-    keys: frozenset[str]
-    hidden: Guard | None = None
-
-
-@dataclass(frozen=True)
-class State:
-    guards: tuple[Guard, ...] = ()
-    known: dict[str, Known] = field(default_factory=dict)
-    env: dict[str, Val] = field(default_factory=dict)
-    dom: str | None = None  # the domain's state, when a guard tells it
-
-    def bind(self, key: str, v: Val) -> State:
-        return replace(self, env={**self.env, key: v})
-
-    def forget(self, keys: set[str]) -> State:
-        """Assigning a variable forgets the conditions that read it."""
-        if not any(k.keys & keys for k in self.known.values()):
-            return self
-        return replace(self, known={t: k for t, k in self.known.items() if not k.keys & keys})
-
-    def decide(self, g: Guard, keys: frozenset[str], shown: bool, dom: str | None) -> State:
-        guards = self.guards + (g,) if shown else self.guards
-        known = {**self.known, g.text: Known(g.value, keys, None if shown else g)}
-        return State(guards, known, self.env, dom or self.dom)
-
-    def show(self, text: str) -> State:
-        k = self.known[text]
-        if k.hidden is None:
-            return self
-        return State(self.guards + (k.hidden,), {**self.known, text: replace(k, hidden=None)}, self.env, self.dom)
-
-
-class LineMap:
-    """Lines of the file, to turn the parser's byte columns into character columns and offsets."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.lines = [m.group(0) for m in re.finditer(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)]
-        self.starts = [0]
-        for ln in self.lines:
-            self.starts.append(self.starts[-1] + len(ln))
-
-    def col(self, line: int, byte_col: int) -> int:
-        s = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-        return len(s.encode("utf-8")[:byte_col].decode("utf-8", "replace")) + 1
-
-    def pos(self, node: ast.expr | ast.stmt | ast.keyword | ast.excepthandler) -> Pos:
-        return node.lineno, self.col(node.lineno, node.col_offset)
-
-    def end(self, node: ast.expr | ast.stmt) -> Pos:
-        line = node.end_lineno or node.lineno
-        return line, self.col(line, node.end_col_offset or 0)
-
-    def offset(self, line: int, col: int) -> int:
-        return (self.starts[line - 1] if 0 < line <= len(self.lines) else len(self.text)) + col - 1
-
-    def literal_src(self, node: ast.Constant) -> tuple[int, int, int] | None:
-        """Where a plain string literal's content starts, when the source between the quotes is the value."""
-        line, col = self.pos(node)
-        start = self.offset(line, col)
-        m = re.match(r"([rRuU]?)('''|\"\"\"|'|\")", self.text[start:start + 5])
-        if m is None or not isinstance(node.value, str):
-            return None
-        eline, ecol = self.end(node)
-        content = self.text[start + m.end():self.offset(eline, ecol) - len(m.group(2))]
-        return (line, col + m.end(), start + m.end()) if content == node.value else None
-
-
-def keys_read(e: ast.AST, self_name: str | None) -> set[str]:
-    """The variables an expression reads: names, and ``self.x`` as one key."""
-    out: set[str] = set()
-    for n in ast.walk(e):
-        if isinstance(n, ast.Name):
-            out.add(n.id)
-        elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == self_name:
-            out.add("self." + n.attr)
-    return out
-
-
-def dotted(e: ast.expr) -> str | None:
-    if isinstance(e, ast.Name):
-        return e.id
-    if isinstance(e, ast.Attribute):
-        head = dotted(e.value)
-        return None if head is None else head + "." + e.attr
-    return None
-
-
-def _strip_not(e: ast.expr, value: bool) -> tuple[ast.expr, bool]:
-    while isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not):
-        e, value = e.operand, not value
-    return e, value
-
-
-def _is_active(e: ast.expr) -> bool:
-    return (isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr == "isActive"
-            and not e.args and not e.keywords)
-
-
-class ExprEval:
+class ExprEval(CondEval):
     """Evaluates expressions against states. Name lookup and helper calls are the subclass's."""
-
-    self_name: str | None = None
-
-    def __init__(self, lines: LineMap, bits: dict[str, int], macros: dict[str, str], mods: set[str],
-                 consts: dict[str, str], star: bool, cap: int) -> None:
-        self.lines, self.bits, self.macros = lines, bits, macros
-        self.mods, self.consts, self.star, self.cap = mods, consts, star, cap
 
     # --- hooks -------------------------------------------------------------------------------------
     def name(self, name: str, st: State, at: Pos) -> Alts:
@@ -181,7 +40,6 @@ class ExprEval:
     def helper(self, call: ast.Call, st: State, at: Pos) -> Alts | None:
         raise NotImplementedError
 
-    # --- libvirt constants -------------------------------------------------------------------------
     def const(self, cname: str, at: Pos) -> Val:
         if cname.startswith("VIR_MIGRATE_PARAM_"):
             key = self.macros.get(cname[len("VIR_MIGRATE_PARAM_"):])
@@ -191,84 +49,6 @@ class ExprEval:
             return Flags(frozenset({n}), where=((n, (at,)),))
         return Unknown()
 
-    def check(self, n: int) -> None:
-        if n > self.cap:
-            raise TooManyPaths()
-
-    # --- conditions --------------------------------------------------------------------------------
-    def split(self, test: ast.expr, sts: list[State], shown: bool) -> tuple[list[State], list[State]]:
-        t: list[State] = []
-        f: list[State] = []
-        for st in sts:
-            a, b = self._split1(test, st, shown)
-            t += a
-            f += b
-        self.check(len(t) + len(f))
-        return t, f
-
-    def _split1(self, test: ast.expr, st: State, shown: bool) -> tuple[list[State], list[State]]:
-        e, value = _strip_not(test, True)
-        if isinstance(e, ast.BoolOp):
-            # a and b: true when all are; false as soon as one is (or: the other way round).
-            stop: list[State] = []
-            go = [st]
-            first = isinstance(e.op, ast.Or)
-            for v in e.values:
-                a, b = self.split(v, go, shown)
-                stop, go = (stop + a, b) if first else (stop + b, a)
-            t, f = (stop, go) if first else (go, stop)
-            return (t, f) if value else (f, t)
-        if isinstance(e, ast.Compare) and len(e.ops) == 1 and _is_active(e.left) \
-                and isinstance(e.comparators[0], ast.Constant) and isinstance(e.ops[0], (ast.Eq, ast.NotEq)):
-            value = value == (bool(e.comparators[0].value) == isinstance(e.ops[0], ast.Eq))
-            e = e.left
-        fixed = self._fixed(e, st)
-        if fixed is not None:
-            return ([st], []) if fixed == value else ([], [st])
-        text = ast.unparse(e)
-        if text in st.known:
-            k = st.known[text]
-            st2 = st.show(text) if shown else st
-            return ([st2], []) if k.value == value else ([], [st2])
-        line = e.lineno
-        keys = frozenset(keys_read(e, self.self_name))
-        on, off = (("running", "shutoff") if _is_active(e) else (None, None))
-        yes = st.decide(Guard(text, True, line), keys, shown or on is not None, on)
-        no = st.decide(Guard(text, False, line), keys, shown or on is not None, off)
-        return ([yes], [no]) if value else ([no], [yes])
-
-    def _fixed(self, e: ast.expr, st: State) -> bool | None:
-        """A condition whose value the code itself fixes: a literal, a name bound to one, a test of
-        flags already known (``flags & VIR_MIGRATE_TUNNELLED``), a comparison of literals."""
-        if isinstance(e, ast.Constant):
-            return bool(e.value)
-        if isinstance(e, ast.Compare):
-            if len(e.ops) != 1 or type(e.ops[0]) not in _COMPARE:
-                return None
-            sides = self.ev_all([e.left, e.comparators[0]], st, (e.lineno, 0))
-            if len(sides) != 1 or sides[0][0] is not st:
-                return None
-            x, y = sides[0][1]
-            if isinstance(y, Flags):
-                x, y = y, x
-            if isinstance(x, Flags) and isinstance(y, Lit) and y.value == 0 and type(e.ops[0]) in (ast.Eq, ast.NotEq):
-                t = truth(x)
-                return None if t is None else t == isinstance(e.ops[0], ast.NotEq)
-            a, b = _plain(x, self.bits), _plain(y, self.bits)
-            if a is _NOPE or b is _NOPE:
-                return None
-            try:
-                return bool(_COMPARE[type(e.ops[0])](a, b))
-            except TypeError:
-                return None
-        if isinstance(e, (ast.Name, ast.Attribute, ast.BinOp, ast.Subscript)):
-            alts = self.ev(e, st, (e.lineno, 0))
-            vals = {truth(v) for _, v in alts}
-            if len(vals) == 1 and all(s is st for s, _ in alts):
-                return vals.pop()
-        return None
-
-    # --- expressions -------------------------------------------------------------------------------
     def ev_all(self, exprs: list[ast.expr], st: State, at: Pos) -> list[tuple[State, list[Val]]]:
         acc: list[tuple[State, list[Val]]] = [(st, [])]
         for e in exprs:
@@ -339,7 +119,7 @@ class ExprEval:
         if isinstance(op, ast.Add) and isinstance(a, Params):
             return Unknown()
         if isinstance(op, ast.Mod) and is_str(a):
-            return self._percent(a, b)
+            return percent(a, b)
         if isinstance(op, (ast.BitOr, ast.Add, ast.BitAnd)) and not (is_str(a) or is_str(b)):
             if isinstance(a, Params) or isinstance(b, Params):
                 return Params(open=True) if isinstance(op, ast.BitOr) else Unknown()
@@ -348,25 +128,6 @@ class ExprEval:
                 return flags_or(fa, fb)
             return flags_add(fa, fb) if isinstance(op, ast.Add) else flags_and(fa, fb)
         return Unknown()
-
-    def _percent(self, fmt: Val, args: Val) -> Val:
-        if not (isinstance(fmt, Lit) and isinstance(fmt.value, str)):
-            return Text((None,))
-        vals = [i.value for i in args.items] if isinstance(args, Seq) and not args.open else [args]
-        parts: list[str | None] = []
-        pos = 0
-        for m in _FORMAT.finditer(fmt.value):
-            parts.append(fmt.value[pos:m.start()])
-            pos = m.end()
-            if m.group(1) == "%":
-                parts.append("%")
-            elif m.group(1) in "sd" and vals and "(" not in m.group(0):
-                parts += list(text_of(vals.pop(0)).parts)
-            else:
-                parts.append(None)
-                vals = vals[1:]
-        parts.append(fmt.value[pos:])
-        return make_text(parts)
 
     def _boolop(self, e: ast.BoolOp, st: State, at: Pos) -> Alts:
         out: Alts = []
@@ -509,32 +270,7 @@ class ExprEval:
                 out.append((s, make_text(parts)))
             elif f.attr == "format" and isinstance(base, Lit) and isinstance(base.value, str):
                 kw = {k.arg: v for k, v in zip(e.keywords, rest[len(e.args):]) if k.arg}
-                out.append((s, _format(base.value, rest[:len(e.args)], kw)))
+                out.append((s, str_format(base.value, rest[:len(e.args)], kw)))
             else:
                 out.append((s, Unknown()))
         return out
-
-
-def _format(fmt: str, args: list[Val], kw: dict[str, Val]) -> Val:
-    parts: list[str | None] = []
-    auto = 0
-    try:
-        fields = list(string.Formatter().parse(fmt))
-    except ValueError:
-        return Unknown()
-    for lit, name, spec, conv in fields:
-        parts.append(lit)
-        if name is None:
-            continue
-        v: Val | None
-        if name == "":
-            v, auto = (args[auto] if auto < len(args) else None), auto + 1
-        elif name.isdigit():
-            v = args[int(name)] if int(name) < len(args) else None
-        else:
-            v = kw.get(name)
-        parts += list(text_of(v).parts) if v is not None and not spec and not conv else [None]
-    return make_text(parts)
-
-
-__all__ = ["Alts", "ExprEval", "Known", "LineMap", "State", "TooManyPaths", "decode", "dotted", "keys_read"]

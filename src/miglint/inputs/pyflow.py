@@ -13,103 +13,16 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 
-from ..model import UNKNOWN
-from .pyexpr import Alts, ExprEval, LineMap, State, TooManyPaths, dotted, keys_read
-from .pyvalue import Flags, Guard, Item, Lit, Params, Pos, Seq, Unknown, Val, param_value
+from .pydata import DataRun
+from .pysyntax import DEFS, LineMap, assigned, dotted, edges, header, keys_read, target_keys, walk_body
+from .pyvalue import Flags, Lit, Params, Seq, State, TooManyPaths, Unknown, Val
 
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-_MUTATORS = frozenset({"update", "setdefault", "pop", "append", "extend", "insert", "remove", "clear"})
-_QUIET = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "print"})
 _EXITS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 Func = ast.FunctionDef | ast.AsyncFunctionDef
 OnCall = Callable[["Run", ast.Call, list[State]], None]
-
-
-def header(n: ast.AST) -> list[ast.expr]:
-    """What a ``def`` or ``class`` statement runs where it stands: decorators, defaults, bases."""
-    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return n.decorator_list + n.args.defaults + [d for d in n.args.kw_defaults if d is not None]
-    if isinstance(n, ast.ClassDef):
-        return n.decorator_list + n.bases + [k.value for k in n.keywords]
-    return []
-
-
-def walk_body(nodes: list[ast.stmt] | list[ast.AST]) -> Iterator[ast.AST]:
-    """Every node under these statements, not entering the bodies of nested functions and classes."""
-    todo: list[ast.AST] = list(nodes)
-    while todo:
-        n = todo.pop()
-        yield n
-        todo.extend(header(n) if isinstance(n, _DEFS) else ast.iter_child_nodes(n))
-
-
-def target_keys(t: ast.expr, self_name: str | None) -> set[str]:
-    if isinstance(t, ast.Name):
-        return {t.id}
-    if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == self_name:
-        return {"self." + t.attr}
-    if isinstance(t, ast.Subscript):
-        return target_keys(t.value, self_name)
-    if isinstance(t, (ast.Tuple, ast.List)):
-        return set().union(*(target_keys(x, self_name) for x in t.elts)) if t.elts else set()
-    if isinstance(t, ast.Starred):
-        return target_keys(t.value, self_name)
-    return set()
-
-
-def _edges(n: ast.AST, self_name: str | None) -> tuple[set[str], set[str]] | None:
-    """What a node assigns and what it reads to do so."""
-    if isinstance(n, ast.Assign):
-        ts = set().union(*(target_keys(t, self_name) for t in n.targets))
-        return ts, keys_read(n, self_name)
-    if isinstance(n, (ast.AugAssign, ast.AnnAssign)) and n.value is not None:
-        return target_keys(n.target, self_name), keys_read(n, self_name)
-    if isinstance(n, ast.NamedExpr):
-        return target_keys(n.target, self_name), keys_read(n.value, self_name)
-    if isinstance(n, (ast.For, ast.AsyncFor)):
-        return target_keys(n.target, self_name), keys_read(n.iter, self_name)
-    if isinstance(n, ast.Delete):
-        return set().union(*(target_keys(t, self_name) for t in n.targets)), set()
-    if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Attribute) \
-            and n.value.func.attr in _MUTATORS:
-        return target_keys(n.value.func.value, self_name), keys_read(n.value, self_name)
-    return None
-
-
-def relevance(body: list[ast.stmt], seeds: set[str], self_name: str | None) -> set[str]:
-    edges = [e for e in (_edges(n, self_name) for n in walk_body(body)) if e is not None]
-    rel = set(seeds)
-    grown = True
-    while grown:
-        grown = False
-        for ts, ss in edges:
-            if ts & rel and not ss <= rel:
-                rel |= ss
-                grown = True
-    return rel
-
-
-def assigned(nodes: list[ast.stmt], self_name: str | None) -> set[str]:
-    out: set[str] = set()
-    for n in walk_body(nodes):
-        e = _edges(n, self_name)
-        if e is not None:
-            out |= e[0]
-    return out
-
-
-def adopt(st: State, alt: State) -> State | None:
-    """A caller's state taking on a helper's path: None when their conditions disagree."""
-    if not alt.guards and not alt.known and alt.dom is None:
-        return st
-    for t, k in alt.known.items():
-        if t in st.known and st.known[t].value != k.value:
-            return None
-    have = {(g.text, g.value) for g in st.guards}
-    guards = st.guards + tuple(g for g in alt.guards if (g.text, g.value) not in have)
-    return State(guards, {**alt.known, **st.known}, st.env, alt.dom or st.dom)
 
 
 class Flow:
@@ -117,20 +30,23 @@ class Flow:
 
     def __init__(self, tree: ast.Module, lines: LineMap, bits: dict[str, int], macros: dict[str, str],
                  libvirt: tuple[set[str], dict[str, str], bool], cap: int,
-                 tracked: dict[int, list[ast.expr]], on_call: OnCall) -> None:
+                 tracked: dict[int, list[ast.expr]], on_call: OnCall, owner: dict[int, ast.ClassDef]) -> None:
         self.tree, self.lines, self.bits, self.macros, self.cap = tree, lines, bits, macros, cap
         self.mods, self.consts, self.star = libvirt
         self.tracked, self.on_call = tracked, on_call
         self.funcs = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
         self.classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
-        self.owner: dict[int, ast.ClassDef] = {}
-        for c in ast.walk(tree):
-            if isinstance(c, ast.ClassDef):
-                for f in c.body:
-                    if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        self.owner[id(f)] = c
+        self.owner = owner  # method id -> its class
         self.cache: dict[object, list[tuple[State, Val]]] = {}
         self.busy: set[object] = set()
+        self._assigned: dict[tuple[tuple[int, ...], str | None], frozenset[str]] = {}
+
+    def assigned(self, nodes: list[ast.stmt], self_name: str | None) -> frozenset[str]:
+        """``assigned``, remembered: the same bodies are asked again and again (ids of this tree's nodes)."""
+        key = (tuple(id(n) for n in nodes), self_name)
+        if key not in self._assigned:
+            self._assigned[key] = assigned(nodes, self_name)
+        return self._assigned[key]
 
     def run(self, node: ast.Module | ast.ClassDef | Func, mode: str, seeds: set[str] | None = None,
             targets: set[int] | None = None) -> Run:
@@ -194,72 +110,19 @@ class Flow:
         for f in cls.body:
             if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.args.args:
                 me = f.args.args[0].arg
-                if "self." + attr in assigned(f.body, me):
+                if "self." + attr in self.assigned(f.body, me):
                     setters.append(f)
         if len(setters) == 1:
             return self.final(setters[0], "self." + attr)
-        if not setters and attr in assigned(cls.body, None):
+        if not setters and attr in self.assigned(cls.body, None):
             return self.final(cls, attr)
         return [(State(), Unknown())]
 
 
-class Run(ExprEval):
+class Run(DataRun):
     """One body followed in one mode: "call" (record the tracked calls), "helper" (collect what it
     returns) or "final" (collect the states it ends in)."""
 
-    def __init__(self, flow: Flow, body: list[ast.stmt], mode: str, seeds: set[str], self_name: str | None,
-                 cls: ast.ClassDef | None, params: set[str], targets: set[int]) -> None:
-        super().__init__(flow.lines, flow.bits, flow.macros, flow.mods, flow.consts, flow.star, flow.cap)
-        self.flow, self.mode, self.self_name, self.cls, self.targets = flow, mode, self_name, cls, targets
-        self.rel = relevance(body, seeds, self_name)
-        self.locals = params | {k for k in assigned(body, self_name) if "." not in k}
-        self.returns: list[tuple[State, Val]] = []
-        self.exits: list[State] = []
-        self.jumps: list[tuple[list[State], list[State]]] = []  # per loop: (break, continue) states
-
-    # --- lookups -----------------------------------------------------------------------------------
-    def apply(self, st: State, alts: list[tuple[State, Val]]) -> Alts:
-        out: Alts = []
-        for a, v in alts:
-            s2 = adopt(st, a)
-            if s2 is not None:
-                out.append((s2, v))
-        self.check(len(out))
-        return out or [(st, Unknown())]
-
-    def name(self, name: str, st: State, at: Pos) -> Alts:
-        if name in st.env:
-            return [(st, st.env[name])]
-        if name in self.locals or name in self.flow.funcs or name in self.flow.classes:
-            return [(st, Unknown())]
-        return self.apply(st, self.flow.final(self.flow.tree, name))
-
-    def self_attr(self, attr: str, st: State, at: Pos) -> Alts:
-        if "self." + attr in st.env:
-            return [(st, st.env["self." + attr])]
-        if self.cls is None:
-            return [(st, Unknown())]
-        return self.apply(st, self.flow.attr(self.cls, attr))
-
-    def class_attr(self, cls: str, attr: str, st: State, at: Pos) -> Alts | None:
-        c = self.flow.classes.get(cls)
-        if c is None or cls in self.locals or cls in st.env:
-            return None
-        return self.apply(st, self.flow.final(c, attr) if attr in assigned(c.body, None) else [(State(), Unknown())])
-
-    def helper(self, call: ast.Call, st: State, at: Pos) -> Alts | None:
-        f = call.func
-        fn: Func | None = None
-        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
-            owner = self.cls if f.value.id == self.self_name else self.flow.classes.get(f.value.id)
-            if owner is not None and (owner is self.cls or f.value.id not in self.locals):
-                fn = next((m for m in owner.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
-                           and m.name == f.attr), None)
-        elif isinstance(f, ast.Name) and f.id not in self.locals and f.id not in st.env:
-            fn = self.flow.funcs.get(f.id)
-        return None if fn is None else self.apply(st, self.flow.helper(fn))
-
-    # --- statements --------------------------------------------------------------------------------
     def block(self, stmts: list[ast.stmt], sts: list[State]) -> list[State]:
         for s in stmts:
             if not sts:
@@ -272,7 +135,7 @@ class Run(ExprEval):
         """What a compound statement's bodies do: change relevant data, only leave early, or nothing."""
         control = False
         for n in walk_body(nodes):
-            e = _edges(n, self.self_name)
+            e = edges(n, self.self_name)
             if e is not None and e[0] & self.rel:
                 return "data"
             if id(n) in self.targets:
@@ -285,16 +148,6 @@ class Run(ExprEval):
                 return "data"
             control = control or isinstance(n, _EXITS)
         return "control" if control else None
-
-    def _passes_rel(self, n: ast.Expr) -> bool:
-        c = n.value
-        if not isinstance(c, ast.Call) or id(c) in self.flow.tracked:
-            return False
-        name = c.func.attr if isinstance(c.func, ast.Attribute) else dotted(c.func)
-        if name in _QUIET:
-            return False
-        return any(keys_read(a, self.self_name) & self.rel for a in c.args + [k.value for k in c.keywords]
-                   if isinstance(a, (ast.Name, ast.Attribute)))
 
     def record(self, s: ast.stmt, sts: list[State]) -> None:
         if self.mode != "call":
@@ -309,7 +162,7 @@ class Run(ExprEval):
             own = [s.subject]
         elif isinstance(s, (ast.Try, ast.TryStar)):
             own = []
-        elif isinstance(s, _DEFS):
+        elif isinstance(s, DEFS):
             own = list(header(s))
         else:
             own = [s]
@@ -357,155 +210,10 @@ class Run(ExprEval):
             return self.delete(s, sts)
         return sts
 
-    def fork(self, text: str, line: int, sts: list[State]) -> tuple[list[State], list[State]]:
-        """Split on a condition that is not an expression (an exception handler ran)."""
-        t: list[State] = []
-        f: list[State] = []
-        for st in sts:
-            if text in st.known:
-                (t if st.known[text].value else f).append(st.show(text))
-            else:
-                t.append(st.decide(Guard(text, True, line), frozenset(), True, None))
-                f.append(st.decide(Guard(text, False, line), frozenset(), True, None))
-        self.check(len(t) + len(f))
-        return t, f
-
-    def forget(self, sts: list[State], nodes: list[ast.stmt]) -> list[State]:
-        keys = assigned(nodes, self.self_name)
-        return [st.forget(keys) for st in sts] if keys else sts
-
-    def assign(self, s: ast.Assign | ast.AugAssign | ast.AnnAssign, sts: list[State]) -> list[State]:
-        targets = s.targets if isinstance(s, ast.Assign) else [s.target]
-        keys = set().union(*(target_keys(t, self.self_name) for t in targets))
-        sts = [st.forget(keys) for st in sts]
-        if s.value is None or not keys & self.rel:
-            return sts
-        at = self.lines.pos(s)
-        value: ast.expr = s.value
-        if isinstance(s, ast.AugAssign):
-            load = ast.Subscript(s.target.value, s.target.slice) if isinstance(s.target, ast.Subscript) \
-                else s.target
-            value = ast.copy_location(ast.BinOp(load, s.op, s.value), s)
-        out: list[State] = []
-        for st in sts:
-            for s2, v in self.ev(value, st, at):
-                for t in targets:
-                    s2 = self.bind(t, v, s2, at)
-                out.append(s2)
-        return out
-
-    def bind(self, t: ast.expr, v: Val, st: State, at: Pos) -> State:
-        if isinstance(t, ast.Name):
-            return st.bind(t.id, v)
-        if isinstance(t, ast.Attribute):
-            keys = target_keys(t, self.self_name)
-            return st.bind(keys.pop(), v) if keys else st
-        if isinstance(t, ast.Subscript):
-            keys = target_keys(t.value, self.self_name)
-            if len(keys) != 1 or not isinstance(t.value, (ast.Name, ast.Attribute)):
-                return st
-            key = keys.pop()
-            alts = self.ev(t.value, st, at)
-            base = alts[0][1] if len(alts) == 1 else Unknown()
-            idx = self.ev(t.slice, st, at)
-            k = idx[0][1] if len(idx) == 1 else Unknown()
-            if isinstance(base, Params):
-                if isinstance(k, Lit) and isinstance(k.value, str):
-                    return st.bind(key, base.set(k.value, param_value(v), (at,)))
-                return st.bind(key, replace(base, open=True))
-            if isinstance(base, Seq):
-                return st.bind(key, replace(base, open=True))
-            return st
-        if isinstance(t, (ast.Tuple, ast.List)):
-            fixed = isinstance(v, Seq) and not v.open and len(v.items) == len(t.elts) \
-                and not any(i.star for i in v.items) and not any(isinstance(x, ast.Starred) for x in t.elts)
-            for n, x in enumerate(t.elts):
-                item = v.items[n].value if fixed and isinstance(v, Seq) else Unknown()
-                st = self.bind(x.value if isinstance(x, ast.Starred) else x, item, st, at)
-            return st
-        return st
-
-    def expr(self, s: ast.Expr, sts: list[State]) -> list[State]:
-        c = s.value
-        if not isinstance(c, ast.Call):
-            return sts
-        f = c.func
-        if isinstance(f, ast.Attribute) and f.attr in _MUTATORS and isinstance(f.value, (ast.Name, ast.Attribute)):
-            keys = target_keys(f.value, self.self_name)
-            if len(keys) == 1 and keys & self.rel:
-                key = keys.pop()
-                return [x for st in sts for x in self.mutate(c, f, key, st)]
-        if self._passes_rel(s):  # handed to code we do not follow: it may add anything
-            out: list[State] = []
-            for st in sts:
-                for a in c.args + [k.value for k in c.keywords]:
-                    ks = keys_read(a, self.self_name) & self.rel
-                    if isinstance(a, (ast.Name, ast.Attribute)) and len(ks) == 1:
-                        k = ks.pop()
-                        v = st.env.get(k)
-                        if isinstance(v, (Params, Seq)):
-                            st = st.bind(k, replace(v, open=True))
-                out.append(st)
-            return out
-        return sts
-
-    def mutate(self, c: ast.Call, f: ast.Attribute, key: str, st: State) -> list[State]:
-        at = self.lines.pos(c)
-        args: list[ast.expr] = list(c.args)
-        out: list[State] = []
-        for s, vals in self.ev_all([f.value] + args + [k.value for k in c.keywords], st, at):
-            base, rest = vals[0], vals[1:]
-            new: Val = Unknown()
-            if isinstance(base, Params):
-                new = self._params_op(base, f.attr, c, rest, at)
-            elif isinstance(base, Seq):
-                if f.attr == "append" and len(args) == 1:
-                    new = Seq(base.items + (Item(rest[0], self.lines.pos(args[0]), ast.unparse(args[0])),), base.open)
-                elif f.attr == "extend" and len(args) == 1 and isinstance(rest[0], Seq):
-                    new = Seq(base.items + rest[0].items, base.open or rest[0].open)
-                else:
-                    new = replace(base, open=True)
-            out.append(s.bind(key, new))
-        return out
-
-    def _params_op(self, p: Params, op: str, c: ast.Call, vals: list[Val], at: Pos) -> Params:
-        pos = [v for v in vals[:len(c.args)]]
-        if op == "update":
-            for v in pos:
-                p = p.merge(v) if isinstance(v, Params) else replace(p, open=True)
-            for k, v in zip(c.keywords, vals[len(c.args):]):
-                p = p.set(k.arg, param_value(v), (self.lines.pos(k),)) if k.arg else replace(p, open=True)
-            return p
-        key = pos[0].value if pos and isinstance(pos[0], Lit) and isinstance(pos[0].value, str) else None
-        if op == "clear":
-            return Params()
-        if key is None:
-            return replace(p, open=True)
-        if op == "setdefault":
-            return p if p.get(key) else p.set(key, param_value(pos[1]) if len(pos) > 1 else UNKNOWN, (at,))
-        if op == "pop":
-            return p.drop(key)
-        return replace(p, open=True)
-
-    def delete(self, s: ast.Delete, sts: list[State]) -> list[State]:
-        for t in s.targets:
-            if isinstance(t, ast.Subscript) and target_keys(t.value, self.self_name) & self.rel:
-                key = target_keys(t.value, self.self_name).pop()
-                nxt: list[State] = []
-                for st in sts:
-                    base, k = st.env.get(key), self.ev(t.slice, st, self.lines.pos(s))[0][1]
-                    if isinstance(base, Params):
-                        ok = isinstance(k, Lit) and isinstance(k.value, str)
-                        st = st.bind(key, base.drop(str(k.value)) if ok and isinstance(k, Lit)
-                                     else replace(base, open=True))
-                    nxt.append(st)
-                sts = nxt
-        return sts
-
     def weaken(self, sts: list[State], body: list[ast.stmt]) -> list[State]:
         """A loop's effect when its turns cannot be counted: what it only ORs into stays, plus unknown
         bits; parameter maps and lists may hold more; anything else it assigns is unknown."""
-        keys = assigned(body, self.self_name)
+        keys = self.flow.assigned(body, self.self_name)
         only_or = self._or_sites(body)
         out = []
         for st in sts:
@@ -526,7 +234,7 @@ class Run(ExprEval):
         sites: dict[str, int] = {}
         other: set[str] = set()
         for n in walk_body(body):
-            e = _edges(n, self.self_name)
+            e = edges(n, self.self_name)
             if e is None:
                 continue
             if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.BitOr) and isinstance(n.target, ast.Name):
@@ -563,12 +271,12 @@ class Run(ExprEval):
                     rest.append(s2)
         if not rest:
             return out
-        changed = assigned([s], self.self_name) & self.rel
+        changed = self.flow.assigned([s], self.self_name) & self.rel
         ors = self._or_sites(s.body)
         weak = self.weaken(rest, [s])
         if changed and all(ors.get(k) == 1 for k in changed):
             # Each changed variable is only ORed, at one place: zero turns, or turns that OR it in.
-            start = [st.forget(assigned([s], self.self_name)) for st in rest]
+            start = [st.forget(self.flow.assigned([s], self.self_name)) for st in rest]
             if isinstance(s, ast.For):
                 start = [self.bind(s.target, Unknown(), st, self.lines.pos(s)) for st in start]
             went, brk = self.body(s.body, start)
@@ -578,12 +286,12 @@ class Run(ExprEval):
         return out + self.block(s.orelse, weak)
 
     @staticmethod
-    def _same(a: State, b: State, keys: set[str]) -> bool:
+    def _same(a: State, b: State, keys: AbstractSet[str]) -> bool:
         return a.guards[:len(b.guards)] == b.guards and all(a.env.get(k) == b.env.get(k) for k in keys)
 
     def try_(self, s: ast.Try | ast.TryStar, sts: list[State]) -> list[State]:
         data = [h for h in s.handlers if self.kind(h.body) == "data"]
-        changing = [h for h in data if assigned(h.body, self.self_name) & self.rel]
+        changing = [h for h in data if self.flow.assigned(h.body, self.self_name) & self.rel]
         body_in = sts
         out: list[State] = []
         for h in changing:  # a handler that changes relevant data is a path of its own

@@ -1,4 +1,5 @@
-"""Abstract values for the Python reader: what a variable may hold at one point of one path.
+"""Abstract values for the Python reader: what a variable may hold at one point of one path, and the
+paths themselves (a state: the guards taken, the conditions decided, the variables).
 
 Only what migration requests are made of is modelled: flag sets (with where each flag was written),
 strings (with pieces not known), lists, typed-parameter maps, connections and literals. Anything else
@@ -7,7 +8,10 @@ is ``Unknown``. All values are immutable; positions are (line, column), columns 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import re
+import string
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple, Union
 
 from ..model import UNKNOWN, ParamValue
@@ -239,3 +243,94 @@ def truth(v: Val) -> bool | None:
     if isinstance(v, Seq) and not v.open and not any(i.star for i in v.items):
         return bool(v.items)
     return None
+
+
+# --- string building ---------------------------------------------------------------------------------
+
+_FORMAT = re.compile(r"%(?:\(\w+\))?[-#0 +]*\d*(?:\.\d+)?([a-zA-Z%])")
+
+
+def percent(fmt: Val, args: Val) -> Val:
+    if not (isinstance(fmt, Lit) and isinstance(fmt.value, str)):
+        return Text((None,))
+    vals = [i.value for i in args.items] if isinstance(args, Seq) and not args.open else [args]
+    parts: list[str | None] = []
+    pos = 0
+    for m in _FORMAT.finditer(fmt.value):
+        parts.append(fmt.value[pos:m.start()])
+        pos = m.end()
+        if m.group(1) == "%":
+            parts.append("%")
+        elif m.group(1) in "sd" and vals and "(" not in m.group(0):
+            parts += list(text_of(vals.pop(0)).parts)
+        else:
+            parts.append(None)
+            vals = vals[1:]
+    parts.append(fmt.value[pos:])
+    return make_text(parts)
+
+
+def str_format(fmt: str, args: list[Val], kw: dict[str, Val]) -> Val:
+    parts: list[str | None] = []
+    auto = 0
+    try:
+        fields = list(string.Formatter().parse(fmt))
+    except ValueError:
+        return Unknown()
+    for lit, name, spec, conv in fields:
+        parts.append(lit)
+        if name is None:
+            continue
+        v: Val | None
+        if name == "":
+            v, auto = (args[auto] if auto < len(args) else None), auto + 1
+        elif name.isdigit():
+            v = args[int(name)] if int(name) < len(args) else None
+        else:
+            v = kw.get(name)
+        parts += list(text_of(v).parts) if v is not None and not spec and not conv else [None]
+    return make_text(parts)
+
+
+# --- paths -----------------------------------------------------------------------------------------
+
+class TooManyPaths(Exception):
+    """More states than the bound: the code cannot be followed path by path."""
+
+
+@dataclass(frozen=True)
+class Known:
+    """A condition decided on a path. ``hidden``: decided by an early exit, not shown until it matters."""
+
+    value: bool
+    keys: frozenset[str]
+    hidden: Guard | None = None
+
+
+@dataclass(frozen=True)
+class State:
+    guards: tuple[Guard, ...] = ()
+    known: dict[str, Known] = field(default_factory=dict)
+    env: dict[str, Val] = field(default_factory=dict)
+    dom: str | None = None  # the domain's state, when a guard tells it
+
+    def bind(self, key: str, v: Val) -> State:
+        return replace(self, env={**self.env, key: v})
+
+    def forget(self, keys: AbstractSet[str]) -> State:
+        """Assigning a variable forgets the conditions that read it."""
+        if not any(k.keys & keys for k in self.known.values()):
+            return self
+        return replace(self, known={t: k for t, k in self.known.items() if not k.keys & keys})
+
+    def decide(self, g: Guard, keys: frozenset[str], shown: bool, dom: str | None) -> State:
+        guards = self.guards + (g,) if shown else self.guards
+        known = {**self.known, g.text: Known(g.value, keys, None if shown else g)}
+        return State(guards, known, self.env, dom or self.dom)
+
+    def show(self, text: str) -> State:
+        k = self.known[text]
+        if k.hidden is None:
+            return self
+        return State(self.guards + (k.hidden,), {**self.known, text: replace(k, hidden=None)}, self.env, self.dom)
+
