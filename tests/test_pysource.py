@@ -212,6 +212,42 @@ def test_flags_from_data_are_unknown_a_literal_list_is_followed():
     assert (p.desturi, p.mode) == ("qemu+tls://dst/system", "p2p")
 
 
+def test_a_loop_that_ors_one_flag_in_and_one_that_reads_names():
+    from_schedule, from_names = read("postcopy_loop.py").calls
+    # Zero turns (or none with a post-copy step), or a turn that ORs POSTCOPY in and breaks.
+    assert shapes(from_schedule) == {
+        ((), F("LIVE", "PEER2PEER"), ()),
+        ((("step.get('action') == POST_COPY", True, 10),), F("LIVE", "PEER2PEER", "POSTCOPY"), ()),
+    }
+    post = next(p for p in from_schedule.paths if "POSTCOPY" in p.flags)
+    assert post.contributors["flag:POSTCOPY"] == ((11, 13),)
+    # Two ORs in a loop over data: what is known stays, the rest is unknown.
+    (p,) = from_names.paths
+    assert from_names.unknown_flags and p.unknown_bits and p.flags == F("LIVE")
+
+
+def test_how_conditions_are_decided():
+    (c,) = read("conditions.py").calls
+    expected = set()
+    for first in (True, False):
+        for second in (True, False):
+            for has in (True, False):
+                flags = {"LIVE", "TLS"} | ({"COMPRESSED"} if first or second else set()) \
+                    | ({"ZEROCOPY"} if has else set())
+                # DEBUG is False: no guard, no UNSAFE. The early return on `not cfg.tls` decides the later
+                # `if cfg.tls` (shown, from the line that decided it); `ok` assigned again is a new condition.
+                guards = (("cfg.tls", True, 11), ("ok", first, 16), ("ok", second, 19),
+                          ("hasattr(libvirt, 'VIR_MIGRATE_ZEROCOPY')", has, 21))
+                expected.add((guards, frozenset(flags), (("bandwidth", 10),)))
+    assert shapes(c) == expected
+    assert {p.extra_bits for p in c.paths} == {1 << 25}
+    assert all(p.param_unknown for p in c.paths)  # handed to add_more(): it may add parameters
+    both = next(p for p in c.paths if all(g.value for g in p.guards))
+    assert both.contributors == {"flag:LIVE": ((8, 5),), "flag:TLS": ((14, 9),),
+                                 "flag:COMPRESSED": ((17, 9), (20, 9)), "flag:ZEROCOPY": ((22, 9),),
+                                 "param:bandwidth": ((23, 15),)}
+
+
 def test_subprocess_argv_and_shell_strings():
     r = read("subprocess_virsh.py")
     assert not r.calls

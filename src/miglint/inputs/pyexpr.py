@@ -9,6 +9,8 @@ with several returns), so every evaluation answers a list of (state, value). Fla
 from __future__ import annotations
 
 import ast
+import operator
+from collections.abc import Callable
 from dataclasses import replace
 
 from .pycond import Alts, CondEval
@@ -21,6 +23,9 @@ from .pyvalue import (Conn, Flags, Item, Lit, Params, Pos, Seq, State, Unknown, 
 _OPENERS = ("libvirt.open", "libvirt.openAuth", "libvirt.openReadOnly")
 
 
+_ARITH: dict[type, Callable[[int, int], int]] = {
+    ast.LShift: operator.lshift, ast.RShift: operator.rshift, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Pow: operator.pow, ast.FloorDiv: operator.floordiv}
 _COPIES = frozenset({"dict", "list", "tuple", "copy.copy", "copy.deepcopy", "str", "int"})
 
 
@@ -60,7 +65,7 @@ class ExprEval(CondEval):
         if isinstance(e, ast.Constant):
             if isinstance(e.value, (str, int, float, bool)) or e.value is None:
                 src = self.lines.literal_src(e) if isinstance(e.value, str) else None
-                return [(st, Lit(e.value, src))]
+                return [(st, Lit(e.value, src, at))]
             return [(st, Unknown())]
         if isinstance(e, ast.Name):
             if e.id in self.consts:
@@ -120,6 +125,12 @@ class ExprEval(CondEval):
             return Unknown()
         if isinstance(op, ast.Mod) and is_str(a):
             return percent(a, b)
+        if type(op) in _ARITH and isinstance(a, Lit) and isinstance(b, Lit) and type(a.value) is int \
+                and type(b.value) is int and (not isinstance(op, (ast.LShift, ast.Pow)) or 0 <= b.value <= 64):
+            try:
+                return Lit(_ARITH[type(op)](a.value, b.value), origin=at)
+            except (ValueError, ZeroDivisionError):
+                return Unknown()
         if isinstance(op, (ast.BitOr, ast.Add, ast.BitAnd)) and not (is_str(a) or is_str(b)):
             if isinstance(a, Params) or isinstance(b, Params):
                 return Params(open=True) if isinstance(op, ast.BitOr) else Unknown()

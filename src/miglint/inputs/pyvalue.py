@@ -30,10 +30,12 @@ class Unknown:
 @dataclass(frozen=True)
 class Lit:
     """A literal. ``src``: for a string written as one plain literal, where its content starts
-    (line, column, offset in the file), so a shell reader can place its words exactly."""
+    (line, column, offset in the file), so a shell reader can place its words exactly. ``origin``: the
+    statement that wrote it (an integer becomes flags where it was written, not where it is used)."""
 
     value: str | int | float | bool | None
     src: tuple[int, int, int] | None = None
+    origin: Pos | None = None
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ def as_flags(v: Val, bits: dict[str, int], at: Pos) -> Flags:
     if isinstance(v, Flags):
         return v
     if isinstance(v, Lit) and isinstance(v.value, int):  # bool is an int too, as in Python
-        return decode(int(v.value), bits, at)
+        return decode(int(v.value), bits, v.origin or at)
     if isinstance(v, Unknown) and v.falsy:
         return Flags()
     return Flags(unknown=True)
