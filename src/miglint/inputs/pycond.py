@@ -136,7 +136,8 @@ class CondEval:
                 return bool(_COMPARE[type(e.ops[0])](a, b))
             except TypeError:
                 return None
-        if isinstance(e, (ast.Name, ast.Attribute, ast.BinOp, ast.Subscript)):
+        if isinstance(e, (ast.Name, ast.Attribute, ast.BinOp, ast.Subscript, ast.List, ast.Tuple, ast.Dict,
+                          ast.JoinedStr)):
             alts = self.ev(e, st, (e.lineno, 0))
             vals = {truth(v) for _, v in alts}
             if len(vals) == 1 and all(s is st for s, _ in alts):

@@ -111,9 +111,17 @@ class ExprEval(CondEval):
         if isinstance(e.op, ast.BitAnd) and isinstance(e.right, ast.UnaryOp) and isinstance(e.right.op, ast.Invert):
             return [(s, flags_without(as_flags(a, self.bits, at), as_flags(b, self.bits, at)))
                     for s, (a, b) in self.ev_all([e.left, e.right.operand], st, at)]
+        chain: list[ast.expr] = [e.right]  # a | b | c ... read in a row, not by recursion
+        left: ast.expr = e.left
+        while isinstance(left, ast.BinOp) and type(left.op) is type(e.op) and not isinstance(left.right, ast.UnaryOp):
+            chain.append(left.right)
+            left = left.left
         out: Alts = []
-        for s, (a, b) in self.ev_all([e.left, e.right], st, at):
-            out.append((s, self._op(e.op, a, b, at)))
+        for s, vals in self.ev_all([left] + chain[::-1], st, at):
+            v = vals[0]
+            for b in vals[1:]:
+                v = self._op(e.op, v, b, at)
+            out.append((s, v))
         return out
 
     def _op(self, op: ast.operator, a: Val, b: Val, at: Pos) -> Val:

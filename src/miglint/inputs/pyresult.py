@@ -135,6 +135,10 @@ class CallPaths:
     def __init__(self, lines: LineMap, bits: dict[str, int], macros: dict[str, str]) -> None:
         self.lines, self.bits, self.macros = lines, bits, macros
 
+    def unknown(self, c: ast.Call, api: str) -> PyPath:
+        """A call whose arguments cannot be read at all: any flags, any parameters."""
+        return PyPath((), frozenset(), True, {}, True, {}, None, None, "direct" if "ToURI" in api else "managed")
+
     def paths(self, run: ExprEval, c: ast.Call, api: str, sts: list[State]) -> list[PyPath]:
         names = SIGNATURES[api]
         args: dict[str, ast.expr] = {}

@@ -119,8 +119,10 @@ class _Reader:
         for c, scope, qual in sorted(self.scope.values(), key=lambda x: (x[0].lineno, x[0].col_offset)):
             try:  # one run per call: only what feeds it splits the paths
                 self.flow.run(scope, "call", targets={id(c)}).block(scope.body, [State()])
-            except (TooManyPaths, RecursionError):
+            except TooManyPaths:
                 self.exploded.add(id(c))
+            except RecursionError:  # code nested too deep to follow: the call is read on its own
+                self.found.pop(id(c), None)
             if id(c) not in self.found and id(c) not in self.exploded:  # not reached: read it on its own
                 self._on_call(self.flow.run(scope, "call", targets={id(c)}), c, [State()])
             self._emit(out, c, qual, out.suppressions)
@@ -149,9 +151,11 @@ class _Reader:
         got = self.found.setdefault(id(c), [])
         try:
             items = self.calls.paths(run, c, name, sts) if kind == "api" else self._commands(run, c, name, sts)
-        except (TooManyPaths, RecursionError):
+        except TooManyPaths:
             self.exploded.add(id(c))
             return
+        except RecursionError:  # its arguments nest too deep: nothing known of them
+            items = [self.calls.unknown(c, name)] if kind == "api" else []
         got += items
         if kind == "api" and len(got) > self.cap and len(simplify([p for p in got if isinstance(p, PyPath)])) > self.cap:
             self.exploded.add(id(c))
