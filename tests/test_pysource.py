@@ -387,6 +387,20 @@ def test_reading_runs_nothing():
     assert not {m for m in set(sys.modules) - before if m.split(".")[0] in ("libvirt", "tomllib", "subprocess")}
 
 
+def test_names_bound_by_with_except_and_import_are_local():
+    text = ("import libvirt\n"
+            "flags = libvirt.VIR_MIGRATE_TLS\n"
+            "def f(dom, ctx):\n"
+            "    with ctx() as flags:\n"
+            "        dom.migrateToURI3('u', {}, flags)\n"
+            "def g(dom):\n"
+            "    dom.migrateToURI3('u', {}, flags)\n")
+    local, module = read_text(text).calls
+    assert [(shape(p), p.unknown_bits) for p in local.paths] == [(((), F(), ()), True)]
+    assert [shape(p) for p in module.paths] == [((), F("TLS"), ())]
+    assert module.paths[0].contributors == {"flag:TLS": ((2, 1),)}
+
+
 def test_long_chains_and_deep_nesting():
     chain = " | ".join(["libvirt.VIR_MIGRATE_LIVE"] * 1500)
     (c,) = read_text(f"import libvirt\ndef f(d):\n    d.migrateToURI3('u', {{}}, {chain})\n").calls

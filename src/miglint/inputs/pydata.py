@@ -72,7 +72,9 @@ class DataRun(ExprEval):
         c = self.flow.classes.get(cls)
         if c is None or cls in self.locals or cls in st.env:
             return None
-        return self.apply(st, self.flow.final(c, attr) if attr in self.flow.assigned(c.body, None) else [(State(), Unknown())])
+        if attr not in self.flow.assigned(c.body, None):
+            return [(st, Unknown())]
+        return self.apply(st, self.flow.final(c, attr))
 
     def helper(self, call: ast.Call, st: State, at: Pos) -> Alts | None:
         f = call.func

@@ -6,7 +6,9 @@ names are skipped, and an ``if`` that changes nothing relevant does not split th
 leaves early (``if not dom.isActive(): raise``) splits them without showing the guard unless it tells
 the domain's state. Helpers (``self._flags()``, module functions), ``self.x`` assigned in one method of
 the class, class attributes and module globals are followed too, each once, as alternatives that carry
-their own guards. Loops over a literal list are unrolled; other loops make what they change unknown.
+their own guards. Loops over a literal list are unrolled; a loop that only ORs one flag in, at one
+place, is zero turns or turns that OR it in; other loops make what they change unknown (flags they
+only OR into keep what is known, with unknown bits; parameter dicts and lists may hold more).
 """
 
 from __future__ import annotations

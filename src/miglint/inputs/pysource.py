@@ -99,7 +99,8 @@ class _Reader:
                 inner = f"{qual}.{n.name}" if qual else n.name
                 stack += [(h, scope, qual) for h in header(n)] + [(b, n, inner) for b in n.body]
                 if isinstance(n, ast.ClassDef):
-                    self.owner.update((id(f), n) for f in n.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))
+                    self.owner.update((id(f), n) for f in n.body
+                                      if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))
             else:
                 stack += [(c, scope, qual) for c in ast.iter_child_nodes(n)]
         for c, scope, qual in calls:  # once every import is known: one may follow its use in a function
@@ -157,7 +158,8 @@ class _Reader:
         except RecursionError:  # its arguments nest too deep: nothing known of them
             items = [self.calls.unknown(c, name)] if kind == "api" else []
         got += items
-        if kind == "api" and len(got) > self.cap and len(simplify([p for p in got if isinstance(p, PyPath)])) > self.cap:
+        if kind == "api" and len(got) > self.cap \
+                and len(simplify([p for p in got if isinstance(p, PyPath)])) > self.cap:
             self.exploded.add(id(c))
 
     def _emit(self, out: PyReading, c: ast.Call, qual: str, sups: list[PySuppression]) -> None:

@@ -114,6 +114,12 @@ def edges(n: ast.AST, self_name: str | None) -> tuple[set[str], set[str]] | None
         return target_keys(n.target, self_name), keys_read(n.iter, self_name)
     if isinstance(n, ast.Delete):
         return set().union(*(target_keys(t, self_name) for t in n.targets)), set()
+    if isinstance(n, ast.withitem) and n.optional_vars is not None:
+        return target_keys(n.optional_vars, self_name), keys_read(n.context_expr, self_name)
+    if isinstance(n, ast.ExceptHandler) and n.name:
+        return {n.name}, set()
+    if isinstance(n, (ast.Import, ast.ImportFrom)):
+        return {a.asname or a.name.split(".")[0] for a in n.names if a.name != "*"}, set()
     if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Attribute) \
             and n.value.func.attr in MUTATORS:
         return target_keys(n.value.func.value, self_name), keys_read(n.value, self_name)
