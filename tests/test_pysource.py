@@ -387,6 +387,25 @@ def test_reading_runs_nothing():
     assert not {m for m in set(sys.modules) - before if m.split(".")[0] in ("libvirt", "tomllib", "subprocess")}
 
 
+def test_a_condition_on_a_value_set_under_conditions():
+    text = ("import libvirt\n"
+            "class M:\n"
+            "    def __init__(self, cfg):\n"
+            "        if cfg.secure:\n"
+            "            self._tls = True\n"
+            "        else:\n"
+            "            self._tls = False\n"
+            "    def go(self, dom, dest):\n"
+            "        flags = libvirt.VIR_MIGRATE_LIVE\n"
+            "        if self._tls:\n"
+            "            flags |= libvirt.VIR_MIGRATE_TLS\n"
+            "        dom.migrateToURI3(dest, {}, flags)\n")
+    (c,) = read_text(text).calls
+    # `if self._tls` is decided by how _tls was set: the guard is the setter's condition.
+    assert shapes(c) == {((("cfg.secure", True, 4),), F("LIVE", "TLS"), ()),
+                         ((("cfg.secure", False, 4),), F("LIVE"), ())}
+
+
 def test_names_bound_by_with_except_and_import_are_local():
     text = ("import libvirt\n"
             "flags = libvirt.VIR_MIGRATE_TLS\n"

@@ -99,7 +99,7 @@ class CondEval:
             e = e.left
         fixed = self._fixed(e, st)
         if fixed is not None:
-            return ([st], []) if fixed == value else ([], [st])
+            return [s for s, b in fixed if b == value], [s for s, b in fixed if b != value]
         text = ast.unparse(e)
         if text in st.known:
             k = st.known[text]
@@ -112,34 +112,37 @@ class CondEval:
         no = st.decide(Guard(text, False, line), keys, shown or on is not None, off)
         return ([yes], [no]) if value else ([no], [yes])
 
-    def _fixed(self, e: ast.expr, st: State) -> bool | None:
+    def _fixed(self, e: ast.expr, st: State) -> list[tuple[State, bool]] | None:
         """A condition whose value the code itself fixes: a literal, a name bound to one, a test of
-        flags already known (``flags & VIR_MIGRATE_TUNNELLED``), a comparison of literals."""
+        flags already known (``flags & VIR_MIGRATE_TUNNELLED``), a comparison of literals. When the value
+        comes with conditions of its own (``self._tls`` set to True or False under ``if cfg.secure``),
+        the states those give, each with the condition's value there. None: not fixed by the code."""
         if isinstance(e, ast.Constant):
-            return bool(e.value)
+            return [(st, bool(e.value))]
         if isinstance(e, ast.Compare):
             if len(e.ops) != 1 or type(e.ops[0]) not in _COMPARE:
                 return None
-            sides = self.ev_all([e.left, e.comparators[0]], st, (e.lineno, 0))
-            if len(sides) != 1 or sides[0][0] is not st:
-                return None
-            x, y = sides[0][1]
-            if isinstance(y, Flags):
-                x, y = y, x
-            if isinstance(x, Flags) and isinstance(y, Lit) and y.value == 0 and type(e.ops[0]) in (ast.Eq, ast.NotEq):
-                t = truth(x)
-                return None if t is None else t == isinstance(e.ops[0], ast.NotEq)
-            a, b = _plain(x, self.bits), _plain(y, self.bits)
-            if a is _NOPE or b is _NOPE:
-                return None
-            try:
-                return bool(_COMPARE[type(e.ops[0])](a, b))
-            except TypeError:
-                return None
-        if isinstance(e, (ast.Name, ast.Attribute, ast.BinOp, ast.Subscript, ast.List, ast.Tuple, ast.Dict,
-                          ast.JoinedStr)):
-            alts = self.ev(e, st, (e.lineno, 0))
-            vals = {truth(v) for _, v in alts}
-            if len(vals) == 1 and all(s is st for s, _ in alts):
-                return vals.pop()
-        return None
+            out = [(s, self._compare(e.ops[0], x, y)) for s, (x, y) in
+                   self.ev_all([e.left, e.comparators[0]], st, (e.lineno, 0))]
+        elif isinstance(e, (ast.Name, ast.Attribute, ast.BinOp, ast.Subscript, ast.List, ast.Tuple, ast.Dict,
+                            ast.JoinedStr)):
+            out = [(s, truth(v)) for s, v in self.ev(e, st, (e.lineno, 0))]
+        else:
+            return None
+        if any(b is None for _, b in out):
+            return None
+        return [(s, bool(b)) for s, b in out]
+
+    def _compare(self, op: ast.cmpop, x: Val, y: Val) -> bool | None:
+        if isinstance(y, Flags):
+            x, y = y, x
+        if isinstance(x, Flags) and isinstance(y, Lit) and y.value == 0 and type(op) in (ast.Eq, ast.NotEq):
+            t = truth(x)
+            return None if t is None else t == isinstance(op, ast.NotEq)
+        a, b = _plain(x, self.bits), _plain(y, self.bits)
+        if a is _NOPE or b is _NOPE:
+            return None
+        try:
+            return bool(_COMPARE[type(op)](a, b))
+        except TypeError:
+            return None
