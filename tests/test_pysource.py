@@ -406,6 +406,24 @@ def test_a_condition_on_a_value_set_under_conditions():
                          ((("cfg.secure", False, 4),), F("LIVE"), ())}
 
 
+def test_an_operand_already_decided_settles_and_or():
+    text = ("import libvirt\n"
+            "def f(dom, dest, tunnel, uri):\n"
+            "    flags = libvirt.VIR_MIGRATE_LIVE\n"
+            "    if tunnel:\n"
+            "        flags |= libvirt.VIR_MIGRATE_PEER2PEER | libvirt.VIR_MIGRATE_TUNNELLED\n"
+            "    params = {}\n"
+            "    if uri and not tunnel:\n"
+            "        params['migrate_uri'] = uri\n"
+            "    dom.migrateToURI3(dest, params, flags)\n")
+    (c,) = read_text(text).calls
+    assert shapes(c) == {
+        ((("tunnel", True, 4),), F("LIVE", "PEER2PEER", "TUNNELLED"), ()),  # no guard on uri: not asked
+        ((("tunnel", False, 4), ("uri", True, 7)), F("LIVE"), (("migrate_uri", UNKNOWN),)),
+        ((("tunnel", False, 4), ("uri", False, 7)), F("LIVE"), ()),
+    }
+
+
 def test_names_bound_by_with_except_and_import_are_local():
     text = ("import libvirt\n"
             "flags = libvirt.VIR_MIGRATE_TLS\n"

@@ -46,6 +46,15 @@ def _strip_not(e: ast.expr, value: bool) -> tuple[ast.expr, bool]:
     return e, value
 
 
+def _known(e: ast.expr, st: State) -> bool | None:
+    """A condition's value when it is a literal or already decided on this path (nothing evaluated)."""
+    e, value = _strip_not(e, True)
+    if isinstance(e, ast.Constant):
+        return bool(e.value) == value
+    k = st.known.get(ast.unparse(e)) if isinstance(e, (ast.Name, ast.Attribute, ast.Call, ast.Compare)) else None
+    return None if k is None else k.value == value
+
+
 def _is_active(e: ast.expr) -> bool:
     return (isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr == "isActive"
             and not e.args and not e.keywords)
@@ -88,6 +97,8 @@ class CondEval:
             stop: list[State] = []
             go = [st]
             first = isinstance(e.op, ast.Or)
+            if any(_known(v, st) is first for v in e.values):  # one operand already settles it
+                return ([st], []) if first == value else ([], [st])
             for v in e.values:
                 a, b = self.split(v, go, shown)
                 stop, go = (stop + a, b) if first else (stop + b, a)
