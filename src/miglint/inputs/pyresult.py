@@ -30,7 +30,7 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
 
 # The typed parameter each fixed argument stands for (libvirt-domain.c documents the equivalence).
 _ARG_PARAM = {"dname": "DEST_NAME", "uri": "URI", "miguri": "URI", "dxml": "DEST_XML", "bandwidth": "BANDWIDTH"}
-
+# Their keys (libvirt-domain.h), for a param_macros that lacks them.
 _DEFAULT_KEYS = {"DEST_NAME": "destination_name", "URI": "migrate_uri", "DEST_XML": "destination_xml",
                  "BANDWIDTH": "bandwidth"}
 
@@ -57,9 +57,9 @@ class PyPath:
     params: Mapping[str, ParamValue]  # UNKNOWN: present, value not known
     param_unknown: bool  # more parameters may be set
     contributors: Mapping[str, tuple[Pos, ...]]  # "flag:LIVE" / "param:bandwidth" -> where written
-    state: str | None  # "running" / "shutoff" / "paused" when a guard tells it
+    state: str | None  # "running" / "shutoff" when a dom.isActive() guard tells it
     desturi: str | None  # the destination (connection) URI when a literal
-    mode: str  # managed / p2p / direct
+    mode: str  # managed / p2p / direct (migrate and migrate2 with PEER2PEER go peer-to-peer)
     extra_bits: int = 0  # literal bits no flag name covers
 
 
