@@ -1,0 +1,241 @@
+"""Results of the Python reader: the types ``read_python`` answers with, and how one libvirt call's
+arguments, evaluated on one path, become what libvirt receives (flags, typed parameters, destination,
+mode). Paths that differ only in a guard that changes nothing are joined."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import NamedTuple, TypeVar
+
+from ..errors import UserError
+from ..model import ParamValue
+from .pyexpr import ExprEval
+from .pysyntax import LineMap
+from .pyvalue import Conn, Flags, Guard, Lit, Params, Pos, State, Unknown, Val, as_flags, as_params, param_value
+
+
+# libvirt-python's signatures (generated from libvirt's API description: flags and "(optional)"
+# arguments get defaults; migrate3 and migrateToURI3 are hand-written and take a dict of parameters).
+SIGNATURES: dict[str, tuple[str, ...]] = {
+    "migrate": ("dconn", "flags", "dname", "uri", "bandwidth"),
+    "migrate2": ("dconn", "dxml", "flags", "dname", "uri", "bandwidth"),
+    "migrate3": ("dconn", "params", "flags"),
+    "migrateToURI": ("duri", "flags", "dname", "bandwidth"),
+    "migrateToURI2": ("dconnuri", "miguri", "dxml", "flags", "dname", "bandwidth"),
+    "migrateToURI3": ("dconnuri", "params", "flags"),
+}
+
+
+# The typed parameter each fixed argument stands for (libvirt-domain.c documents the equivalence).
+_ARG_PARAM = {"dname": "DEST_NAME", "uri": "URI", "miguri": "URI", "dxml": "DEST_XML", "bandwidth": "BANDWIDTH"}
+# Their keys (libvirt-domain.h), for a param_macros that lacks them.
+_DEFAULT_KEYS = {"DEST_NAME": "destination_name", "URI": "migrate_uri", "DEST_XML": "destination_xml",
+                 "BANDWIDTH": "bandwidth"}
+
+
+class PySuppression(NamedTuple):
+    """``# miglint: ignore[RULE,...] reason``. ``trailing``: after code on its line (it covers that line),
+    else alone (it covers the next line). ``problem``: why a comment naming miglint is not a directive."""
+
+    rules: tuple[str, ...]
+    reason: str
+    line: int
+    column: int
+    trailing: bool
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class PyPath:
+    """One way through the code to a call: what libvirt receives when these guards hold."""
+
+    guards: tuple[Guard, ...]
+    flags: frozenset[str]
+    unknown_bits: bool  # more flags may be set (a value not followed)
+    params: Mapping[str, ParamValue]  # UNKNOWN: present, value not known
+    param_unknown: bool  # more parameters may be set
+    contributors: Mapping[str, tuple[Pos, ...]]  # "flag:LIVE" / "param:bandwidth" -> where written
+    state: str | None  # "running" / "shutoff" when a dom.isActive() guard tells it
+    desturi: str | None  # the destination (connection) URI when a literal
+    mode: str  # managed / p2p / direct (migrate and migrate2 with PEER2PEER go peer-to-peer)
+    extra_bits: int = 0  # literal bits no flag name covers
+
+
+@dataclass(frozen=True)
+class PyCall:
+    api: str
+    kind: str  # "dconn": migrate, migrate2, migrate3 (a destination connection); "uri": migrateToURI*
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    function: str  # the enclosing function's qualified name, "" at module level
+    receiver: str  # the source text of the domain object
+    paths: tuple[PyPath, ...] = ()
+    too_many_paths: bool = False
+    unknown_flags: bool = False  # on some path the flags expression could not be followed
+    suppressed: tuple[PySuppression, ...] = ()
+
+
+class ArgvWord(NamedTuple):
+    text: str  # the word, or the source text of what makes it
+    line: int
+    column: int
+    unknown: bool
+    split: bool = False  # ``*expr``: any number of words
+
+
+@dataclass(frozen=True)
+class ArgvCommand:
+    words: tuple[ArgvWord, ...]
+    runner: str
+    line: int
+    column: int
+    guards: tuple[Guard, ...] = ()
+    open: bool = False  # more words may follow
+    suppressed: tuple[PySuppression, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShellText:
+    """A command string run by a shell. ``exact``: ``text`` is the literal's source from ``line``/
+    ``column``/``offset`` on; otherwise those are the argument's, and pieces not known are ``${PY_n}``."""
+
+    text: str
+    line: int
+    column: int
+    offset: int
+    exact: bool
+    runner: str
+    guards: tuple[Guard, ...] = ()
+    suppressed: tuple[PySuppression, ...] = ()
+
+
+@dataclass(frozen=True)
+class PyReading:
+    file: str
+    calls: list[PyCall] = field(default_factory=list)
+    shell: list[ShellText] = field(default_factory=list)
+    argv: list[ArgvCommand] = field(default_factory=list)
+    suppressions: list[PySuppression] = field(default_factory=list)
+    errors: list[UserError] = field(default_factory=list)
+
+
+def fits(c: ast.Call, names: tuple[str, ...]) -> bool:
+    """Whether a call could be libvirt-python's: it would raise TypeError on other keywords."""
+    given = [a for a in c.args if not isinstance(a, ast.Starred)]
+    return len(given) <= len(names) and all(k.arg is None or k.arg in names[len(given):] for k in c.keywords)
+
+
+class CallPaths:
+    """A libvirt call's paths: its arguments bound by the API's signature, evaluated on each state."""
+
+    def __init__(self, lines: LineMap, bits: dict[str, int], macros: dict[str, str]) -> None:
+        self.lines, self.bits, self.macros = lines, bits, macros
+
+    def unknown(self, c: ast.Call, api: str) -> PyPath:
+        """A call whose arguments cannot be read at all: any flags, any parameters."""
+        return PyPath((), frozenset(), True, {}, True, {}, None, None, "direct" if "ToURI" in api else "managed")
+
+    def paths(self, run: ExprEval, c: ast.Call, api: str, sts: list[State]) -> list[PyPath]:
+        names = SIGNATURES[api]
+        args: dict[str, ast.expr] = {}
+        where: dict[str, Pos] = {}
+        splat = False
+        for i, a in enumerate(c.args):
+            if isinstance(a, ast.Starred):
+                splat = True
+                break
+            if i < len(names):
+                args[names[i]], where[names[i]] = a, self.lines.pos(a)
+        for k in c.keywords:
+            if k.arg is None:
+                splat = True
+            elif k.arg in names:
+                args[k.arg], where[k.arg] = k.value, self.lines.pos(k)
+        keys = [n for n in names if n in args]
+        at = self.lines.pos(c)
+        out: list[PyPath] = []
+        for st in sts:
+            for s, vals in run.ev_all([args[k] for k in keys], st, at):
+                out.append(self.path(api, dict(zip(keys, vals)), where, splat, s, at))
+        return out
+
+    def path(self, api: str, v: dict[str, Val], where: dict[str, Pos], splat: bool, st: State, at: Pos) -> PyPath:
+        flags = as_flags(v["flags"], self.bits, at) if "flags" in v else Flags()
+        params = as_params(v["params"]) if "params" in v else Params()
+        dest = v.get("duri", v.get("dconnuri", v.get("dconn")))
+        p2p = "PEER2PEER" in flags.names
+        if api.startswith("migrateToURI"):
+            mode = "p2p" if p2p else "direct"
+        else:  # virDomainMigrate and Migrate2 go peer-to-peer with that flag; Migrate3 refuses it
+            mode = "p2p" if p2p and api != "migrate3" else "managed"
+        fixed: list[tuple[str, str]] = [(n, n) for n in ("dname", "uri", "miguri", "dxml", "bandwidth") if n in v]
+        if api == "migrateToURI" and not p2p and not flags.unknown and "duri" in v:
+            fixed.append(("uri", "duri"))  # without PEER2PEER, duri is the migration URI
+        if api == "migrate" and p2p and "uri" in v:  # peer-to-peer, uri names the destination libvirt
+            fixed = [(k, a) for k, a in fixed if k != "uri"]
+            if not (isinstance(v["uri"], Lit) and v["uri"].value is None):
+                dest = v["uri"]
+        for kind, arg in fixed:
+            val = v[arg]
+            absent = (isinstance(val, Lit) and (val.value is None or (kind == "bandwidth" and val.value == 0))) \
+                or (isinstance(val, Unknown) and val.falsy)
+            macro = _ARG_PARAM[kind]
+            key = self.macros.get(macro, _DEFAULT_KEYS[macro])
+            if not absent and params.get(key) is None:
+                params = params.set(key, param_value(val), (where[arg],))
+        uri: str | None = None
+        if isinstance(dest, Lit) and isinstance(dest.value, str):
+            uri = dest.value
+        elif isinstance(dest, Conn):
+            uri = dest.uri
+        contrib: dict[str, tuple[Pos, ...]] = {"flag:" + k: w for k, w in flags.where}
+        contrib.update({"param:" + k: w for k, _, w in params.items})
+        return PyPath(st.guards, flags.names, flags.unknown or splat, {k: val for k, val, _ in params.items},
+                      params.open or splat, contrib, st.dom, uri, mode, flags.extra)
+
+
+_G = TypeVar("_G", PyPath, ArgvCommand, ShellText)
+
+
+def _key(x: PyPath | ArgvCommand | ShellText) -> tuple[object, ...]:
+    """Everything but the guards, hashable."""
+    out: list[object] = []
+    for f in fields(x):
+        v = getattr(x, f.name)
+        if f.name != "guards":
+            out.append(tuple(sorted(v.items())) if isinstance(v, Mapping) else v)
+    return tuple(out)
+
+
+def simplify(paths: list[_G]) -> list[_G]:
+    """Drop repeated paths; join two paths that differ only in one guard's value (it does not matter)."""
+    out = paths
+    joined = True
+    while joined:
+        seen: set[tuple[object, ...]] = set()
+        unique: list[_G] = []
+        for p in out:
+            k = (p.guards, _key(p))
+            if k not in seen:
+                seen.add(k)
+                unique.append(p)
+        out, joined = unique, False
+        index: dict[tuple[object, ...], int] = {}
+        done: set[int] = set()
+        dropped: set[int] = set()
+        for i, p in enumerate(out):
+            body = _key(p)
+            for n, g in enumerate(p.guards):
+                sig = (body, p.guards[:n], p.guards[n + 1:], g.text, g.line)
+                j = index.setdefault(sig, i)
+                if j != i and not {i, j} & done and out[j].guards[n].value != g.value:
+                    out[j] = replace(out[j], guards=p.guards[:n] + p.guards[n + 1:])
+                    done |= {i, j}
+                    dropped.add(i)
+                    joined = True
+        out = [p for i, p in enumerate(out) if i not in dropped]
+    return out

@@ -1,0 +1,246 @@
+"""Python source -> the libvirt migrations it makes, path by path, without importing or running it.
+
+Found: calls of libvirt-python's ``migrate``, ``migrate2``, ``migrate3``, ``migrateToURI``,
+``migrateToURI2`` and ``migrateToURI3`` on any object, and ``virsh migrate`` run through ``subprocess``
+(an argv list: words; a string: shell text for the shell reader) or ``os.system``/``os.popen``. For each
+call, the flags and typed parameters it passes are followed through the module (see ``pyflow``) and
+given per path: the guards that lead there, the flags and parameters with the lines that wrote them,
+the domain's state when a guard tells it, the destination URI when it is a literal. Suppressions are
+``# miglint: ignore[RULE,...] reason`` on the call's line or the line above.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from collections.abc import Mapping
+from dataclasses import replace
+
+from ..errors import UserError
+from .pyflow import Flow, Run
+from .pyresult import (SIGNATURES, ArgvCommand, ArgvWord, CallPaths, PyCall, PyPath, PyReading, PySuppression,
+                       ShellText, fits, simplify)
+from .pysyntax import DEFS, LineMap, dotted, header
+from .pyvalue import Guard, Lit, Pos, Seq, State, Text, TooManyPaths, Val
+
+__all__ = ["ArgvCommand", "ArgvWord", "Guard", "PyCall", "PyPath", "PyReading", "PySuppression", "ShellText",
+           "SIGNATURES", "read_python"]
+
+
+_RUNNERS = frozenset({"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
+                      "subprocess.Popen"})
+
+
+_SHELL_RUNNERS = frozenset({"os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput"})
+
+
+_DIRECTIVE = re.compile(r"#\s*miglint\s*:\s*(?P<kind>[\w-]*)\s*(?:\[(?P<rules>[^\]]*)\])?(?P<reason>.*)$")
+
+
+def read_python(text: str, file: str, *, flag_bits: Mapping[str, int], param_macros: Mapping[str, str],
+                max_paths: int = 256) -> PyReading:
+    """Read one Python file. ``flag_bits``: flag name -> value ("LIVE" -> 1); ``param_macros``: macro
+    suffix -> key ("URI" -> "migrate_uri"). A file that does not parse gives one error and nothing else."""
+    if not (("libvirt" in text or "virsh" in text) and "migrate" in text):
+        return PyReading(file)
+    try:
+        tree = ast.parse(text, "<miglint>")  # not the file's name: a syntax error would re-read that file
+    except SyntaxError as e:
+        where = f"{file}:{e.lineno or 0}:{e.offset or 0}"
+        return PyReading(file, errors=[UserError(f"Python syntax error: {e.msg}", where)])
+    except (ValueError, RecursionError) as e:
+        return PyReading(file, errors=[UserError(f"cannot parse as Python: {e}", file)])
+    return _Reader(text, file, tree, dict(flag_bits), dict(param_macros), max_paths).read()
+
+
+Scope = ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+
+
+class _Reader:
+    def __init__(self, text: str, file: str, tree: ast.Module, bits: dict[str, int], macros: dict[str, str],
+                 cap: int) -> None:
+        self.text, self.file, self.cap = text, file, cap
+        self.lines = LineMap(text)
+        self.calls = CallPaths(self.lines, bits, macros)
+        self.alias: dict[str, str] = {}
+        self.star = False
+        self.owner: dict[int, ast.ClassDef] = {}
+        self.what: dict[int, tuple[str, str]] = {}  # call id -> ("api"|"runner", name)
+        self.tracked: dict[int, list[ast.expr]] = {}  # call id -> the arguments it reads
+        self.scope: dict[int, tuple[ast.Call, Scope, str]] = {}  # call id -> (call, scope, qualified name)
+        self._index(tree)
+        mods = {k for k, v in self.alias.items() if v == "libvirt"} | {"libvirt"}
+        consts = {k: v.split(".", 1)[1] for k, v in self.alias.items() if v.startswith("libvirt.VIR_")}
+        self.flow = Flow(tree, self.lines, bits, macros, (mods, consts, self.star), cap, self.tracked,
+                         self._on_call, self.owner)
+        self.found: dict[int, list[object]] = {}
+        self.exploded: set[int] = set()
+
+    def _index(self, tree: ast.Module) -> None:
+        """One walk: the imports, the classes of methods, and the calls to read with the scope of each."""
+        calls: list[tuple[ast.Call, Scope, str]] = []
+        stack: list[tuple[ast.AST, Scope, str]] = [(tree, tree, "")]
+        while stack:
+            n, scope, qual = stack.pop()
+            if isinstance(n, ast.Import):
+                for a in n.names:
+                    self.alias[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+            elif isinstance(n, ast.ImportFrom) and n.module and not n.level:
+                for a in n.names:
+                    if a.name == "*":
+                        self.star = self.star or n.module == "libvirt"
+                    else:
+                        self.alias[a.asname or a.name] = n.module + "." + a.name
+            elif isinstance(n, ast.Call):
+                calls.append((n, scope, qual))
+            if isinstance(n, DEFS) and n is not scope:
+                inner = f"{qual}.{n.name}" if qual else n.name
+                stack += [(h, scope, qual) for h in header(n)] + [(b, n, inner) for b in n.body]
+                if isinstance(n, ast.ClassDef):
+                    self.owner.update((id(f), n) for f in n.body
+                                      if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))
+            else:
+                stack += [(c, scope, qual) for c in ast.iter_child_nodes(n)]
+        for c, scope, qual in calls:  # once every import is known: one may follow its use in a function
+            if isinstance(c.func, ast.Attribute) and c.func.attr in SIGNATURES and fits(c, SIGNATURES[c.func.attr]):
+                self.what[id(c)] = ("api", c.func.attr)
+                self.tracked[id(c)] = list(c.args) + [k.value for k in c.keywords]
+            else:
+                runner = self._runner(c.func)
+                if runner is None:
+                    continue
+                self.what[id(c)] = ("runner", runner)
+                self.tracked[id(c)] = [x for x in [self._cmd(c)] if x is not None]
+            self.scope[id(c)] = (c, scope, qual)
+
+    def read(self) -> PyReading:
+        out = PyReading(self.file, suppressions=self._suppressions())
+        for c, scope, qual in sorted(self.scope.values(), key=lambda x: (x[0].lineno, x[0].col_offset)):
+            try:  # one run per call: only what feeds it splits the paths
+                self.flow.run(scope, "call", targets={id(c)}).block(scope.body, [State()])
+            except TooManyPaths:
+                self.exploded.add(id(c))
+            except RecursionError:  # code nested too deep to follow: the call is read on its own
+                self.found.pop(id(c), None)
+            if id(c) not in self.found and id(c) not in self.exploded:  # not reached: read it on its own
+                self._on_call(self.flow.run(scope, "call", targets={id(c)}), c, [State()])
+            self._emit(out, c, qual, out.suppressions)
+        return out
+
+    def _resolve(self, f: ast.expr) -> str | None:
+        """A dotted name with its first part resolved through the imports (``sp.run`` -> subprocess.run)."""
+        d = dotted(f)
+        if d is None:
+            return None
+        head, _, rest = d.partition(".")
+        return self.alias.get(head, head) + ("." + rest if rest else "")
+
+    def _runner(self, f: ast.expr) -> str | None:
+        full = self._resolve(f)
+        return full if full in _RUNNERS or full in _SHELL_RUNNERS else None
+
+    @staticmethod
+    def _cmd(c: ast.Call) -> ast.expr | None:
+        if c.args and not isinstance(c.args[0], ast.Starred):
+            return c.args[0]
+        return next((k.value for k in c.keywords if k.arg in ("args", "cmd")), None)
+
+    def _on_call(self, run: Run, c: ast.Call, sts: list[State]) -> None:
+        kind, name = self.what[id(c)]
+        got = self.found.setdefault(id(c), [])
+        try:
+            items = self.calls.paths(run, c, name, sts) if kind == "api" else self._commands(run, c, name, sts)
+        except TooManyPaths:
+            self.exploded.add(id(c))
+            return
+        except RecursionError:  # its arguments nest too deep: nothing known of them
+            items = [self.calls.unknown(c, name)] if kind == "api" else []
+        got += items
+        if kind == "api" and len(got) > self.cap \
+                and len(simplify([p for p in got if isinstance(p, PyPath)])) > self.cap:
+            self.exploded.add(id(c))
+
+    def _emit(self, out: PyReading, c: ast.Call, qual: str, sups: list[PySuppression]) -> None:
+        line, col = self.lines.pos(c)
+        end_line, end_col = self.lines.end(c)
+        mine = tuple(s for s in sups if not s.problem and
+                     (line <= s.line <= end_line if s.trailing else s.line == line - 1))
+        kind, name = self.what[id(c)]
+        items = self.found.get(id(c), [])
+        if kind == "api":
+            assert isinstance(c.func, ast.Attribute)
+            paths = tuple(simplify([p for p in items if isinstance(p, PyPath)]))
+            many = id(c) in self.exploded
+            out.calls.append(PyCall(name, "uri" if "ToURI" in name else "dconn", line, col, end_line, end_col,
+                                    qual, ast.unparse(c.func.value), () if many else paths, many,
+                                    any(p.unknown_bits for p in paths) and not many, mine))
+            return
+        out.argv.extend(replace(x, suppressed=mine) for x in simplify([x for x in items if isinstance(x, ArgvCommand)]))
+        out.shell.extend(replace(x, suppressed=mine) for x in simplify([x for x in items if isinstance(x, ShellText)]))
+
+    def _commands(self, run: Run, c: ast.Call, runner: str, sts: list[State]) -> list[object]:
+        cmd = self._cmd(c)
+        if cmd is None:
+            return []
+        shell_kw = next((k.value for k in c.keywords if k.arg == "shell"), None)
+        shell = runner in _SHELL_RUNNERS or (shell_kw is not None and not (
+            isinstance(shell_kw, ast.Constant) and not shell_kw.value))
+        if isinstance(cmd, ast.Call) and self._resolve(cmd.func) == "shlex.split" and len(cmd.args) == 1:
+            cmd, shell = cmd.args[0], True  # words split the way a shell would: read as shell text
+        out: list[object] = []
+        line, col = self.lines.pos(cmd)
+        for st in sts:
+            for s, v in run.ev(cmd, st, self.lines.pos(c)):
+                if isinstance(v, Seq):
+                    words = tuple(self._word(i.value, i.pos, i.src, i.star) for i in v.items)
+                    known = [w.text for w in words if not w.unknown]
+                    if "migrate" in known and any(w.rsplit("/", 1)[-1] == "virsh" for w in known):
+                        out.append(ArgvCommand(words, runner, line, col, s.guards, v.open))
+                elif shell and (isinstance(v, Text) or (isinstance(v, Lit) and isinstance(v.value, str))):
+                    out.append(self._shell(v, runner, line, col, s.guards))
+        return [x for x in out if not isinstance(x, ShellText) or ("virsh" in x.text and "migrate" in x.text)]
+
+    @staticmethod
+    def _word(v: Val, pos: Pos, src: str, star: bool) -> ArgvWord:
+        if isinstance(v, Lit) and isinstance(v.value, (str, int)) and not isinstance(v.value, bool) and not star:
+            return ArgvWord(str(v.value), pos[0], pos[1], False)
+        return ArgvWord(src, pos[0], pos[1], True, star)
+
+    def _shell(self, v: Lit | Text, runner: str, line: int, col: int, guards: tuple[Guard, ...]) -> ShellText:
+        if isinstance(v, Lit) and v.src is not None:
+            return ShellText(str(v.value), v.src[0], v.src[1], v.src[2], True, runner, guards)
+        n = 0
+        parts: list[str] = []
+        for p in (v.parts if isinstance(v, Text) else (str(v.value),)):
+            if p is None:
+                n += 1
+                parts.append("${PY_%d}" % n)
+            else:
+                parts.append(p)
+        return ShellText("".join(parts), line, col, self.lines.offset(line, col), False, runner, guards)
+
+    def _suppressions(self) -> list[PySuppression]:
+        out: list[PySuppression] = []
+        if "miglint" not in self.text:
+            return out
+        try:
+            toks = list(tokenize.generate_tokens(io.StringIO(self.text).readline))
+        except (tokenize.TokenError, SyntaxError):
+            return out
+        for t in toks:
+            if t.type != tokenize.COMMENT or not re.match(r"#\s*miglint\s*:", t.string):
+                continue
+            line, col = t.start[0], t.start[1] + 1
+            trailing = bool(t.line[:t.start[1]].strip())
+            m = _DIRECTIVE.match(t.string)
+            rules = tuple(r.strip() for r in (m.group("rules") or "").split(",") if r.strip()) if m else ()
+            reason = re.sub(r"^[\s:-]+", "", m.group("reason")).strip() if m else ""
+            problem = ""
+            if m is None or m.group("kind") != "ignore":
+                problem = "not a miglint directive: write '# miglint: ignore[RULE] reason'"
+            elif not rules:
+                problem = "'ignore' names no rule: write '# miglint: ignore[RULE] reason'"
+            out.append(PySuppression(rules, reason, line, col, trailing, problem))
+        return out
