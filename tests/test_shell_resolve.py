@@ -476,3 +476,25 @@ def test_set_options_do_not_set_positional_parameters():
     assert w[-1].unknown and w[-1].text == "qemu+ssh://$DEST_HOST/system"
     w = one('set -e -- web01\nvirsh migrate --live "$1" qemu+ssh://n2/system\n')
     assert w[3].text == "web01"
+
+
+# -- bounds ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text,count", [
+    ("if x; then\n" * 400 + "virsh migrate --live d qemu+ssh://n2/system\n" + "fi\n" * 400, 1),
+    ("{ " * 400 + "virsh migrate --live d qemu+ssh://n2/system" + "; }" * 400 + "\n", 1),
+    ("x=" + "${a:-" * 300 + "v" + "}" * 300 + "\nvirsh migrate --live d qemu+ssh://n2/system\n", 1),
+    ("A=(x)\n" + 'A+=("${A[@]}" "${A[@]}")\n' * 40 + 'virsh migrate --live "${A[@]}" qemu+ssh://n2/system\n', 1),
+    ("S=x\n" + 'S="$S$S"\n' * 60 + 'virsh migrate --live "$S" qemu+ssh://n2/system\n', 1),
+])
+def test_deep_or_growing_scripts_are_read_within_bounds(text, count):
+    assert len(migrations(text)) == count
+
+
+def test_a_function_called_from_many_places_is_reported_a_bounded_number_of_times():
+    text = "".join(f"f{i}() {{ f{i + 1} a; f{i + 1} b; }}\n" for i in range(16))
+    text += 'f16() { virsh migrate --live "$1" qemu+ssh://n2/system; }\nf0\n'
+    from miglint.inputs.resolve import MAX_RUNS
+
+    assert 0 < len(migrations(text)) <= MAX_RUNS

@@ -57,6 +57,10 @@ MAX_ALTERNATIVES = 16  # word lists per command
 MAX_VALUES = 16  # values one variable may hold before it is unknown
 MAX_CALL_DEPTH = 8
 MAX_STEPS = 20_000
+MAX_NODE_DEPTH = 120  # nodes read inside one another (calls included); deeper ones are not read
+MAX_RUNS = 64  # readings recorded for one command of the file (a function body called from many places)
+MAX_ITEMS = 256  # an array with more elements is unknown
+MAX_TEXT = 10_000  # a value with more characters is unknown
 DEFAULT_IFS = " \t\n"
 
 
@@ -132,6 +136,9 @@ def _norm(values: Sequence[Value]) -> Val:
     for v in values:
         if v is UNKNOWN or (isinstance(v, Scalar) and len(v.pieces) == 1 and v.pieces[0].unknown):
             return _UNKNOWN_VAL
+        if isinstance(v, Array) and len(v.items) > MAX_ITEMS or \
+                isinstance(v, Scalar) and sum(len(p.text) for p in v.pieces) > MAX_TEXT:
+            return _UNKNOWN_VAL
         k = _key(v)
         if k not in seen:
             seen.add(k)
@@ -145,10 +152,15 @@ def _merge(envs: Sequence[Env | None]) -> Env | None:
     alive = [e for e in envs if e is not None]
     if not alive:
         return None
-    if len(alive) == 1:
-        return alive[0]
+    first = alive[0]
+    if all(e is first for e in alive):
+        return first
     out: Env = {}
     for name in set().union(*alive):
+        val = first.get(name)
+        if val is not None and all(e.get(name) is val for e in alive):
+            out[name] = val  # the same on every path
+            continue
         vals: list[Value] = []
         for e in alive:
             vals.extend(e.get(name, _UNKNOWN_VAL))
@@ -213,6 +225,8 @@ class Resolver:
         self.loops: list[_LoopFrame] = []
         self.stack: list[int] = []  # id() of the functions being called
         self.loop_depth = 0
+        self.depth = 0
+        self.runs: Counter[int] = Counter()  # readings recorded per command node
 
     # -- entry points ---------------------------------------------------------------------------------------
 
@@ -248,7 +262,18 @@ class Resolver:
     # -- nodes ------------------------------------------------------------------------------------------------
 
     def node(self, n: Node, env: Env) -> Env | None:
+        """Read a node with the variables ``env`` (which it may change in place): the variables after it, or
+        None when every path through it ends (exit, return)."""
         self.steps += 1
+        if self.depth >= MAX_NODE_DEPTH:
+            return env
+        self.depth += 1
+        try:
+            return self._node(n, env)
+        finally:
+            self.depth -= 1
+
+    def _node(self, n: Node, env: Env) -> Env | None:
         if isinstance(n, Simple):
             return self.simple(n, env)
         if isinstance(n, Seq):
@@ -285,7 +310,6 @@ class Resolver:
             self.funcs[n.name] = _Func(n, self.pos, dict(env))
             return env
         if isinstance(n, Arith):
-            env = dict(env)
             for m in _ARITH_ASSIGN.finditer(n.text):
                 env[m.group(1) or m.group(2) or m.group(3)] = _UNKNOWN_VAL
             return env
@@ -415,7 +439,6 @@ class Resolver:
         for w in words:
             self.substitutions(w, env)
         if k == len(words):
-            env = dict(env)
             for w in words:
                 assert w.assign is not None
                 self.assign(env, w.assign)
@@ -430,7 +453,7 @@ class Resolver:
             alts = self.expand_sites(cmd_words, env)
             if self.recording and any(alts) and n.command is not None:
                 self.record(n, words[:k], alts)
-        out = dict(env)
+        out = env
         self.default_assignments(cmd_words, out)
         if name is None:
             return out
@@ -439,11 +462,11 @@ class Resolver:
             return None
         if name == "return":
             if self.frames:
-                self.frames[-1].returns.append(out)
+                self.frames[-1].returns.append(dict(out))
             return None
         if name in ("break", "continue"):
             if self.loops:
-                (self.loops[-1].exits if name == "break" else self.loops[-1].continues).append(out)
+                (self.loops[-1].exits if name == "break" else self.loops[-1].continues).append(dict(out))
             return None
         if name == "exec":
             return None if args else out
@@ -478,6 +501,9 @@ class Resolver:
 
     def record(self, n: Simple, assigns: list[WordNode], alts: list[list[tuple[Field, Word]]]) -> None:
         assert n.command is not None
+        self.runs[id(n)] += 1
+        if self.runs[id(n)] > MAX_RUNS:
+            return
         site = n.command
         readings: list[tuple[Word, ...]] = []
         pre = tuple(a.word for a in assigns)
@@ -550,6 +576,12 @@ class Resolver:
     def expand_word(self, w: WordNode, env: Env, fixed: dict[str, Value], split: bool = True) -> list[Field]:
         """One word -> the words it becomes, as Fields whose pieces say where their text was written."""
         parts = w.parts
+        if len(parts) == 1 and parts[0].kind == LIT and w.array is None:  # no expansion: the word itself
+            p = parts[0]
+            line, col = self.pos.at(p.start)
+            exact = p.exact and self.pos.contiguous(p.start, p.end)
+            return [Field((Piece(p.text, line, col, exact, quoted=True, local=True),), start=w.word.start,
+                          end=w.word.end)]
         if w.array is not None:
             return [Field((Piece(w.word.text, w.word.line, w.word.column),), start=w.word.start, end=w.word.end)]
         if len(parts) == 1 and not parts[0].quoted and parts[0].kind in (SUB, OPAQUE, PARAM):
@@ -560,7 +592,8 @@ class Resolver:
         self.expand_parts(parts, env, fixed, asm, quoted=False)
         fields = asm.done()
         if len(fields) == 1 and fields[0].start < 0 and not _spreads(parts):
-            fields = [fields[0]._replace(start=w.word.start, end=w.word.end)]
+            f = fields[0]
+            fields = [Field(f.pieces, f.many, f.split, w.word.start, w.word.end)]
         return fields
 
     def unknown_piece(self, p: Part) -> Piece:
@@ -610,7 +643,7 @@ class Resolver:
                 index = None
         else:
             value = self.lookup(name, env, fixed)
-            index = p.index
+            index = p.subscript
             if index is not None and index not in ("@", "*"):
                 if isinstance(value, Array) and index.strip().isdigit():
                     value = _element(value, int(index))
@@ -683,7 +716,7 @@ class Resolver:
         if f.many:
             asm.unknown(self.unknown_piece(p), False)
             return
-        asm.text(tuple(pc if quoted else pc._replace(quoted=False) for pc in f.pieces),
+        asm.text(f.pieces if quoted else _loose(f.pieces),
                  splittable=not quoted, span=(f.start, f.end) if len(items) == 1 else (-1, -1))
 
     # -- assignments -----------------------------------------------------------------------------------------------
@@ -699,7 +732,7 @@ class Resolver:
                     pieces.append(Piece(" ", f.pieces[0].line if f.pieces else 0, 0))
                 if f.many:
                     return _UNKNOWN_VAL
-                pieces.extend(pc._replace(local=False) for pc in f.pieces if pc.text or pc.unknown)
+                pieces.extend(_foreign(pc) for pc in f.pieces if pc.text or pc.unknown)
             values.append(Scalar(tuple(pieces)))
         return _norm(values)
 
@@ -721,8 +754,8 @@ class Resolver:
             env[name] = new
             return
         value = self.value_of(a.value, env, a.value_start, a.value_end)
-        if a.index is not None:
-            env[name] = _set_element(env.get(name, _UNKNOWN_VAL), a.index, value)
+        if a.subscript is not None:
+            env[name] = _set_element(env.get(name, _UNKNOWN_VAL), a.subscript, value)
             return
         if "a" in flags:
             value = _norm([Array((Field(v.pieces),)) if isinstance(v, Scalar) else v for v in value])
@@ -734,7 +767,7 @@ class Resolver:
         """``${X:=w}`` and ``${X=w}`` assign X when they expand w."""
         for w in words:
             for p in _params(w.parts):
-                if p.op not in (":=", "=") or p.index is not None or not p.name or _positional(p.name):
+                if p.op not in (":=", "=") or p.subscript is not None or not p.name or _positional(p.name):
                     continue
                 new: list[Value] = []
                 default = self.value_of(p.arg, env, -1, -1)
@@ -933,7 +966,7 @@ class _Assembler:
                 self.out.append(f)
                 continue
             if splittable:
-                self.text(tuple(pc._replace(quoted=False) for pc in f.pieces), True, (f.start, f.end))
+                self.text(_loose(f.pieces), True, (f.start, f.end))
             else:
                 self._add(f.pieces, (f.start, f.end))
 
@@ -980,12 +1013,22 @@ def _split_pieces(pieces: Sequence[Piece], ifs: str) -> Iterator[list[Piece] | N
 
 def _stored(f: Field) -> Field:
     """A field kept in a variable: its text is no longer the word's own."""
-    return f._replace(pieces=tuple(p._replace(local=False) for p in f.pieces))
+    return Field(tuple(_foreign(p) for p in f.pieces), f.many, f.split, f.start, f.end)
+
+
+def _foreign(p: Piece) -> Piece:
+    return p if not p.local else Piece(p.text, p.line, p.column, p.exact, p.unknown, p.quoted, False)
+
+
+def _loose(pieces: tuple[Piece, ...]) -> tuple[Piece, ...]:
+    """Pieces of an unquoted expansion: subject to splitting."""
+    return tuple(p if not p.quoted else Piece(p.text, p.line, p.column, p.exact, p.unknown, False, p.local)
+                 for p in pieces)
 
 
 def _spreads(parts: Sequence[Part]) -> bool:
     """The word expands arrays or "$@" (its words are the elements', not its own)."""
-    return any(p.kind == PARAM and (p.index in ("@", "*") or p.name in ("@", "*") or p.name.isdigit())
+    return any(p.kind == PARAM and (p.subscript in ("@", "*") or p.name in ("@", "*") or p.name.isdigit())
                for p in parts)
 
 

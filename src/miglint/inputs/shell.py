@@ -141,8 +141,7 @@ class Positions:
 LIT, PARAM, SUB, ARITH, OPAQUE, PROC = "lit", "param", "sub", "arith", "opaque", "proc"
 
 
-@dataclass(frozen=True, slots=True)
-class Part:
+class Part(NamedTuple):
     """A piece of a word. LIT: literal text after quote removal; PARAM: ``$X``, ``${X...}``; SUB: ``$(...)`` or
     backquotes; ARITH: ``$((...))``; OPAQUE: a span the reader marked unknown; PROC: ``<(...)``.
 
@@ -157,17 +156,16 @@ class Part:
     exact: bool = False  # LIT: text == the scanned text[start:end]
     name: str = ""  # PARAM: the parameter ("X", "1", "@", "*", "#", ...)
     op: str = ""  # PARAM: "", ":-", "-", ":=", "=", ":+", "+", ":?", "?", "len" (${#X}), "other"
-    index: str | None = None  # PARAM: the subscript (``${A[@]}`` -> "@"), None without one
+    subscript: str | None = None  # PARAM: the subscript (``${A[@]}`` -> "@"), None without one
     arg: tuple[Part, ...] = ()  # PARAM: the word after the operator
     body: Seq | None = None  # SUB, PROC: the commands inside
 
 
-@dataclass(frozen=True, slots=True)
-class Assign:
+class Assign(NamedTuple):
     """``NAME=value``, ``NAME+=value``, ``NAME[i]=value`` or ``NAME=(elements)`` at the start of a word."""
 
     name: str
-    index: str | None
+    subscript: str | None
     append: bool
     value: tuple[Part, ...]
     array: tuple[WordNode, ...] | None = None
@@ -175,8 +173,7 @@ class Assign:
     value_end: int = -1
 
 
-@dataclass(frozen=True, slots=True)
-class WordNode:
+class WordNode(NamedTuple):
     word: Word
     parts: tuple[Part, ...]
     array: tuple[WordNode, ...] | None = None  # the elements of NAME=( ... )
@@ -280,6 +277,8 @@ class ShellSyntaxError(UserError):
 _OPERATOR_CHARS = ";&|()\n"
 _SPECIAL_PARAMS = "@*#?$!-0123456789"
 MAX_NESTING = 8  # command substitutions read this deep; deeper ones stay opaque words
+MAX_TREE_DEPTH = 48  # compound commands nested deeper: the script is read as a flat list of commands
+MAX_PARAM_DEPTH = 16  # ${X:-${Y:-...}} nested deeper: an opaque part
 RESERVED_WORDS = frozenset({"if", "then", "else", "elif", "fi", "do", "done", "case", "esac", "while", "until",
                             "for", "select", "function", "{", "}", "!", "[[", "]]", "in"})
 _CLOSERS = frozenset({"fi", "done", "esac", "then", "do", "else", "elif", "}"})
@@ -288,8 +287,14 @@ _ARRAY_START = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=\Z")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PARAM_OPS = (":-", ":=", ":+", ":?", "-", "=", "+", "?")
 MASK = "\ue000"  # what an opaque span reads as while scanning
+_PLAIN = re.compile(r"[^\s;&|()<>\\'\"$`\ue000]+")  # a run of characters a word takes as they are
+_PLAIN_REGION = re.compile(r"[^\\'\"$`<>\ue000]+")
 _ANSI = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v", "e": "\x1b", "E": "\x1b",
          "\\": "\\", "'": "'", '"': '"', "?": "?"}
+
+
+class _TooDeep(Exception):
+    pass
 
 
 class _Tok(NamedTuple):
@@ -308,11 +313,11 @@ def is_many(parts: tuple[Part, ...]) -> bool:
     """The word stands for any number of words: a quoted ``"$@"``/``"${A[@]}"`` anywhere in it, or a bare
     unquoted ``$@``, ``$*``, ``${A[@]}``, ``${A[*]}``, ``$(...)`` or backquotes."""
     for p in parts:
-        if p.kind == PARAM and p.quoted and (p.name == "@" or p.index == "@") and p.op != "len":
+        if p.kind == PARAM and p.quoted and (p.name == "@" or p.subscript == "@") and p.op != "len":
             return True
     if len(parts) == 1 and not parts[0].quoted:
         p = parts[0]
-        if p.kind == PARAM and (p.name in ("@", "*") or p.index in ("@", "*")) and p.op != "len":
+        if p.kind == PARAM and (p.name in ("@", "*") or p.subscript in ("@", "*")) and p.op != "len":
             return True
         if p.kind == SUB:
             return True
@@ -345,6 +350,8 @@ class _Lexer:
         self.heredocs: list[Heredoc] = []
         self.comments: list[Comment] = []
         self.nested: list[Command] = []
+        self.param_depth = 0
+        self.in_array = False
 
     def peek(self, k: int = 0) -> str:
         j = self.i + k
@@ -431,21 +438,22 @@ class _Lexer:
             k = close + 1
         if length:
             return Part(PARAM, src, quoted, start, end, name=name, op="len" if k == len(inner) else "other",
-                        index=index)
+                        subscript=index)
         if k == len(inner):
-            return Part(PARAM, src, quoted, start, end, name=name, index=index)
+            return Part(PARAM, src, quoted, start, end, name=name, subscript=index)
         for op in _PARAM_OPS:
             if inner.startswith(op, k):
                 arg = self.read_region(base + k + len(op), end - 1, quoted)
-                return Part(PARAM, src, quoted, start, end, name=name, op=op, index=index, arg=arg)
-        return Part(PARAM, src, quoted, start, end, name=name, op="other", index=index)
+                return Part(PARAM, src, quoted, start, end, name=name, op=op, subscript=index, arg=arg)
+        return Part(PARAM, src, quoted, start, end, name=name, op="other", subscript=index)
 
     def read_region(self, a: int, b: int, quoted: bool) -> tuple[Part, ...]:
         """The parts of a parameter's argument word (blanks are literal there)."""
-        sub = _Lexer.__new__(_Lexer)
-        sub.__dict__.update({k: getattr(self, k) for k in ("orig", "s", "opaque", "where", "pos", "depth")})
-        sub.i, sub.end = a, b
-        sub.pending_heredocs, sub.heredocs, sub.comments, sub.nested = [], [], [], []
+        if self.param_depth >= MAX_PARAM_DEPTH:
+            return (Part(OPAQUE, self.orig[a:b], quoted, a, b),)
+        sub = _Lexer(self.orig, self.where, self.pos, a, b, self.depth)
+        sub.s, sub.opaque = self.s, self.opaque
+        sub.param_depth = self.param_depth + 1
         try:
             parts = sub.read_parts(quoted, stop_blank=False)
         except ShellSyntaxError:
@@ -725,7 +733,8 @@ class _Lexer:
                 out.append(Part(PROC, self.orig[at:self.i], quoted, at, self.i, body=body))
                 run_start = self.i
                 continue
-            self.i += 1
+            m = (_PLAIN if stop_blank else _PLAIN_REGION).match(self.s, self.i, self.end)
+            self.i = m.end() if m is not None and m.end() > self.i else self.i + 1
         flush(self.i)
         return tuple(out)
 
@@ -733,7 +742,7 @@ class _Lexer:
         start = self.i
         parts = self.read_parts(False)
         if self.peek() == "(" and len(parts) == 1 and parts[0].kind == LIT and not parts[0].quoted \
-                and _ARRAY_START.match(parts[0].text):
+                and not self.in_array and _ARRAY_START.match(parts[0].text):
             return self.read_array(start, parts)
         w = self.word(parts, start, self.i)
         return WordNode(w, parts, assign=_assign(parts))
@@ -762,7 +771,11 @@ class _Lexer:
             if c in _OPERATOR_CHARS or c in "<>":
                 self.i += 1  # not valid in an array; skipped
                 continue
-            elements.append(self.read_word())
+            self.in_array = True
+            try:
+                elements.append(self.read_word())
+            finally:
+                self.in_array = False
         name = head[0].text
         text = f"{name}({' '.join(e.word.text for e in elements)})"
         w = self.word(head, start, self.i, text)
@@ -934,6 +947,7 @@ class _Parser:
 
     def __init__(self, toks: list[_Tok], pos: Positions, nested: bool, source: str) -> None:
         self.source = source
+        self.depth = 0
         self.toks = toks
         self.k = 0
         self.pos = pos
@@ -1021,6 +1035,28 @@ class _Parser:
         return Pipe(items) if len(items) > 1 else items[0]
 
     def command(self, stop: frozenset[str]) -> Node:
+        self.depth += 1
+        try:
+            if self.depth > MAX_TREE_DEPTH:
+                raise _TooDeep
+            return self._command(stop)
+        finally:
+            self.depth -= 1
+
+    def flat(self) -> Seq:
+        """The commands one after the other, no structure (a script nested too deeply to read as a tree)."""
+        self.k = 0
+        self.commands = []
+        items: list[Node] = []
+        while self.peek().kind != "eof":
+            t = self.peek()
+            if t.kind == "op" or (_reserved(t) and _reserved(t) not in ("[[", "]]")):
+                self.take()
+                continue
+            items.append(self.simple())
+        return Seq(items)
+
+    def _command(self, stop: frozenset[str]) -> Node:
         t = self.peek()
         if t.kind == "op" and t.value == "(":
             nxt = self.peek(1)
@@ -1241,7 +1277,10 @@ def _scan_range(text: str, where: str, pos: Positions, start: int, end: int, dep
     lx = _Lexer(text, where, pos, start, end, depth, opaque)
     toks = lx.tokens()
     parser = _Parser(toks, pos, depth > 0, text)
-    tree = parser.program()
+    try:
+        tree = parser.program()
+    except (_TooDeep, RecursionError):
+        tree = parser.flat()
     cmds = parser.commands + lx.nested
     if lx.nested:
         cmds.sort(key=lambda cm: (cm.line, cm.column))
