@@ -325,6 +325,8 @@ def test_quoted_star_is_one_word():
     ('virsh migrate --live $(cat /etc/site/migrate.opts) web05 qemu+ssh://n2/system\n', 3),
     ('virsh migrate --live `cat /etc/site/migrate.opts` web05 qemu+ssh://n2/system\n', 3),
     ('virsh migrate --live $@ web05\n', 3),
+    ('A=(--p2p web05)\nvirsh migrate --live "${A[@]:1}" qemu+ssh://n2/system\n', 3),
+    ('f() { virsh migrate --live "${@:2}"; }\nf x web05 qemu+ssh://n2/system\n', 3),
 ])
 def test_any_number_of_words(policies, text, index):
     w = one(text)

@@ -623,7 +623,8 @@ class Resolver:
     def param(self, p: Part, env: Env, fixed: dict[str, Value], asm: _Assembler, quoted: bool) -> None:
         name = p.name
         if p.op == "other" or not name:
-            asm.unknown(self.unknown_piece(p), False)
+            # "${A[@]:1}", "${@:2}", "${A[@]/x/y}": as many words as the array has, whatever they are
+            asm.unknown(self.unknown_piece(p), quoted and (p.subscript == "@" or name == "@"))
             return
         if name in ("?", "$", "!", "-", "_", "0"):
             asm.unknown(self.unknown_piece(p), False)
