@@ -36,10 +36,11 @@ def findings(capsys, *args):
     return code, {k: sorted(v) for k, v in out.items()}, doc
 
 
+# The loop at line 28 runs its command once per domain (db-01, db-02): two requests, the same findings twice.
 EVACUATE = {
-    ("evacuate.sh", 29, 48): ["Q051", "Q056"],  # --tunnelled with --postcopy, and with --copy-storage-all
-    ("evacuate.sh", 29, 3): ["ACME001"],        # no --tls (the command: what is missing has no place)
-    ("evacuate.sh", 30, 5): ["ACME003"],        # --undefinesource without --persistent
+    ("evacuate.sh", 29, 48): ["Q051", "Q051", "Q056", "Q056"],  # --tunnelled with --postcopy, --copy-storage-all
+    ("evacuate.sh", 29, 3): ["ACME001", "ACME001"],             # no --tls (what is missing has no place)
+    ("evacuate.sh", 30, 5): ["ACME003", "ACME003"],             # --undefinesource without --persistent
     ("evacuate.sh", 35, 35): ["Q053"],          # --offline without --persistent
     ("evacuate.sh", 43, 44): ["Z002"],          # vz refuses --compressed (inside ssh '...')
     ("evacuate.sh", 43, 37): ["Z011"],          # vz ignores --live
@@ -52,8 +53,8 @@ def test_evacuate_script(capsys):
                               str(EXAMPLES / "evacuate.sh"))
     assert got == EVACUATE
     assert code == 1
-    assert doc["summary"]["requests"] == 6 and doc["summary"]["suppressed"] == 1  # ACME002, with a reason
-    assert [r["hypervisor"] for r in doc["results"]] == ["acme-qemu"] * 4 + ["vz"] * 2
+    assert doc["summary"]["requests"] == 7 and doc["summary"]["suppressed"] == 1  # ACME002, with a reason
+    assert [r["hypervisor"] for r in doc["results"]] == ["acme-qemu"] * 5 + ["vz"] * 2
 
 
 FLEET = {

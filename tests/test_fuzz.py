@@ -18,7 +18,7 @@ def test_bounded_fuzz_run_has_no_crash():
     assert report["crashes"] == 0, json.dumps(report["crash_examples"], indent=2)
     assert proc.returncode == 0, proc.stderr
     assert report["count"] == 3000 and set(report["inputs"]) == {"command", "script", "entry", "plan", "config",
-                                                                  "policy"}
+                                                                  "policy", "markdown", "makefile", "ansible"}
     # Both sides of the line are exercised: inputs refused with a user error, and requests evaluated.
     assert all(0 < report["user_errors"].get(k, 0) < n for k, n in report["inputs"].items()), report["user_errors"]
     assert report["requests"] > 1000 and report["findings"] > 1000

@@ -74,7 +74,7 @@ def fake_libvirt(domains, log, version=9000000, qemu=7002000, driver="QEMU", ref
     def open_read_only(uri):
         log.append(("openReadOnly", (uri,)))
         if refuse:
-            raise FakeError(f"Failed to connect socket to '/run/libvirt/libvirt-sock-ro': No such file or directory")
+            raise FakeError("Failed to connect socket to '/run/libvirt/libvirt-sock-ro': No such file or directory")
         return conn
 
     def forbidden(name):

@@ -6,8 +6,14 @@
 Kinds of input (weights in KINDS):
   command  virsh command lines, well-formed or garbled     -> run.check(commands=...) with a random reporter,
                                                                and fix (fix_stable + rewrite_command)
-  script   shell scripts (quotes, substitutions, here-documents, suppression comments, bytes garbled)
-                                                            -> run.check(paths=...) and rewrite.fix_text
+  script   shell scripts (quotes, substitutions, here-documents, suppression comments, variables, arrays,
+           functions, case/if/loops, bytes garbled)         -> run.check(paths=...) and rewrite.fix_text
+  markdown Markdown runbooks (fences of every tag, prompts, output, placeholders, prose)
+  makefile Makefiles (variables, conditionals, recipes, continuations, $$, make functions)
+  ansible  Ansible playbooks and task lists (shell/command/argv forms, block scalars, Jinja), plans among them
+                                                            -> inputs.runbook.runbook_snippets, then
+                                                               inputs.script.snippet_jobs, evaluation and the
+                                                               JSON result of each job
   entry    plan entries as Python data (any JSON-like value) -> job_from_entry, evaluation, fix plan, JSON result
   plan     plan files: YAML (anchors, aliases, tags), JSON, JSON Lines, bytes garbled
                                                             -> run.check(paths=...) and rewrite.fix_text
@@ -44,7 +50,8 @@ try:
 except ImportError:  # pragma: no cover
     DUMPER = None
 
-KINDS = {"command": 45, "script": 15, "entry": 15, "plan": 17, "config": 5, "policy": 3}
+KINDS = {"command": 45, "script": 15, "entry": 15, "plan": 17, "config": 5, "policy": 3, "markdown": 5,
+         "makefile": 4, "ansible": 4}
 FORMATS = ("text", "json", "jsonl", "sarif", "junit", "github")
 
 
@@ -184,7 +191,7 @@ class Gen:
                                         f"# miglint: disable-file={rules} -- x", f"# miglint: enable={rules}",
                                         f"{line}  # miglint: disable={rules} -- ok", "# miglint:"]))
             elif k < 0.55:
-                lines += [f"for d in $(virsh list --name); do", f"  {line}", "done"]
+                lines += ["for d in $(virsh list --name); do", f"  {line}", "done"]
             elif k < 0.62:
                 lines += [f"if {line}; then", "  echo ok", "else", "  echo failed", "fi"]
             elif k < 0.68:
@@ -200,10 +207,168 @@ class Gen:
                 lines.append(f"echo {line}")
             elif k < 0.92:
                 lines.append("f() { " + line + "; }")
+            elif k < 0.96:
+                lines += self.shell_construct(line)
             else:
                 lines.append(self.text(20))
         text = "\n".join(lines) + "\n"
         return self.mutate(text) if self.chance(0.2) else text
+
+    def shell_construct(self, line: str) -> list[str]:
+        """Variables, arrays, functions and paths the resolver follows (miglint.inputs.resolve)."""
+        words = line.split(" ", 2)
+        rest = words[2] if len(words) > 2 else ""
+        var = self.pick(["OPTS", "DEST", "VIRSH", "cmd", "A", "dom", "IFS", "1", "@"])
+        val = self.pick(["--live --p2p", "qemu+ssh://h/system", "virsh -c qemu:///system", "", "$(cat f)",
+                         "${X:-a b}", "$'\\n\\t'", '"$@"', self.text(6), "--offline"])
+        q = '"'
+        k = self.r.randrange(12)
+        if k == 0:
+            return [f"{var}={shlex.quote(val)}", f"virsh migrate ${var} {rest}"]
+        if k == 1:
+            return [f"cmd=({line})", '"${cmd[@]}" "$dom" "${A[@]}"', "cmd+=(--persistent)", "${cmd[*]} x"]
+        if k == 2:
+            return [f'VIRSH="{self.pick(["virsh -c qemu:///system", "virsh", "sudo virsh", ""])}"',
+                    f"$VIRSH migrate {rest}", f'"$VIRSH" migrate {rest}']
+        if k == 3:
+            arg = self.pick(["web01", "", '"$@"', "--live d qemu+ssh://h/system", self.text(5)])
+            return ["mig() {", f"  {line} {q}$@{q} $1 ${{2:-x}}", "  return 1", "}", f"mig {arg}",
+                    'mig() { mig "$@"; }', "mig a"]
+        if k == 4:
+            return [f"case {q}${{{var}}}{q} in", f"  a|b) OPTS={shlex.quote(val)} ;;", "  *) exit 2 ;;", "esac",
+                    f"virsh migrate $OPTS {rest}"]
+        if k == 5:
+            cond = self.pick(["true", '[ -n "$X" ]', line])
+            return [f"if {cond}; then M=--live; elif x; then M=; else unset M; fi",
+                    f"virsh migrate $M ${{M:+--p2p}} ${{M:=--offline}} {rest}"]
+        if k == 6:
+            items = self.pick(["a b c", '"$@"', "$(ls)", "", "x{1..3}"])
+            return [f"for {var} in {items}; do", f"  {line} {q}${var}{q}", "  break", "done"]
+        if k == 7:
+            return [f"set {self.pick(['--', '-euo pipefail', '-e --', '+x'])} {self.text(8)}",
+                    "shift " + self.pick(["", "2", "x", "99"]), f'{line} "$@" "$*" $# ${{#A[@]}}']
+        if k == 8:
+            return [f"local {var}={shlex.quote(val)}", f"declare -{self.pick(['a', 'A', 'i', 'r', 'g', 'x'])} "
+                    f"{var}=({val})", f"readonly {var}", f"export {var}+=x", f"{line} ${{{var}[0]}} ${{!{var}}}"]
+        if k == 9:
+            return [f"read -r {var} < f", f". ./{self.text(4)}", f"eval {q}{line}{q}", f"{line} ${var}"]
+        if k == 10:
+            return [f"A[{self.pick(['0', '3', 'i', '-1', '$n'])}]={shlex.quote(val)}", f"(( {var}++ ))",
+                    f"let {var}=2", f'{line} ${{A[@]}} "${{A[1]}}"']
+        n = self.r.randrange(1, 7)
+        return [f"if x; then V{i}=a{i}; else V{i}=b{i}; fi" for i in range(n)] + \
+            [f"{line} " + " ".join(f"$V{i}" for i in range(n))]
+
+    # -- runbooks ----------------------------------------------------------------------------------------------
+    def runbook_line(self) -> str:
+        return self.pick([self.virsh_line(), self.virsh_line(), "virsh list --all", "echo done", "DEST=qemu+ssh://n2/system",
+                          "export OPTS='--live --p2p'", "cmd=(virsh migrate --live)", '"${cmd[@]}" d "$DEST"',
+                          f"# miglint: disable={self.pick(self.rules)} -- reason", "# a comment",
+                          "virsh migrate --live <domain> qemu+ssh://<destination-host-ip>/system",
+                          "virsh migrate [--live] <domain> <desturi>", self.text(15)])
+
+    def markdown(self) -> str:
+        lines = [self.pick(["# Runbook", "Intro.", ""])]
+        for _ in range(self.r.randrange(1, 9)):
+            k = self.r.random()
+            if k < 0.2:
+                lines.append(self.pick(["- n1: launch virsh migrate --live --persistent web01",
+                                        f"Run `{self.virsh_line()}` now.", self.text(30), "", "> quoted"]))
+                continue
+            fence = self.pick(["```", "````", "~~~", "```", "``"])
+            tag = self.pick(["bash", "sh", "console", "shell", "zsh", "", "", "text", "output", "yaml",
+                             "shell-session", "{.bash}", "bash title=x", "console $"])
+            indent = self.pick(["", "", "   ", "  ", "\t", "    "])
+            block = [f"{indent}{fence}{tag}"]
+            for _ in range(self.r.randrange(6)):
+                line = self.runbook_line()
+                prompt = self.pick(["", "", "$ ", "# ", "root@n1:~# ", "[root@n1 ~]# ", "% ", "(venv) $ ", "> "])
+                if self.chance(0.2):
+                    line = line.replace(" --", " \\\n" + indent + "> --", 1)
+                block.append(indent + prompt + line)
+                if self.chance(0.3):
+                    block.append(indent + self.pick(["Migration: [100 %]", "error: failed", " Id Name", ""]))
+            if self.chance(0.9):
+                block.append(indent + fence[:self.r.randrange(len(fence) + 1)] if self.chance(0.1) else indent + fence)
+            lines += block
+        text = "\n".join(lines) + "\n"
+        return self.mutate(text) if self.chance(0.15) else text
+
+    def makefile(self) -> str:
+        lines: list[str] = []
+        if self.chance(0.2):
+            lines.append(".ONESHELL:")
+        for _ in range(self.r.randrange(1, 8)):
+            k = self.r.random()
+            name = self.pick(["VIRSH", "DEST", "OPTS", "PEER", "X", "a.b", ""])
+            if k < 0.3:
+                op = self.pick([":=", "=", "?=", "+=", "!=", "::=", ":::=", " = "])
+                value = self.pick(["virsh -c qemu:///system", "qemu+ssh://$(PEER)/system", "--live --p2p", "$$HOME",
+                                   "$(shell cat x)", "$(X", "${OPTS} $(DEST)", "$(VIRSH)", self.text(8), "\\"])
+                lines.append(f"{self.pick(['', 'export ', 'override '])}{name} {op} {value}")
+            elif k < 0.4:
+                lines += [self.pick(["ifeq ($(A),1)", "ifdef X", "ifndef", "else", "endif", "define V", "endef",
+                                     "include x.mk", "-include"]), f"{name} = --offline"]
+            elif k < 0.5:
+                lines.append(self.pick(["# miglint: disable=Q053 -- by hand", "# comment", f"# {self.text(10)}"]))
+            else:
+                target = self.pick(["drain", "all", "%.o", "a b", "x::", "t: VAR = 1", ".PHONY"])
+                rule = f"{target}: {self.pick(['', 'dep', '$(DEPS)'])}"
+                if self.chance(0.2):
+                    rule += " ; " + self.runbook_line().replace("$", "$$" if self.chance(0.5) else "$")
+                lines.append(rule)
+                for _ in range(self.r.randrange(5)):
+                    line = self.runbook_line()
+                    line = line.replace("virsh", self.pick(["virsh", "$(VIRSH)", "${VIRSH}"]), 1)
+                    line = line.replace("$DEST", self.pick(["$(DEST)", "$$DEST", "$@", "$<", "$(shell x)"]))
+                    if self.chance(0.2):
+                        line = line.replace(" --", " \\\n\t  --", 1)
+                    lines.append(self.pick(["\t", "\t", "\t@", "\t-", "\t+", "\t@-", "  ", "\t\t"]) + line)
+        text = "\n".join(lines) + "\n"
+        return self.mutate(text) if self.chance(0.15) else text
+
+    def ansible(self) -> str:
+        def task() -> Any:
+            line = self.runbook_line().replace("$DEST", self.pick(["{{ dest }}", "$DEST", "{{ item }}"]))
+            module = self.pick(["shell", "command", "ansible.builtin.shell", "ansible.builtin.command", "raw",
+                                "ansible.legacy.command", "debug", "copy"])
+            form = self.r.randrange(5)
+            t: dict[str, Any] = {"name": self.text(6)} if self.chance(0.7) else {}
+            if form == 0:
+                t[module] = line + self.pick(["", " chdir=/tmp", " creates=x removes=y"])
+            elif form == 1:
+                t[module] = {"cmd": line}
+            elif form == 2:
+                t[module] = {"argv": line.split()[:8] + [self.pick(["{{ x }}", 5, None, ["a"]])]}
+            elif form == 3:
+                t[module] = None
+                t["args"] = {"cmd": line} if self.chance(0.7) else {"argv": line.split()}
+            else:
+                t[module] = "\n".join(self.runbook_line() for _ in range(self.r.randrange(1, 4)))
+            if self.chance(0.2):
+                t["loop"] = ["a", "b"]
+            if self.chance(0.1):
+                t = {"block": [t], "rescue": [task()] if self.chance(0.3) else []}
+            return t
+
+        k = self.r.random()
+        doc: Any
+        if k < 0.5:
+            doc = [{"hosts": self.pick(["n1", "all"]), "vars": {"dest": "qemu+ssh://n2/system"},
+                    self.pick(["tasks", "pre_tasks", "handlers", "post_tasks"]): [task() for _ in range(self.r.randrange(4))]}]
+        elif k < 0.8:
+            doc = [task() for _ in range(self.r.randrange(1, 5))]
+        elif k < 0.9:
+            doc = [{"command": self.virsh_line(), "hypervisor": "qemu"}]  # a plan: not Ansible
+        else:
+            doc = self.json_value()
+        import yaml
+
+        text = yaml.dump(doc, Dumper=DUMPER, default_flow_style=self.chance(0.2), allow_unicode=True,
+                         default_style=self.pick([None, None, "|", '"', "'"]))
+        if self.chance(0.2):
+            text = "# miglint: disable=Q053 -- by hand\n" + text
+        return self.mutate(text) if self.chance(0.15) else text
 
     def json_value(self, depth: int = 0) -> Any:
         k = self.r.random()
@@ -511,6 +676,42 @@ class Fuzzer:
         text = self.gen.script()
         data = text.encode("utf-8", "surrogatepass") if self.gen.chance(0.97) else self.gen.mutate_bytes(text.encode())
         self._file(".sh", data, "script")
+
+    def _runbook(self, name: str, text: str) -> None:
+        """A runbook through its reader and the script pipeline's snippet jobs (run.check does not read these
+        kinds yet), then evaluation and the JSON result of every job."""
+        from miglint.api import result_to_dict
+        from miglint.errors import UserError
+        from miglint.inputs.runbook import runbook_snippets
+        from miglint.inputs.script import snippet_jobs
+        from miglint.model import Job
+
+        self.current = text
+        snippets = runbook_snippets(name, text)
+        if snippets is None:
+            raise UserError("not a runbook this reader knows", name)
+        items = list(snippet_jobs(snippets, name, self.ps, self.settings().defaults))
+        results = []
+        for job in items:
+            if isinstance(job, Job):
+                result = self.ev(job.request)
+                json.dumps(result_to_dict(result, job, self.ps))
+                results.append(result)
+        self._count(results)
+        errors = [i for i in items if isinstance(i, UserError)]
+        for e in errors:
+            self.shapes[shape(e.message)] += 1
+        if errors:
+            raise _Reported(len(errors))
+
+    def markdown(self) -> None:
+        self._runbook("runbook.md", self.gen.markdown())
+
+    def makefile(self) -> None:
+        self._runbook(self.gen.pick(["Makefile", "rules.mk", "GNUmakefile"]), self.gen.makefile())
+
+    def ansible(self) -> None:
+        self._runbook(self.gen.pick(["play.yml", "tasks.yaml"]), self.gen.ansible())
 
     def plan(self) -> None:
         suffix, data = self.gen.plan()

@@ -1,14 +1,20 @@
-"""Shell scripts -> jobs: every ``virsh ... migrate ...`` simple command, with word positions.
+"""Shell scripts -> jobs: every ``virsh ... migrate ...`` command as it runs, with word positions.
 
-Also found: commands inside ``$(...)`` and backquotes, and command strings handed to another shell
-(``ssh host 'virsh migrate ...'``, ``bash -c "..."``). Yields, besides jobs and errors, the script's
-suppressions (so unused ones can be reported) and notes (here-documents are not read: said once per file).
+The script is read (``miglint.inputs.shell``), its variables followed (``miglint.inputs.resolve``): a command
+with several readings gives one job per reading. Also found: commands inside ``$(...)`` and backquotes, and
+command strings handed to another shell (``ssh host 'virsh migrate ...'``, ``bash -c "..."``), read in a
+shell of their own. Yields, besides jobs and errors, the script's suppressions (so unused ones can be
+reported) and notes (here-documents are not read: said once per file).
+
+The same goes for shell snippets taken out of other files (``snippet_jobs``: Markdown runbooks, Makefiles,
+Ansible tasks), whose positions map back to their file.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 from ..errors import UserError
 from ..model import Job, Location, Note, Suppression
@@ -16,9 +22,20 @@ from ..notes import make_note
 from ..policy.load import PolicySet
 from ..settings import Defaults
 from .request import check_state
-from .shell import Command, Heredoc, Scan, scan
+from .resolve import Resolver, resolve
+from .shell import (
+    Command,
+    Comment,
+    Heredoc,
+    Positions,
+    Scan,
+    ShellSyntaxError,
+    Word,
+    scan,
+)
+from .snippet import Snippet, whole
 from .suppress import attach, parse_comment, rule_ids
-from .virsh import RESERVED, command_job, command_word, find_migrate
+from .virsh import RESERVED, asks_help, command_job, command_word, find_migrate
 
 # Programs that run a command given as one string argument.
 STRING_RUNNERS = frozenset({"ssh", "sh", "bash", "dash", "ksh", "zsh", "su", "runuser", "eval", "pdsh", "clush"})
@@ -26,77 +43,155 @@ STRING_RUNNERS = frozenset({"ssh", "sh", "bash", "dash", "ksh", "zsh", "su", "ru
 Item = Job | UserError | Note | Suppression
 
 
+class Reading(NamedTuple):
+    """What a file's shell text runs: resolved commands in order of position (strings run by another shell
+    included), the comments, the here-documents, and the errors (an unterminated quote: what comes before its
+    line is still read)."""
+
+    commands: list[Command]
+    comments: list[Comment]
+    heredocs: list[Heredoc]
+    errors: list[UserError]
+
+
 def _strings_run(cmd: Command, file: str) -> list[Command]:
-    """Commands inside a string another shell runs (``ssh host 'virsh migrate ...'``), positioned in the file."""
-    cw = command_word(cmd.words)
-    if cw is None or os.path.basename(cw.text) not in STRING_RUNNERS:
-        return []
+    """Commands inside a string another shell runs (``ssh host 'virsh migrate ...'``), positioned in the file.
+
+    The string is read in a shell of its own (the local variables are not the remote ones); expansions in a
+    double-quoted string were done by the local shell first, so its resolved text is what is read."""
     out: list[Command] = []
-    for w in cmd.words:
-        if w is cw or "virsh" not in w.text or not any(ch in w.text for ch in " \t\n"):
+    seen: set[tuple[object, ...]] = set()
+    for words in cmd.readings():
+        cw = command_word(words)
+        if cw is None or os.path.basename(cw.text) not in STRING_RUNNERS:
             continue
-        try:
-            # The word starts with its opening quote, so its text starts one column later.
-            out.extend(scan(w.text, file, w.line, w.column + 1).commands)
-        except UserError:
-            continue
+        for w in words:
+            if w is cw or "virsh" not in w.text or not any(ch in w.text for ch in " \t\n"):
+                continue
+            line, column = w.origin()
+            try:
+                # The word starts with its opening quote, so its text starts one column later.
+                sc = scan(w.text, file, positions=Positions(w.text, line, column + 1, spans=False))
+            except UserError:
+                continue
+            for inner in resolve(sc):
+                key = (inner.line, inner.column, tuple(x.text for x in inner.words))
+                if key not in seen:
+                    seen.add(key)
+                    out.append(inner)
     return out
 
 
-def _scan_recovering(text: str, file: str) -> tuple[Scan | None, list[UserError]]:
+def _scan_recovering(snippet: Snippet, file: str) -> tuple[Scan | None, list[UserError]]:
     """Scan; on an error (an unterminated quote), report it and keep what comes before its line."""
     errors: list[UserError] = []
+    text = snippet.text
     while True:
         try:
-            return scan(text, file), errors
-        except UserError as e:
-            errors.append(e)
-            parts = (e.where or "").rsplit(":", 2)
-            line = int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else 0
-            if line <= 1:
+            pos = snippet._replace(text=text).positions()
+            return scan(text, file, positions=pos, opaque=snippet.opaque), errors
+        except ShellSyntaxError as e:
+            errors.append(UserError(e.message, e.where))
+            cut = text.rfind("\n", 0, e.offset) + 1
+            if cut <= 0:
                 return None, errors
-            text = "".join(text.splitlines(keepends=True)[:line - 1])
+            text = text[:cut]
+
+
+def read_snippets(snippets: Sequence[Snippet], file: str) -> Reading:
+    """Read snippets of one file: those of one session share their variables, in order."""
+    sessions: dict[int, Resolver] = {}
+    comments: list[Comment] = []
+    heredocs: list[Heredoc] = []
+    errors: list[UserError] = []
+    commands: list[Command] = []
+    for snip in snippets:
+        if snip.argv is not None:
+            if snip.argv:
+                first = snip.argv[0]
+                commands.append(Command(snip.argv, first.line, first.column, snip.argv[-1].line))
+            continue
+        sc, errs = _scan_recovering(snip, file)
+        errors.extend(errs)
+        if sc is None:
+            continue
+        comments.extend(sc.comments)
+        heredocs.extend(sc.heredocs)
+        sessions.setdefault(snip.session, Resolver()).run(sc)
+    for r in sessions.values():
+        commands.extend(r.finish())
+    commands.sort(key=lambda c: (c.line, c.column))
+    out: list[Command] = []
+    for cmd in commands:
+        out.append(cmd)
+        if all(find_migrate(words) is None for words in cmd.readings()):
+            out.extend(_strings_run(cmd, file))
+    comments.sort(key=lambda c: (c.line, c.column))
+    return Reading(out, comments, heredocs, errors)
 
 
 def script_jobs(text: str, file: str, policies: PolicySet, defaults: Defaults) -> Iterator[Item]:
-    sc, errors = _scan_recovering(text, file)
-    yield from errors
-    if sc is None:
-        return
-    commands: list[Command] = []
-    for cmd in sc.commands:
-        commands.append(cmd)
-        if find_migrate(cmd.words) is None:
-            commands.extend(_strings_run(cmd, file))
+    yield from snippet_jobs([whole(text)], file, policies, defaults)
+
+
+def snippet_jobs(snippets: Sequence[Snippet], file: str, policies: PolicySet, defaults: Defaults) -> Iterator[Item]:
+    """Jobs of shell snippets taken out of one file (a whole script is one snippet)."""
+    reading = read_snippets(snippets, file)
+    yield from reading.errors
+    commands = reading.commands
     file_sups: list[Suppression] = []
     known = rule_ids(policies)
     parsed = []
-    for c in sc.comments:
+    for c in reading.comments:
         sups, notes = parse_comment(c, file, known)
         yield from notes
         yield from sups
         parsed.append((c, sups))
         file_sups.extend(s for s in sups if s.scope == "file")
-    covering = attach(commands, sc.comments, parsed)
-    if sc.heredocs:
-        yield _heredoc_note(sc.heredocs, file)
+    covering = attach(commands, reading.comments, parsed)
+    # A suppression above a function's call covers the commands of its body run at that call.
+    calls = [(n, Command((), line, column, line)) for n, cmd in enumerate(commands) for line, column in cmd.via]
+    if calls:
+        at_calls = attach([c for _, c in calls], reading.comments, parsed)
+        for k, sups in at_calls.items():
+            covering.setdefault(calls[k][0], []).extend(s for s in sups if s not in covering.get(calls[k][0], []))
+    if reading.heredocs:
+        yield _heredoc_note(reading.heredocs, file)
     version = policies.vocab.version(defaults.libvirt_version)
     state = check_state(defaults.state)
     for n, cmd in enumerate(commands):
-        if find_migrate(cmd.words) is None:
-            continue
-        words = list(cmd.words)
-        while words and words[0].text in RESERVED and not words[0].unknown:
-            words.pop(0)  # `if ! virsh migrate ...`: the command's text starts at what runs
-        try:
-            job = command_job(" ".join(w.text for w in words), policies=policies,
-                              hypervisor=defaults.hypervisor, state=state, version=version,
-                              job_id=f"{file}:{cmd.line}", file=file, words=cmd.words)
-        except UserError as e:
-            yield e
-            continue
-        cover = tuple(file_sups) + tuple(covering.get(n, ()))
-        yield Job(job.id, job.request, job.location, job.subject_locations, job.text, cover) if cover else job
+        readings = cmd.readings()
+        for k, words in enumerate(readings):
+            call = find_migrate(words)
+            if call is None or asks_help(words, call, version, policies.vocab):
+                continue
+            ws = list(words)
+            while ws and ws[0].text in RESERVED and not ws[0].unknown:
+                ws.pop(0)  # `if ! virsh migrate ...`: the command's text starts at what runs
+            job_id = f"{file}:{cmd.line}"
+            if cmd.via:
+                job_id += "@" + ",".join(str(line) for line, _ in cmd.via)
+            if len(readings) > 1:
+                job_id += f"#{k + 1}"
+            try:
+                job = command_job(" ".join(w.text for w in ws), policies=policies,
+                                  hypervisor=defaults.hypervisor, state=state, version=version,
+                                  job_id=job_id, file=file, words=words)
+            except UserError as e:
+                yield e
+                continue
+            cover = tuple(file_sups) + tuple(covering.get(n, ()))
+            yield Job(job.id, job.request, job.location, job.subject_locations, job.text, cover) if cover else job
+
+
+def migrations(reading: Reading) -> list[tuple[Command, int, tuple[Word, ...]]]:
+    """The (command, reading index, words) of every reading that runs ``virsh ... migrate``."""
+    out = []
+    for cmd in reading.commands:
+        for k, words in enumerate(cmd.readings()):
+            if find_migrate(words) is not None:
+                out.append((cmd, k, words))
+    return out
 
 
 def _heredoc_note(heredocs: list[Heredoc], file: str) -> Note:

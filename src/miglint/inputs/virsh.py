@@ -62,12 +62,16 @@ NOT_RUN = frozenset({"echo", "printf", "print", "logger", ":", "grep", "egrep", 
 
 
 class VirshCall(NamedTuple):
-    """Where the migrate command starts in a word list, and virsh's global options before it."""
+    """Where the migrate command starts in a word list, and virsh's global options before it.
+
+    open_globals: an unknown word stands among the global options (``virsh $VIRSH_OPTS migrate``): it may hold
+    any of them, ``-c URI`` and ``-r`` included."""
 
     virsh: Word
     migrate_index: int
     connect: Word | None
     readonly: bool
+    open_globals: bool = False
 
 
 def _skip_prefixes(words: Sequence[Word]) -> int:
@@ -131,8 +135,14 @@ def _virsh_call(words: Sequence[Word], i: int) -> VirshCall | None:
     i += 1
     connect: Word | None = None
     readonly = False
+    open_globals = False
     while i < n:
         t = words[i].text
+        if words[i].unknown:
+            # `virsh $VIRSH_OPTS migrate`, `virsh "${GLOBAL[@]}" migrate`: it may hold any global options.
+            open_globals = True
+            i += 1
+            continue
         if t == "--":
             i += 1
             break
@@ -150,6 +160,8 @@ def _virsh_call(words: Sequence[Word], i: int) -> VirshCall | None:
             i += 2
             continue
         if t in GLOBAL_FLAGS:
+            if GLOBAL_FLAGS[t] in ("help", "version"):
+                return None  # virsh prints its usage or version and exits: nothing is migrated
             readonly = readonly or GLOBAL_FLAGS[t] == "readonly"
             i += 1
             continue
@@ -166,13 +178,15 @@ def _virsh_call(words: Sequence[Word], i: int) -> VirshCall | None:
                         i += 1
                     break
                 if flag in GLOBAL_FLAGS:
+                    if GLOBAL_FLAGS[flag] in ("help", "version"):
+                        return None
                     readonly = readonly or GLOBAL_FLAGS[flag] == "readonly"
                 j += 1
             i += 1
             continue
         i += 1  # an option virsh does not know: virsh itself would refuse it; skip it here
     if i < n and words[i].text == "migrate" and not words[i].unknown:
-        return VirshCall(virsh, i, connect, readonly)
+        return VirshCall(virsh, i, connect, readonly, open_globals)
     return None
 
 
@@ -185,10 +199,20 @@ class Span(NamedTuple):
 
 
 class Parsed(NamedTuple):
+    """What virsh reads from the words after ``migrate``.
+
+    open_options: an unknown word may hold options miglint cannot see. positions_unknown: a word stands for
+    any number of words (``Word.many``), so how many positionals virsh gets is not known: no "requires
+    <desturi>" nor "unexpected data" is reported, and the positional words after it fill the slots in order
+    (the reading in which that word holds options only). help: ``--help`` read as an option in a command
+    virsh parses without error: virsh prints the command's help instead of migrating."""
+
     options: list[tuple[str, OptionValue, Word]]
     problems: list[tuple[VirshProblem, Word]]
     open_options: bool
     spans: tuple[Span, ...] = ()
+    positions_unknown: bool = False
+    help: bool = False
 
 
 def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabulary) -> Parsed:
@@ -201,6 +225,8 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
     problems: list[tuple[VirshProblem, Word]] = []
     spans: list[Span] = []
     open_options = False
+    positions_unknown = False
+    help_seen = False
     data_only = False
     legacy = version < (10, 0, 0)
     i = 0
@@ -234,6 +260,11 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
     while i < n:
         w = words[i]
         t = w.text
+        if w.many:
+            # Any number of words, options or positionals: what virsh does with them is not known.
+            open_options = positions_unknown = True
+            i += 1
+            continue
         is_option = not data_only and (t[2:3].isalnum() if legacy else True) and t.startswith("--") and t != "--"
         if not data_only and t == "--" and not w.unknown:
             data_only = True
@@ -247,6 +278,14 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
                 continue
             name = vocab.resolve_option(name)
             od = defs.get(name)
+            if name == "help" and od is None:
+                # virsh's own --help (vsh.c helpopt), a boolean every command takes
+                if eq:
+                    problems.append((VirshProblem("bool_with_value", name, inline), w))
+                help_seen = True
+                spans.append(Span(name, (w,)))
+                i += 1
+                continue
             if od is None:
                 problems.append((VirshProblem("unknown_option", name, inline), w))
                 i += 1
@@ -293,7 +332,8 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
                 i += 1
                 continue
         if slot is None:
-            problems.append((VirshProblem("unexpected_data", "", t), w))
+            if not positions_unknown:
+                problems.append((VirshProblem("unexpected_data", "", t), w))
             i += 1
             continue
         given[slot] = (UNKNOWN if w.unknown else t, w)
@@ -306,7 +346,16 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
                                           "positional" if od.position(version) is not None else "named"),
                              words[-1] if words else Word("", 1, 1, False, False)))
     options = [(name, value, word) for name, (value, word) in given.items()]
-    return Parsed(options, problems, open_options, tuple(spans))
+    syntax = {"unknown_option", "bool_with_value", "duplicate_option", "missing_value", "unexpected_data"}
+    asks_help = help_seen and not any(p.kind in syntax for p, _ in problems)
+    return Parsed(options, problems, open_options, tuple(spans), positions_unknown, asks_help)
+
+
+def asks_help(words: Sequence[Word], call: VirshCall, version: Version, vocab: Vocabulary) -> bool:
+    """``virsh migrate ... --help`` (parsed without error): virsh prints help, nothing is migrated."""
+    if not any(w.text.startswith("--help") for w in words[call.migrate_index + 1:]):
+        return False
+    return parse_migrate_args(words[call.migrate_index + 1:], version, vocab).help
 
 
 def _to_int(text: str, type_: str) -> int | None:
@@ -410,7 +459,8 @@ def _param_value(od: OptionDef, stored: OptionValue, raw: OptionValue) -> ParamV
 
 
 def locations(where: dict[str, Word], file: str) -> tuple[tuple[str, Location], ...]:
-    return tuple((k, Location(file, w.line, w.column)) for k, w in where.items())
+    """Where each subject's word was written (for a word resolved from an assignment, the assignment)."""
+    return tuple((k, Location(file, *w.origin())) for k, w in where.items())
 
 
 def command_job(text: str, *, policies: PolicySet, hypervisor: str | None, state: str,
@@ -423,6 +473,9 @@ def command_job(text: str, *, policies: PolicySet, hypervisor: str | None, state
         if not ws:
             raise UserError("empty command", file)
         raise UserError(f"not a 'virsh migrate' command: {text.strip()[:80]!r}", f"{file}:{ws[0].line}:{ws[0].column}")
+    if asks_help(ws, call, version, policies.vocab):
+        raise UserError(f"not a migration: {text.strip()[:80]!r} asks virsh for the command's help",
+                        f"{file}:{call.virsh.line}:{call.virsh.column}")
     uri_driver = None
     if call.connect is not None and not call.connect.unknown:
         uri_driver = policies.hypervisor_for_uri(call.connect.text)

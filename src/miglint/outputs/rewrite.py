@@ -24,9 +24,16 @@ from ..engine.fixes import FixPlan, fix_stable
 from ..errors import UserError
 from ..inputs.plan import json_jobs, jsonl_jobs, yaml_jobs
 from ..inputs.request import check_state
-from ..inputs.script import script_jobs
-from ..inputs.shell import Word, scan, split_line
-from ..inputs.virsh import Span, command_job, find_migrate, parse_migrate_args
+from ..inputs.script import read_snippets, script_jobs
+from ..inputs.shell import Word, split_line
+from ..inputs.snippet import whole
+from ..inputs.virsh import (
+    Span,
+    asks_help,
+    command_job,
+    find_migrate,
+    parse_migrate_args,
+)
 from ..model import REJECTING, Job, Request, Result
 from ..policy.load import PolicySet
 from ..policy.vocabulary import FLAG_PREFIX, Vocabulary
@@ -227,33 +234,38 @@ def _fix_script(text: str, path: str, policies: PolicySet, defaults: Defaults, e
     planned: list[tuple[Job, FixPlan | None]] = []
     results: list[Result] = []
     version = policies.vocab.version(defaults.libvirt_version)
-    try:
-        cmds = scan(text, path).commands
-    except UserError as e:
-        return FileFix(path, text, text, (), (e,))
+    # The commands as script_jobs reads them (variables followed, one reading per value), so that the fixed
+    # text can be read back request by request. Words resolved from elsewhere carry no span when an edit there
+    # would be unsafe (see miglint.inputs.shell.Word): such a fix is refused, not written.
+    reading = read_snippets([whole(text)], path)
+    if reading.errors:
+        return FileFix(path, text, text, (), (reading.errors[0],))
     state = check_state(defaults.state)
-    for cmd in cmds:
-        if find_migrate(cmd.words) is None:
-            continue
-        try:
-            job = command_job(" ".join(w.text for w in cmd.words), policies=policies, hypervisor=defaults.hypervisor,
-                              state=state, version=version, job_id=f"{path}:{cmd.line}", file=path, words=cmd.words)
-        except UserError as e:
-            errors.append(e)
-            continue
-        result = evaluator(job.request)
-        plan = planner(job.request) if result.prediction != "accepted" else None
-        if plan is not None and plan.changed:
+    for cmd in reading.commands:
+        for words in cmd.readings():
+            call = find_migrate(words)
+            if call is None or asks_help(words, call, version, policies.vocab):
+                continue
             try:
-                edits.extend(command_edits(cmd.words, job.request, plan.request, version, policies.vocab))
-            except RewriteError as e:
-                e.where = e.where or f"{path}:{cmd.line}:{cmd.column}"
+                job = command_job(" ".join(w.text for w in words), policies=policies, hypervisor=defaults.hypervisor,
+                                  state=state, version=version, job_id=f"{path}:{cmd.line}", file=path, words=words)
+            except UserError as e:
                 errors.append(e)
+                continue
+            result = evaluator(job.request)
+            plan = planner(job.request) if result.prediction != "accepted" else None
+            if plan is not None and plan.changed:
+                try:
+                    edits.extend(command_edits(words, job.request, plan.request, version, policies.vocab))
+                except RewriteError as e:
+                    e.where = e.where or f"{path}:{cmd.line}:{cmd.column}"
+                    errors.append(e)
+                    plan = None
+            else:
                 plan = None
-        else:
-            plan = None
-        planned.append((job, plan))
-        results.append(result)
+            planned.append((job, plan))
+            results.append(result)
+    edits = list(dict.fromkeys(edits))  # the readings of one command share their words: the same edit once
     new = apply_edits(text, edits) if edits else text
     after: list[Result | None] = [None] * len(planned)
     if new != text:
