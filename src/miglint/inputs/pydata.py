@@ -5,17 +5,39 @@ globals, helpers) and what assignments do to the state (``x = ...``, ``x |= ...`
 from __future__ import annotations
 
 import ast
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..model import UNKNOWN
 from .pycond import Alts
 from .pyexpr import ExprEval
-from .pysyntax import MUTATORS, dotted, keys_read, relevance, target_keys
+from .pysyntax import MUTATORS, Func, LineMap, dotted, keys_read, relevance, target_keys
 from .pyvalue import Guard, Item, Lit, Params, Pos, Seq, State, Unknown, Val, param_value
 
-if TYPE_CHECKING:
-    from .pyflow import Flow, Func
+
+class Module(Protocol):
+    """What a run asks of the module it reads (pyflow.Flow): its definitions and the values its bodies leave."""
+
+    tree: ast.Module
+    lines: LineMap
+    bits: dict[str, int]
+    macros: dict[str, str]
+    mods: set[str]
+    consts: dict[str, str]
+    star: bool
+    cap: int
+    funcs: dict[str, Func]
+    tracked: dict[int, list[ast.expr]]  # the calls being read, by node id, with their arguments
+    classes: dict[str, ast.ClassDef]
+
+    def assigned(self, nodes: list[ast.stmt], self_name: str | None) -> AbstractSet[str]: ...
+
+    def final(self, node: ast.Module | ast.ClassDef | Func, key: str) -> list[tuple[State, Val]]: ...
+
+    def attr(self, cls: ast.ClassDef, attr: str) -> list[tuple[State, Val]]: ...
+
+    def helper(self, fn: Func) -> list[tuple[State, Val]]: ...
 
 _QUIET = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "print"})
 
@@ -35,7 +57,7 @@ def adopt(st: State, alt: State) -> State | None:
 class DataRun(ExprEval):
     """The data half of a run (see pyflow.Run for the statements)."""
 
-    def __init__(self, flow: Flow, body: list[ast.stmt], mode: str, seeds: set[str], self_name: str | None,
+    def __init__(self, flow: Module, body: list[ast.stmt], mode: str, seeds: set[str], self_name: str | None,
                  cls: ast.ClassDef | None, params: set[str], targets: set[int]) -> None:
         super().__init__(flow.lines, flow.bits, flow.macros, flow.mods, flow.consts, flow.star, flow.cap)
         self.flow, self.mode, self.self_name, self.cls, self.targets = flow, mode, self_name, cls, targets

@@ -19,11 +19,10 @@ from collections.abc import Set as AbstractSet
 from dataclasses import replace
 
 from .pydata import DataRun
-from .pysyntax import DEFS, LineMap, assigned, dotted, edges, header, keys_read, target_keys, walk_body
+from .pysyntax import DEFS, Func, LineMap, assigned, dotted, edges, header, keys_read, target_keys, walk_body
 from .pyvalue import Flags, Lit, Params, Seq, State, TooManyPaths, Unknown, Val
 
 _EXITS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
-Func = ast.FunctionDef | ast.AsyncFunctionDef
 OnCall = Callable[["Run", ast.Call, list[State]], None]
 
 
@@ -124,6 +123,8 @@ class Flow:
 class Run(DataRun):
     """One body followed in one mode: "call" (record the tracked calls), "helper" (collect what it
     returns) or "final" (collect the states it ends in)."""
+
+    flow: Flow  # the module it reads (a pydata.Module for the data half)
 
     def block(self, stmts: list[ast.stmt], sts: list[State]) -> list[State]:
         for s in stmts:

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 from .pyvalue import Pos
 
+Func = ast.FunctionDef | ast.AsyncFunctionDef
+
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 MUTATORS = frozenset({"update", "setdefault", "pop", "append", "extend", "insert", "remove", "clear"})
 
