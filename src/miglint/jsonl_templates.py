@@ -5,7 +5,7 @@ id (and no per-entry ``ignore``), the key is the line's text without its ``"id":
 first line of each shape goes through the ordinary path (job, evaluation, fix plan, reporters); the
 JSON reporters' rendered text becomes a template in which only the id and the line number change.
 Later lines with the same key are written from the template without building a request, and their
-counts are added to the summary at the end. tests/test_linememo.py checks that the output is
+counts are added to the summary at the end. tests/unit/test_jsonl_templates.py checks that the output is
 identical to the ordinary path.
 """
 

@@ -1,7 +1,7 @@
 """Fuzz miglint: generated inputs through its public entry points, with counts. Crashes must be 0.
 
     python tests/fuzz/run.py --count 100000 --seed 1            # the full run (a few minutes)
-    python tests/fuzz/run.py --count 3000 --seed 7 --json       # what CI runs (tests/test_fuzz.py)
+    python tests/fuzz/run.py --count 3000 --seed 7 --json       # what CI runs (tests/acceptance/test_fuzz.py)
 
 Kinds of input (weights in KINDS):
   command  virsh command lines, well-formed or garbled     -> run.check(commands=...) with a random reporter,

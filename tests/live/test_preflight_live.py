@@ -16,6 +16,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.live
+
 UNSAFE = "Unsafe migration: Migration without shared storage is unsafe"
 CASES = [
     # id, domain, virsh options (before DOMAIN DESTURI), libvirt's verdict, its message (None when accepted)

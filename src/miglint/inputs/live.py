@@ -4,7 +4,7 @@ The connection is opened with ``libvirt.openReadOnly``: the daemon itself refuse
 start, stop, change or migrate anything on such a connection. This module makes only these calls:
 getLibVersion, getType, getVersion, lookupByName / lookupByUUIDString / lookupByID, and per domain state,
 isActive, isPersistent, snapshotNum and XMLDesc (flags 0: the definition libvirt's migration checks look
-at -- the live one of a running domain, the persistent one of a shut-off domain); tests/test_live.py
+at -- the live one of a running domain, the persistent one of a shut-off domain); tests/unit/inputs/test_live_host.py
 proves that list with a stand-in libvirt module.
 
 Whether a file disk is on shared storage is decided as libvirt decides it (virFileIsSharedFS): statfs on

@@ -364,7 +364,23 @@ def load_policies(extra_dirs: Iterable[str | Path] = (), *, use_cache: bool = Tr
     for name, data in contents:
         h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
     key = h.hexdigest()[:32]
-    cache = _cache_dir() if use_cache else None
+    if use_cache and key in _LOADED:
+        return _LOADED[key]  # the same files, already compiled in this process
+    ps = _load(paths, key, _cache_dir() if use_cache else None, extra_dirs, builtin)
+    if use_cache:
+        if len(_LOADED) >= 8:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = ps
+    return ps
+
+
+# Compiled policy sets of this process by content key: a long-running orchestrator (or a test suite) that
+# asks again for the same files gets the same set, compiled once.
+_LOADED: dict[str, PolicySet] = {}
+
+
+def _load(paths: list[Path], key: str, cache: Path | None, extra_dirs: Iterable[str | Path],
+          builtin: bool) -> PolicySet:
     raw: dict[str, Any] | None = None
     if cache is not None:
         try:

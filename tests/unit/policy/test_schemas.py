@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from miglint.cli.app import app, main
 from miglint.policy import schemas
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 runner = CliRunner()
 
 

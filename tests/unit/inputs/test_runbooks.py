@@ -26,7 +26,7 @@ from miglint.inputs.script import migrations, read_snippets, snippet_jobs
 from miglint.inputs.virsh import asks_help, find_migrate
 from miglint.model import Job
 
-CORPUS = Path(__file__).parent / "data" / "runbooks"
+CORPUS = Path(__file__).resolve().parents[2] / "data" / "runbooks"
 
 
 def found(snippets, file="f"):

@@ -19,8 +19,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from miglint.inputs.files import walk
 from miglint.settings import DEFAULT_INCLUDE, Settings
+
+pytestmark = pytest.mark.slow
 
 FILES = 200
 KILLS = 6

@@ -15,7 +15,7 @@ from jsonschema import Draft4Validator
 
 from miglint.cli.app import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 ORG = ["--policy-dir", str(EXAMPLES / "policies")]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shlex
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,8 @@ from miglint.model import REJECTING, STATES, Location
 from miglint.outputs.rewrite import fix_text, rewrite_command
 from miglint.policy.load import load_policies
 from miglint.settings import Defaults
+
+pytestmark = pytest.mark.slow
 
 POLICIES = load_policies(use_cache=False)
 VOCAB = POLICIES.vocab

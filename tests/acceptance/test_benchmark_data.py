@@ -14,7 +14,7 @@ from miglint import check_request
 
 # Loaded from its file under its own name: benchmarks/ is not a package and stays off sys.path.
 _spec = importlib.util.spec_from_file_location(
-    "miglint_bench_fleet_gen", Path(__file__).resolve().parent.parent / "benchmarks" / "fleet_gen.py")
+    "miglint_bench_fleet_gen", Path(__file__).resolve().parents[2] / "benchmarks" / "fleet_gen.py")
 assert _spec is not None and _spec.loader is not None
 fleet_gen = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fleet_gen)

@@ -10,8 +10,8 @@ import pytest
 from miglint.version import parse_version
 
 # A copy of ../shared/reference/libvirt-migration.json (facts, kept beside the tests so the check always runs).
-REFERENCE = Path(__file__).parent / "data" / "reference" / "libvirt-migration.json"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "libvirt-migration.json"
+REFERENCE = Path(__file__).resolve().parents[2] / "data" / "reference" / "libvirt-migration.json"
+SHARED = Path(__file__).resolve().parents[4] / "shared" / "reference" / "libvirt-migration.json"
 
 
 def test_copy_is_current():

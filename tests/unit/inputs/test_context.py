@@ -12,7 +12,7 @@ from miglint.cli.app import main
 from miglint.errors import UserError
 from miglint.inputs.context import parse_assignments, typed_value
 
-DATA = Path(__file__).parent / "data" / "domains"
+DATA = Path(__file__).resolve().parents[2] / "data" / "domains"
 WEB = """<domain type='kvm'>
   <name>web1</name>
   <uuid>6d6c6300-0000-4000-8000-0000000000b1</uuid>

@@ -12,7 +12,7 @@ import pytest
 
 from miglint.cli.app import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_committed_docs_are_current(capsys):
@@ -75,6 +75,7 @@ def browser():
     return path
 
 
+@pytest.mark.slow
 def test_harness_sees_console_errors(browser, tmp_path):
     page = tmp_path / "broken.html"
     page.write_text('<!doctype html><html><head><link rel="icon" href="data:,"></head><body>'
@@ -83,6 +84,7 @@ def test_harness_sees_console_errors(browser, tmp_path):
     assert any("deliberate" in line for line in console) and any("missingFunction" in line for line in console)
 
 
+@pytest.mark.slow
 def test_html_matrix_renders_without_console_errors(browser, tmp_path, policies):
     site = tmp_path / "site"
     assert main(["docs", "--format", "html", "--output", str(site)]) == 0

@@ -480,6 +480,7 @@ def _miglint_unprivileged(args: list[str], cwd: Path) -> subprocess.CompletedPro
     (["fix", "--no-config", "secret.plan.yaml"], "cannot read: Permission denied", "secret.plan.yaml"),
     (["fix", "secret.plan.yaml"], ".miglint.yaml: cannot read configuration: Permission denied", None),
 ])
+@pytest.mark.slow
 def test_unreadable_files(args, message, where, shared_dir):
     (shared_dir / "secret.plan.yaml").write_text(f"- {ENTRY}\n")
     (shared_dir / "c.yaml").write_text("state: running\n")

@@ -10,7 +10,7 @@ from miglint.errors import UserError
 from miglint.inputs import domainxml as dx
 from miglint.model import UNKNOWN
 
-DATA = Path(__file__).parent / "data" / "domains"
+DATA = Path(__file__).resolve().parents[2] / "data" / "domains"
 MIXED = (DATA / "mixed.xml").read_text()
 
 

@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-FUZZ = Path(__file__).parent / "fuzz" / "run.py"
+import pytest
+
+pytestmark = pytest.mark.slow
+
+FUZZ = Path(__file__).resolve().parents[1] / "fuzz" / "run.py"
 
 
 def test_bounded_fuzz_run_has_no_crash():

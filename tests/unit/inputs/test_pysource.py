@@ -13,8 +13,8 @@ from miglint.errors import UserError
 from miglint.inputs.pysource import PyCall, PyPath, read_python
 from miglint.model import UNKNOWN
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).parent / "data" / "python"
+ROOT = Path(__file__).resolve().parents[3]
+DATA = Path(__file__).resolve().parents[2] / "data" / "python"
 _VOCAB = yaml.safe_load((ROOT / "policies" / "vocabulary.yaml").read_text())
 BITS = {f["name"]: 1 << f["bit"] for f in _VOCAB["flags"]}
 MACROS = {p["name"]: p["key"] for p in _VOCAB["params"]}

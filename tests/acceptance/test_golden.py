@@ -10,21 +10,23 @@ import pytest
 
 from miglint.cli.app import main
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1]
 GOLDEN = HERE / "golden"
 PLAN = "tests/data/mixed.plan.yaml"
+# name -> (argv, exit code): the plan holds refused requests, and so does the seed scenario.
 CASES = {
-    "mixed-plan.txt": ["check", "--format", "text", PLAN],
-    "mixed-plan.json": ["check", "--format", "json", PLAN],
-    "vz-2015-seed.txt": ["check", "--hypervisor", "vz-2015", "--state", "running",
-                         "--command", "virsh migrate --p2p dom vz+ssh://dst/system"],
+    "mixed-plan.txt": (["check", "--format", "text", PLAN], 1),
+    "mixed-plan.json": (["check", "--format", "json", PLAN], 1),
+    "vz-2015-seed.txt": (["check", "--hypervisor", "vz-2015", "--state", "running",
+                          "--command", "virsh migrate --p2p dom vz+ssh://dst/system"], 1),
 }
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_golden(name, capsys, monkeypatch):
     monkeypatch.chdir(HERE.parent)
-    main(CASES[name])
+    argv, code = CASES[name]
+    assert main(argv) == code
     out = capsys.readouterr().out
     path = GOLDEN / name
     if os.environ.get("MIGLINT_REGOLD"):

@@ -10,7 +10,7 @@ import pytest
 import miglint
 from miglint.cli.app import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PLAN = "tests/data/mixed.plan.yaml"
 
 

@@ -16,7 +16,7 @@ from miglint.features.examples import example_job
 from miglint.policy import schemas
 from miglint.policy.load import load_policies
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ORG_DIR = ROOT / "examples" / "policies"
 ORG_FILES = sorted(ORG_DIR.glob("*.yaml"))
 _PS = load_policies([ORG_DIR], use_cache=False)

@@ -1,0 +1,81 @@
+"""Combined fixes: safe ones by default, re-checked until nothing changes; minimal commands; stable fixes."""
+
+from __future__ import annotations
+
+from miglint.engine.fixes import apply_fix, fix_stable, is_safe, minimize, plan_fix
+from miglint.inputs.request import make_request
+from miglint.model import Fix
+
+
+def req(policies, **kw):
+    kw.setdefault("hypervisor", "qemu")
+    return make_request(policies, **kw)
+
+
+def test_a_safe_fix_is_applied_and_checked_again(policies, evaluator):
+    plan = plan_fix(evaluator, req(policies, state="shutoff", flags=["OFFLINE"]))
+    assert plan.add_flags == ("PERSIST_DEST",) and plan.applied == ("Q053",)
+    assert plan.result.prediction == "accepted"
+
+
+def test_a_fix_that_adds_p2p_to_a_virsh_line_makes_it_p2p(policies, evaluator):
+    from miglint.inputs.virsh import command_job
+
+    job = command_job("virsh migrate --live --tunnelled d qemu+ssh://h/system", policies=policies, hypervisor=None,
+                      state="running", version=(11, 3, 0), job_id="x")
+    plan = plan_fix(evaluator, job.request)
+    assert plan.add_flags == ("PEER2PEER",) and plan.request.mode == "p2p"
+    assert plan.result.prediction == "accepted"
+
+
+def test_the_managed_api_cannot_be_fixed_into_p2p(policies, evaluator):
+    # virDomainMigrate3 with PEER2PEER is refused (A005): adding the flag is no fix for a managed API call.
+    plan = plan_fix(evaluator, req(policies, state="running", flags=["LIVE", "TUNNELLED"], mode="managed"))
+    assert plan.result.prediction == "rejected" and plan.result.first_error.rule == "A005"
+
+
+def test_unsafe_fixes_only_when_asked(policies, evaluator):
+    r = req(policies, state="running", flags=["LIVE", "PEER2PEER", "POSTCOPY", "TUNNELLED"])
+    safe = plan_fix(evaluator, r)
+    assert safe.result.prediction == "rejected" and safe.result.first_error.rule == "Q051"
+    unsafe = plan_fix(evaluator, r, unsafe=True)
+    assert unsafe.result.prediction != "rejected" and unsafe.changed
+
+
+def test_dropping_a_flag_that_happens_anyway_is_safe(policies, evaluator):
+    # vz refuses --compressed (Z002), but it always compresses: removing the flag keeps the request's meaning.
+    r = req(policies, hypervisor="vz", state="running", flags=["LIVE", "PEER2PEER", "COMPRESSED"])
+    result = evaluator(r)
+    z002 = next(f for f in result.findings if f.rule == "Z002")
+    assert is_safe(z002.fix, z002, evaluator, r)
+    plan = plan_fix(evaluator, r)
+    assert plan.remove_flags == ("COMPRESSED",) and plan.result.prediction == "accepted"
+
+
+def test_findings_that_depend_on_a_missing_fact_are_not_fixed(policies, evaluator):
+    # vz-2015 wants --live for a running domain and --offline for a shut-off one: without the state, no guess.
+    plan = plan_fix(evaluator, req(policies, hypervisor="vz-2015", flags=["PEER2PEER"]))
+    assert "LIVE" not in plan.add_flags and "OFFLINE" not in plan.add_flags
+
+
+def test_apply_fix_keeps_virsh_options_in_step(policies, evaluator):
+    from miglint.inputs.virsh import command_job
+
+    job = command_job("virsh migrate --offline d qemu+ssh://h/system", policies=policies, hypervisor=None,
+                      state="shutoff", version=(11, 3, 0), job_id="x")
+    fixed = apply_fix(job.request, Fix(add_flags=("PERSIST_DEST",)), evaluator)
+    assert dict(fixed.options)["persistent"] is True
+    assert fixed.flags & policies.vocab.flags["PERSIST_DEST"].value
+
+
+def test_minimize_drops_flags_that_change_nothing(policies, evaluator):
+    r = req(policies, hypervisor="vz", state="running", flags=["LIVE", "PERSIST_DEST", "PEER2PEER"])
+    plan = minimize(evaluator, r)
+    assert set(plan.remove_flags) == {"LIVE", "PERSIST_DEST"} and plan.result.prediction == "accepted"
+
+
+def test_fixing_a_fixed_request_changes_nothing(policies, evaluator):
+    r = req(policies, state="shutoff", flags=["OFFLINE", "TUNNELLED", "NON_SHARED_DISK"])
+    once = fix_stable(evaluator, r, unsafe=True)
+    again = fix_stable(evaluator, once.request, unsafe=True)
+    assert again.request == once.request and not again.applied
