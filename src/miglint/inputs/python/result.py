@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import NamedTuple, TypeVar
 
-from ..errors import UserError
-from ..model import ParamValue
-from .pyexpr import ExprEval
-from .pysyntax import LineMap
-from .pyvalue import Conn, Flags, Guard, Lit, Params, Pos, State, Unknown, Val, as_flags, as_params, param_value
+from ...errors import UserError
+from ...model import ParamValue
+from .expr import ExprEval
+from .syntax import LineMap
+from .value import Conn, Flags, Guard, Lit, Params, Pos, State, Unknown, Val, as_flags, as_params, param_value
 
 
 # libvirt-python's signatures (generated from libvirt's API description: flags and "(optional)"

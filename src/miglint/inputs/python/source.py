@@ -18,12 +18,12 @@ import tokenize
 from collections.abc import Mapping
 from dataclasses import replace
 
-from ..errors import UserError
-from .pyflow import Flow, Run
-from .pyresult import (SIGNATURES, ArgvCommand, ArgvWord, CallPaths, PyCall, PyPath, PyReading, PySuppression,
+from ...errors import UserError
+from .flow import Flow, Run
+from .result import (SIGNATURES, ArgvCommand, ArgvWord, CallPaths, PyCall, PyPath, PyReading, PySuppression,
                        ShellText, fits, simplify)
-from .pysyntax import DEFS, LineMap, dotted, header
-from .pyvalue import Guard, Lit, Pos, Seq, State, Text, TooManyPaths, Val
+from .syntax import DEFS, LineMap, dotted, header
+from .value import Guard, Lit, Pos, Seq, State, Text, TooManyPaths, Val
 
 __all__ = ["ArgvCommand", "ArgvWord", "Guard", "PyCall", "PyPath", "PyReading", "PySuppression", "ShellText",
            "SIGNATURES", "read_python"]

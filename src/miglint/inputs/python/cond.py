@@ -9,8 +9,8 @@ import ast
 import operator
 from collections.abc import Callable
 
-from .pysyntax import LineMap, keys_read
-from .pyvalue import Flags, Guard, Lit, Pos, Seq, State, TooManyPaths, Val, truth
+from .syntax import LineMap, keys_read
+from .value import Flags, Guard, Lit, Pos, Seq, State, TooManyPaths, Val, truth
 
 Alts = list[tuple[State, Val]]
 

@@ -14,7 +14,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple, Union
 
-from ..model import UNKNOWN, ParamValue
+from ...model import UNKNOWN, ParamValue
 
 Pos = tuple[int, int]
 Where = tuple[tuple[str, tuple[Pos, ...]], ...]  # a small immutable map: name -> positions

@@ -7,7 +7,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from .pyvalue import Pos
+from .value import Pos
 
 Func = ast.FunctionDef | ast.AsyncFunctionDef
 

@@ -9,15 +9,15 @@ from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import Protocol
 
-from ..model import UNKNOWN
-from .pycond import Alts
-from .pyexpr import ExprEval
-from .pysyntax import MUTATORS, Func, LineMap, dotted, keys_read, relevance, target_keys
-from .pyvalue import Guard, Item, Lit, Params, Pos, Seq, State, Unknown, Val, param_value
+from ...model import UNKNOWN
+from .cond import Alts
+from .expr import ExprEval
+from .syntax import MUTATORS, Func, LineMap, dotted, keys_read, relevance, target_keys
+from .value import Guard, Item, Lit, Params, Pos, Seq, State, Unknown, Val, param_value
 
 
 class Module(Protocol):
-    """What a run asks of the module it reads (pyflow.Flow): its definitions and the values its bodies leave."""
+    """What a run asks of the module it reads (flow.Flow): its definitions and the values its bodies leave."""
 
     tree: ast.Module
     lines: LineMap

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
 
-from .pydata import DataRun
-from .pysyntax import DEFS, Func, LineMap, assigned, dotted, edges, header, keys_read, target_keys, walk_body
-from .pyvalue import Flags, Lit, Params, Seq, State, TooManyPaths, Unknown, Val
+from .data import DataRun
+from .syntax import DEFS, Func, LineMap, assigned, dotted, edges, header, keys_read, target_keys, walk_body
+from .value import Flags, Lit, Params, Seq, State, TooManyPaths, Unknown, Val
 
 _EXITS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 OnCall = Callable[["Run", ast.Call, list[State]], None]

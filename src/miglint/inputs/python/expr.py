@@ -13,9 +13,9 @@ import operator
 from collections.abc import Callable
 from dataclasses import replace
 
-from .pycond import Alts, CondEval
-from .pysyntax import dotted
-from .pyvalue import (Conn, Flags, Item, Lit, Params, Pos, Seq, State, Unknown, Val, as_flags, flags_add, flags_and,
+from .cond import Alts, CondEval
+from .syntax import dotted
+from .value import (Conn, Flags, Item, Lit, Params, Pos, Seq, State, Unknown, Val, as_flags, flags_add, flags_and,
                       flags_or, flags_without, from_param, is_str, make_text, param_value, percent, str_format,
                       text_of, truth)
 

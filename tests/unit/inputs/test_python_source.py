@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from miglint.errors import UserError
-from miglint.inputs.pysource import PyCall, PyPath, read_python
+from miglint.inputs.python.source import PyCall, PyPath, read_python
 from miglint.model import UNKNOWN
 
 ROOT = Path(__file__).resolve().parents[3]
