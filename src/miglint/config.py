@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import yamlload
-from .errors import UserError, did_you_mean
+from .errors import UserError, decode_text, did_you_mean
 from .model import MODES, SEVERITIES, STATES
 from .notes import NOTE_RULES
 from .policy.files import policy_path_problem
@@ -109,11 +109,9 @@ def _has_tool_table(path: Path) -> bool:
 def _toml_table(path: Path, data: bytes) -> dict[str, Any] | None:
     import tomllib  # here: only a configuration in TOML needs it (see test_lazy_imports)
 
+    text = decode_text(data, str(path))
     try:
-        doc = tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise UserError(f"invalid UTF-8 (byte 0x{data[e.start]:02x})", f"{path}:{line}") from None
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         m = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", str(e))
         if m:

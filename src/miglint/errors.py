@@ -30,6 +30,16 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def decode_text(data: bytes, where: str, what: str = "") -> str:
+    """UTF-8 bytes as text; a UserError at the line of the first bad byte ("invalid UTF-8 (byte 0xff)")."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        message = f"{what} is not UTF-8" if what else "invalid UTF-8"
+        raise UserError(f"{message} (byte 0x{data[e.start]:02x})", f"{where}:{line}") from None
+
+
 def path_problem(path: str) -> str:
     """Why ``path`` cannot be read as a file or walked as a directory, in words (it is neither)."""
     try:

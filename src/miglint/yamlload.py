@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .errors import UserError
+from .errors import UserError, decode_text
 
 MAX_EXPANDED_NODES = 1_000_000  # beyond the document's own size (see check_bounds)
 MAX_DEPTH = 200
@@ -65,11 +65,7 @@ def load_yaml(data: bytes | str, where: str) -> Any:
     if isinstance(data, bytes):
         if b"\0" in data[:8192]:
             raise UserError("binary file, expected YAML text", where)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            line = data[: e.start].count(b"\n") + 1
-            raise UserError(f"invalid UTF-8 (byte 0x{data[e.start]:02x})", f"{where}:{line}") from None
+        text = decode_text(data, where)
     else:
         text = data
     try:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from ..errors import UserError
+from ..errors import UserError, decode_text
 from ..model import UNKNOWN, FactValue
 
 # Where a file lives: "local", "shared" (NFS, SMB, ...), "cluster" (a coherent cluster filesystem: GFS2,
@@ -288,8 +288,4 @@ def read_text(path: str, reader: Any = None) -> str:
         raise UserError(f"cannot read domain XML: {e.strerror}", path) from None
     if len(data) > MAX_XML_BYTES:
         raise UserError(f"domain XML larger than {MAX_XML_BYTES} bytes", path)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise UserError(f"domain XML is not UTF-8 (byte 0x{data[e.start]:02x})", f"{path}:{line}") from None
+    return decode_text(data, path, "domain XML")

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ..errors import UserError, path_problem
+from ..errors import UserError, decode_text, path_problem
 from ..jsonl_templates import LineMemo
 from ..model import Job, Note, Suppression
 from ..notes import make_note
@@ -162,10 +162,9 @@ def jobs_from_file(path: Path, policies: PolicySet, settings: Settings,
                 yield UserError("binary file, expected a shell script or a plan", name)
                 return
             try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError as e:
-                line = data[:e.start].count(b"\n") + 1
-                yield UserError(f"invalid UTF-8 (byte 0x{data[e.start]:02x})", f"{name}:{line}")
+                text = decode_text(data, name)
+            except UserError as e:
+                yield e
                 return
             yield from script.script_jobs(text, name, policies, defaults)
     finally:

@@ -12,7 +12,7 @@ from functools import partial
 from typing import IO, Any
 
 from .. import yamlload
-from ..errors import UserError
+from ..errors import UserError, decode_text
 from ..jsonl_templates import LineMemo
 from ..model import Job, Location, Note, Suppression
 from ..policy.load import PolicySet
@@ -209,11 +209,7 @@ def _json_item_lines(text: str) -> list[int]:
 def _decode(data: bytes, file: str) -> str:
     if b"\0" in data[:8192]:
         raise UserError("binary file, expected a plan (YAML, JSON or JSON Lines)", file)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise UserError(f"invalid UTF-8 (byte 0x{data[e.start]:02x})", f"{file}:{line}") from None
+    return decode_text(data, file)
 
 
 def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defaults,

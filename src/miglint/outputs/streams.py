@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from ..errors import UserError, did_you_mean
+from ..errors import UserError, decode_text, did_you_mean
 
 
 def parse_formats(formats: list[str], output: Path | None, known: tuple[str, ...]) -> list[tuple[str, Path | None]]:
@@ -115,8 +115,4 @@ def read_for_fix(item: Path, name: str, in_place: bool, max_bytes: int) -> tuple
         raise UserError(f"file larger than {max_bytes} bytes (max-file-size)", name)
     if b"\0" in data[:8192]:
         raise UserError("binary file, expected a shell script or a plan", name)
-    try:
-        return data, data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise UserError(f"invalid UTF-8 (byte 0x{data[e.start]:02x})", f"{name}:{line}") from None
+    return data, decode_text(data, name)
