@@ -48,6 +48,7 @@ KEYS: dict[str, Key] = {
     "disable": Key("list", "rules not to report, by id or name"),
     "severity": Key("map", "severity per rule (id or name): error, warning or info"),
     "fail-on": Key("choice", "exit 1 when a finding has this severity or worse", SEVERITIES),
+    "fail-on-depends": Key("bool", "also fail on findings that depend on a fact the input does not give"),
     "exit-zero": Key("bool", "exit 0 even with findings (input errors still exit 2)"),
     "include": Key("list", "file name patterns a directory walk checks"),
     "exclude": Key("list", "patterns a directory walk skips, besides .git, .venv, ...; with a '/', relative "
@@ -75,7 +76,7 @@ class ConfigFile(NamedTuple):
 def defaults() -> dict[str, Value]:
     d: dict[str, Any] = {
         "hypervisor": None, "libvirt-version": None, "state": None, "mode": None, "policy-dirs": [],
-        "disable": [], "severity": {}, "fail-on": "error", "exit-zero": False,
+        "disable": [], "severity": {}, "fail-on": "error", "fail-on-depends": False, "exit-zero": False,
         "include": list(DEFAULT_INCLUDE), "exclude": [], "replace": {}, "rule-docs-url": DEFAULT_RULE_DOCS,
         "max-file-size": MAX_FILE_BYTES, "max-line-size": MAX_LINE_BYTES,
     }
@@ -371,7 +372,8 @@ def settings(eff: Effective, policies: PolicySet, suppress: bool = True) -> Sett
         raise
     return Settings(
         defaults=Defaults(hv, eff["state"], eff["libvirt-version"], eff["mode"]),
-        fail_on=eff["fail-on"], exit_zero=bool(eff["exit-zero"]), disabled=disabled,
+        fail_on=eff["fail-on"], fail_on_depends=bool(eff["fail-on-depends"]), exit_zero=bool(eff["exit-zero"]),
+        disabled=disabled,
         severity=tuple(severity), include=tuple(eff["include"]),
         exclude=DEFAULT_EXCLUDE + tuple(eff["exclude"]), suppress=suppress, replace=tuple(replace),
         base_dir=str(eff.base_dir), hypervisors=fleet if len(fleet) > 1 else (),

@@ -31,12 +31,12 @@ class Template:
 class Outcome:
     """What a shape of line produced: one template per reporter, and its counts for the summary."""
 
-    __slots__ = ("templates", "prediction", "severities", "suppressed", "failing", "count")
+    __slots__ = ("templates", "prediction", "severities", "suppressed", "failing", "count", "conditional")
 
     def __init__(self, templates: list[Template], prediction: str, severities: tuple[str, ...], suppressed: int,
-                 failing: bool) -> None:
+                 failing: bool, conditional: int = 0) -> None:
         self.templates, self.prediction, self.severities = templates, prediction, severities
-        self.suppressed, self.failing, self.count = suppressed, failing, 0
+        self.suppressed, self.failing, self.count, self.conditional = suppressed, failing, 0, conditional
 
 
 def make_template(text: str, id_json: str, line: int) -> Template | None:

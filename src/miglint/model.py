@@ -33,6 +33,10 @@ OptionValue = Union[bool, str, int, _Unknown]
 FactValue = Union[str, int, bool, float, tuple[str, ...], None, _Unknown]
 
 STATES = ("running", "paused", "shutoff", "unknown")
+# A state miglint assumes, never one a user gives: the domain runs or is paused (what a migration without
+# --offline says of it; vocabulary "assume").
+ACTIVE = "active"
+ACTIVE_STATES = ("running", "paused")
 MODES = ("managed", "p2p", "direct")
 SEVERITIES = ("error", "warning", "info")
 # Effects under which libvirt refuses the request (reject: a check refuses it; fail: it breaks at run time).
@@ -107,6 +111,8 @@ class Finding(NamedTuple):
     depends_on: tuple[str, ...] = ()
     subjects: tuple[str, ...] = ()
     policy: str = ""
+    # For a finding that depends on the domain's state: the states in which the rule fires.
+    states: tuple[str, ...] = ()
 
 
 class Result(NamedTuple):
@@ -158,3 +164,5 @@ class Job:
     subject_locations: tuple[tuple[str, Location], ...] = ()
     text: str | None = None
     suppressed: tuple[Suppression, ...] = field(default=())
+    # What miglint took for granted because the input did not say ("the domain runs: no --offline", ...).
+    assumed: tuple[str, ...] = field(default=())

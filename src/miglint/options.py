@@ -133,6 +133,9 @@ class CheckOptions(RunOptions):
                                  help="Write the report (of the format without =FILE) to this file.")
     fail_on: str | None = option("--fail-on", choices=SEVERITIES, config="fail-on",
                                  help="Exit 1 when a finding has this severity or worse (default: error).")
+    fail_on_depends: bool = option(
+        "--fail-on-depends", kind="flag", config="fail-on-depends",
+        help="Also fail on findings that depend on a fact the input does not give (the state, an unknown word).")
     exit_zero: bool = option("--exit-zero", kind="flag", config="exit-zero",
                              help="Exit 0 even with findings (errors in input still exit 2).")
     quiet: bool = option("--quiet", "-q", kind="flag", help="Text: leave out why and fix.")

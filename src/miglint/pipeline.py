@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import config
+from .engine.assume import assume_state
 from .engine.evaluate import Evaluator
 from .engine.fixes import plan_fix
 from .errors import UserError
@@ -87,7 +88,8 @@ def run_check(opts: CheckOptions) -> int:
             out = stack.enter_context(open_output(path))
             reporters.append(make_reporter(name, out, prepared.policies.vocab, verbose=not opts.quiet,
                                            policies=prepared.policies, rule_docs=prepared.effective["rule-docs-url"],
-                                           fail_on=prepared.settings.fail_on))
+                                           fail_on=prepared.settings.fail_on,
+                                           fail_on_depends=prepared.settings.fail_on_depends))
         return check(prepared, opts.paths, opts.command, reporters)
 
 
@@ -205,13 +207,16 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
                 notes.extend(context_notes)
             if replace:
                 item = _replaced(item, replace)
+            item = assume_state(evaluator, item)
             result = evaluator(item.request)
             shown, suppressed = shown_findings(result, item, settings, used)
             summary.suppressed += suppressed
             if len(shown) != len(result.findings) or settings.severity:
                 result = apply_settings(result, shown)
-            summary.add(result, shown)
-            fails = any(SEVERITIES.index(sev) <= fail_rank for _, sev in shown)
+            summary.add(result)
+            # A finding that depends on a fact the input does not give fails only when asked (--fail-on-depends).
+            fails = any(SEVERITIES.index(f.severity) <= fail_rank and (settings.fail_on_depends or not f.depends_on)
+                        for f in result.findings)
             failing = failing or fails
             plan = None
             if result.prediction == "rejected" and want_fix:
@@ -228,7 +233,9 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
                 templates.append(make_template(text, shape[1], item.location.line if item.location else 0))
             if memo is not None and all(t is not None for t in templates):
                 memo.store(shape[0], Outcome([t for t in templates if t is not None], result.prediction,
-                                             tuple(sev for _, sev in shown), suppressed, fails))
+                                             tuple(f.severity for f in result.findings if not f.depends_on),
+                                             suppressed, fails,
+                                             sum(1 for f in result.findings if f.depends_on)))
         file_sups = [s for s in declared if s.scope == "file"]
         for note in notes:
             shown_n = shown_note(note, settings, file_sups, used)
@@ -245,7 +252,7 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
                         emit_note(shown_n)
     if memo is not None:
         for known in memo.repeated():
-            summary.add_known(known.prediction, known.severities, known.suppressed, known.count)
+            summary.add_known(known.prediction, known.severities, known.suppressed, known.count, known.conditional)
             failing = failing or known.failing
     for r in reps:
         r.finish(summary)

@@ -30,6 +30,7 @@ class Settings(NamedTuple):
 
     defaults: Defaults = Defaults()
     fail_on: str = "error"
+    fail_on_depends: bool = False  # a finding that depends on a missing fact fails too
     exit_zero: bool = False
     disabled: frozenset[str] = frozenset()  # rule ids or names
     severity: tuple[tuple[str, str], ...] = ()  # (rule id or name, severity)

@@ -261,8 +261,6 @@ CASES = [
     Case("not-a-migrate-command", CHECK + ["--command", "virsh list --all"], "not a 'virsh migrate' command",
          "<command>:1:1"),
     Case("empty-command", CHECK + ["--command", "   "], "empty command", "<command>"),
-    Case("hypervisor-unknowable", CHECK + ["--command", "virsh migrate dom dest"],
-         "cannot tell the hypervisor of this command", "<command>:1:1"),
     # -- configuration files --------------------------------------------------------------------------------------------
     Case("config-malformed-yaml", ["check", "--config", "c.yaml", "--command", OK],
          "invalid YAML: did not find expected ',' or ']'", "c.yaml:2:1", {"c.yaml": "disable: [Q053\n"}),

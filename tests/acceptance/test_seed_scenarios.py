@@ -54,7 +54,19 @@ def test_qemu_live_p2p_is_accepted(capsys):
     assert r["mode"] == "p2p" and r["flags"] == ["VIR_MIGRATE_LIVE", "VIR_MIGRATE_PEER2PEER"]
 
 
-def test_unknown_state_makes_the_prediction_depend_on_it(capsys):
+def test_a_command_without_offline_is_taken_to_move_a_running_domain(capsys):
     code, r = run_json(capsys, "--hypervisor", "qemu", "--command", "virsh migrate --live --p2p dom qemu+ssh://dst/system")
-    assert r["prediction"] == "depends" and r["depends_on"] == ["state"]
-    assert code == 1  # a finding that may be an error still fails the check
+    assert r["prediction"] == "accepted" and r["state"] == "active" and code == 0
+    assert r["assumed"] == ["the domain is running or paused: a migration without --offline moves the memory of a "
+                            "domain that runs"]
+
+
+def test_what_depends_on_the_state_does_not_fail_unless_asked(capsys):
+    argv = ["--hypervisor", "qemu", "--command", "virsh migrate --live --p2p --postcopy dom qemu+ssh://dst/system"]
+    code, r = run_json(capsys, *argv)
+    assert r["prediction"] == "depends" and r["depends_on"] == ["state"] and code == 0  # refused if dom is paused
+    assert [(f["rule"], f["depends_on"]) for f in r["findings"]] == [("Q090", ["state"])]
+    code, r = run_json(capsys, "--fail-on-depends", *argv)
+    assert code == 1
+    code, r = run_json(capsys, "--state", "running", *argv)
+    assert r["prediction"] == "accepted" and r["assumed"] == [] and code == 0

@@ -69,8 +69,8 @@ def test_severity_overrides_decide_the_exit_code(policies):
 
 
 def test_input_errors_exit_two_and_the_rest_is_still_checked(policies):
-    code, rec = run(policies, [OFFLINE, "virsh migrate --offline"])  # the second names no hypervisor
-    assert code == 2 and len(rec.errors) == 1 and "cannot tell the hypervisor" in rec.errors[0][1]
+    code, rec = run(policies, [OFFLINE, "virsh migrate --offline 'web1"])  # the second never ends its quote
+    assert code == 2 and len(rec.errors) == 1 and "unterminated" in rec.errors[0][1]
     assert rules(rec) == [["Q053"]]
 
 

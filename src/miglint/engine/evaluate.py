@@ -12,8 +12,8 @@ import re
 from collections import OrderedDict
 from typing import Any
 
-from ..model import REJECTING, Finding, Fix, Request, Result
-from ..policy.conditions import Ctx
+from ..model import REJECTING, STATES, Finding, Fix, Request, Result
+from ..policy.conditions import Ctx, Node
 from ..policy.load import Driver, PolicySet, Rule, Variant
 from ..policy.values import Bindings
 from ..version import VersionRange, parse_version
@@ -52,12 +52,21 @@ class Evaluator:
             cache.popitem(last=False)
         return result
 
-    def evaluate(self, request: Request) -> Result:
+    def _ctx(self, request: Request) -> Ctx:
         driver = self.policies.driver(request.hypervisor)
         version = parse_version(request.libvirt_version)
-        ctx = Ctx(request, version, driver.view(version),
-                  self._maybe_flags if request.open_options else 0,
-                  self._maybe_params if request.open_options else frozenset())
+        return Ctx(request, version, driver.view(version),
+                   self._maybe_flags if request.open_options else 0,
+                   self._maybe_params if request.open_options else frozenset())
+
+    def holds(self, node: Node, request: Request) -> bool | None:
+        """A condition of the vocabulary (an assumption's) for one request."""
+        return node.test(self._ctx(request))
+
+    def evaluate(self, request: Request) -> Result:
+        driver = self.policies.driver(request.hypervisor)
+        ctx = self._ctx(request)
+        version = ctx.version
         findings: list[Finding] = []
         ctx.findings = findings  # what the rules checked so far found (condition first_error)
         read_keys: list[float | None] = []
@@ -70,11 +79,27 @@ class Evaluator:
                 continue
             depends = tuple(dict.fromkeys(ctx.unknowns)) if truth is None else ()
             finding, option = self._finding(rule, driver, ctx, depends)
+            if "state" in depends:
+                finding = finding._replace(states=self._states(rule, ctx))
             findings.append(finding)
             read_keys.append(self._read_position(rule, version, option))
         if any(k is not None for k in read_keys):
             findings = _in_read_order(findings, read_keys, driver.sequences.get(request.mode, []))
         return predict(request, findings)
+
+    def _states(self, rule: Rule, ctx: Ctx) -> tuple[str, ...]:
+        """The states in which a rule that depends on the state fires (or may: other facts missing too)."""
+        saved = ctx.state
+        out = []
+        for state in STATES:
+            if state == "unknown":
+                continue
+            ctx.state = state
+            ctx.unknowns = []
+            if rule.when.test(ctx) is not False:
+                out.append(state)
+        ctx.state, ctx.unknowns = saved, []
+        return tuple(out)
 
     def _read_position(self, rule: Rule, version: Any, option: Any) -> float | None:
         """Where virsh makes this rule's check among its option reads (rule key read_at), or None."""

@@ -7,6 +7,7 @@ entry per line. A bad entry becomes a UserError naming its file and line; the ot
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import IO, Any
@@ -52,7 +53,7 @@ class _Ignores:
             sups = []
         all_sups = self.file_level + tuple(sups)
         if all_sups or job.suppressed:
-            job = Job(job.id, job.request, job.location, job.subject_locations, job.text, all_sups)
+            job = replace(job, suppressed=all_sups)
         yield job
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -159,7 +160,7 @@ def job_from_entry(policies: PolicySet, entry: Any, defaults: Defaults, where: L
             job = command_job(command, policies=policies, hypervisor=hypervisor, state=check_state(state),
                               version=version, job_id=job_id, file=where.file,
                               facts=tuple(sorted(facts.items())), words=_shift(command, where, command_at))
-            return Job(job.id, job.request, where, job.subject_locations, command, _ignores(entry, where))
+            return replace(job, location=where, text=command, suppressed=_ignores(entry, where))
         if hypervisor is None:
             raise UserError("the entry names no hypervisor: add 'hypervisor' or give --hypervisor")
         request = make_request(

@@ -13,6 +13,7 @@ Ansible tasks), whose positions map back to their file.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
@@ -181,7 +182,7 @@ def snippet_jobs(snippets: Sequence[Snippet], file: str, policies: PolicySet, de
                 yield e
                 continue
             cover = tuple(file_sups) + tuple(covering.get(n, ()))
-            yield Job(job.id, job.request, job.location, job.subject_locations, job.text, cover) if cover else job
+            yield replace(job, suppressed=cover) if cover else job
 
 
 def migrations(reading: Reading) -> list[tuple[Command, int, tuple[Word, ...]]]:

@@ -477,23 +477,39 @@ def command_job(text: str, *, policies: PolicySet, hypervisor: str | None, state
         raise UserError(f"not a migration: {text.strip()[:80]!r} asks virsh for the command's help",
                         f"{file}:{call.virsh.line}:{call.virsh.column}")
     uri_driver = None
-    if call.connect is not None and not call.connect.unknown:
-        uri_driver = policies.hypervisor_for_uri(call.connect.text)
+    if call.connect is not None:
+        uri_driver = _uri_driver(call.connect, policies)
     if uri_driver is None:
         # No -c: the destination URI names the same driver.
         pre = parse_migrate_args(ws[call.migrate_index + 1:], version, policies.vocab)
-        for name, value, _ in pre.options:
-            if name == "desturi" and isinstance(value, str):
-                uri_driver = policies.hypervisor_for_uri(value)
+        for name, _, word in pre.options:
+            if name == "desturi":
+                uri_driver = _uri_driver(word, policies)
     # An explicit hypervisor wins when it models the URI's driver (vz-2015 for vz://, an organisation's qemu).
     hv: str | None = uri_driver
     if hypervisor is not None and (uri_driver is None or policies.driver_family(hypervisor) == uri_driver):
         hv = hypervisor
+    assumed: tuple[str, ...] = ()
     if hv is None:
-        raise UserError("cannot tell the hypervisor of this command: give --hypervisor, a -c URI or a "
-                        "destination URI with a driver scheme (qemu+ssh://...)",
-                        f"{file}:{call.virsh.line}:{call.virsh.column}")
+        if policies.assumed_hypervisor is None:
+            raise UserError("cannot tell the hypervisor of this command: give --hypervisor, a -c URI or a "
+                            "destination URI with a driver scheme (qemu+ssh://...)",
+                            f"{file}:{call.virsh.line}:{call.virsh.column}")
+        hv, because = policies.assumed_hypervisor
+        assumed = (f"hypervisor {hv}: {because}",)
     policies.driver(hv)
     request, where = build(ws, call, version=version, vocab=policies.vocab, hypervisor=hv, state=state, facts=facts)
     loc = Location(file, call.virsh.line, call.virsh.column)
-    return Job(job_id, request, loc, locations(where, file), text)
+    return Job(job_id, request, loc, locations(where, file), text, assumed=assumed)
+
+
+def _uri_driver(word: Word, policies: PolicySet) -> str | None:
+    """The driver a URI names by its scheme, when the scheme is written out (the host or path may be variables:
+    ``qemu+ssh://$HOST/system`` is a qemu URI)."""
+    text = word.text
+    if word.unknown:
+        scheme, sep, _ = text.partition("://")
+        if not sep or any(ch in scheme for ch in "$`{}<>()"):
+            return None
+        text = scheme + "://"
+    return policies.hypervisor_for_uri(text)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from ..model import UNKNOWN, ParamValue, Request
+from ..model import ACTIVE, ACTIVE_STATES, UNKNOWN, ParamValue, Request
 from ..version import Version, VersionRange, format_version
 from .values import Bindings, ValueTest, dotted_version, join_words, passes, tests_text
 from .vocabulary import Vocabulary
@@ -554,6 +554,12 @@ class InSet(Node):
 
     def test(self, ctx: Ctx) -> Truth:
         if self.attr == "state":
+            if ctx.state == ACTIVE:  # running or paused: decided when both or neither are listed
+                inside = [s in self.values for s in ACTIVE_STATES]
+                if all(inside) or not any(inside):
+                    return inside[0]
+                ctx.unknowns.append("state")
+                return None
             if ctx.state == "unknown":
                 ctx.unknowns.append("state")
                 return None

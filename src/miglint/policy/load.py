@@ -176,6 +176,14 @@ class PolicySet:
         self.docs = docs
         self.files = files  # policy name -> file it came from
         self.compiler = Compiler(vocab)
+        # (condition, state, because): the state a request that gives none is taken to be in.
+        self.assumed_states = tuple(
+            (self.compiler.compile(a["when"], "vocabulary: assume"), str(a["state"]), str(a["because"]))
+            for a in vocab.assume.get("state", []))
+        default_hv = vocab.assume.get("hypervisor")
+        # (policy, because): the hypervisor of a command that names none.
+        self.assumed_hypervisor: tuple[str, str] | None = (
+            (str(default_hv["name"]), str(default_hv["because"])) if default_hv else None)
         self.layers = {n: d for n, d in docs.items() if d.get("kind") == "layer"}
         self.drivers: dict[str, Driver] = {}
         self.rules: dict[str, Rule] = {}

@@ -131,6 +131,8 @@ class Vocabulary:
         self.qemu_assumed: dict[Version, tuple[str, str]] = {
             parse_version(row["libvirt"]): (str(row["qemu"]), str(row.get("release", "")))
             for row in data.get("qemu_assumed") or []}
+        # What miglint takes for granted when a request does not say (the policy set compiles the conditions).
+        self.assume: dict[str, Any] = dict(data.get("assume") or {})
 
     def read_order(self, version: Version) -> dict[str, int]:
         """Option -> position in the order virsh reads value options, at this libvirt version."""

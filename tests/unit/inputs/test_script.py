@@ -97,11 +97,20 @@ def test_expansions_make_findings_depend(policies, evaluator):
     assert q053.depends_on == ("options",)
 
 
-def test_unknown_destination_without_hypervisor_is_one_input_error(policies):
-    out = items(policies, 'virsh migrate --live "$DOM" "$DEST"\n')
-    assert [type(i) for i in out] == [UserError]
-    assert "cannot tell the hypervisor" in out[0].message and out[0].where == "s.sh:1:1"
-    assert len(jobs(policies, 'virsh migrate --live "$DOM" "$DEST"\n', hypervisor="qemu")) == 1
+def test_an_unknown_destination_is_never_an_input_error(policies):
+    [job] = jobs(policies, 'virsh migrate --live "$DOM" "$DEST"\n')
+    assert job.request.hypervisor == "qemu" and job.assumed[0].startswith("hypervisor qemu: ")
+    [job] = jobs(policies, 'virsh migrate --live "$DOM" "$DEST"\n', hypervisor="vz")
+    assert job.request.hypervisor == "vz" and job.assumed == ()
+
+
+def test_a_written_out_scheme_names_the_driver_whatever_the_host(policies):
+    [job] = jobs(policies, 'virsh migrate --live --persistent --undefinesource $VMS qemu+ssh://$PAIRHOST/system\n')
+    assert job.request.hypervisor == "qemu" and job.assumed == ()
+    [job] = jobs(policies, 'virsh migrate --live "$VM" "vz+ssh://${DEST}/system"\n', hypervisor="qemu")
+    assert job.request.hypervisor == "vz"
+    [job] = jobs(policies, 'virsh -c "xen://$SRC/" migrate --live "$VM" "$DEST"\n')
+    assert job.request.hypervisor == "libxl"
 
 
 def test_heredoc_is_said_once_per_file(policies):

@@ -32,16 +32,24 @@ class Summary:
         self.input_errors = 0
         self.suppressed = 0
         self.notes = 0
+        self.conditional = 0  # findings that depend on a fact the input does not give (not in severities)
+        self.files = 0  # files read
 
-    def add(self, result: Result, shown: list[tuple[str, str]]) -> None:
+    def add(self, result: Result) -> None:
+        """A result as shown (findings filtered and severities overridden by the settings)."""
         self.requests += 1
         self.predictions[result.prediction] += 1
-        for _, sev in shown:
-            self.severities[sev] += 1
+        for f in result.findings:
+            if f.depends_on:
+                self.conditional += 1
+            else:
+                self.severities[f.severity] += 1
 
-    def add_known(self, prediction: str, severities: tuple[str, ...], suppressed: int, times: int = 1) -> None:
+    def add_known(self, prediction: str, severities: tuple[str, ...], suppressed: int, times: int = 1,
+                  conditional: int = 0) -> None:
         """The counts of requests whose outcome is already known (repeated plan lines)."""
         self.requests += times
+        self.conditional += conditional * times
         self.predictions[prediction] += times
         self.suppressed += suppressed * times
         for sev in severities:
@@ -49,8 +57,8 @@ class Summary:
 
     def as_dict(self) -> dict[str, object]:
         return {"requests": self.requests, "predictions": dict(self.predictions),
-                "findings": dict(self.severities), "input_errors": self.input_errors,
-                "suppressed": self.suppressed}
+                "findings": dict(self.severities), "conditional": self.conditional,
+                "input_errors": self.input_errors, "suppressed": self.suppressed}
 
 
 # name -> (module under miglint.reporters, class, fixed options)
@@ -64,8 +72,8 @@ REPORTERS: dict[str, tuple[str, str, dict[str, object]]] = {
 }
 FORMATS = tuple(REPORTERS)
 # Options a reporter accepts beyond (out, vocab); others given to make_reporter are left out.
-_ACCEPTS = {"text": {"verbose", "color"}, "sarif": {"policies", "rule_docs"}, "junit": {"fail_on"},
-            "github": set(), "json": set(), "jsonl": set()}
+_ACCEPTS = {"text": {"verbose", "color"}, "sarif": {"policies", "rule_docs", "fail_on_depends"},
+            "junit": {"fail_on", "fail_on_depends"}, "github": {"fail_on_depends"}, "json": set(), "jsonl": set()}
 
 
 def make_reporter(name: str, out: TextIO, vocab: Vocabulary, **options: object) -> Reporter:

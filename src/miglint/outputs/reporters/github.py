@@ -38,8 +38,8 @@ def command(level: str, message: str, file: str | None = None, line: int = 0, co
 
 
 class GithubReporter:
-    def __init__(self, out: TextIO, vocab: Vocabulary) -> None:
-        self.out, self.vocab = out, vocab
+    def __init__(self, out: TextIO, vocab: Vocabulary, fail_on_depends: bool = False) -> None:
+        self.out, self.vocab, self.fail_on_depends = out, vocab, fail_on_depends
 
     def start(self) -> None:
         return None
@@ -50,7 +50,8 @@ class GithubReporter:
             msg = f.message + (f" (depends on {', '.join(f.depends_on)})" if f.depends_on else "")
             fx = fix_text(f, self.vocab)
             msg += f"\nwhy: {f.why}" + (f"\nfix: {fx}" if fx else "")
-            self.out.write(command(LEVELS[f.severity], msg, loc.file if loc else None, loc.line if loc else 0,
+            level = "notice" if f.depends_on and not self.fail_on_depends else LEVELS[f.severity]
+            self.out.write(command(level, msg, loc.file if loc else None, loc.line if loc else 0,
                                    loc.column if loc else 0, f"{f.rule} {f.name}"))
 
     def note(self, note: Note) -> None:

@@ -91,6 +91,7 @@ def result_dict(result: Result, job: Job | None, vocab: Vocabulary, fix: FixPlan
         "fix": fix_dict(fix),
         "command": job.text if job else None,
         "location": _loc(job.location if job else None),
+        "assumed": list(job.assumed) if job else [],
     }
 
 

@@ -16,7 +16,8 @@ from .text import fix_text
 
 
 class JunitReporter:
-    def __init__(self, out: TextIO, vocab: Vocabulary, fail_on: str = "error") -> None:
+    def __init__(self, out: TextIO, vocab: Vocabulary, fail_on: str = "error", fail_on_depends: bool = False) -> None:
+        self.fail_on_depends = fail_on_depends
         self.out, self.vocab = out, vocab
         self.rank = SEVERITIES.index(fail_on)
         self.suite = ET.Element("testsuite", name="miglint")
@@ -47,7 +48,7 @@ class JunitReporter:
             lines.append(f"{where}{f.severity} {f.rule} {f.name}{maybe}: {f.message}")
             fx = fix_text(f, self.vocab)
             lines.append(f"    why: {f.why}" + (f"\n    fix: {fx}" if fx else ""))
-            if SEVERITIES.index(f.severity) <= self.rank:
+            if SEVERITIES.index(f.severity) <= self.rank and (self.fail_on_depends or not f.depends_on):
                 failing.append(f)
         if job.text:
             lines.insert(0, job.text)

@@ -54,8 +54,9 @@ def _location(file: str | None, line: int, column: int) -> dict[str, Any] | None
 
 class SarifReporter:
     def __init__(self, out: TextIO, vocab: Vocabulary, policies: Any = None,
-                 rule_docs: str = "https://miglint.invalid/docs/rules/{rule}.md") -> None:
+                 rule_docs: str = "https://miglint.invalid/docs/rules/{rule}.md", fail_on_depends: bool = False) -> None:
         self.out, self.vocab, self.policies, self.rule_docs = out, vocab, policies, rule_docs
+        self.fail_on_depends = fail_on_depends
         self.results: list[dict[str, Any]] = []
         self.rule_ids: list[str] = []
         self.rule_index: dict[str, int] = {}
@@ -83,7 +84,9 @@ class SarifReporter:
         fx = fix_text(f, self.vocab)
         if fx:
             text += f". Fix: {fx}"
-        out: dict[str, Any] = {"ruleId": f.rule, "ruleIndex": self._index(f.rule), "level": LEVELS[f.severity],
+        # A finding that depends on a fact the input does not give is a note, unless it fails the run.
+        level = "note" if f.depends_on and not self.fail_on_depends else LEVELS[f.severity]
+        out: dict[str, Any] = {"ruleId": f.rule, "ruleIndex": self._index(f.rule), "level": level,
                                "message": {"text": text}}
         where = _location(loc.file, loc.line, loc.column) if loc else None
         if where:
@@ -92,6 +95,10 @@ class SarifReporter:
         out["partialFingerprints"] = {"miglintRequest/v1": hashlib.sha256(basis.encode()).hexdigest()[:32]}
         out["properties"] = {"request": job.id, "prediction": prediction, "effect": f.effect,
                              "hypervisor": job.request.hypervisor, "libvirtVersion": job.request.libvirt_version}
+        if f.depends_on:
+            out["properties"]["dependsOn"] = list(f.depends_on)
+        if job.assumed:
+            out["properties"]["assumed"] = list(job.assumed)
         return out
 
     def note(self, note: Note) -> None:

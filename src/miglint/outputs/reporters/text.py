@@ -6,7 +6,7 @@ import os
 from typing import TextIO
 
 from ...engine.fixes import FixPlan
-from ...model import Finding, Job, Note, Result
+from ...model import ACTIVE, Finding, Job, Note, Result
 from ...policy.vocabulary import Vocabulary
 from . import Summary, where_text
 from .json import location_of
@@ -42,6 +42,50 @@ def plan_text(plan: FixPlan) -> str:
     return ", ".join(parts) or "no change"
 
 
+VERBS = {"reject": "refused", "fail": "refused", "warn": "warned", "info": "noted", "policy": "against policy"}
+STATE_WORDS = {"shutoff": "shut off"}
+
+
+def _group(f: Finding, open_words: bool) -> str:
+    """The missing fact a conditional finding is said under: the words miglint cannot know first (a parameter
+    that may hide in them is one of them), then the state, then the rest."""
+    if "options" in f.depends_on or (open_words and all(d.startswith("param:") for d in f.depends_on)):
+        return "options"
+    if "state" in f.depends_on:
+        return "state"
+    return f.depends_on[0]
+
+
+def depends_lines(job: Job, result: Result) -> list[tuple[str, str]]:
+    """One line per missing fact for the findings that depend on one: what turns on it, and the rules."""
+    groups: dict[str, list[Finding]] = {}
+    for f in result.findings:
+        if f.depends_on:
+            groups.setdefault(_group(f, job.request.open_options), []).append(f)
+    domain = job.request.domain or "the domain"
+    out = []
+    for key, found in groups.items():
+        if key == "state":
+            cases: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+            for f in found:
+                cases.setdefault((VERBS.get(f.effect, "noted"), f.states), []).append(f.rule)
+            parts = []
+            for (verb, states), rules in cases.items():
+                when = " or ".join(STATE_WORDS.get(s, s) for s in states) or "in some state"
+                parts.append(f"{verb} if {domain} is {when} ({', '.join(rules)})")
+            out.append(("state", "; ".join(parts)))
+        elif key == "options":
+            rules = [f.rule for f in found]
+            shown = ", ".join(rules[:8]) + (f" and {len(rules) - 8} more" if len(rules) > 8 else "")
+            out.append(("words known only when it runs", f"{len(rules)} rule(s) could apply, depending on what "
+                                                        f"they hold ({shown}; --format json lists each)"))
+        else:
+            verbs = sorted({VERBS.get(f.effect, "noted") for f in found})
+            subject = key.split(":", 1)[1] if ":" in key else key.replace("_", " ")
+            out.append((subject, f"{' or '.join(verbs)} depending on it ({', '.join(f.rule for f in found)})"))
+    return out
+
+
 class TextReporter:
     def __init__(self, out: TextIO, vocab: Vocabulary, color: bool | None = None, verbose: bool = True) -> None:
         self.out, self.vocab = out, vocab
@@ -62,7 +106,7 @@ class TextReporter:
         where = job.location
         head = f"{where.file}:{where.line}:{where.column}" if where else job.id
         label = f" [{job.id}]" if where and job.id and not job.id.startswith(where.file) else ""
-        state = r.state if r.state != "unknown" else "state unknown"
+        state = {"unknown": "state unknown", ACTIVE: "running or paused"}.get(r.state, r.state)
         w(self._c("bold", f"{head}{label}") + f": {r.hypervisor} {r.libvirt_version}, {r.mode}, {state}: ")
         verdict = result.prediction
         org = sum(1 for f in result.findings if f.effect == "policy")
@@ -70,21 +114,27 @@ class TextReporter:
         if verdict == "rejected" and result.first_error:
             w(self._c(verdict, "rejected") + f" (libvirt reports {result.first_error.rule} first){against}\n")
         elif verdict == "depends":
-            w(self._c(verdict, "depends") + f" on {', '.join(result.depends_on)}{against}\n")
+            facts = list(dict.fromkeys(key for key, _ in depends_lines(job, result)))
+            w(self._c(verdict, "depends") + f" on {', '.join(facts)}{against}\n")
         else:
             w(self._c(verdict, verdict) + (f" by libvirt{against}" if org else "") + "\n")
+        for said in job.assumed:
+            w(f"  {self._c('dim', 'assumed')}: {said}\n")
         for f in result.findings:
+            if f.depends_on:
+                continue  # said compactly below, one line per missing fact
             loc = location_of(job, f)
             at = f"{loc.line}:{loc.column}" if loc else ""
-            maybe = f" (depends on {', '.join(f.depends_on)})" if f.depends_on else ""
             code = f" [{f.code}]" if f.code else ""
-            w(f"  {at:>7} {self._c(f.severity, f.severity)} {f.rule} {f.name}{maybe}\n")
+            w(f"  {at:>7} {self._c(f.severity, f.severity)} {f.rule} {f.name}\n")
             w(f"          {f.message}{self._c('dim', code)}\n")
             if self.verbose:
                 w(f"          why: {f.why}\n")
                 fx = fix_text(f, self.vocab)
                 if fx:
                     w(f"          fix: {fx}\n")
+        for key, line in depends_lines(job, result):
+            w(f"  {self._c('depends', 'depends')} on {key}: {line}\n")
         if fix is not None and fix.changed:
             w(f"  {self._c('bold', 'fix')}: {plan_text(fix)} (then: {fix.result.prediction})\n")
 
@@ -101,6 +151,8 @@ class TextReporter:
         line = (f"{n} request{'s' if n != 1 else ''}: {p['accepted']} accepted, {p['rejected']} rejected, "
                 f"{p['depends']} depend on missing facts; findings: {s['error']} error(s), {s['warning']} "
                 f"warning(s), {s['info']} info")
+        if summary.conditional:
+            line += f", {summary.conditional} depending on missing facts"
         if summary.input_errors:
             line += f"; {summary.input_errors} input error(s)"
         if summary.suppressed:
