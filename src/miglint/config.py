@@ -24,6 +24,7 @@ from .policy.load import PolicySet
 from .settings import (
     DEFAULT_EXCLUDE,
     DEFAULT_INCLUDE,
+    KINDS,
     MAX_FILE_BYTES,
     MAX_LINE_BYTES,
     Defaults,
@@ -50,7 +51,9 @@ KEYS: dict[str, Key] = {
     "fail-on": Key("choice", "exit 1 when a finding has this severity or worse", SEVERITIES),
     "fail-on-depends": Key("bool", "also fail on findings that depend on a fact the input does not give"),
     "exit-zero": Key("bool", "exit 0 even with findings (input errors still exit 2)"),
-    "include": Key("list", "file name patterns a directory walk checks"),
+    "include": Key("list", "file name patterns a directory walk checks (shell scripts without an extension are "
+                           "found by their first line)"),
+    "kinds": Key("list", "what a directory walk reads: " + ", ".join(KINDS), KINDS),
     "exclude": Key("list", "patterns a directory walk skips, besides .git, .venv, ...; with a '/', relative "
                            "to the configuration file"),
     "replace": Key("map", "policy -> organisation policy that stands in for it wherever it would apply"),
@@ -77,7 +80,7 @@ def defaults() -> dict[str, Value]:
     d: dict[str, Any] = {
         "hypervisor": None, "libvirt-version": None, "state": None, "mode": None, "policy-dirs": [],
         "disable": [], "severity": {}, "fail-on": "error", "fail-on-depends": False, "exit-zero": False,
-        "include": list(DEFAULT_INCLUDE), "exclude": [], "replace": {}, "rule-docs-url": DEFAULT_RULE_DOCS,
+        "include": list(DEFAULT_INCLUDE), "kinds": list(KINDS), "exclude": [], "replace": {}, "rule-docs-url": DEFAULT_RULE_DOCS,
         "max-file-size": MAX_FILE_BYTES, "max-line-size": MAX_LINE_BYTES,
     }
     return {k: Value(v, "default") for k, v in d.items()}
@@ -174,6 +177,10 @@ def _check(key: str, v: Any, where: str | None) -> Any:
     if spec.kind == "list":
         items = [v] if isinstance(v, str) else v
         if isinstance(items, list) and all(isinstance(x, str) for x in items):
+            bad = [x for x in items if spec.choices and x not in spec.choices]
+            if bad:
+                raise UserError(f"configuration key {key!r}: {bad[0]!r:.60} is not one of {', '.join(spec.choices)}"
+                                f"{did_you_mean(bad[0], spec.choices)}", where)
             return list(items)
     if spec.kind == "map" and isinstance(v, dict) and all(isinstance(x, str) for x in v.values()):
         return {str(k): x for k, x in v.items()}
@@ -374,7 +381,7 @@ def settings(eff: Effective, policies: PolicySet, suppress: bool = True) -> Sett
         defaults=Defaults(hv, eff["state"], eff["libvirt-version"], eff["mode"]),
         fail_on=eff["fail-on"], fail_on_depends=bool(eff["fail-on-depends"]), exit_zero=bool(eff["exit-zero"]),
         disabled=disabled,
-        severity=tuple(severity), include=tuple(eff["include"]),
+        severity=tuple(severity), include=tuple(eff["include"]), kinds=tuple(eff["kinds"]),
         exclude=DEFAULT_EXCLUDE + tuple(eff["exclude"]), suppress=suppress, replace=tuple(replace),
         base_dir=str(eff.base_dir), hypervisors=fleet if len(fleet) > 1 else (),
         max_file_bytes=eff["max-file-size"], max_line_bytes=eff["max-line-size"],

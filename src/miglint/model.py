@@ -166,3 +166,6 @@ class Job:
     suppressed: tuple[Suppression, ...] = field(default=())
     # What miglint took for granted because the input did not say ("the domain runs: no --offline", ...).
     assumed: tuple[str, ...] = field(default=())
+    # Where the request's state came from when the input says it other than as a value (a comment, the loop
+    # feeding the domain; "" when it does not): no assumption replaces it, even when it says "any state".
+    state_from: str = ""

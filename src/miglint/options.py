@@ -98,6 +98,10 @@ class RunOptions:
         help="Refuse plans and scripts larger than this (default 64MiB; JSON Lines is streamed).")
     max_line_size: str | None = option("--max-line-size", metavar="SIZE", config="max-line-size",
                                        help="Refuse JSON Lines lines longer than this (default 1MiB).")
+    stdin_filename: str | None = option(
+        "--stdin-filename", metavar="NAME",
+        help="The name of what - reads from stdin: its kind (a plan, a script, a runbook) and where findings point. "
+             "Without it, stdin's content decides.")
 
     def config_values(self) -> dict[str, Any]:
         """The configuration keys these options set (None and () mean "not given")."""

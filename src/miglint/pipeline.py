@@ -9,6 +9,7 @@ reporters and returns the exit code; :func:`fix_files` gives each file's fixed t
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import replace as dc_replace
@@ -22,7 +23,7 @@ from .engine.fixes import plan_fix
 from .errors import UserError
 from .inputs.context import Context, make_context
 from .inputs.domainxml import XML_FACT
-from .inputs.files import Item, command_jobs, jobs_from_file, kind, walk
+from .inputs.files import InputFile, Item, Read, command_jobs, file_kind, jobs_from_file, walk
 from .jsonl_templates import LineMemo, Outcome, make_template
 from .model import SEVERITIES, Job, Note, Result, Suppression
 from .notes import make_note
@@ -77,7 +78,8 @@ def prepare(opts: RunOptions, stack: ExitStack, *, source: str = "command line")
 
 
 def run_check(opts: CheckOptions) -> int:
-    """`miglint check`: the reports written, the exit code returned."""
+    """`miglint check`: the reports written, the exit code returned; a run that finds no migration says so on
+    stderr (the exit code stays 0)."""
     formats = parse_formats(list(opts.format), opts.output, FORMATS)
     if not opts.paths and not opts.command:
         raise UserError("nothing to check: give files, directories, - for stdin, or --command")
@@ -90,7 +92,15 @@ def run_check(opts: CheckOptions) -> int:
                                            policies=prepared.policies, rule_docs=prepared.effective["rule-docs-url"],
                                            fail_on=prepared.settings.fail_on,
                                            fail_on_depends=prepared.settings.fail_on_depends))
-        return check(prepared, opts.paths, opts.command, reporters)
+        summary = Summary()
+        code = check(prepared, opts.paths, opts.command, reporters, summary=summary, stdin_name=opts.stdin_filename)
+    if summary.requests == 0 and not summary.input_errors:
+        if opts.paths and not summary.files:
+            sys.stderr.write("miglint: nothing checked: no plan, script or runbook among the paths given\n")
+        else:
+            read = f"{summary.files} file{'s' if summary.files != 1 else ''}" if opts.paths else "the command lines"
+            sys.stderr.write(f"miglint: no migration found in {read}\n")
+    return code
 
 
 def shown_findings(result: Result, job: Job, settings: Settings,
@@ -152,10 +162,12 @@ def _per_hypervisor(items: Iterable[Item], hypervisors: tuple[str, ...]) -> Iter
 
 
 def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], reporters: Iterable[Reporter],
-          want_fix: bool = True) -> int:
+          want_fix: bool = True, summary: Summary | None = None, stdin_name: str | None = None) -> int:
+    """Check the inputs; the reporters get every result, and the exit code says how it went. ``summary`` (made
+    here when not given) holds the counts afterwards; ``stdin_name`` names stdin and decides its kind."""
     reps = list(reporters)
     evaluator = Evaluator(prepared.policies)
-    summary = Summary()
+    summary = Summary() if summary is None else summary
     replace = dict(prepared.settings.replace)
     for r in reps:
         r.start()
@@ -168,7 +180,8 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
     policies, settings, context = prepared.policies, prepared.settings, prepared.context
     items: list[Iterable[Item]] = [command_jobs(commands, policies, settings)]
     for p in walk(paths, settings):
-        items.append([p] if isinstance(p, (UserError, Note)) else jobs_from_file(p, policies, settings, memo))
+        items.append([p] if isinstance(p, (UserError, Note)) else
+                     jobs_from_file(p, policies, settings, memo, stdin_name=stdin_name))
     fail_rank = SEVERITIES.index(settings.fail_on)
     failing = False
 
@@ -192,6 +205,9 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
                 continue
             if isinstance(item, Suppression):
                 declared.append(item)
+                continue
+            if isinstance(item, Read):
+                summary.files += 1
                 continue
             if isinstance(item, Note):
                 notes.append(item)  # shown after the file's requests, once file-level suppressions are known
@@ -274,15 +290,17 @@ def fix_files(prepared: Prepared, opts: FixOptions) -> Iterator[FileFix | UserEr
         if isinstance(item, UserError):
             yield item
             continue
-        if not isinstance(item, Path):
+        if not isinstance(item, InputFile):
             continue  # a note of the directory walk (a symlink loop): nothing to fix
-        name = "<stdin>" if str(item) == "-" else str(item)
+        name = "<stdin>" if str(item.path) == "-" else str(item.path)
         if name == "<stdin>" and opts.in_place:
             raise UserError("cannot rewrite stdin in place; use --diff")
         try:
-            data, text = read_for_fix(item, name, opts.in_place, prepared.settings.max_file_bytes)
+            data, text = read_for_fix(item.path, name, opts.in_place, prepared.settings.max_file_bytes)
         except UserError as e:
             yield e
             continue
-        yield fix_text(text, name, kind(Path(name), data[:4096]), prepared.policies, prepared.settings.defaults,
-                       evaluator, unsafe=opts.unsafe_fixes)
+        kind_ = file_kind(name, data, item.walked)
+        if kind_ in ("script", "yaml", "json", "jsonl"):
+            yield fix_text(text, name, kind_, prepared.policies, prepared.settings.defaults, evaluator,
+                           unsafe=opts.unsafe_fixes)

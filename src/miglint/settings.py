@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-# Files a directory walk takes, and the ones it skips (names, or paths relative to the configuration file).
-DEFAULT_INCLUDE = ("*.sh", "*.bash", "*.plan.yaml", "*.plan.yml", "*.plan.json", "*.plan.jsonl")
+# Files a directory walk takes (besides shell scripts without an extension, by their first line), and the ones
+# it skips (names, or paths relative to the configuration file). A YAML file is read when it is a plan or an
+# Ansible play; KINDS says which kinds a walk takes at all.
+DEFAULT_INCLUDE = ("*.sh", "*.bash", "*.ksh", "*.zsh", "*.plan.json", "*.plan.jsonl", "*.yaml", "*.yml", "*.md",
+                   "*.markdown", "Makefile", "makefile", "GNUmakefile", "*.mk")
+KINDS = ("script", "plan", "markdown", "makefile", "ansible")
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox",
                    "*.miglint.tmp")  # what a killed `fix --in-place` may leave (outputs.streams.replace_file)
 MAX_FILE_BYTES = 64 << 20  # plans and scripts are read whole (JSON Lines is streamed)
@@ -35,6 +39,7 @@ class Settings(NamedTuple):
     disabled: frozenset[str] = frozenset()  # rule ids or names
     severity: tuple[tuple[str, str], ...] = ()  # (rule id or name, severity)
     include: tuple[str, ...] = DEFAULT_INCLUDE
+    kinds: tuple[str, ...] = KINDS  # what a walk reads (a file named on the command line is always read)
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     max_file_bytes: int = MAX_FILE_BYTES
     max_line_bytes: int = MAX_LINE_BYTES

@@ -17,7 +17,7 @@ STATE_WORDS = {ACTIVE: "running or paused", "shutoff": "shut off"}
 def assume_state(evaluator: Evaluator, job: Job) -> Job:
     """The job with the state its command implies, when none was given."""
     request = job.request
-    if request.state != "unknown":
+    if request.state != "unknown" or job.state_from:
         return job
     for node, state, because in evaluator.policies.assumed_states:
         if evaluator.holds(node, request) is True:

@@ -1,6 +1,10 @@
-"""Which files a run reads and what each holds: directory walks (include and exclude patterns, symbolic link
-loops), the kind of a file (plan or script) from its name and first bytes, and the jobs each file or
-``--command`` line yields. The only module of the inputs that opens files given on the command line."""
+"""Which files a run reads and what each holds: directory walks (include and exclude patterns, the kinds a walk
+takes, shell scripts without an extension by their first line, symbolic link loops), the kind of a file from
+its name and content (plans, scripts, Markdown runbooks, Makefiles, Ansible plays), and the jobs each file or
+``--command`` line yields. The only module of the inputs that opens files given on the command line.
+
+A file named on the command line is always read (what is wrong with it is said); a file a walk finds is read
+only when it is of a kind the settings take, and a YAML file only when it is a plan or a play."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import UserError, decode_text, path_problem
 from ..jsonl_templates import LineMemo
@@ -16,14 +21,23 @@ from ..model import Job, Note, Suppression
 from ..notes import make_note
 from ..policy.load import PolicySet
 from ..settings import Settings
+from .. import yamlload
 from . import plan, script
+from .ansible import is_ansible
 from .plan import PLAN_SUFFIXES
 from .request import check_state
+from .runbook import runbook_kind, shebang_shell, snippets_of
+from .snippet import whole
 from .virsh import command_job
 
-SCRIPT_SUFFIXES = (".sh", ".bash", ".ksh", ".zsh")
 
-Item = Job | UserError | Note | Suppression
+class Read(NamedTuple):
+    """A file was read as one of the kinds miglint takes (counted: "no migration found in N files")."""
+
+    file: str
+
+
+Item = Job | UserError | Note | Suppression | Read
 
 
 def excluded(path: Path, root: Path, settings: Settings) -> bool:
@@ -55,21 +69,29 @@ def _relative(path: Path, root: Path, settings: Settings) -> str:
         return path.as_posix()
 
 
-def walk(paths: Sequence[str], settings: Settings) -> Iterator[Path | UserError | Note]:
+class InputFile(NamedTuple):
+    """A file to read: named on the command line (or stdin, ``-``), or found by a directory walk (``walked``):
+    a walk takes a file only when its kind is one the settings take and its content is what its name says."""
+
+    path: Path
+    walked: bool = False
+
+
+def walk(paths: Sequence[str], settings: Settings) -> Iterator[InputFile | UserError | Note]:
     for p in paths:
         if p == "-":
-            yield Path("-")
+            yield InputFile(Path("-"))
             continue
         path = Path(p)
         if path.is_dir():
             yield from _walk_dir(path, settings)
         elif path.exists():
-            yield path  # a pipe named on the command line is read (`miglint check <(make-plan)`)
+            yield InputFile(path)  # a pipe named on the command line is read (`miglint check <(make-plan)`)
         else:
             yield UserError(path_problem(p), p)
 
 
-def _walk_dir(root: Path, settings: Settings) -> Iterator[Path | UserError | Note]:
+def _walk_dir(root: Path, settings: Settings) -> Iterator[InputFile | UserError | Note]:
     seen: set[tuple[int, int]] = set()
     errors: list[OSError] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=errors.append):
@@ -95,36 +117,75 @@ def _walk_dir(root: Path, settings: Settings) -> Iterator[Path | UserError | Not
             path = here / name
             if excluded(path, root, settings):
                 continue
-            if any(fnmatch.fnmatch(name, pat) for pat in settings.include):
+            if any(fnmatch.fnmatch(name, pat) for pat in settings.include) or _shell_script(path, name, settings):
                 # Only regular files (and links to them) are read: a pipe in a tree would block the walk,
                 # and a link loop or a broken link is said as such.
-                yield path if path.is_file() else UserError(path_problem(str(path)), str(path))
+                yield InputFile(path, True) if path.is_file() else UserError(path_problem(str(path)), str(path))
     for err in errors:  # a directory that could not be read after the last one that could
         yield UserError(f"cannot read directory: {err.strerror}", err.filename)
 
 
-def kind(path: Path, head: bytes) -> str:
-    """What a file holds, by its name, then its first bytes: yaml, json, jsonl (plans) or script."""
-    name = path.name.lower()
-    for suffix, kind in PLAN_SUFFIXES.items():
-        if name.endswith(suffix):
-            return kind
-    if name.endswith(SCRIPT_SUFFIXES) or head.startswith(b"#!"):
-        return "script"
+def _shell_script(path: Path, name: str, settings: Settings) -> bool:
+    """A file without an extension whose first line runs a shell (``bin/evacuate``, ``#!/usr/bin/env bash``)."""
+    if "." in name or "script" not in settings.kinds or not path.is_file():
+        return False
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(256)
+    except OSError:
+        return False
+    return shebang_shell(head.decode("utf-8", "replace")) is not None
+
+
+def kind(name: str, head: bytes, walked: bool = False) -> str | None:
+    """What a file holds, by its name, then its first bytes: a plan (yaml, json, jsonl), a script, a Markdown
+    runbook, a Makefile, or "yaml?" (a YAML file that is a plan or an Ansible play, by its content). None: a
+    walk does not read it."""
+    lower = os.path.basename(name).lower()
+    if lower.endswith((".plan.yaml", ".plan.yml")):
+        return "yaml"
+    if lower.endswith((".json", ".jsonl", ".ndjson")):
+        return PLAN_SUFFIXES[os.path.splitext(lower)[1]]
+    if lower.endswith((".yaml", ".yml")):
+        return "yaml?"
+    runbook = runbook_kind(name)
+    if runbook is not None:
+        return runbook
+    text = head.decode("utf-8", "replace")
+    if text.startswith("#!"):
+        return "script" if shebang_shell(text) is not None or not walked else None
+    if walked:
+        return None
+    return _sniff(head)
+
+
+def _sniff(head: bytes) -> str:
+    """The kind of what has no name (stdin, a pipe, a file named without a known suffix) by its first bytes:
+    JSON Lines, JSON, a YAML plan, or else a shell script."""
     stripped = head.lstrip()
     if stripped.startswith(b"{") and b"\n{" in head:
         return "jsonl"
     if stripped.startswith((b"[", b"{")):
         return "json"
+    first = next((line.strip() for line in head.decode("utf-8", "replace").splitlines()
+                  if line.strip() and not line.lstrip().startswith("#")), "")
+    if first == "---" or first.startswith(("- {", "- id:", "- hypervisor:", "- command:", "migrations:",
+                                           "defaults:")):
+        return "yaml?"
     return "script"
 
 
-def jobs_from_file(path: Path, policies: PolicySet, settings: Settings,
-                   memo: LineMemo | None = None) -> Iterator[Item]:
+def jobs_from_file(source: InputFile | Path, policies: PolicySet, settings: Settings,
+                   memo: LineMemo | None = None, stdin_name: str | None = None) -> Iterator[Item]:
+    """The jobs of one file (errors, notes and suppressions too). Reads stdin for ``-``, named ``stdin_name``."""
+    if isinstance(source, Path):
+        source = InputFile(source)
+    path = source.path
     defaults = settings.defaults
-    name = "<stdin>" if str(path) == "-" else str(path)
+    is_stdin = str(path) == "-"
+    name = (stdin_name or "<stdin>") if is_stdin else str(path)
     try:
-        if str(path) == "-":
+        if is_stdin:
             stream = sys.stdin.buffer
         else:
             if path.is_dir():
@@ -141,8 +202,14 @@ def jobs_from_file(path: Path, policies: PolicySet, settings: Settings,
         return
     try:
         head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
-        kind_ = kind(path, head)
+        if is_stdin and stdin_name is None:
+            kind_: str | None = _sniff(head)
+        else:
+            kind_ = kind(name, head, source.walked)
+        if kind_ is None or (source.walked and _kind_family(kind_) not in settings.kinds):
+            return
         if kind_ == "jsonl":
+            yield Read(name)
             yield from plan.jsonl_jobs(stream, name, policies, defaults, settings.max_line_bytes, memo=memo)
             return
         try:
@@ -153,23 +220,69 @@ def jobs_from_file(path: Path, policies: PolicySet, settings: Settings,
         if len(data) > settings.max_file_bytes:
             yield UserError(f"file larger than {settings.max_file_bytes} bytes (max-file-size)", name)
             return
-        if kind_ == "yaml":
-            yield from plan.yaml_jobs(data, name, policies, defaults)
-        elif kind_ == "json":
-            yield from plan.json_jobs(data, name, policies, defaults)
-        else:
-            if b"\0" in data[:8192]:
-                yield UserError("binary file, expected a shell script or a plan", name)
-                return
-            try:
-                text = decode_text(data, name)
-            except UserError as e:
-                yield e
-                return
-            yield from script.script_jobs(text, name, policies, defaults)
+        yield from _jobs(kind_, data, name, source.walked, policies, settings)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
+
+
+def _kind_family(kind_: str) -> str:
+    return "plan" if kind_ in ("yaml", "yaml?", "json", "jsonl") else kind_
+
+
+def _jobs(kind_: str, data: bytes, name: str, walked: bool, policies: PolicySet,
+          settings: Settings) -> Iterator[Item]:
+    defaults = settings.defaults
+    if kind_ == "yaml?":
+        kind_ = _yaml_kind(data)
+        if kind_ == "":
+            if walked:
+                return  # a YAML file that is neither a plan nor a play: not ours
+            kind_ = "yaml"  # named: read as a plan, so that what is wrong with it is said
+        if walked and _kind_family(kind_) not in settings.kinds:
+            return
+    if kind_ == "yaml":
+        yield Read(name)
+        yield from plan.yaml_jobs(data, name, policies, defaults)
+        return
+    if kind_ == "json":
+        yield Read(name)
+        yield from plan.json_jobs(data, name, policies, defaults)
+        return
+    if b"\0" in data[:8192]:
+        if not walked:
+            yield UserError("binary file, expected a shell script or a plan", name)
+        return
+    try:
+        text = decode_text(data, name)
+    except UserError as e:
+        yield e
+        return
+    snippets = [whole(text)] if kind_ == "script" else snippets_of(kind_, text)
+    if snippets is None:
+        return
+    yield Read(name)
+    yield from script.snippet_jobs(snippets, name, policies, defaults)
+
+
+def file_kind(name: str, data: bytes, walked: bool = False) -> str | None:
+    """The kind of a file whose content is read: as ``kind``, with a YAML file's kind decided by its content."""
+    kind_ = kind(name, data[:4096], walked)
+    if kind_ == "yaml?":
+        kind_ = _yaml_kind(data) or (None if walked else "yaml")
+    return kind_
+
+
+def _yaml_kind(data: bytes) -> str:
+    """A YAML document's kind by its content: "yaml" (a plan), "ansible" (a play or task list), or ""."""
+    try:
+        text = decode_text(data, "")
+        doc = yamlload.load_yaml(data, "")
+    except UserError:
+        return ""
+    if plan.looks_like_plan(doc):
+        return "yaml"
+    return "ansible" if is_ansible(text) else ""
 
 
 def command_jobs(commands: Sequence[str], policies: PolicySet, settings: Settings) -> Iterator[Job | UserError]:

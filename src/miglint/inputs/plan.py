@@ -19,7 +19,7 @@ from ..model import Job, Location, Note, Suppression
 from ..policy.load import PolicySet
 from ..settings import MAX_LINE_BYTES, Defaults
 from ..yamlload import MAX_DEPTH, check_depth
-from .request import _ignores, job_from_entry
+from .request import ENTRY_KEYS, _ignores, job_from_entry
 from .suppress import rule_ids, vet
 
 PLAN_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -68,6 +68,19 @@ def _defaults(doc: Any, defaults: Defaults, where: str) -> Defaults:
     # The command line's explicit values are defaults too; the plan's own defaults are more specific.
     merged = {k: d.get(k, getattr(defaults, k)) for k in Defaults._fields}
     return Defaults(**{k: (None if v is None else str(v)) for k, v in merged.items()})
+
+
+def looks_like_plan(doc: Any) -> bool:
+    """A YAML document found by a walk is a plan when it has a plan's shape: a list of entries, a mapping with
+    ``migrations``, or one entry (a mapping of entry keys naming a command or flags)."""
+    def entry(x: Any) -> bool:
+        return isinstance(x, dict) and bool(x) and set(map(str, x)) <= set(ENTRY_KEYS) and \
+            bool({"command", "flags", "hypervisor", "params"} & set(x))
+    if isinstance(doc, dict) and "migrations" in doc:
+        return True
+    if isinstance(doc, list):
+        return bool(doc) and all(entry(x) for x in doc)
+    return entry(doc)
 
 
 def _entries(doc: Any, where: str) -> list[Any]:

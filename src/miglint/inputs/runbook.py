@@ -83,6 +83,11 @@ def runbook_kind(name: str, text: str | None = None) -> str | None:
 def runbook_snippets(name: str, text: str) -> list[Snippet] | None:
     """The shell snippets of a runbook file, or None when it is none of the kinds above."""
     kind = runbook_kind(name, text)
+    return None if kind is None else snippets_of(kind, text)
+
+
+def snippets_of(kind: str, text: str) -> list[Snippet] | None:
+    """The shell snippets of a file of this kind (script, markdown, makefile, ansible)."""
     if kind == "script":
         return [whole(text)]
     if kind == "markdown":

@@ -35,8 +35,11 @@ from .shell import (
     scan,
 )
 from .snippet import Snippet, whole
-from .suppress import attach, parse_comment, rule_ids
-from .virsh import RESERVED, asks_help, command_job, command_word, find_migrate
+from .loops import LoopState, loop_states
+from .suppress import Stated, attach, parse_directive, rule_ids
+from .virsh import RESERVED, asks_help, command_job, command_word, find_migrate, parse_migrate_args
+
+_STATE_WORDS = {"active": "running or paused", "shutoff": "shut off"}
 
 # Programs that run a command given as one string argument.
 STRING_RUNNERS = frozenset({"ssh", "sh", "bash", "dash", "ksh", "zsh", "su", "runuser", "eval", "pdsh", "clush"})
@@ -53,6 +56,7 @@ class Reading(NamedTuple):
     comments: list[Comment]
     heredocs: list[Heredoc]
     errors: list[UserError]
+    loops: dict[tuple[int, int], LoopState]  # commands in a loop fed by `virsh list`, by position
 
 
 def _strings_run(cmd: Command, file: str) -> list[Command]:
@@ -106,6 +110,7 @@ def read_snippets(snippets: Sequence[Snippet], file: str) -> Reading:
     heredocs: list[Heredoc] = []
     errors: list[UserError] = []
     commands: list[Command] = []
+    loops: dict[tuple[int, int], LoopState] = {}
     for snip in snippets:
         if snip.argv is not None:
             if snip.argv:
@@ -118,6 +123,7 @@ def read_snippets(snippets: Sequence[Snippet], file: str) -> Reading:
             continue
         comments.extend(sc.comments)
         heredocs.extend(sc.heredocs)
+        loops.update(loop_states(sc.tree))
         sessions.setdefault(snip.session, Resolver()).run(sc)
     for r in sessions.values():
         commands.extend(r.finish())
@@ -128,7 +134,7 @@ def read_snippets(snippets: Sequence[Snippet], file: str) -> Reading:
         if all(find_migrate(words) is None for words in cmd.readings()):
             out.extend(_strings_run(cmd, file))
     comments.sort(key=lambda c: (c.line, c.column))
-    return Reading(out, comments, heredocs, errors)
+    return Reading(out, comments, heredocs, errors, loops)
 
 
 def script_jobs(text: str, file: str, policies: PolicySet, defaults: Defaults) -> Iterator[Item]:
@@ -143,13 +149,17 @@ def snippet_jobs(snippets: Sequence[Snippet], file: str, policies: PolicySet, de
     file_sups: list[Suppression] = []
     known = rule_ids(policies)
     parsed = []
+    said: list[tuple[Comment, list[Stated]]] = []
     for c in reading.comments:
-        sups, notes = parse_comment(c, file, known)
+        sups, notes, stated = parse_directive(c, file, known)
         yield from notes
         yield from sups
         parsed.append((c, sups))
+        if stated:
+            said.append((c, stated))
         file_sups.extend(s for s in sups if s.scope == "file")
     covering = attach(commands, reading.comments, parsed)
+    stating = attach(commands, reading.comments, said) if said else {}
     # A suppression above a function's call covers the commands of its body run at that call.
     calls = [(n, Command((), line, column, line)) for n, cmd in enumerate(commands) for line, column in cmd.via]
     if calls:
@@ -181,8 +191,38 @@ def snippet_jobs(snippets: Sequence[Snippet], file: str, policies: PolicySet, de
             except UserError as e:
                 yield e
                 continue
+            if defaults.state is None:
+                job = _state_said(job, ws, stating.get(n, []), reading.loops.get((cmd.line, cmd.column)), policies,
+                                  version)
             cover = tuple(file_sups) + tuple(covering.get(n, ()))
             yield replace(job, suppressed=cover) if cover else job
+
+
+def _state_said(job: Job, words: Sequence[Word], stated: Sequence[Stated], loop: LoopState | None,
+                policies: PolicySet, version: tuple[int, int, int]) -> Job:
+    """The job with the state the script says other than by --state: a comment above the command, else the
+    loop that feeds it its domain (``for d in $(virsh list --state-shutoff)``)."""
+    states = [s for s in stated if s.name == "state"]
+    if states:
+        s = states[-1]
+        return replace(job, request=replace(job.request, state=s.value), state_from=f"line {s.location.line}",
+                       assumed=job.assumed + (f"the domain is {_STATE_WORDS.get(s.value, s.value)}: "
+                                              f"'# miglint: state={s.value}' on line {s.location.line}",))
+    if loop is None:
+        return job
+    call = find_migrate(words)
+    if call is None:
+        return job
+    parsed = parse_migrate_args(words[call.migrate_index + 1:], version, policies.vocab)
+    domain = next((w for name, _, w in parsed.options if name == "domain"), None)
+    if domain is None or domain.text not in (f"${loop.var}", f"${{{loop.var}}}"):
+        return job
+    where = f"the loop on line {loop.line} takes it from '{loop.listing}'"
+    if loop.state is None:
+        return replace(job, state_from=f"line {loop.line}",
+                       assumed=job.assumed + (f"the domain may be in any state: {where}",))
+    return replace(job, request=replace(job.request, state=loop.state), state_from=f"line {loop.line}",
+                   assumed=job.assumed + (f"the domain is {_STATE_WORDS.get(loop.state, loop.state)}: {where}",))
 
 
 def migrations(reading: Reading) -> list[tuple[Command, int, tuple[Word, ...]]]:

@@ -1,22 +1,35 @@
-"""Suppressions: ``# miglint: disable=RULE[,RULE] -- reason`` comments in scripts, ``ignore`` in plans.
+"""Directives in comments: ``# miglint: disable=RULE[,RULE] -- reason`` (suppressions in scripts; plans have
+``ignore``) and ``# miglint: state=shutoff`` (what a command cannot say: the state of the domain it migrates).
 
 A comment alone on its line covers the next command (further comment lines may stand between); a comment
 after code covers the command(s) on that line; ``disable-file=`` covers the whole file. Rules are named by
-id or name. Problems with a directive (misspelt, unknown rule, no reason) become M002 notes, never errors.
+id or name. Problems with a directive (misspelt, unknown rule or state, no reason) become M002 notes, never
+errors.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple, TypeVar
 
 from ..errors import did_you_mean
-from ..model import Location, Note, Suppression
+from ..model import STATES, Location, Note, Suppression
 from ..notes import NOTE_RULES, make_note
 from ..policy.load import PolicySet
 from .shell import Command, Comment
 
 KINDS = {"disable": "line", "disable-file": "file"}
+# Facts a comment may state for the command it covers, and the values each takes.
+FACTS = {"state": tuple(s for s in STATES if s != "unknown")}
+
+
+class Stated(NamedTuple):
+    """A fact a comment states for the command(s) it covers (``# miglint: state=shutoff``)."""
+
+    name: str
+    value: str
+    location: Location
 _DIRECTIVE = re.compile(r"(?:^|[\s#])miglint\s*:\s*(?P<rest>.*)$")
 
 
@@ -49,33 +62,53 @@ def vet(rules: Iterable[tuple[str, str]], known: dict[str, str], location: Locat
 
 
 def parse_comment(c: Comment, file: str, known: dict[str, str]) -> tuple[list[Suppression], list[Note]]:
+    sups, notes, _ = parse_directive(c, file, known)
+    return sups, notes
+
+
+def parse_directive(c: Comment, file: str,
+                    known: dict[str, str]) -> tuple[list[Suppression], list[Note], list[Stated]]:
+    """A comment's suppressions and stated facts, and notes about what is wrong with it."""
     m = _DIRECTIVE.search(c.text)
     if m is None:
-        return [], []
+        return [], [], []
     loc = Location(file, c.line, c.column)
     head, _, reason = m.group("rest").partition("--")
     kind, eq, names = head.partition("=")
     kind = kind.strip()
+    if kind in FACTS and eq:
+        value = names.strip()
+        if value not in FACTS[kind]:
+            return [], [make_note("M002", f"{kind}={value!r:.40} is not one of {', '.join(FACTS[kind])}"
+                                          f"{did_you_mean(value, FACTS[kind])}", loc)], []
+        return [], [], [Stated(kind, value, loc)]
     if kind not in KINDS or not eq:
-        hint = did_you_mean(kind, KINDS) if kind not in KINDS else ""
+        choices = [*KINDS, *FACTS]
+        hint = did_you_mean(kind, choices) if kind not in choices else ""
         return [], [make_note("M002", f"not a miglint directive: {kind or head.strip()!r}{hint}; "
-                                      "write '# miglint: disable=RULE -- reason'", loc)]
+                                      "write '# miglint: disable=RULE -- reason' or '# miglint: state=shutoff'",
+                              loc)], []
     rules = [n.strip() for n in names.split(",") if n.strip()]
     if not rules:
-        return [], [make_note("M002", f"'{kind}=' names no rule", loc)]
-    return vet(((r, reason) for r in rules), known, loc, KINDS[kind], "suppression")
+        return [], [make_note("M002", f"'{kind}=' names no rule", loc)], []
+    sups, notes = vet(((r, reason) for r in rules), known, loc, KINDS[kind], "suppression")
+    return sups, notes, []
+
+
+T = TypeVar("T")
 
 
 def attach(commands: list[Command], comments: list[Comment],
-           parsed: list[tuple[Comment, list[Suppression]]]) -> dict[int, list[Suppression]]:
-    """For each command (by index), the line suppressions that cover it."""
+           parsed: Sequence[tuple[Comment, Sequence[T]]]) -> dict[int, list[T]]:
+    """For each command (by index), what the comments alone on the lines above it, or after code on its own
+    line, say of it (line suppressions, stated facts)."""
     alone_lines = {c.line for c in comments if not c.trailing}
     by_line: dict[int, list[int]] = {}
     for i, cmd in enumerate(commands):
         by_line.setdefault(cmd.line, []).append(i)
-    out: dict[int, list[Suppression]] = {}
+    out: dict[int, list[T]] = {}
     for comment, sups in parsed:
-        line_sups = [s for s in sups if s.scope == "line"]
+        line_sups = [s for s in sups if not isinstance(s, Suppression) or s.scope == "line"]
         if not line_sups:
             continue
         if comment.trailing:

@@ -18,7 +18,7 @@ ARGV = [
     ["--command=virsh migrate d x", "--command", "virsh migrate e y", "--hypervisor", "vz", "--state", "shutoff"],
     ["plan.yaml", "-", "--format", "json", "-f", "sarif=out.sarif", "--output", "r.txt", "--fail-on", "warning"],
     ["--exit-zero", "--no-suppress", "--disable", "Q053", "--disable=V001", "--policy-dir", "p", "-q", "a.sh"],
-    ["--fail-on-depends", "b.sh"],
+    ["--fail-on-depends", "--stdin-filename", "x.sh", "-"],
     ["--config", "c.yaml", "--no-config", "--libvirt-version", "9.0.0", "--mode", "p2p", "--", "--odd-name.sh"],
     ["--domain-xml", "d.xml", "--fact", "domain.snapshots=2", "--host-fact=migrate_tls_force=true",
      "--qemu-version", "7.2", "--connect", "qemu:///system", "x.sh"],
