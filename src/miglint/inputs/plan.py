@@ -77,7 +77,9 @@ def looks_like_plan(doc: Any) -> bool:
         return isinstance(x, dict) and bool(x) and set(map(str, x)) <= set(ENTRY_KEYS) and \
             bool({"command", "flags", "hypervisor", "params"} & set(x))
     if isinstance(doc, dict) and "migrations" in doc:
-        return True
+        items = doc["migrations"]
+        return set(map(str, doc)) <= {"migrations", "defaults", "schema", "ignore"} and isinstance(items, list) \
+            and all(entry(x) for x in items)
     if isinstance(doc, list):
         return bool(doc) and all(entry(x) for x in doc)
     return entry(doc)
