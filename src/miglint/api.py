@@ -92,7 +92,7 @@ def check_command_job(command: str, *, hypervisor: str | None = None, state: str
     ps, ev = _evaluator(policies)
     job = command_job(command, policies=ps, hypervisor=hypervisor, state=check_state(state),
                       version=ps.vocab.version(libvirt_version), job_id=job_id,
-                      facts=tuple(sorted(check_facts(facts).items())))
+                      facts=tuple(sorted(check_facts(ps.vocab, facts).items())))
     return job, ev(job.request)
 
 

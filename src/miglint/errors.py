@@ -8,16 +8,38 @@ import os
 from collections.abc import Iterable
 
 
-class UserError(Exception):
-    """Bad input, bad usage or a bad policy file. ``where`` is "file:line" or "file:line:col" when known."""
+Path = tuple[str | int, ...]
 
-    def __init__(self, message: str, where: str | None = None) -> None:
+
+class UserError(Exception):
+    """Bad input, bad usage or a bad policy file. ``where`` is "file:line" or "file:line:col" when known.
+
+    A structured input (a plan entry, a configuration) says ``at``: the path of the key or value at fault inside
+    it (``("params", "bandwith")``), and ``part``: "key" or "value"; its reader turns that into a position."""
+
+    def __init__(self, message: str, where: str | None = None, at: Path | None = None, part: str = "value") -> None:
         super().__init__(message)
         self.message = message
         self.where = where
+        self.at = at
+        self.part = part
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class At:
+    """``with At("params", key):`` -- an error raised inside without a path of its own is at this path."""
+
+    def __init__(self, *path: str | int, part: str = "value") -> None:
+        self.path, self.part = path, part
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
+        if isinstance(error, UserError) and error.at is None and error.where is None:
+            error.at, error.part = self.path, self.part
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

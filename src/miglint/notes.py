@@ -45,6 +45,15 @@ NOTE_RULES: dict[str, NoteRule] = {r.id: r for r in (
              "checked without the facts of its disks, so rules about them are skipped.",
              "Give the domain's XML too (virsh dumpxml DOMAIN > DOMAIN.xml; --domain-xml DOMAIN.xml), or correct "
              "the domain name."),
+    NoteRule("M006", "duplicate-id", "error",
+             "Two entries of a plan have the same id.",
+             "Results, suppressions and reports name a request by its id: with two, a finding or an ignore can be "
+             "read for the wrong migration, and a tool that joins results by id loses one.",
+             "Give every entry its own id."),
+    NoteRule("M007", "input-error", "error",
+             "miglint could not read an input: a file, an entry, a value it does not understand.",
+             "What is not read is not checked: the migrations it holds are neither accepted nor refused.",
+             "Correct the input at the position given (the message says what is expected there)."),
 )}
 
 

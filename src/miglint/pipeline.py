@@ -70,7 +70,7 @@ def prepare(opts: RunOptions, stack: ExitStack, *, source: str = "command line")
     settings = config.settings(eff, policies, suppress=not opts.no_suppress)
     context = None
     if opts.has_context:
-        context = make_context(facts=opts.fact, host_facts=opts.host_fact, qemu_version=opts.qemu_version,
+        context = make_context(policies.vocab, facts=opts.fact, host_facts=opts.host_fact, qemu_version=opts.qemu_version,
                                domain_xml=opts.domain_xml, live=live, state=eff["state"])
         if live is not None:  # the host says each domain's state; the option is for those it does not know
             settings = settings._replace(defaults=settings.defaults._replace(state=None))

@@ -21,6 +21,7 @@ from miglint.cli.app import main
 from miglint.errors import UserError
 from miglint.inputs import plan
 from miglint.policy.load import load_documents
+from miglint.model import Job
 from miglint.settings import Defaults
 
 FAST = 2.0  # seconds
@@ -142,15 +143,15 @@ def test_jsonl_deep_line_refused_and_the_rest_checked(policies, tmp_path):
     assert time.perf_counter() - t < FAST
     assert [str(i) for i in items if isinstance(i, UserError)] == [
         "p.plan.jsonl:2: JSON nested too deeply", "p.plan.jsonl:3: document nested too deeply (more than 200 levels)"]
-    assert sum(1 for i in items if not isinstance(i, UserError)) == 2
+    assert sum(1 for i in items if isinstance(i, Job)) == 2
 
 
 # -- sizes ---------------------------------------------------------------------------------------------------------------
 
 def test_file_size_limit_from_config_and_option(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "a.plan.jsonl").write_text((ENTRY + "\n") * 3)
-    (tmp_path / "a.plan.json").write_text("[" + ", ".join([ENTRY] * 30) + "]")
+    (tmp_path / "a.plan.jsonl").write_text("".join(ENTRY.replace('"a"', f'"a{i}"') + "\n" for i in range(3)))
+    (tmp_path / "a.plan.json").write_text("[" + ", ".join(ENTRY.replace('"a"', f'"a{i}"') for i in range(30)) + "]")
     (tmp_path / ".miglint.yaml").write_text("max-file-size: 1K\nmax-line-size: 64\n")
     assert main(["check", "a.plan.json", "a.plan.jsonl"]) == 2
     out = capsys.readouterr().out

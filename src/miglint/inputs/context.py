@@ -25,9 +25,9 @@ from ..errors import UserError
 from ..model import FactValue, Job, Note
 from ..notes import make_note
 from ..policy.values import dotted_version
+from ..policy.vocabulary import FactDef, Vocabulary
 from . import domainxml
 from .domainxml import XML_FACT
-from .request import check_facts
 
 _INT = re.compile(r"^[+-]?\d+$")
 
@@ -121,21 +121,26 @@ class Context(NamedTuple):
 # -- command-line values ------------------------------------------------------------------------------
 
 
-def typed_value(text: str) -> FactValue:
-    """A value given on the command line: true/false, an integer, a comma-separated list, or a string."""
+def typed_value(fact: FactDef, text: str, option: str) -> FactValue:
+    """A value given on the command line, read as the fact's type: integers, true/false (yes/no, on/off),
+    comma-separated lists, strings and versions as they are."""
     t = text.strip()
-    if t.lower() in ("true", "yes", "on"):
-        return True
-    if t.lower() in ("false", "no", "off"):
-        return False
-    if _INT.match(t):
-        return int(t)
-    if "," in t:
+    if fact.type == "boolean":
+        if t.lower() in ("true", "yes", "on", "1"):
+            return True
+        if t.lower() in ("false", "no", "off", "0"):
+            return False
+    elif fact.type == "integer":
+        if _INT.match(t):
+            return int(t)
+    elif fact.type == "list":
         return tuple(x.strip() for x in t.split(",") if x.strip())
-    return t
+    elif t:
+        return t
+    raise UserError(f"{option} {fact.name}={text!r:.60}: takes {fact.type_words}")
 
 
-def parse_assignments(items: Iterable[str], option: str, prefix: str = "") -> dict[str, FactValue]:
+def parse_assignments(vocab: Vocabulary, items: Iterable[str], option: str, prefix: str = "") -> dict[str, FactValue]:
     """``NAME=VALUE`` words (``--fact domain.snapshots=2``, ``--host-fact migrate_tls_force=true``) -> facts."""
     out: dict[str, Any] = {}
     for item in items:
@@ -143,8 +148,12 @@ def parse_assignments(items: Iterable[str], option: str, prefix: str = "") -> di
         if not sep or not name.strip():
             example = "migrate_tls_force=true" if prefix else "domain.snapshots=2"
             raise UserError(f"{option} takes NAME=VALUE (e.g. {option} {example}), got {item!r}")
-        out[name.strip()] = typed_value(value)
-    return check_facts(out, prefix)
+        try:
+            fact = vocab.fact(prefix + name.strip(), name.strip() if prefix else None)
+        except UserError as e:
+            raise UserError(f"{option}: {e.message}") from None
+        out[fact.name] = typed_value(fact, value, option)
+    return out
 
 
 def read_domain_xml(paths: Sequence[str]) -> tuple[DomainXML, ...]:
@@ -159,13 +168,13 @@ def read_domain_xml(paths: Sequence[str]) -> tuple[DomainXML, ...]:
     return tuple(out)
 
 
-def make_context(*, facts: Sequence[str] = (), host_facts: Sequence[str] = (), qemu_version: str | None = None,
+def make_context(vocab: Vocabulary, *, facts: Sequence[str] = (), host_facts: Sequence[str] = (), qemu_version: str | None = None,
                  domain_xml: Sequence[str] = (), live: LiveHost | None = None, state: str | None = None) -> Context:
     """The command line's context options -> a Context (files are read and checked now, so a bad one stops
     the run early). ``live`` is an open host (``--connect``); ``state``, with it, is the state for domains
     the host does not describe."""
-    given = parse_assignments(facts, "--fact")
-    given.update(parse_assignments(host_facts, "--host-fact", "host."))
+    given = parse_assignments(vocab, facts, "--fact")
+    given.update(parse_assignments(vocab, host_facts, "--host-fact", "host."))
     if qemu_version is not None:
         given["qemu.version"] = check_qemu_version(qemu_version)
     return Context(facts=tuple(sorted(given.items())), domain_xml=read_domain_xml(domain_xml), live=live,

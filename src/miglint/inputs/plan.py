@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import IO, Any
 
 from .. import yamlload
-from ..errors import UserError, decode_text
+from ..errors import UserError, decode_text, did_you_mean
+from ..notes import make_note
 from ..jsonl_templates import LineMemo
 from ..model import Job, Location, Note, Suppression
 from ..policy.load import PolicySet
 from ..settings import MAX_LINE_BYTES, Defaults
 from ..yamlload import MAX_DEPTH, check_depth
-from .request import ENTRY_KEYS, _ignores, job_from_entry
+from .positions import json_position, yaml_position
+from .request import ENTRY_KEYS, _ignores, entry_with_defaults, job_from_entry
 from .suppress import rule_ids, vet
 
 PLAN_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -57,17 +59,47 @@ class _Ignores:
         yield job
 
 
-def _defaults(doc: Any, defaults: Defaults, where: str) -> Defaults:
+def _defaults(doc: Any) -> dict[str, Any]:
+    """A plan's ``defaults``: any key an entry takes but its id (``libvirt-version`` as the configuration spells
+    it too), for the entries that do not say."""
     d = doc.get("defaults") or {}
     if not isinstance(d, dict):
-        raise UserError("'defaults' must be a mapping", where)
-    unknown = set(d) - set(Defaults._fields)
-    if unknown:
-        raise UserError(f"unknown key(s) in defaults: {', '.join(sorted(map(str, unknown)))}; "
-                        f"allowed: {', '.join(Defaults._fields)}", where)
-    # The command line's explicit values are defaults too; the plan's own defaults are more specific.
-    merged = {k: d.get(k, getattr(defaults, k)) for k in Defaults._fields}
-    return Defaults(**{k: (None if v is None else str(v)) for k, v in merged.items()})
+        raise UserError("'defaults' must be a mapping", at=("defaults",))
+    out: dict[str, Any] = {}
+    allowed = [k for k in ENTRY_KEYS if k != "id"]
+    for raw, value in d.items():
+        key = str(raw).replace("-", "_")
+        if key not in allowed:
+            raise UserError(f"unknown key {str(raw)!r:.80} in defaults{did_you_mean(key, allowed)}; allowed: "
+                            f"{', '.join(allowed)}", at=("defaults", str(raw)), part="key")
+        out[key] = value
+    return out
+
+
+class Ids:
+    """The ids of a plan's entries, to say when two entries share one (note M006)."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.lines: dict[str, int] = {}
+
+    def see(self, entry: Any, line: int) -> Note | None:
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), (str, int)) or isinstance(entry["id"], bool):
+            return None
+        ident = str(entry["id"])
+        first = self.lines.setdefault(ident, line)
+        if first == line:
+            return None
+        return make_note("M006", f"id {ident!r:.80} is also the id of the entry at {self.file}:{first}",
+                         Location(self.file, line, 1))
+
+
+def _positioned(e: UserError, file: str, line: int, locate: Callable[[tuple[str | int, ...], str], Any]) -> UserError:
+    """An error about an entry, at the line and column of the key or value at fault when it says which."""
+    if e.where is None:
+        pos = locate(e.at, e.part) if e.at is not None else None
+        e.where = f"{file}:{pos[0]}:{pos[1]}" if pos else f"{file}:{line}"
+    return e
 
 
 def looks_like_plan(doc: Any) -> bool:
@@ -109,28 +141,40 @@ def yaml_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -
     except UserError as e:
         yield e
         return
-    yield from _document_jobs(doc, items, file, policies, defaults)
+    yield from _document_jobs(doc, items, file, policies, defaults,
+                              lambda path, part: yaml_position(data.decode("utf-8"), path, part))
 
 
 def _document_jobs(doc: Any, items: Sequence[tuple[int, tuple[int, int] | None]], file: str, policies: PolicySet,
-                   defaults: Defaults) -> Iterator[Item]:
-    """The jobs of a whole plan document (YAML or JSON), given each entry's line (and command position)."""
+                   defaults: Defaults, locate: Callable[[tuple[str | int, ...], str], Any]) -> Iterator[Item]:
+    """The jobs of a whole plan document (YAML or JSON), given each entry's line (and command position) and a way
+    to find a key's or value's position in the document (for errors)."""
     ignores = _Ignores(policies)
+    ids = Ids(file)
+    entry_defaults: dict[str, Any] = {}
     try:
-        if isinstance(doc, dict):
-            defaults = _defaults(doc, defaults, f"{file}:1")
+        if isinstance(doc, dict) and "migrations" in doc:
+            entry_defaults = _defaults(doc)
         entries = _entries(doc, f"{file}:1")
         if isinstance(doc, dict) and "migrations" in doc:
             yield from ignores.plan_level(doc, Location(file, 1, 1))
     except UserError as e:
-        yield e
+        yield _positioned(e, file, 1, locate)
         return
+    prefix: tuple[str | int, ...] = ("migrations",) if isinstance(doc, dict) and "migrations" in doc else ()
     for i, entry in enumerate(entries):
         line, command_at = items[i] if i < len(items) else (1, None)
+        at = prefix + (i,) if isinstance(doc, list) or prefix else ()
+        duplicate = ids.see(entry, line)
+        if duplicate is not None:
+            yield duplicate
         try:
-            job = job_from_entry(policies, entry, defaults, Location(file, line, 1), i, command_at)
+            merged = entry_with_defaults(entry, entry_defaults) if entry_defaults and isinstance(entry, dict) else entry
+            job = job_from_entry(policies, merged, defaults, Location(file, line, 1), i, command_at)
         except UserError as e:
-            yield e
+            in_defaults = e.at is not None and e.at[:1] and e.at[0] not in (entry if isinstance(entry, dict) else {})
+            base: tuple[str | int, ...] = ("defaults",) if in_defaults and entry_defaults else at
+            yield _positioned(e, file, line, lambda path, part: locate(base + path, part))
             continue
         yield from ignores.job(job)
 
@@ -189,7 +233,8 @@ def json_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -
     except UserError as e:
         yield e
         return
-    yield from _document_jobs(doc, [(line, None) for line in _json_item_lines(text)], file, policies, defaults)
+    yield from _document_jobs(doc, [(line, None) for line in _json_item_lines(text)], file, policies, defaults,
+                              lambda path, part: json_position(text, path, part))
 
 
 def _json_item_lines(text: str) -> list[int]:
@@ -238,6 +283,7 @@ def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defa
     # same parse without json.loads' argument checks and whitespace regular expressions.
     scan = getattr(json.JSONDecoder(), "scan_once", None)
     ignores = _Ignores(policies)
+    ids = Ids(file)
     for lineno, raw in enumerate(iter(partial(stream.readline, max_line + 1), b""), 1):
         if len(raw) > max_line:
             while not raw.endswith(b"\n"):  # skip the rest of the line, a bounded piece at a time
@@ -276,12 +322,15 @@ def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defa
             continue
         if memo is not None and memo.seen(text, entry, lineno):
             continue  # a repeated shape: its result is already written
+        duplicate = ids.see(entry, lineno)
+        if duplicate is not None:
+            yield duplicate
         try:
             if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:  # cheap: only such a line can nest that deep
                 check_depth(entry, f"{file}:{lineno}")
             job = job_from_entry(policies, entry, defaults, Location(file, lineno, 1), lineno - 1)
         except UserError as e:
-            yield e
+            yield _positioned(e, file, lineno, lambda path, part: json_position(text, path, part, lineno))
             continue
         for item in ignores.job(job):
             if memo is not None and isinstance(item, Job):

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import UserError, did_you_mean
+from ..errors import At, UserError, did_you_mean
 from ..model import MODES, STATES, Job, Location, ParamValue, Request, Suppression
 from ..policy.load import PolicySet
-from ..policy.vocabulary import int_range
+from ..policy.vocabulary import Vocabulary, int_range
 from ..settings import Defaults
 from ..version import Version, format_version
 from .domainxml import XML_FACT, domain_info, read_text
@@ -20,7 +19,6 @@ from .virsh import command_job
 
 ENTRY_KEYS = ("id", "hypervisor", "state", "libvirt_version", "mode", "command", "flags", "params", "facts",
               "host", "domain", "desturi", "ignore", "domain_xml", "qemu_version")
-_FACT_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 
 
 def check_state(state: str | None) -> str:
@@ -52,61 +50,67 @@ def typed_params(policies: PolicySet, params: Mapping[str, Any] | None) -> tuple
     vocab = policies.vocab
     out: dict[str, ParamValue] = {}
     for name, value in params.items():
-        key = vocab.param_key(str(name))
+        with At("params", str(name), part="key"):
+            key = vocab.param_key(str(name))
         pd = vocab.params[key]
-        if pd.multi:
-            items = [value] if isinstance(value, str) else value
-            if not isinstance(items, (list, tuple)) or not all(isinstance(x, str) for x in items):
-                raise UserError(f"parameter {key!r} takes a string or a list of strings, got {value!r:.80}")
-            if not items:
-                continue  # a multi-valued parameter is one entry per value: no values, nothing is sent
-            out[key] = tuple(items)
-        elif pd.type == "string":
-            if not isinstance(value, str):
-                raise UserError(f"parameter {key!r} takes a string, got {value!r:.80}")
-            out[key] = value
-        else:
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise UserError(f"parameter {key!r} takes an integer ({pd.type}), got {value!r:.80}")
-            lo, hi = int_range(pd.type)
-            if not lo <= value <= hi:
-                raise UserError(f"parameter {key!r} is out of range for {pd.type} ({lo} to {hi}): {value}")
-            out[key] = value
+        with At("params", str(name)):
+            if pd.multi:
+                items = [value] if isinstance(value, str) else value
+                if not isinstance(items, (list, tuple)) or not all(isinstance(x, str) for x in items):
+                    raise UserError(f"parameter {key!r} takes a string or a list of strings, got {value!r:.80}")
+                if not items:
+                    continue  # a multi-valued parameter is one entry per value: no values, nothing is sent
+                out[key] = tuple(items)
+            elif pd.type == "string":
+                if not isinstance(value, str):
+                    raise UserError(f"parameter {key!r} takes a string, got {value!r:.80}")
+                out[key] = value
+            else:
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise UserError(f"parameter {key!r} takes an integer ({pd.type}), got {value!r:.80}")
+                lo, hi = int_range(pd.type)
+                if not lo <= value <= hi:
+                    raise UserError(f"parameter {key!r} is out of range for {pd.type} ({lo} to {hi}): {value}")
+                out[key] = value
     return tuple(sorted(out.items()))
 
 
-def check_facts(facts: Mapping[str, Any] | None, prefix: str = "") -> dict[str, Any]:
+def check_facts(vocab: Vocabulary, facts: Mapping[str, Any] | None, prefix: str = "",
+                key: str = "facts") -> dict[str, Any]:
+    """Facts given by a user (a plan's ``facts``, or ``host`` with ``prefix="host."``, the API, --fact): each
+    name known to the vocabulary, each value of its type. ``key``: where they stand in a plan entry."""
     if facts is None:
         return {}
     if not isinstance(facts, Mapping):
-        raise UserError(f"facts must be a mapping, got {type(facts).__name__}")
+        raise UserError(f"{key} must be a mapping, got {type(facts).__name__}", at=(key,))
     out: dict[str, Any] = {}
     for k, v in facts.items():
         name = f"{prefix}{k}"
-        if not _FACT_NAME.match(name):
-            raise UserError(f"invalid fact name {name!r}: use dotted lower-case names such as host.migrate_tls_force")
-        if isinstance(v, list):
-            if not all(_scalar(x) for x in v):
-                raise UserError(f"fact {name!r} must be a scalar or a list of scalars, got {v!r:.80}")
-            v = tuple(v)
-        if not isinstance(v, (str, int, float, bool, tuple)) and v is not None:
-            raise UserError(f"fact {name!r} must be a scalar or a list, got {type(v).__name__}")
-        out[name] = v
+        with At(key, str(k), part="key"):
+            vocab.fact(name, str(k) if prefix else None)
+        with At(key, str(k)):
+            out[name] = vocab.fact_value(name, v, str(k) if prefix else None)
     return out
 
 
-def _scalar(v: Any) -> bool:
-    return v is None or isinstance(v, (str, int, float, bool))
+def check_version_text(value: Any, what: str = "libvirt_version") -> str | None:
+    """A version as a plan or the API gives it: a string. A number is refused: YAML reads 9.10 as 9.1."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise UserError(f"{what} is a number ({value}), not a version: write it as a string in quotes, such as "
+                        "\"9.10.0\" (a number loses its trailing zeros: 9.10 reads as 9.1)")
+    raise UserError(f"{what} must be a string such as \"9.0.0\", got {value!r:.80}")
 
 
 def _text(entry: Mapping[str, Any], key: str, default: Any = None, numbers: bool = False) -> str | None:
-    """A string value of a plan entry (numbers too when ``numbers``: ids, versions), or ``default``."""
+    """A string value of a plan entry (numbers too when ``numbers``: ids), or ``default``."""
     v = entry.get(key, default)
     if v is None or isinstance(v, str):
         return v
     if numbers and isinstance(v, (int, float)) and not isinstance(v, bool):
         return str(v)
-    raise UserError(f"{key!r} must be a string, got {type(v).__name__}: {v!r:.60}")
+    raise UserError(f"{key!r} must be a string, got {type(v).__name__}: {v!r:.60}", at=(key,))
 
 
 def make_request(policies: PolicySet, *, hypervisor: str, state: str | None = None,
@@ -114,66 +118,90 @@ def make_request(policies: PolicySet, *, hypervisor: str, state: str | None = No
                  params: Mapping[str, Any] | None = None, facts: Mapping[str, Any] | None = None,
                  domain: str | None = None, desturi: str | None = None) -> Request:
     vocab = policies.vocab
-    policies.driver(hypervisor)
+    with At("hypervisor"):
+        policies.driver(hypervisor)
     for key, value in (("domain", domain), ("desturi", desturi)):
         if value is not None and not isinstance(value, str):
-            raise UserError(f"{key!r} must be a string, got {type(value).__name__}: {value!r:.60}")
-    version: Version = vocab.version(libvirt_version)
-    mask = vocab.flags_value(flags if flags is not None else 0)
+            raise UserError(f"{key!r} must be a string, got {type(value).__name__}: {value!r:.60}", at=(key,))
+    with At("libvirt_version"):
+        version: Version = vocab.version(check_version_text(libvirt_version))
+    if isinstance(flags, (list, tuple)):
+        for i, item in enumerate(flags):
+            with At("flags", i):
+                if not isinstance(item, str):
+                    raise UserError(f"flag names must be strings, got {item!r:.80}")
+                vocab.flag(item)
+    with At("flags"):
+        mask = vocab.flags_value(flags if flags is not None else 0)
+    with At("state"):
+        checked_state = check_state(state)
+    with At("mode"):
+        checked_mode = check_mode(mode)
     return Request(
-        hypervisor=hypervisor, libvirt_version=format_version(version), state=check_state(state),
-        mode=resolve_mode(check_mode(mode), mask, vocab.flags[vocab.mode_flag].value), flags=mask,
-        params=typed_params(policies, params), facts=tuple(sorted(check_facts(facts).items())),
+        hypervisor=hypervisor, libvirt_version=format_version(version), state=checked_state,
+        mode=resolve_mode(checked_mode, mask, vocab.flags[vocab.mode_flag].value), flags=mask,
+        params=typed_params(policies, params), facts=tuple(sorted(check_facts(vocab, facts).items())),
         domain=domain, desturi=desturi,
     )
 
 
+def entry_with_defaults(entry: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """A plan entry with the plan's ``defaults`` for what it does not say (``facts`` and ``host`` merged: the
+    entry's own win)."""
+    out = dict(defaults)
+    for k, v in entry.items():
+        if k in ("facts", "host") and isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            out[k] = {**out[k], **v}
+        else:
+            out[k] = v
+    return out
+
+
 def job_from_entry(policies: PolicySet, entry: Any, defaults: Defaults, where: Location, index: int,
                    command_at: tuple[int, int] | None = None) -> Job:
-    """A plan entry (a mapping) -> a job. Errors name the entry's file and line."""
-    loc = f"{where.file}:{where.line}"
+    """A plan entry (a mapping) -> a job. An error says the path of the key or value at fault (``at``); the
+    plan's reader turns it into a line and column (else it stands at the entry's line)."""
     if not isinstance(entry, Mapping):
-        raise UserError(f"a plan entry is a mapping, got {type(entry).__name__}", loc)
-    try:
-        for k in entry:
-            if k not in ENTRY_KEYS:
-                raise UserError(f"unknown key {k!r:.80} in plan entry{did_you_mean(str(k), ENTRY_KEYS)}")
-        job_id = str(_text(entry, "id", f"{where.file}#{index + 1}", numbers=True))
-        state = entry.get("state", defaults.state)
-        version_text = entry.get("libvirt_version", defaults.libvirt_version)
-        if version_text is not None and not isinstance(version_text, (str, int, float)):
-            raise UserError(f"libvirt_version must be a string such as \"9.0.0\", got {version_text!r:.80}")
-        hypervisor = _text(entry, "hypervisor", defaults.hypervisor)
-        facts = check_facts(entry.get("facts"))
-        facts.update(check_facts(entry.get("host"), "host."))
-        if "qemu_version" in entry:
-            facts["qemu.version"] = _text(entry, "qemu_version", numbers=True)
-        if "domain_xml" in entry:
+        raise UserError(f"a plan entry is a mapping, got {type(entry).__name__}", at=())
+    vocab = policies.vocab
+    for k in entry:
+        if k not in ENTRY_KEYS:
+            raise UserError(f"unknown key {k!r:.80} in plan entry{did_you_mean(str(k), ENTRY_KEYS)}",
+                            at=(str(k),), part="key")
+    job_id = str(_text(entry, "id", f"{where.file}#{index + 1}", numbers=True))
+    with At("state"):
+        state = check_state(entry.get("state", defaults.state))
+    with At("libvirt_version"):
+        version_text = check_version_text(entry.get("libvirt_version", defaults.libvirt_version))
+        version = vocab.version(version_text)
+    hypervisor = _text(entry, "hypervisor", defaults.hypervisor)
+    facts = check_facts(vocab, entry.get("facts"))
+    facts.update(check_facts(vocab, entry.get("host"), "host.", key="host"))
+    if "qemu_version" in entry:
+        with At("qemu_version"):
+            facts["qemu.version"] = vocab.fact_value("qemu.version", entry["qemu_version"], "qemu_version")
+    if "domain_xml" in entry:
+        with At("domain_xml"):
             facts[XML_FACT] = _domain_xml(entry["domain_xml"], where)
-        command = entry.get("command")
-        if command is not None:
-            if "flags" in entry or "params" in entry:
-                raise UserError("a plan entry has either 'command' or 'flags'/'params', not both")
-            if not isinstance(command, str):
-                raise UserError(f"'command' must be a string, got {type(command).__name__}")
-            version = policies.vocab.version(None if version_text is None else str(version_text))
-            job = command_job(command, policies=policies, hypervisor=hypervisor, state=check_state(state),
-                              version=version, job_id=job_id, file=where.file,
-                              facts=tuple(sorted(facts.items())), words=_shift(command, where, command_at))
-            return replace(job, location=where, text=command, suppressed=_ignores(entry, where))
-        if hypervisor is None:
-            raise UserError("the entry names no hypervisor: add 'hypervisor' or give --hypervisor")
-        request = make_request(
-            policies, hypervisor=str(hypervisor), state=state,
-            libvirt_version=None if version_text is None else str(version_text),
-            mode=entry.get("mode", defaults.mode), flags=entry.get("flags", 0), params=entry.get("params"),
-            facts=facts, domain=entry.get("domain"), desturi=entry.get("desturi"),
-        )
-        return Job(job_id, request, where, (), None, _ignores(entry, where))
-    except UserError as e:
-        if e.where is None:
-            e.where = loc
-        raise
+    command = entry.get("command")
+    if command is not None:
+        if "flags" in entry or "params" in entry:
+            raise UserError("a plan entry has either 'command' or 'flags'/'params', not both",
+                            at=("flags" if "flags" in entry else "params",), part="key")
+        if not isinstance(command, str):
+            raise UserError(f"'command' must be a string, got {type(command).__name__}", at=("command",))
+        job = command_job(command, policies=policies, hypervisor=hypervisor, state=state,
+                          version=version, job_id=job_id, file=where.file,
+                          facts=tuple(sorted(facts.items())), words=_shift(command, where, command_at))
+        return replace(job, location=where, text=command, suppressed=_ignores(entry, where))
+    if hypervisor is None:
+        raise UserError("the entry names no hypervisor: add 'hypervisor' or give --hypervisor", at=())
+    request = make_request(
+        policies, hypervisor=str(hypervisor), state=state, libvirt_version=version_text,
+        mode=entry.get("mode", defaults.mode), flags=entry.get("flags", 0), params=entry.get("params"),
+        facts=facts, domain=entry.get("domain"), desturi=entry.get("desturi"),
+    )
+    return Job(job_id, request, where, (), None, _ignores(entry, where))
 
 
 def _domain_xml(value: Any, where: Location) -> str:

@@ -70,6 +70,21 @@ _INT_RANGES = {
 }
 
 
+class FactDef(NamedTuple):
+    """A fact rules may read besides the request (vocabulary ``facts``)."""
+
+    name: str
+    type: str  # integer, boolean, string, list, version
+    meaning: str
+    sources: tuple[str, ...]
+    internal: bool  # set by miglint itself, never given
+
+    @property
+    def type_words(self) -> str:
+        return {"integer": "an integer", "boolean": "true or false", "string": "a string",
+                "list": "a list of strings (or one string)", "version": 'a version such as "7.2" (a string)'}[self.type]
+
+
 def int_range(type_: str) -> tuple[int, int]:
     return _INT_RANGES[type_]
 
@@ -133,6 +148,9 @@ class Vocabulary:
             for row in data.get("qemu_assumed") or []}
         # What miglint takes for granted when a request does not say (the policy set compiles the conditions).
         self.assume: dict[str, Any] = dict(data.get("assume") or {})
+        self.facts: dict[str, FactDef] = {
+            f["name"]: FactDef(f["name"], f["type"], f["meaning"], tuple(f.get("from", [])), bool(f.get("internal")))
+            for f in data.get("facts") or []}
 
     def read_order(self, version: Version) -> dict[str, int]:
         """Option -> position in the order virsh reads value options, at this libvirt version."""
@@ -155,6 +173,10 @@ class Vocabulary:
             short = short[len(FLAG_PREFIX):]
         fd = self.flags.get(short)
         if fd is None:
+            option = self.options.get(self.resolve_option(name.strip().lstrip("-").lower()))
+            if option is not None and option.flag:  # virsh's spelling: p2p, --copy-storage-all, ...
+                raise UserError(f"unknown migration flag {name!r:.80} (did you mean {option.flag!r}, virsh's "
+                                f"--{option.name}?)")
             raise UserError(f"unknown migration flag {name!r:.80}{did_you_mean(short, self.flags)}")
         return fd
 
@@ -213,9 +235,53 @@ class Vocabulary:
             short = short[len(PARAM_PREFIX):]
         key = self._param_by_name.get(short.upper())
         if key is None:
+            option = self.options.get(self.resolve_option(name.strip().lstrip("-").lower()))
+            if option is not None and option.param:  # virsh's spelling: migrateuri, bandwidth, ...
+                raise UserError(f"unknown migration parameter {name!r:.80} (did you mean {option.param!r}, virsh's "
+                                f"--{option.name}?)")
             choices = list(self.params) + list(self._param_by_name)
             raise UserError(f"unknown migration parameter {name!r:.80}{did_you_mean(name, choices)}")
         return key
+
+    # -- facts ---------------------------------------------------------------------------------
+
+    def fact(self, name: str, shown: str | None = None) -> FactDef:
+        """The fact named so (``shown``: as the user wrote it, for the message: 'migrate_tls_forc' in a plan's
+        ``host``); an unknown or internal name is a UserError with the closest known name."""
+        fd = self.facts.get(name)
+        if fd is None or fd.internal:
+            given = [n for n, f in self.facts.items() if not f.internal]
+            prefix = name[:len(name) - len(shown)] if shown is not None and name.endswith(shown) else ""
+            pool = [n[len(prefix):] for n in given if n.startswith(prefix)] if prefix else given
+            what = shown if shown is not None else name
+            hint = did_you_mean(what, pool)
+            known = "; known: " + ", ".join(pool) if not hint else ""
+            raise UserError(f"unknown fact {what!r:.80}{hint}{known}")
+        return fd
+
+    def fact_value(self, name: str, value: Any, shown: str | None = None) -> Any:
+        """A fact's value checked against its type (a list becomes a tuple; one string is a list of one)."""
+        fd = self.fact(name, shown)
+        t = fd.type
+        ok: Any = None
+        if t == "integer" and isinstance(value, int) and not isinstance(value, bool):
+            ok = value
+        elif t == "boolean" and isinstance(value, bool):
+            ok = value
+        elif t == "string" and isinstance(value, str):
+            ok = value
+        elif t == "version" and isinstance(value, str) and value.strip():
+            ok = value.strip()
+        elif t == "list" and isinstance(value, str):
+            ok = (value,)
+        elif t == "list" and isinstance(value, (list, tuple)) and all(isinstance(x, str) for x in value):
+            ok = tuple(value)
+        if ok is None:
+            if t == "version" and isinstance(value, (int, float)) and not isinstance(value, bool):
+                raise UserError(f"fact {shown or name!r} takes a version as a string: write '{value}' in quotes "
+                                f"(a number loses its trailing zeros: 7.10 reads as 7.1)")
+            raise UserError(f"fact {shown or name!r} takes {fd.type_words}, got {value!r:.60}")
+        return ok
 
     def params_known_at(self, version: Version) -> frozenset[str]:
         return frozenset(k for k, p in self.params.items() if p.since <= version)

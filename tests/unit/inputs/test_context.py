@@ -46,22 +46,35 @@ def web(tmp_path):
     return str(p)
 
 
-@pytest.mark.parametrize("text, value", [
-    ("true", True), ("False", False), ("yes", True), ("0", 0), ("-3", -3), ("2", 2), ("7.2", "7.2"),
-    ("vda,vdb", ("vda", "vdb")), ("vda,", ("vda",)), ("/mnt/nfs", "/mnt/nfs"), ("", ""),
+@pytest.mark.parametrize("fact, text, value", [
+    ("host.migrate_tls_force", "true", True), ("host.migrate_tls_force", "False", False),
+    ("connection.readonly", "yes", True), ("domain.snapshots", "0", 0), ("domain.snapshots", "2", 2),
+    ("qemu.version", "7.2", "7.2"), ("qemu.version", "9", "9"), ("domain.local_disks", "vda,vdb", ("vda", "vdb")),
+    ("domain.local_disks", "vda,", ("vda",)), ("host.shared_paths", "/mnt/nfs", ("/mnt/nfs",)),
+    ("domain.local_disks", "", ()), ("dest.hostname", "n2.example", "n2.example"),
 ])
-def test_typed_values(text, value):
-    assert typed_value(text) == value
+def test_command_line_values_are_read_as_the_facts_type(policies, fact, text, value):
+    assert typed_value(policies.vocab.facts[fact], text, "--fact") == value
 
 
-def test_assignments():
-    assert parse_assignments(["migrate_tls_force=true", "shared_paths=/a,/b"], "--host-fact", "host.") == {
+@pytest.mark.parametrize("fact, text", [("domain.snapshots", "two"), ("host.migrate_tls_force", "maybe"),
+                                        ("qemu.version", " ")])
+def test_a_value_of_the_wrong_type_says_what_the_fact_takes(policies, fact, text):
+    with pytest.raises(UserError, match=f"--fact {fact}=.*: takes "):
+        typed_value(policies.vocab.facts[fact], text, "--fact")
+
+
+def test_assignments(policies):
+    vocab = policies.vocab
+    assert parse_assignments(vocab, ["migrate_tls_force=true", "shared_paths=/a,/b"], "--host-fact", "host.") == {
         "host.migrate_tls_force": True, "host.shared_paths": ("/a", "/b")}
-    assert parse_assignments(["domain.snapshots=2"], "--fact") == {"domain.snapshots": 2}
+    assert parse_assignments(vocab, ["domain.snapshots=2"], "--fact") == {"domain.snapshots": 2}
     with pytest.raises(UserError, match="--fact takes NAME=VALUE"):
-        parse_assignments(["domain.snapshots"], "--fact")
-    with pytest.raises(UserError, match="invalid fact name 'snapshots'"):
-        parse_assignments(["snapshots=2"], "--fact")
+        parse_assignments(vocab, ["domain.snapshots"], "--fact")
+    with pytest.raises(UserError, match="--fact: unknown fact 'snapshots' \\(did you mean 'domain.snapshots'\\?\\)"):
+        parse_assignments(vocab, ["snapshots=2"], "--fact")
+    with pytest.raises(UserError, match="--host-fact: unknown fact 'migrate_tls_forc' \\(did you mean 'migrate_tls_force'"):
+        parse_assignments(vocab, ["migrate_tls_forc=true"], "--host-fact", "host.")
 
 
 def test_host_fact_decides_a_qemu_conf_rule(capsys):
@@ -170,9 +183,9 @@ def test_bad_domain_xml_in_a_plan_is_reported_at_its_entry(capsys, tmp_path):
                     f"- {{command: \"{LIVE_P2P}\", state: running, domain_xml: \"<!DOCTYPE d><domain/>\"}}\n")
     assert main(["check", "--no-config", str(plan)]) == 2
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == f"{plan}:1: error: domain_xml {tmp_path}/missing.xml: cannot read domain XML: No such file or directory"
-    assert out[1] == f"{plan}:2: error: domain_xml:1:18: malformed domain XML: mismatched tag"
-    assert out[2].startswith(f"{plan}:3: error: domain_xml:1:") and "DOCTYPE declaration is refused" in out[2]
+    assert out[0] == f"{plan}:1:98: error: domain_xml {tmp_path}/missing.xml: cannot read domain XML: No such file or directory"
+    assert out[1] == f"{plan}:2:98: error: domain_xml:1:18: malformed domain XML: mismatched tag"
+    assert out[2].startswith(f"{plan}:3:98: error: domain_xml:1:") and "DOCTYPE declaration is refused" in out[2]
 
 
 def test_connect_without_the_binding_says_how_to_get_it(capsys, monkeypatch):

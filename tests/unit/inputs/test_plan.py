@@ -48,22 +48,22 @@ def test_jsonl_streams_and_reports_bad_lines(policies):
     assert isinstance(items[2], UserError) and "unknown hypervisor 'kvm'" in items[2].message
 
 
-@pytest.mark.parametrize("entry,message", [
-    ({"hypervisor": "qemu", "flags": ["LIVEE"]}, "unknown migration flag 'LIVEE' (did you mean 'LIVE'?)"),
-    ({"hypervisor": "qemu", "params": {"bandwith": 1}}, "unknown migration parameter 'bandwith'"),
-    ({"hypervisor": "qemu", "params": {"bandwidth": "fast"}}, "parameter 'bandwidth' takes an integer"),
-    ({"hypervisor": "qemu", "params": {"bandwidth": -1}}, "out of range"),
-    ({"hypervisor": "qemu", "state": "runing"}, "invalid state 'runing'"),
-    ({"hypervisor": "qemu", "mode": "tunnel"}, "invalid mode 'tunnel'"),
-    ({"hypervisor": "qemu", "libvirt_version": "nine"}, "invalid libvirt version 'nine'"),
-    ({"hypervisor": "qemu", "flag": ["LIVE"]}, "unknown key 'flag' in plan entry (did you mean 'flags'?)"),
-    ({"flags": ["LIVE"]}, "names no hypervisor"),
-    ({"hypervisor": "qemu", "command": "virsh migrate d qemu+ssh://x/system", "flags": []}, "either 'command'"),
+@pytest.mark.parametrize("entry,message,column", [
+    ({"hypervisor": "qemu", "flags": ["LIVEE"]}, "unknown migration flag 'LIVEE' (did you mean 'LIVE'?)", 35),
+    ({"hypervisor": "qemu", "params": {"bandwith": 1}}, "unknown migration parameter 'bandwith'", 36),
+    ({"hypervisor": "qemu", "params": {"bandwidth": "fast"}}, "parameter 'bandwidth' takes an integer", 49),
+    ({"hypervisor": "qemu", "params": {"bandwidth": -1}}, "out of range", 49),
+    ({"hypervisor": "qemu", "state": "runing"}, "invalid state 'runing'", 34),
+    ({"hypervisor": "qemu", "mode": "tunnel"}, "invalid mode 'tunnel'", 33),
+    ({"hypervisor": "qemu", "libvirt_version": "nine"}, "invalid libvirt version 'nine'", 44),
+    ({"hypervisor": "qemu", "flag": ["LIVE"]}, "unknown key 'flag' in plan entry (did you mean 'flags'?)", 25),
+    ({"flags": ["LIVE"]}, "names no hypervisor", 2),
+    ({"hypervisor": "qemu", "command": "virsh migrate d qemu+ssh://x/system", "flags": []}, "either 'command'", 75),
 ])
-def test_entry_errors_name_the_problem(policies, entry, message):
+def test_entry_errors_name_the_problem_where_it_is(policies, entry, message, column):
     items = list(json_jobs(json.dumps([entry]).encode(), "p.json", policies, Defaults()))
     assert isinstance(items[0], UserError)
-    assert message in items[0].message and items[0].where == "p.json:1"
+    assert message in items[0].message and items[0].where == f"p.json:1:{column}"
 
 
 def test_mode_follows_the_api_form(policies):

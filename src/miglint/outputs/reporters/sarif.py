@@ -1,8 +1,8 @@
 """SARIF 2.1.0 for code scanning (GitHub, GitLab, Azure DevOps): one run, the rules that fired with their
 documentation, one result per finding and note with its real file, line and column.
 
-The document is written at the end (SARIF is one JSON object). Input errors become tool execution
-notifications, so a broken file shows in the log without posing as a finding.
+The document is written at the end (SARIF is one JSON object). An input error is a result of miglint's rule
+M007 (input-error) at its position, so code scanning shows it where it is, and a tool execution notification.
 """
 
 from __future__ import annotations
@@ -110,14 +110,22 @@ class SarifReporter:
         self.results.append(res)
 
     def error(self, where: str | None, message: str) -> None:
+        """An input error is a result of miglint's rule M007 at its position, so that code scanning shows it
+        where it is (and a tool execution notification too, for the log)."""
         n: dict[str, Any] = {"level": "error", "message": {"text": message}}
+        result: dict[str, Any] = {"ruleId": "M007", "ruleIndex": self._index("M007"), "level": "error",
+                                  "message": {"text": message}}
         if where:
             m = _WHERE.match(where)
             loc = _location(m.group("file"), int(m.group("line")), int(m.group("col") or 0)) if m \
                 else _location(where, 0, 0)
             if loc:
                 n["locations"] = [loc]
+                result["locations"] = [loc]
+        basis = f"M007\0{where or ''}\0{message}"
+        result["partialFingerprints"] = {"miglintRequest/v1": hashlib.sha256(basis.encode()).hexdigest()[:32]}
         self.notifications.append(n)
+        self.results.append(result)
 
     def _descriptor(self, rule_id: str) -> dict[str, Any]:
         help_uri = self.rule_docs.replace("{rule}", rule_id)
