@@ -50,6 +50,7 @@ class VirshProblem(NamedTuple):
     kind: str
     option: str = ""
     value: str = ""
+    hint: str = ""  # unknown_option: the known option it is closest to
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,9 @@ virsh's own refusals recorded as facts for the virsh policy layer."""
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace as dc_replace
 from typing import NamedTuple
 
@@ -287,7 +288,7 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
                 i += 1
                 continue
             if od is None:
-                problems.append((VirshProblem("unknown_option", name, inline), w))
+                problems.append((VirshProblem("unknown_option", name, inline, _closest(name, defs, vocab)), w))
                 i += 1
                 other = vocab.options.get(name)
                 if other is not None and other.type != "bool" and not eq and i < n:
@@ -356,6 +357,13 @@ def asks_help(words: Sequence[Word], call: VirshCall, version: Version, vocab: V
     if not any(w.text.startswith("--help") for w in words[call.migrate_index + 1:]):
         return False
     return parse_migrate_args(words[call.migrate_index + 1:], version, vocab).help
+
+
+def _closest(name: str, defs: Mapping[str, OptionDef], vocab: Vocabulary) -> str:
+    """The option of this virsh version (or alias) an unknown one is probably a misspelling of, or ""."""
+    pool = [n for n in [*defs, *vocab.aliases] if vocab.resolve_option(n) in defs]
+    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.75)
+    return close[0] if close else ""
 
 
 def _to_int(text: str, type_: str) -> int | None:

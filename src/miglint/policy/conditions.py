@@ -765,6 +765,7 @@ class VirshProblemNode(Node):
             if self._match(p):
                 if "option" not in out:
                     out["option"], out["value"] = p.option, p.value
+                    out["did_you_mean"] = f" (did you mean --{p.hint}?)" if p.hint else ""
                 if p.option:
                     out.setdefault("subjects", []).append("option:" + p.option)
                     out.setdefault("matched", []).append("option:" + p.option)

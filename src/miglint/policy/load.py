@@ -214,8 +214,10 @@ class PolicySet:
         if d is None:
             if not isinstance(name, str):
                 raise UserError(f"a hypervisor is named by a string, got {type(name).__name__}: {name!r:.60}")
-            raise UserError(f"unknown hypervisor {name!r}{did_you_mean(name, self.drivers)}; "
-                            f"known: {', '.join(self.hypervisors)}")
+            base = name.split("://")[0].split("+")[0].lower()
+            alias = self.vocab.hypervisor_aliases.get(base) or self.vocab.uri_drivers.get(base)
+            hint = f" (did you mean {alias!r}?)" if alias in self.drivers else did_you_mean(name, self.drivers)
+            raise UserError(f"unknown hypervisor {name!r}{hint}; known: {', '.join(self.hypervisors)}")
         return d
 
     def rule(self, ident: str) -> Rule:

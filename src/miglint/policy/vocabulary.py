@@ -138,6 +138,7 @@ class Vocabulary:
         self.mode_flag: str = data["mode_flag"]
         self.error_codes: dict[str, dict[str, Any]] = dict(data["error_codes"])
         self.uri_drivers: dict[str, str] = dict(data["uri_drivers"])
+        self.hypervisor_aliases: dict[str, str] = dict(data.get("hypervisor_aliases") or {})
         # virConnectGetType -> policy, and the shared-filesystem table (used by `check --connect` only).
         self.connection_types: dict[str, dict[str, str]] = dict(data.get("connection_types") or {})
         self.shared_filesystems: dict[str, Any] = dict(data.get("shared_filesystems") or
