@@ -17,6 +17,7 @@ from ..policy.conditions import Ctx, Node
 from ..policy.load import Driver, PolicySet, Rule, Variant
 from ..policy.values import Bindings
 from ..version import VersionRange, parse_version
+from .projection import Projection, Ref, render_values
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
@@ -29,28 +30,75 @@ def render(template: str, values: Bindings) -> str:
     return _PLACEHOLDER.sub(sub, template)
 
 
+class _ByValues:
+    """The results of one key whose findings show values the key does not fix (a domain's name, a
+    parameter's value): one per combination of those values, a bounded few."""
+
+    __slots__ = ("refs", "results")
+    LIMIT = 64
+
+    def __init__(self, refs: tuple[Ref, ...]) -> None:
+        self.refs = refs
+        self.results: dict[tuple[Any, ...], Result] = {}
+
+    def store(self, values: tuple[Any, ...], result: Result) -> None:
+        if len(self.results) >= self.LIMIT:
+            self.results.clear()
+        self.results[values] = result
+
+
 class Evaluator:
-    """Evaluates requests against one policy set, remembering recent results (requests are hashable)."""
+    """Evaluates requests against one policy set, remembering recent results by what the rules read of a
+    request (engine.projection): a request that differs from an earlier one only in values no rule tests (a
+    new domain name, another bandwidth below every limit) gets the earlier findings. Bounded: ``cache_size``
+    keys, least recently used first out."""
 
     def __init__(self, policies: PolicySet, cache_size: int = 4096) -> None:
         self.policies = policies
         self.vocab = policies.vocab
-        self._cache: OrderedDict[Request, Result] = OrderedDict()
+        self.projection = Projection(policies)
+        self._cache: OrderedDict[Any, Result | _ByValues] = OrderedDict()
         self._cache_size = cache_size
         self._maybe_flags = sum(policies.vocab.flags[o.flag].value for o in policies.vocab.options.values() if o.flag)
         self._maybe_params = frozenset(o.param for o in policies.vocab.options.values() if o.param)
 
     def __call__(self, request: Request) -> Result:
+        key = self.projection.key(request)
         cache = self._cache
-        got = cache.get(request)
-        if got is not None:
-            cache.move_to_end(request)
-            return got
-        result = self.evaluate(request)
-        cache[request] = result
-        if len(cache) > self._cache_size:
-            cache.popitem(last=False)
-        return result
+        got = cache.get(key)
+        if got is None:
+            result = self.evaluate(request)
+            refs = self._render_refs(result)
+            if refs:
+                got = _ByValues(refs)
+                got.store(render_values(request, refs), result)
+            else:
+                got = result
+            cache[key] = got
+            if len(cache) > self._cache_size:
+                cache.popitem(last=False)
+            return result
+        cache.move_to_end(key)
+        if isinstance(got, _ByValues):
+            values = render_values(request, got.refs)
+            found = got.results.get(values)
+            if found is None:
+                found = self.evaluate(request)
+                got.store(values, found)
+                return found
+            got_result = found
+        else:
+            got_result = got
+        return got_result if got_result.request is request else Result(request, *got_result[1:])
+
+    def _render_refs(self, result: Result) -> tuple[Ref, ...]:
+        """The inputs the findings' texts may show beyond what the key fixes."""
+        refs: dict[Ref, None] = {}
+        rules = self.policies.rules
+        for f in result.findings:
+            for ref in self.projection.render_refs(rules[f.rule]):
+                refs[ref] = None
+        return tuple(refs)
 
     def _ctx(self, request: Request) -> Ctx:
         driver = self.policies.driver(request.hypervisor)

@@ -1,0 +1,263 @@
+"""What the rules read of a request, derived from the policies: the key an evaluation is remembered by.
+
+Two requests that differ only in what no rule reads get the same findings, so the evaluator answers the
+second from the first. What a rule reads is found in its conditions, never listed here:
+
+- the hypervisor, libvirt version, state, mode, flag set, virsh problems and whether options may be hidden
+  (a bare ``$VAR``): every one of these, exactly;
+- which parameters, virsh options and facts are given (``params_outside`` and ``needs`` look at every name);
+- the *value* of a parameter, option or fact only when some condition tests it, and then only as the answers
+  of those tests (its *signature*: ``bandwidth`` tested by ``gt: 17592186044415`` has two values, below and
+  above), or the value itself when a test compares it with another value (``in_param``, ``in_fact``) or is of
+  a kind this module does not know (then nothing is bucketed: see ``opaque``).
+
+A finding's text may show values its rule does not test (``{domain}``, ``{value}``, ``{item}``): those
+(:meth:`Projection.render_refs`) join the key of the requests whose findings show them, so a cached message
+is never another request's.
+
+A node or value test this module does not know makes the projection ``opaque``: the key is then the whole
+request (correct, only slower); tests/unit/engine/test_projection.py fails on such a node in the built-in
+policies, so a new condition kind gets taught here when it is added.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import Any
+
+from ..model import UNKNOWN, Request
+from ..policy.conditions import (
+    All,
+    Any_,
+    Const,
+    Feature,
+    FirstError,
+    Flags,
+    FlagsOutside,
+    InSet,
+    Libvirt,
+    Node,
+    Not,
+    Options,
+    Params,
+    ParamsOutside,
+    Qemu,
+    Value,
+    VirshProblemNode,
+    walk,
+)
+from ..policy.load import PolicySet, Rule
+from ..policy.values import URI_PARTS, ValueTest
+
+Ref = tuple[str, str]  # ("param" | "option" | "fact", name)
+Signer = Callable[[Any], Hashable]
+
+# Nodes that read nothing but the request's fixed parts (hypervisor, version, state, mode, flags, names given,
+# virsh problems): they never make a value part of the key.
+PLAIN_NODES: tuple[type, ...] = (All, Any_, Not, Const, Flags, Params, Options, FlagsOutside, ParamsOutside, InSet,
+                                 Libvirt, Feature, FirstError, VirshProblemNode)
+# Value tests whose answer is a function of the value alone (nested tests included): a value is bucketed by them.
+PURE_TESTS = frozenset({"equals", "in", "not_in", "gt", "ge", "lt", "le", "version_gt", "version_ge", "version_lt",
+                        "version_le", "power_of_two", "empty", "starts_with", "not_starts_with", "ends_with",
+                        "contains", "any_item", "first_item", "repeated", "earlier", "duplicate_items", "count",
+                        *URI_PARTS})
+# Value tests that compare with another parameter or fact: both values go into the key exactly.
+REF_TESTS = {"in_param": "param", "not_in_param": "param", "in_fact": "fact", "not_in_fact": "fact"}
+# Message placeholders whose value the key already fixes (bound from flags, names given, virsh problems, the
+# QEMU version, which is kept exactly). Any other placeholder makes the rule's inputs part of the key.
+FIXED_PLACEHOLDERS = frozenset({"hypervisor", "mode", "state", "version", "flag", "param", "option", "bits",
+                                "did_you_mean", "qemu_version"})
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# The request's own attributes that conditions read as facts.
+REQUEST_FACTS = ("request.desturi", "request.domain", "request.connect_uri")
+QEMU_FACT = "qemu.version"
+MEMO_SIZE = 4096  # signatures remembered per value tested, for values that recur (destination URIs)
+
+
+class _Tests:
+    """The tests applied to one parameter, option or fact across every rule."""
+
+    def __init__(self) -> None:
+        self.fns: list[Callable[[Any, dict[str, Any], Any], bool]] = []
+        self.seen: set[int] = set()
+        self.exact = False
+
+    def add(self, tests: Iterable[ValueTest]) -> None:
+        for t in tests:
+            if id(t) not in self.seen:
+                self.seen.add(id(t))
+                self.fns.append(t.fn)
+
+
+class Projection:
+    """The key of a request's evaluation (see the module docstring), for one policy set."""
+
+    def __init__(self, policies: PolicySet) -> None:
+        self.opaque_because: str | None = None
+        tested: dict[Ref, _Tests] = {}
+        nodes: list[Node] = [n for r in policies.rules.values() for n in walk(r.when)]
+        nodes += [n for node, _, _ in policies.assumed_states for n in walk(node)]
+        for node in nodes:
+            self._read(node, tested)
+        tested.setdefault(("fact", QEMU_FACT), _Tests()).exact = True  # Qemu nodes (few distinct versions)
+        self._signers: dict[Ref, Signer | None] = {ref: None if t.exact else _signer(t.fns) for ref, t in tested.items()}
+        self.params = {name: s for (src, name), s in self._signers.items() if src == "param"}
+        self.options = {name: s for (src, name), s in self._signers.items() if src == "option"}
+        self.facts = {name: s for (src, name), s in self._signers.items() if src == "fact"}
+        # The request's own URIs and domain name, which conditions read as facts: presence only, unless tested.
+        self._request_facts: tuple[tuple[str, Signer | None], ...] = tuple(
+            (name.split(".", 1)[1], self.facts[name] if name in self.facts else _given) for name in REQUEST_FACTS)
+        self._refs: dict[str, tuple[Ref, ...]] = {}
+
+    @property
+    def opaque(self) -> bool:
+        return self.opaque_because is not None
+
+    def _read(self, node: Node, tested: dict[Ref, _Tests]) -> None:
+        if isinstance(node, Value):
+            entry = tested.setdefault((node.source, node.name), _Tests())
+            for t in node.tests:
+                kind, refs = _classify(t.key, t.arg)
+                if kind == "unknown":
+                    self.opaque_because = f"value test {t.key!r} (on {node.source} {node.name})"
+                elif kind == "ref":
+                    entry.exact = True
+                    for ref in refs:
+                        tested.setdefault(ref, _Tests()).exact = True
+            entry.add(node.tests)
+        elif isinstance(node, Qemu):
+            tested.setdefault(("fact", QEMU_FACT), _Tests()).exact = True
+        elif not isinstance(node, PLAIN_NODES):
+            self.opaque_because = f"condition node {type(node).__name__}"
+
+    def key(self, r: Request) -> Hashable:
+        """Equal keys, equal findings (given equal :meth:`render_values` for the rules that fire)."""
+        if self.opaque_because is not None:
+            return r
+        return (r.hypervisor, r.libvirt_version, r.state, r.mode, r.flags, r.open_options,
+                _project(r.params, self.params) if r.params else (),
+                None if r.options is None else _project(r.options, self.options),
+                r.virsh_problems, _project(r.facts, self.facts) if r.facts else (),
+                self._request_facts_key(r))
+
+    def _request_facts_key(self, r: Request) -> tuple[Hashable, ...]:
+        out: list[Hashable] = []
+        for attr, signer in self._request_facts:
+            v = getattr(r, attr)
+            out.append(None if v is None else signer(v) if signer is not None else (v.__class__, v))
+        return tuple(out)
+
+    def render_refs(self, rule: Rule) -> tuple[Ref, ...]:
+        """The inputs whose exact values a finding of this rule may show (its message, its variants', its fix
+        text), beyond what the key fixes."""
+        got = self._refs.get(rule.id)
+        if got is None:
+            texts = [rule.message, rule.fix.text] + [v.message or "" for v in rule.variants]
+            names = {m for t in texts for m in _PLACEHOLDER.findall(t)}
+            refs: dict[Ref, None] = {}
+            if "domain" in names:
+                refs[("fact", "request.domain")] = None
+            if "desturi" in names:
+                refs[("fact", "request.desturi")] = None
+            if names - FIXED_PLACEHOLDERS - {"domain", "desturi"}:
+                for node in walk(rule.when):
+                    if isinstance(node, Value):
+                        refs[(node.source, node.name)] = None
+                        for t in node.tests:
+                            for ref in _classify(t.key, t.arg)[1]:
+                                refs[ref] = None
+            got = self._refs[rule.id] = tuple(refs)
+        return got
+
+
+def render_values(r: Request, refs: tuple[Ref, ...]) -> tuple[Any, ...]:
+    """The exact values of ``refs`` in a request (a marker for the absent ones)."""
+    out: list[Any] = []
+    for source, name in refs:
+        if source == "param":
+            out.append(_lookup(r.params, name))
+        elif source == "option":
+            out.append(_lookup(r.options or (), name))
+        elif name in REQUEST_FACTS:
+            out.append(getattr(r, name.split(".", 1)[1]))
+        else:
+            out.append(_lookup(r.facts, name))
+    return tuple(out)
+
+
+_MISSING = ("<absent>",)
+
+
+def _lookup(pairs: tuple[tuple[str, Any], ...], name: str) -> Any:
+    for k, v in pairs:
+        if k == name:
+            return (v,)
+    return _MISSING
+
+
+def _classify(key: str, arg: Any) -> tuple[str, list[Ref]]:
+    """("pure" | "ref" | "unknown", the other values a test compares with), nested tests included."""
+    if key in REF_TESTS:
+        return "ref", [(REF_TESTS[key], str(arg))]
+    if key not in PURE_TESTS:
+        return "unknown", []
+    nested: list[Mapping[str, Any]] = []
+    if key in URI_PARTS or key in ("any_item", "earlier", "count"):
+        nested = [arg] if isinstance(arg, Mapping) else []
+    elif key == "first_item" and isinstance(arg, Mapping):
+        nested = [{k: a for k, a in arg.items() if k != "among"}] + [a for a in arg.get("among") or []
+                                                                        if isinstance(a, Mapping)]
+    kind, refs = "pure", []
+    for tests in nested:
+        for k, a in tests.items():
+            if k in ("key", "name", "present"):
+                continue
+            sub, sub_refs = _classify(k, a)
+            if sub == "unknown":
+                return "unknown", []
+            if sub == "ref":
+                kind = "ref"
+            refs += sub_refs
+    return kind, refs
+
+
+def _signer(fns: list[Callable[[Any, dict[str, Any], Any], bool]]) -> Signer:
+    """The signature of a value: each test's answer; UNKNOWN stays itself; values that recur are remembered
+    (a bounded table, cleared when full)."""
+    memo: dict[Any, Hashable] = {}
+
+    def answers(v: Any) -> Hashable:
+        try:
+            return tuple([f(v, {}, None) for f in fns])
+        except Exception:  # a test that cannot take this value: keep the value itself
+            return ("=", v.__class__, v)
+
+    def sign(v: Any) -> Hashable:
+        if v.__class__ is not str:  # only strings are remembered: 1 == True, but tests tell them apart
+            return UNKNOWN if v is UNKNOWN else answers(v)
+        got = memo.get(v)
+        if got is None:
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            got = memo[v] = answers(v)
+        return got
+    return sign
+
+
+def _given(v: Any) -> Hashable:
+    """A request attribute no condition tests: only whether it is given counts."""
+    return True
+
+
+def _project(pairs: tuple[tuple[str, Any], ...], signers: Mapping[str, Signer | None]) -> tuple[Hashable, ...]:
+    """(name, value) pairs -> what the key keeps: the name alone when no test reads the value, the signature,
+    or the value itself."""
+    out: list[Hashable] = []
+    for k, v in pairs:
+        if k not in signers:
+            out.append(k)
+            continue
+        s = signers[k]
+        out.append((k, (v.__class__, v) if s is None else s(v)))
+    return tuple(out)
