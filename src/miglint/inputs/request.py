@@ -117,6 +117,125 @@ def make_request(policies: PolicySet, *, hypervisor: str, state: str | None = No
                  libvirt_version: str | None = None, mode: str | None = None, flags: Any = 0,
                  params: Mapping[str, Any] | None = None, facts: Mapping[str, Any] | None = None,
                  domain: str | None = None, desturi: str | None = None) -> Request:
+    """A request from the API's or a plan entry's values, each checked; a UserError says what is wrong (and
+    ``at``: where). The usual request, every value well-formed, is made from remembered checks."""
+    fast = _plain_request(policies, hypervisor, state, libvirt_version, mode, flags, params, facts, domain, desturi)
+    if fast is not None:
+        return fast
+    return checked_request(policies, hypervisor=hypervisor, state=state, libvirt_version=libvirt_version, mode=mode,
+                           flags=flags, params=params, facts=facts, domain=domain, desturi=desturi)
+
+
+class _Known:
+    """What one vocabulary has said about values seen before: flag lists, versions (bounded tables)."""
+
+    LIMIT = 4096
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        self.vocab = vocab
+        self.flags: dict[tuple[str, ...], int] = {}
+        self.versions: dict[str, str] = {}
+        self.mode_bit = vocab.flags[vocab.mode_flag].value
+        self.ranges = {key: int_range(pd.type) for key, pd in vocab.params.items() if pd.type in ("int", "uint", "ullong")}
+
+    def flag_mask(self, names: tuple[str, ...]) -> int | None:
+        got = self.flags.get(names)
+        if got is None:
+            try:
+                got = self.vocab.flags_value(list(names))
+            except UserError:
+                return None
+            if len(self.flags) >= self.LIMIT:
+                self.flags.clear()
+            self.flags[names] = got
+        return got
+
+    def version(self, text: str | None) -> str | None:
+        key = "" if text is None else text
+        got = self.versions.get(key)
+        if got is None:
+            try:
+                got = format_version(self.vocab.version(text))
+            except UserError:
+                return None
+            if len(self.versions) >= self.LIMIT:
+                self.versions.clear()
+            self.versions[key] = got
+        return got
+
+
+_KNOWN: dict[int, _Known] = {}
+
+
+def _plain_request(policies: PolicySet, hypervisor: Any, state: Any, libvirt_version: Any, mode: Any, flags: Any,
+                   params: Any, facts: Any, domain: Any, desturi: Any) -> Request | None:
+    """The request when every value is of the usual, well-formed kind, else None (checked_request then says what
+    is wrong): the same request checked_request makes, from remembered answers."""
+    vocab = policies.vocab
+    known = _KNOWN.get(id(vocab))
+    if known is None or known.vocab is not vocab:
+        if len(_KNOWN) >= 8:
+            _KNOWN.clear()
+        known = _KNOWN[id(vocab)] = _Known(vocab)
+    if hypervisor.__class__ is not str or hypervisor not in policies.drivers \
+            or (state is not None and (state.__class__ is not str or state not in STATES)) \
+            or (mode is not None and (mode.__class__ is not str or mode not in MODES)) \
+            or (domain is not None and domain.__class__ is not str) \
+            or (desturi is not None and desturi.__class__ is not str) or (facts is not None and facts != {}):
+        return None
+    version = known.version(libvirt_version) if libvirt_version is None or libvirt_version.__class__ is str else None
+    if version is None:
+        return None
+    if flags.__class__ is list or flags.__class__ is tuple:
+        if not all(f.__class__ is str for f in flags):
+            return None
+        mask = known.flag_mask(tuple(flags))
+    elif flags.__class__ is int and 0 <= flags < 1 << 32:
+        mask = flags
+    else:
+        return None
+    if mask is None:
+        return None
+    typed: tuple[tuple[str, ParamValue], ...] = ()
+    if params is not None:
+        if params.__class__ is not dict:
+            return None
+        out: list[tuple[str, ParamValue]] = []
+        defs, ranges = vocab.params, known.ranges
+        for key, value in params.items():
+            pd = defs.get(key)
+            if pd is None:
+                return None  # a macro name, or unknown: checked_request says which
+            if pd.multi:
+                if value.__class__ is str:
+                    out.append((key, (value,)))
+                elif (value.__class__ is list or value.__class__ is tuple) and all(x.__class__ is str for x in value):
+                    if value:
+                        out.append((key, tuple(value)))
+                else:
+                    return None
+            elif pd.type == "string":
+                if value.__class__ is not str:
+                    return None
+                out.append((key, value))
+            else:
+                bounds = ranges.get(key)
+                if bounds is None or value.__class__ is not int or not bounds[0] <= value <= bounds[1]:
+                    return None
+                out.append((key, value))
+        out.sort()
+        typed = tuple(out)
+    return Request(hypervisor=hypervisor, libvirt_version=version, state="unknown" if state is None else state,
+                   mode=resolve_mode(mode, mask, known.mode_bit), flags=mask, params=typed, domain=domain,
+                   desturi=desturi)
+
+
+
+def checked_request(policies: PolicySet, *, hypervisor: str, state: str | None = None,
+                    libvirt_version: str | None = None, mode: str | None = None, flags: Any = 0,
+                    params: Mapping[str, Any] | None = None, facts: Mapping[str, Any] | None = None,
+                    domain: str | None = None, desturi: str | None = None) -> Request:
+    """make_request, every value checked in turn (the errors' wording and place)."""
     vocab = policies.vocab
     with At("hypervisor"):
         policies.driver(hypervisor)
