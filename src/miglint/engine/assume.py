@@ -19,8 +19,9 @@ def assume_state(evaluator: Evaluator, job: Job) -> Job:
     request = job.request
     if request.state != "unknown" or job.state_from:
         return job
-    for node, state, because in evaluator.policies.assumed_states:
-        if evaluator.holds(node, request) is True:
-            said = f"the domain is {STATE_WORDS.get(state, state)}: {because}"
-            return replace(job, request=replace(request, state=state), assumed=job.assumed + (said,))
-    return job
+    got = evaluator.assumed(request)
+    if got is None:
+        return job
+    state, because = got
+    said = f"the domain is {STATE_WORDS.get(state, state)}: {because}"
+    return replace(job, request=replace(request, state=state), assumed=job.assumed + (said,))

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Hashable
 from typing import Any
 
 from ..model import REJECTING, STATES, Finding, Fix, Request, Result
-from ..policy.conditions import Ctx, Node
+from ..policy.conditions import Ctx, Node, walk
 from ..policy.load import Driver, PolicySet, Rule, Variant
 from ..policy.values import Bindings
 from ..version import VersionRange, parse_version
-from .projection import Projection, Ref, render_values
+from .compiled import Plan, Plans, Selection
+from .projection import Projection, Ref, names, reads, render_refs, render_values
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
@@ -53,21 +55,49 @@ class Evaluator:
     new domain name, another bandwidth below every limit) gets the earlier findings. Bounded: ``cache_size``
     keys, least recently used first out."""
 
-    def __init__(self, policies: PolicySet, cache_size: int = 4096) -> None:
+    def __init__(self, policies: PolicySet, cache_size: int = 4096, compiled: bool = True) -> None:
         self.policies = policies
         self.vocab = policies.vocab
-        self.projection = Projection(policies)
-        self._cache: OrderedDict[Any, Result | _ByValues] = OrderedDict()
-        self._cache_size = cache_size
         self._maybe_flags = sum(policies.vocab.flags[o.flag].value for o in policies.vocab.options.values() if o.flag)
         self._maybe_params = frozenset(o.param for o in policies.vocab.options.values() if o.param)
+        # compiled=False: every rule's condition as its nodes say it, for the tests to compare with.
+        self._plans = Plans(policies, self._maybe_flags, self._maybe_params, compiled)
+        self._cache: OrderedDict[Any, Result | _ByValues] = OrderedDict()
+        self._cache_size = cache_size
+        self._refs: dict[str, tuple[Ref, ...]] = {}
+        self._assumptions = Projection([reads(n for node, _, _ in policies.assumed_states for n in walk(node))])
+        self._assumed: dict[Any, tuple[str, str] | None] = {}
+        self._selections: dict[tuple[Hashable, ...], tuple[tuple[Hashable, ...], Plan, Selection]] = {}
+
+    def _selection(self, request: Request) -> tuple[tuple[Hashable, ...], Plan, Selection]:
+        """The names key of a request (projection.names), its plan and the rules that can fire for it."""
+        key = names(request)
+        got = self._selections.get(key)
+        if got is None:
+            plan = self._plans.get(request)
+            facts = _fact_names(request)
+            if request.open_options:
+                selection = plan.every(facts)
+            else:
+                selection = plan.select(request.flags, frozenset(k for k, _ in request.params), facts)
+            if len(self._selections) >= self._cache_size:
+                self._selections.clear()
+            got = self._selections[key] = (key, plan, selection)
+        return got
+
+    def key(self, request: Request) -> Any:
+        """What the cache knows a request's results by: its names key (projection.names), and the values it
+        gives as the rules that can fire for its flags and names read them."""
+        key, _, selection = self._selection(request)
+        return key, selection.projection.values(request)
 
     def __call__(self, request: Request) -> Result:
-        key = self.projection.key(request)
+        names_key, plan, selection = self._selection(request)
+        key = (names_key, selection.projection.values(request))
         cache = self._cache
         got = cache.get(key)
         if got is None:
-            result = self.evaluate(request)
+            result = self.evaluate(request, (names_key, plan, selection))
             refs = self._render_refs(result)
             if refs:
                 got = _ByValues(refs)
@@ -96,9 +126,25 @@ class Evaluator:
         refs: dict[Ref, None] = {}
         rules = self.policies.rules
         for f in result.findings:
-            for ref in self.projection.render_refs(rules[f.rule]):
+            got = self._refs.get(f.rule)
+            if got is None:
+                got = self._refs[f.rule] = render_refs(rules[f.rule])
+            for ref in got:
                 refs[ref] = None
         return tuple(refs)
+
+    def assumed(self, request: Request) -> tuple[str, str] | None:
+        """The first of the vocabulary's assumptions (state, because) whose condition holds for the request (a
+        bounded table, keyed by what those conditions read)."""
+        key = self._assumptions.key(request)
+        if key in self._assumed:
+            return self._assumed[key]
+        got = next(((state, because) for node, state, because in self.policies.assumed_states
+                    if self.holds(node, request) is True), None)
+        if len(self._assumed) >= self._cache_size:
+            self._assumed.clear()
+        self._assumed[key] = got
+        return got
 
     def _ctx(self, request: Request) -> Ctx:
         driver = self.policies.driver(request.hypervisor)
@@ -111,18 +157,17 @@ class Evaluator:
         """A condition of the vocabulary (an assumption's) for one request."""
         return node.test(self._ctx(request))
 
-    def evaluate(self, request: Request) -> Result:
-        driver = self.policies.driver(request.hypervisor)
-        ctx = self._ctx(request)
-        version = ctx.version
+    def evaluate(self, request: Request, selected: tuple[Hashable, Plan, Selection] | None = None) -> Result:
+        _, compiled, selection = self._selection(request) if selected is None else selected
+        driver, version = compiled.driver, compiled.version
+        ctx = Ctx(request, version, compiled.view, self._maybe_flags if request.open_options else 0,
+                  self._maybe_params if request.open_options else frozenset())
         findings: list[Finding] = []
         ctx.findings = findings  # what the rules checked so far found (condition first_error)
         read_keys: list[float | None] = []
-        for rule in driver.rules_for(request.mode):
-            if rule.needs and any(n not in ctx.facts for n in rule.needs):
-                continue
+        for rule, test in selection.rules:
             ctx.unknowns.clear()
-            truth = rule.when.test(ctx)
+            truth = test(ctx)
             if truth is False:
                 continue
             depends = tuple(dict.fromkeys(ctx.unknowns)) if truth is None else ()
@@ -195,6 +240,21 @@ class Evaluator:
             kind=rule.kind, depends_on=depends, subjects=tuple(dict.fromkeys(bound.get("subjects", []))),
             policy=rule.policy,
         ), bound.get("option")
+
+
+_REQUEST_FACTS = ("request.desturi", "request.domain", "request.connect_uri")
+_NAMES: dict[tuple[bool, bool, bool], frozenset[str]] = {}
+
+
+def _fact_names(request: Request) -> frozenset[str]:
+    """The names of the facts a request gives, its own URIs and domain among them (what ``needs`` looks at)."""
+    given = (request.desturi is not None, request.domain is not None, request.connect_uri is not None)
+    if request.facts:
+        return frozenset([k for k, _ in request.facts] + [n for n, g in zip(_REQUEST_FACTS, given) if g])
+    got = _NAMES.get(given)
+    if got is None:
+        got = _NAMES[given] = frozenset(n for n, g in zip(_REQUEST_FACTS, given) if g)
+    return got
 
 
 def _variant(rule: Rule, ctx: Ctx) -> Variant | None:

@@ -12,7 +12,7 @@ second from the first. What a rule reads is found in its conditions, never liste
   a kind this module does not know (then nothing is bucketed: see ``opaque``).
 
 A finding's text may show values its rule does not test (``{domain}``, ``{value}``, ``{item}``): those
-(:meth:`Projection.render_refs`) join the key of the requests whose findings show them, so a cached message
+(:func:`render_refs`) join the key of the requests whose findings show them, so a cached message
 is never another request's.
 
 A node or value test this module does not know makes the projection ``opaque``: the key is then the whole
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..model import UNKNOWN, Request
 from ..policy.conditions import (
@@ -75,100 +75,154 @@ QEMU_FACT = "qemu.version"
 MEMO_SIZE = 4096  # signatures remembered per value tested, for values that recur (destination URIs)
 
 
-class _Tests:
-    """The tests applied to one parameter, option or fact across every rule."""
+class Reads(NamedTuple):
+    """What some conditions read of a request's values: per parameter, option or fact, the tests applied to it
+    (None: its exact value), and why no value can be bucketed (a node or test this module does not know)."""
 
-    def __init__(self) -> None:
-        self.fns: list[Callable[[Any, dict[str, Any], Any], bool]] = []
-        self.seen: set[int] = set()
-        self.exact = False
+    tests: tuple[tuple[Ref, tuple[ValueTest, ...] | None], ...]
+    opaque: str | None = None
 
-    def add(self, tests: Iterable[ValueTest]) -> None:
-        for t in tests:
-            if id(t) not in self.seen:
-                self.seen.add(id(t))
-                self.fns.append(t.fn)
+
+def reads(nodes: Iterable[Node]) -> Reads:
+    tested: dict[Ref, dict[int, ValueTest] | None] = {}
+    opaque = None
+
+    def exact(ref: Ref) -> None:
+        tested[ref] = None
+
+    for node in nodes:
+        if isinstance(node, Value):
+            ref = (node.source, node.name)
+            for t in node.tests:
+                kind, others = _classify(t.key, t.arg)
+                if kind == "unknown":
+                    opaque = f"value test {t.key!r} (on {node.source} {node.name})"
+                elif kind == "ref":
+                    exact(ref)
+                    for other in others:
+                        exact(other)
+            if ref not in tested:
+                tested[ref] = {}
+            entry = tested[ref]
+            if entry is not None:
+                for t in node.tests:
+                    entry.setdefault(id(t), t)
+        elif isinstance(node, Qemu):
+            exact(("fact", QEMU_FACT))
+        elif not isinstance(node, PLAIN_NODES):
+            opaque = f"condition node {type(node).__name__}"
+    return Reads(tuple((ref, None if t is None else tuple(t.values())) for ref, t in tested.items()), opaque)
+
+
+def rule_reads(rule: Rule) -> Reads:
+    return reads(walk(rule.when))
 
 
 class Projection:
-    """The key of a request's evaluation (see the module docstring), for one policy set."""
+    """The key of a request's evaluation (see the module docstring), for the conditions whose reads are given:
+    a selection's rules (those that can fire for a driver, version, mode, state, flags and names given), or
+    every rule of a policy set (:meth:`of`)."""
 
-    def __init__(self, policies: PolicySet) -> None:
+    def __init__(self, parts: Iterable[Reads], shared: dict[tuple[int, ...], Signer] | None = None) -> None:
+        """``shared``: signers already made, by the tests they apply (so that their tables of recurring values
+        are shared too)."""
         self.opaque_because: str | None = None
-        tested: dict[Ref, _Tests] = {}
-        nodes: list[Node] = [n for r in policies.rules.values() for n in walk(r.when)]
-        nodes += [n for node, _, _ in policies.assumed_states for n in walk(node)]
-        for node in nodes:
-            self._read(node, tested)
-        tested.setdefault(("fact", QEMU_FACT), _Tests()).exact = True  # Qemu nodes (few distinct versions)
-        self._signers: dict[Ref, Signer | None] = {ref: None if t.exact else _signer(t.fns) for ref, t in tested.items()}
+        merged: dict[Ref, dict[int, ValueTest] | None] = {}
+        for part in parts:
+            if part.opaque is not None:
+                self.opaque_because = part.opaque
+            for ref, tests in part.tests:
+                if tests is None:
+                    merged[ref] = None
+                    continue
+                entry = merged.setdefault(ref, {})
+                if entry is not None:
+                    for t in tests:
+                        entry.setdefault(id(t), t)
+        shared = {} if shared is None else shared
+        self._signers: dict[Ref, Signer | None] = {}
+        for ref, entry in merged.items():
+            if entry is None:
+                self._signers[ref] = None
+                continue
+            ids = tuple(entry)
+            signer = shared.get(ids)
+            if signer is None:
+                signer = shared[ids] = _signer([t.fn for t in entry.values()])
+            self._signers[ref] = signer
         self.params = {name: s for (src, name), s in self._signers.items() if src == "param"}
         self.options = {name: s for (src, name), s in self._signers.items() if src == "option"}
         self.facts = {name: s for (src, name), s in self._signers.items() if src == "fact"}
         # The request's own URIs and domain name, which conditions read as facts: presence only, unless tested.
         self._request_facts: tuple[tuple[str, Signer | None], ...] = tuple(
             (name.split(".", 1)[1], self.facts[name] if name in self.facts else _given) for name in REQUEST_FACTS)
-        self._refs: dict[str, tuple[Ref, ...]] = {}
+
+    @classmethod
+    def of(cls, policies: PolicySet) -> Projection:
+        """Every rule's conditions and the assumptions' of a policy set."""
+        nodes: list[Node] = [n for r in policies.rules.values() for n in walk(r.when)]
+        nodes += [n for node, _, _ in policies.assumed_states for n in walk(node)]
+        return cls([reads(nodes)])
 
     @property
     def opaque(self) -> bool:
         return self.opaque_because is not None
 
-    def _read(self, node: Node, tested: dict[Ref, _Tests]) -> None:
-        if isinstance(node, Value):
-            entry = tested.setdefault((node.source, node.name), _Tests())
-            for t in node.tests:
-                kind, refs = _classify(t.key, t.arg)
-                if kind == "unknown":
-                    self.opaque_because = f"value test {t.key!r} (on {node.source} {node.name})"
-                elif kind == "ref":
-                    entry.exact = True
-                    for ref in refs:
-                        tested.setdefault(ref, _Tests()).exact = True
-            entry.add(node.tests)
-        elif isinstance(node, Qemu):
-            tested.setdefault(("fact", QEMU_FACT), _Tests()).exact = True
-        elif not isinstance(node, PLAIN_NODES):
-            self.opaque_because = f"condition node {type(node).__name__}"
-
     def key(self, r: Request) -> Hashable:
-        """Equal keys, equal findings (given equal :meth:`render_values` for the rules that fire)."""
+        """Equal keys, equal findings (given equal :func:`render_values` for the rules that fire)."""
         if self.opaque_because is not None:
             return r
-        return (r.hypervisor, r.libvirt_version, r.state, r.mode, r.flags, r.open_options,
-                _project(r.params, self.params) if r.params else (),
-                None if r.options is None else _project(r.options, self.options),
-                r.virsh_problems, _project(r.facts, self.facts) if r.facts else (),
-                self._request_facts_key(r))
+        return (names(r), self.values(r))
 
-    def _request_facts_key(self, r: Request) -> tuple[Hashable, ...]:
+    def values(self, r: Request) -> Hashable:
+        """The values given, as the rules read them: for each parameter, option and fact tested (in the request's
+        order), its signature or itself. With :func:`names`, the key."""
+        if self.opaque_because is not None:
+            return r
         out: list[Hashable] = []
+        if r.params:
+            _signatures(r.params, self.params, out)
+        if r.options:
+            _signatures(r.options, self.options, out)
+        if r.facts:
+            _signatures(r.facts, self.facts, out)
         for attr, signer in self._request_facts:
             v = getattr(r, attr)
-            out.append(None if v is None else signer(v) if signer is not None else (v.__class__, v))
+            if v is not None and signer is not _given:
+                out.append(signer(v) if signer is not None else (v.__class__, v))
         return tuple(out)
 
-    def render_refs(self, rule: Rule) -> tuple[Ref, ...]:
-        """The inputs whose exact values a finding of this rule may show (its message, its variants', its fix
-        text), beyond what the key fixes."""
-        got = self._refs.get(rule.id)
-        if got is None:
-            texts = [rule.message, rule.fix.text] + [v.message or "" for v in rule.variants]
-            names = {m for t in texts for m in _PLACEHOLDER.findall(t)}
-            refs: dict[Ref, None] = {}
-            if "domain" in names:
-                refs[("fact", "request.domain")] = None
-            if "desturi" in names:
-                refs[("fact", "request.desturi")] = None
-            if names - FIXED_PLACEHOLDERS - {"domain", "desturi"}:
-                for node in walk(rule.when):
-                    if isinstance(node, Value):
-                        refs[(node.source, node.name)] = None
-                        for t in node.tests:
-                            for ref in _classify(t.key, t.arg)[1]:
-                                refs[ref] = None
-            got = self._refs[rule.id] = tuple(refs)
-        return got
+
+def names(r: Request) -> tuple[Hashable, ...]:
+    """Everything of a request the rules read exactly, and the names it gives (without their values): its
+    driver, version, mode, state, kind (API or virsh), whether options may be hidden, flags, the names of its
+    parameters, options and facts, virsh's problems, and whether it gives its URIs and domain name."""
+    params, options, facts = r.params, r.options, r.facts
+    return (r.hypervisor, r.libvirt_version, r.mode, r.state, r.open_options, r.flags,
+            tuple([k for k, _ in params]) if params else (),
+            None if options is None else tuple([k for k, _ in options]), r.virsh_problems,
+            tuple([k for k, _ in facts]) if facts else (),
+            r.desturi is None, r.domain is None, r.connect_uri is None)
+
+
+def render_refs(rule: Rule) -> tuple[Ref, ...]:
+    """The inputs whose exact values a finding of this rule may show (in its message, its variants', its fix
+    text), beyond what a key fixes."""
+    texts = [rule.message, rule.fix.text] + [v.message or "" for v in rule.variants]
+    names = {m for t in texts for m in _PLACEHOLDER.findall(t)}
+    refs: dict[Ref, None] = {}
+    if "domain" in names:
+        refs[("fact", "request.domain")] = None
+    if "desturi" in names:
+        refs[("fact", "request.desturi")] = None
+    if names - FIXED_PLACEHOLDERS - {"domain", "desturi"}:
+        for node in walk(rule.when):
+            if isinstance(node, Value):
+                refs[(node.source, node.name)] = None
+                for t in node.tests:
+                    for ref in _classify(t.key, t.arg)[1]:
+                        refs[ref] = None
+    return tuple(refs)
 
 
 def render_values(r: Request, refs: tuple[Ref, ...]) -> tuple[Any, ...]:
@@ -250,14 +304,10 @@ def _given(v: Any) -> Hashable:
     return True
 
 
-def _project(pairs: tuple[tuple[str, Any], ...], signers: Mapping[str, Signer | None]) -> tuple[Hashable, ...]:
-    """(name, value) pairs -> what the key keeps: the name alone when no test reads the value, the signature,
-    or the value itself."""
-    out: list[Hashable] = []
+def _signatures(pairs: tuple[tuple[str, Any], ...], signers: Mapping[str, Signer | None],
+                out: list[Hashable]) -> None:
+    """The signature (or the value itself) of each tested value among (name, value) pairs."""
     for k, v in pairs:
-        if k not in signers:
-            out.append(k)
-            continue
-        s = signers[k]
-        out.append((k, (v.__class__, v) if s is None else s(v)))
-    return tuple(out)
+        if k in signers:
+            s = signers[k]
+            out.append((v.__class__, v) if s is None else s(v))
