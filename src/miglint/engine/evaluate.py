@@ -68,6 +68,8 @@ class Evaluator:
         self._assumptions = Projection([reads(n for node, _, _ in policies.assumed_states for n in walk(node))])
         self._assumed: dict[Any, tuple[str, str] | None] = {}
         self._selections: dict[tuple[Hashable, ...], tuple[tuple[Hashable, ...], Plan, Selection]] = {}
+        self._bits = {name: f.value for name, f in policies.vocab.flags.items()}
+        self._phases: dict[tuple[str, str], str] = {}
 
     def _selection(self, request: Request) -> tuple[tuple[Hashable, ...], Plan, Selection]:
         """The names key of a request (projection.names), its plan and the rules that can fire for it."""
@@ -214,32 +216,34 @@ class Evaluator:
 
     def _finding(self, rule: Rule, driver: Driver, ctx: Ctx, depends: tuple[str, ...]) -> tuple[Finding, Any]:
         req = ctx.request
-        values: Bindings = {
-            "domain": req.domain, "hypervisor": req.hypervisor, "mode": req.mode, "state": req.state,
-            "version": req.libvirt_version, "desturi": req.desturi,
-        }
         bound: Bindings = {}
         rule.when.bind(ctx, bound)
-        values.update({k: v for k, v in bound.items() if k not in ("subjects", "matched")})
         message, code, prefixed = rule.message, rule.code, rule.prefixed
-        variant = _variant(rule, ctx)
+        variant = _variant(rule, ctx) if rule.variants else None
         if variant is not None:
             message = variant.message if variant.message is not None else message
             code = variant.code if variant.code is not None else code
             prefixed = variant.prefixed if variant.prefixed is not None else prefixed
-        printed = self.vocab.printed_message(code, render(message, values), prefixed)
         fix = rule.fix
+        values: Bindings | None = None
+        if "{" in message or "{" in fix.text:
+            values = {"domain": req.domain, "hypervisor": req.hypervisor, "mode": req.mode, "state": req.state,
+                      "version": req.libvirt_version, "desturi": req.desturi}
+            values.update({k: v for k, v in bound.items() if k not in ("subjects", "matched")})
+            message = render(message, values)
+        printed = self.vocab.printed_message(code, message, prefixed)
         if rule.fix_matched:
             fix = _with_matched(fix, bound.get("matched", []))
-        fix = _relevant(fix, req, self.vocab)
-        if fix.text:
+        fix = _relevant(fix, req, self._bits)
+        if values is not None and "{" in fix.text:
             fix = fix._replace(text=render(fix.text, values))
-        return Finding(
-            rule=rule.id, name=rule.name, severity=rule.severity, effect=rule.effect, message=printed,
-            code=code, why=rule.why, fix=fix, source=rule.source, phase=driver.phase_of(rule, req.mode),
-            kind=rule.kind, depends_on=depends, subjects=tuple(dict.fromkeys(bound.get("subjects", []))),
-            policy=rule.policy,
-        ), bound.get("option")
+        phase = self._phases.get((rule.id, req.mode))
+        if phase is None:
+            phase = self._phases[rule.id, req.mode] = driver.phase_of(rule, req.mode)
+        subjects = bound.get("subjects")
+        return Finding(rule.id, rule.name, rule.severity, rule.effect, printed, code, rule.why, fix, rule.source, phase,
+                       rule.kind, depends, tuple(dict.fromkeys(subjects)) if subjects else (), rule.policy
+                       ), bound.get("option")
 
 
 _REQUEST_FACTS = ("request.desturi", "request.domain", "request.connect_uri")
@@ -286,13 +290,14 @@ def _with_matched(fix: Fix, matched: list[str]) -> Fix:
                         remove_options=fix.remove_options + options)
 
 
-def _relevant(fix: Fix, req: Request, vocab: Any) -> Fix:
+def _relevant(fix: Fix, req: Request, bits: dict[str, int]) -> Fix:
     """Only what changes this request: no adding flags it has, no removing flags or params it lacks."""
-    flags = vocab.flags
-    add = tuple(x for x in fix.add_flags if not req.flags & flags[x].value)
-    remove = tuple(x for x in fix.remove_flags if x.startswith("0x") or req.flags & flags[x].value)
-    params = dict(req.params)
-    rm_params = tuple(k for k in fix.remove_params if k in params)
+    if not (fix.add_flags or fix.remove_flags or fix.remove_params):
+        return fix
+    flags = req.flags
+    add = tuple(x for x in fix.add_flags if not flags & bits[x])
+    remove = tuple(x for x in fix.remove_flags if x.startswith("0x") or flags & bits[x])
+    rm_params = tuple(k for k in fix.remove_params if any(k == p for p, _ in req.params)) if fix.remove_params else ()
     if (add, remove, rm_params) == (fix.add_flags, fix.remove_flags, fix.remove_params):
         return fix
     return fix._replace(add_flags=add, remove_flags=remove, remove_params=rm_params)

@@ -288,15 +288,22 @@ def _signer(fns: list[Callable[[Any, dict[str, Any], Any], bool]]) -> Signer:
             return ("=", v.__class__, v)
 
     def sign(v: Any) -> Hashable:
-        if v.__class__ is not str:  # only strings are remembered: 1 == True, but tests tell them apart
-            return UNKNOWN if v is UNKNOWN else answers(v)
-        got = memo.get(v)
+        if v is UNKNOWN:
+            return _UNKNOWN
+        key: Hashable = v if v.__class__ is str else (v.__class__, v)  # 1 == True, but tests tell them apart
+        try:
+            got = memo.get(key)
+        except TypeError:  # not hashable
+            return answers(v)
         if got is None:
             if len(memo) >= MEMO_SIZE:
                 memo.clear()
-            got = memo[v] = answers(v)
+            got = memo[key] = answers(v)
         return got
     return sign
+
+
+_UNKNOWN: Hashable = UNKNOWN
 
 
 def _given(v: Any) -> Hashable:

@@ -187,9 +187,15 @@ def _plain_request(policies: PolicySet, hypervisor: Any, state: Any, libvirt_ver
     if version is None:
         return None
     if flags.__class__ is list or flags.__class__ is tuple:
-        if not all(f.__class__ is str for f in flags):
+        names = tuple(flags)
+        try:
+            mask = known.flags.get(names)
+        except TypeError:  # an item that is not a string (a list): checked_request says so
             return None
-        mask = known.flag_mask(tuple(flags))
+        if mask is None:
+            if not all(f.__class__ is str for f in flags):
+                return None
+            mask = known.flag_mask(names)
     elif flags.__class__ is int and 0 <= flags < 1 << 32:
         mask = flags
     else:
