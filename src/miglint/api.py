@@ -22,7 +22,9 @@ from .inputs.request import check_facts, check_state, make_request
 from .inputs.virsh import command_job
 from .model import Job, Result
 from .options import CheckOptions
-from .outputs.reporters.json import JsonReporter, result_dict
+from .errors import UserError
+from .outputs.reporters import JSON_SCHEMA_VERSIONS, make_reporter
+from .outputs.reporters.json import result_dict
 from .pipeline import prepare
 from .policy.load import PolicySet, load_policies
 
@@ -108,13 +110,15 @@ def result_to_dict(result: Result, job: Job | None = None, policies: PolicySet |
 def check(paths: Sequence[str | Path] = (), commands: Sequence[str] = (), *, hypervisor: str | None = None,
           state: str | None = None, libvirt_version: str | None = None, mode: str | None = None,
           policy_dirs: Sequence[str | Path] = (), disable: Sequence[str] = (), fail_on: str | None = None,
-          config: str | Path | None = None, suppress: bool = True) -> dict[str, Any]:
+          config: str | Path | None = None, suppress: bool = True,
+          json_schema_version: str = "1") -> dict[str, Any]:
     """Lint plan files, scripts, directories and ``virsh migrate`` command lines like ``miglint check``.
 
-    Returns the document ``miglint check --format json`` prints for the same arguments, as a dict:
-    ``{"schema", "results", "errors", "summary"}`` (and ``"notes"`` when there are some). Configuration
-    files are read only when ``config`` names one. Raises :class:`miglint.UserError` on bad arguments;
-    problems in the inputs are in ``errors``."""
+    Returns the document ``miglint check --format json --json-schema-version 1`` prints for the same arguments,
+    as a dict: ``{"schema", "results", "errors", "summary"}`` (and ``"notes"`` when there are some);
+    ``json_schema_version="2"`` gives the compact document (``--format json``'s default: rules and files as
+    tables). Configuration files are read only when ``config`` names one. Raises :class:`miglint.UserError` on
+    bad arguments; problems in the inputs are in ``errors``."""
     if state is not None:
         check_state(state)
     opts = CheckOptions(paths=tuple(str(p) for p in paths), command=tuple(commands), hypervisor=hypervisor,
@@ -125,5 +129,10 @@ def check(paths: Sequence[str | Path] = (), commands: Sequence[str] = (), *, hyp
     out = io.StringIO()
     with ExitStack() as stack:
         prepared = prepare(opts, stack, source="argument")
-        pipeline.check(prepared, opts.paths, opts.command, [JsonReporter(out, prepared.policies.vocab)])
+        if json_schema_version not in JSON_SCHEMA_VERSIONS:
+            raise UserError(f"json_schema_version is one of {', '.join(JSON_SCHEMA_VERSIONS)}, got "
+                            f"{json_schema_version!r:.40}")
+        reporter = make_reporter("json", out, prepared.policies.vocab, json_schema_version=json_schema_version,
+                                 policies=prepared.policies, severities=dict(prepared.settings.severity))
+        pipeline.check(prepared, opts.paths, opts.command, [reporter])
     return json.loads(out.getvalue())  # type: ignore[no-any-return]

@@ -143,6 +143,10 @@ class CheckOptions(RunOptions):
     exit_zero: bool = option("--exit-zero", kind="flag", config="exit-zero",
                              help="Exit 0 even with findings (errors in input still exit 2).")
     quiet: bool = option("--quiet", "-q", kind="flag", help="Text: leave out why and fix.")
+    json_schema_version: str | None = option(
+        "--json-schema-version", choices=("1", "2"),
+        help="JSON and JSON Lines: 2 (the default: each rule's text once, findings refer to it) or 1 (every "
+             "finding with its rule's text, as before; kept for a release).")
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,9 @@ def run_check(opts: CheckOptions) -> int:
             reporters.append(make_reporter(name, out, prepared.policies.vocab, verbose=not opts.quiet,
                                            policies=prepared.policies, rule_docs=prepared.effective["rule-docs-url"],
                                            fail_on=prepared.settings.fail_on,
-                                           fail_on_depends=prepared.settings.fail_on_depends))
+                                           fail_on_depends=prepared.settings.fail_on_depends,
+                                           json_schema_version=opts.json_schema_version,
+                                           severities=dict(prepared.settings.severity)))
         summary = Summary()
         code = check(prepared, opts.paths, opts.command, reporters, summary=summary, stdin_name=opts.stdin_filename)
     if summary.requests == 0 and not summary.input_errors:

@@ -72,7 +72,7 @@ EXPECTED = {
 
 
 def run_json(argv, cwd):
-    proc = subprocess.run([sys.executable, "-m", "miglint", "check", "--no-config", "--format", "json", *argv],
+    proc = subprocess.run([sys.executable, "-m", "miglint", "check", "--no-config", "--format", "json", "--json-schema-version", "1", *argv],
                           cwd=cwd, capture_output=True, text=True, timeout=120)
     return proc.returncode, json.loads(proc.stdout), proc.stderr
 
@@ -114,7 +114,7 @@ def test_depends_exits_zero_unless_asked(tmp_path):
     ("```bash\nvirsh migrate --offline web1 qemu+ssh://n2/system\n```\n", "RUNBOOK.md", "rejected"),
 ])
 def test_stdin_is_read_by_its_content_or_its_given_name(text, name, prediction):
-    argv = [sys.executable, "-m", "miglint", "check", "--no-config", "--format", "json", "-"]
+    argv = [sys.executable, "-m", "miglint", "check", "--no-config", "--format", "json", "--json-schema-version", "1", "-"]
     if name:
         argv[-1:-1] = ["--stdin-filename", name]
     proc = subprocess.run(argv, input=text, capture_output=True, text=True, timeout=60)

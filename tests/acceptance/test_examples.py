@@ -22,7 +22,7 @@ ORG = ["--policy-dir", str(EXAMPLES / "policies")]
 
 def findings(capsys, *args):
     """{(file, line, column): sorted rule ids} and the exit code."""
-    code = main(["check", "--no-config", "--format", "json", *args])
+    code = main(["check", "--no-config", "--format", "json", "--json-schema-version", "1", *args])
     doc = json.loads(capsys.readouterr().out)
     assert doc["errors"] == []
     out: dict[tuple[str, int, int], list[str]] = {}
@@ -73,7 +73,7 @@ def test_fleet_plan(capsys):
 
 def test_fleet_plan_with_the_example_configuration(capsys, monkeypatch):
     monkeypatch.chdir(EXAMPLES / "config")
-    code = main(["check", "--format", "json", str(EXAMPLES / "fleet.plan.yaml")])
+    code = main(["check", "--format", "json", "--json-schema-version", "1", str(EXAMPLES / "fleet.plan.yaml")])
     doc = json.loads(capsys.readouterr().out)
     rules = {r["id"]: [(f["rule"], f["severity"]) for f in r["findings"]] for r in doc["results"]}
     assert rules["web-01"] == [("ACME001", "error")]  # replace: qemu -> acme-qemu

@@ -17,6 +17,7 @@ PLAN = "tests/data/mixed.plan.yaml"
 CASES = {
     "mixed-plan.txt": (["check", "--format", "text", PLAN], 1),
     "mixed-plan.json": (["check", "--format", "json", PLAN], 1),
+    "mixed-plan-v1.json": (["check", "--format", "json", "--json-schema-version", "1", PLAN], 1),
     "vz-2015-seed.txt": (["check", "--hypervisor", "vz-2015", "--state", "running",
                           "--command", "virsh migrate --p2p dom vz+ssh://dst/system"], 1),
 }

@@ -68,7 +68,7 @@ def test_org_policy_inherits_every_qemu_rule(org):
 
 
 def run_json(capsys, *args):
-    code = main(["check", "--no-config", "--format", "json", "--policy-dir", str(ORG_DIR), *args])
+    code = main(["check", "--no-config", "--format", "json", "--json-schema-version", "1", "--policy-dir", str(ORG_DIR), *args])
     return code, json.loads(capsys.readouterr().out)
 
 
@@ -103,7 +103,7 @@ def test_replace_makes_explicit_qemu_entries_use_the_org_policy(capsys, tmp_path
     (tmp_path / "p.plan.yaml").write_text(
         "- {id: a, hypervisor: qemu, state: running, flags: [LIVE, PEER2PEER]}\n"
         "- {id: b, hypervisor: vz, state: running, flags: [PEER2PEER]}\n")
-    assert main(["check", "--format", "json", "p.plan.yaml"]) == 1
+    assert main(["check", "--format", "json", "--json-schema-version", "1", "p.plan.yaml"]) == 1
     doc = json.loads(capsys.readouterr().out)
     assert [(r["hypervisor"], [f["rule"] for f in r["findings"]]) for r in doc["results"]] == [
         ("acme-qemu", ["ACME001"]), ("vz", [])]

@@ -8,7 +8,7 @@ from miglint.cli.app import main
 
 
 def run_json(capsys, *args):
-    code = main(["check", "--format", "json", *args])
+    code = main(["check", "--format", "json", "--json-schema-version", "1", *args])
     out = capsys.readouterr().out
     doc = json.loads(out)
     assert doc["schema"] == "miglint-result/1"

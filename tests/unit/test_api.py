@@ -15,7 +15,7 @@ PLAN = "tests/data/mixed.plan.yaml"
 
 
 def cli_json(capsys, *args):
-    main(["check", "--no-config", "--format", "json", *args])
+    main(["check", "--no-config", "--format", "json", "--json-schema-version", "1", *args])
     return json.loads(capsys.readouterr().out)
 
 
@@ -76,3 +76,9 @@ def test_shared_policies_and_errors():
         miglint.check(commands=["virsh migrate d qemu+ssh://x/system"], state="up")
     doc = miglint.check(["no/such/file.sh"])
     assert doc["errors"] == [{"where": "no/such/file.sh", "message": "no such file or directory"}]
+
+
+def test_check_gives_the_compact_document_when_asked(capsys, monkeypatch):
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    main(["check", "--no-config", "--format", "json", PLAN])
+    assert miglint.check([PLAN], json_schema_version="2") == json.loads(capsys.readouterr().out)

@@ -117,7 +117,8 @@ def test_excludes_from_config_apply_to_directory_walks(repo, capsys):
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         (repo / rel).write_text(OFFLINE + "\n")
     assert main(["check", "--format", "json", str(repo)]) == 1
-    files = [r["location"]["file"] for r in json.loads(capsys.readouterr().out)["results"]]
+    doc = json.loads(capsys.readouterr().out)
+    files = [doc["files"][r["file"]] for r in doc["results"]]
     assert [f.rsplit("/", 2)[-2:] for f in files] == [["scripts", "a.sh"]]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import UserError
 from .files import builtin_dir
 
-SCHEMAS = ("policy", "vocabulary", "plan", "result")
+SCHEMAS = ("policy", "vocabulary", "plan", "result", "result-1")
 
 
 @lru_cache(maxsize=None)

@@ -22,7 +22,7 @@ ARGV = [
     ["--config", "c.yaml", "--no-config", "--libvirt-version", "9.0.0", "--mode", "p2p", "--", "--odd-name.sh"],
     ["--domain-xml", "d.xml", "--fact", "domain.snapshots=2", "--host-fact=migrate_tls_force=true",
      "--qemu-version", "7.2", "--connect", "qemu:///system", "x.sh"],
-    ["--max-file-size", "10M", "--max-line-size=64K", "plan.jsonl"],
+    ["--max-file-size", "10M", "--max-line-size=64K", "plan.jsonl", "--json-schema-version", "1"],
 ]
 
 

@@ -41,7 +41,7 @@ def test_cli(policies):
 
 
 def test_check_a_mixed_fleet(capsys):
-    code = main(["check", "--format", "json", "--hypervisor", "qemu,vz", "--state", "running",
+    code = main(["check", "--format", "json", "--json-schema-version", "1", "--hypervisor", "qemu,vz", "--state", "running",
                  "--command", "virsh migrate --live --compressed dom dest"])
     results = json.loads(capsys.readouterr().out)["results"]
     assert code == 1

@@ -30,7 +30,7 @@ LIVE_P2P = "virsh migrate --live --p2p web1 qemu+ssh://dst/system"
 
 
 def run_json(capsys, *args):
-    code = main(["check", "--no-config", "--format", "json", *args])
+    code = main(["check", "--no-config", "--format", "json", "--json-schema-version", "1", *args])
     out = capsys.readouterr().out
     return code, json.loads(out)
 

@@ -114,7 +114,7 @@ def host(tmp_path, monkeypatch):
 
 
 def check(capsys, *args, uri="qemu:///system"):
-    code = main(["check", "--no-config", "--format", "json", "--connect", uri, *args])
+    code = main(["check", "--no-config", "--format", "json", "--json-schema-version", "1", "--connect", uri, *args])
     out, err = capsys.readouterr()
     return code, (json.loads(out) if out.strip() else None), err
 

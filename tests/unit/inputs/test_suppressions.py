@@ -29,7 +29,7 @@ def script(tmp_path, monkeypatch):
 
 
 def run(capsys, *args):
-    code = main(["check", "--no-config", "--format", "json", "--state", "shutoff", *args])
+    code = main(["check", "--no-config", "--format", "json", "--json-schema-version", "1", "--state", "shutoff", *args])
     return code, json.loads(capsys.readouterr().out)
 
 

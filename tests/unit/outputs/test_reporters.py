@@ -70,6 +70,75 @@ def test_sarif_is_valid_and_complete(capsys, script, sarif_schema):
     assert "unterminated single quote" in inv["toolExecutionNotifications"][0]["message"]["text"]
 
 
+PLAN_LINES = [
+    {"id": f"web-{i}", "hypervisor": "qemu", "state": "shutoff", "flags": ["OFFLINE", "PEER2PEER"]} for i in range(5)
+] + [{"id": "ct-1", "hypervisor": "vz", "state": "running", "flags": ["PEER2PEER", "COMPRESSED", "LIVE"]}]
+
+
+@pytest.fixture
+def plan(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "plan.jsonl").write_text("".join(json.dumps(e) + "\n" for e in PLAN_LINES))
+    return "plan.jsonl"
+
+
+def rule_texts(rule):
+    """A rule's own text (why, source, title) that must stand once per output, not once per finding."""
+    return [t for t in (rule.why, rule.title, rule.source.function) if t]
+
+
+def test_sarif_lists_each_rules_text_once(capsys, plan, policies):
+    code, out = run(capsys, "--format", "sarif", plan)
+    run_ = json.loads(out)["runs"][0]
+    ids = [r["id"] for r in run_["tool"]["driver"]["rules"]]
+    assert len(ids) == len(set(ids)) and "Q053" in ids
+    assert sum(r["ruleId"] == "Q053" for r in run_["results"]) == 5
+    for result in run_["results"]:
+        text = json.dumps(result)
+        for t in rule_texts(policies.rules[result["ruleId"]]):
+            assert t not in text, (result["ruleId"], t)
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_json_lists_each_rules_text_once(capsys, plan, policies, fmt):
+    code, out = run(capsys, "--format", fmt, plan)
+    for rule in ("Q053", "Z002"):
+        for t in rule_texts(policies.rules[rule]):
+            assert out.count(json.dumps(t)[1:-1]) == 1, (rule, t)
+    if fmt == "json":
+        doc = json.loads(out)
+        results, rules, files = doc["results"], doc["rules"], doc["files"]
+    else:
+        items = [json.loads(line) for line in out.splitlines()]
+        assert items[0] == {"schema": "miglint-result/2"}
+        results = [i for i in items if "prediction" in i]
+        rules = {k: v for i in items for k, v in i.get("rules", {}).items()}
+        files = [f for i in items for f in i.get("files", [])]
+    assert files == ["plan.jsonl"] and [r["line"] for r in results] == [1, 2, 3, 4, 5, 6]
+    first = results[0]
+    assert first["first_error"] == "Q053" and first["findings"] == [{"rule": "Q053", "subjects": ["flag:OFFLINE"]}]
+    assert rules["Q053"]["message"].endswith("offline migration must be specified with the persistent flag set")
+    assert rules["Q053"]["severity"] == "error" and rules["Q053"]["why"] == policies.rules["Q053"].why
+    vz = results[-1]["findings"][0]  # a message that shows the request's flags, and the fix for this request
+    assert vz["message"] == "unsupported flags (0x800) in function vzDomainMigratePerform3Params"
+    assert vz["fix"] == {"remove_flags": ["VIR_MIGRATE_COMPRESSED"]}
+
+
+def test_json_schema_1_repeats_each_rules_text(capsys, plan, policies):
+    code, out = run(capsys, "--format", "json", "--json-schema-version", "1", plan)
+    doc = json.loads(out)
+    assert doc["schema"] == "miglint-result/1"
+    assert out.count(json.dumps(policies.rules["Q053"].why)[1:-1]) == 5
+
+
+def test_json_severity_overrides_are_the_rules(capsys, plan, tmp_path):
+    (tmp_path / ".miglint.yaml").write_text("severity: {Q053: warning}\n")
+    main(["check", "--format", "json", plan])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["rules"]["Q053"]["severity"] == "warning"
+    assert "severity" not in doc["results"][0]["findings"][0]
+
+
 def test_sarif_levels_follow_severity_overrides(capsys, tmp_path, script, sarif_schema):
     (tmp_path / ".miglint.yaml").write_text("severity: {Q053: warning}\n")
     main(["check", "--format", "sarif", "--state", "running", script])
@@ -140,7 +209,7 @@ def test_github_escapes():
 def test_several_formats_at_once(capsys, script, tmp_path):
     code, out = run(capsys, "--format", "sarif=out/r.sarif", "-f", "json=r.json", "-f", "text", script)
     assert "evacuate.sh:3:1" in out  # text on stdout
-    assert json.loads((tmp_path / "r.json").read_text())["schema"] == "miglint-result/1"
+    assert json.loads((tmp_path / "r.json").read_text())["schema"] == "miglint-result/2"
     assert json.loads((tmp_path / "out" / "r.sarif").read_text())["version"] == "2.1.0"
 
 
@@ -157,6 +226,9 @@ def test_format_errors(capsys, args, message):
 
 def test_json_without_notes_keeps_its_shape(capsys):
     code, out = run(capsys, "--format", "json", "--command", "virsh migrate --live d qemu+ssh://x/system")
+    assert set(json.loads(out)) == {"schema", "results", "errors", "files", "rules", "summary"}
+    code, out = run(capsys, "--format", "json", "--json-schema-version", "1", "--command",
+                    "virsh migrate --live d qemu+ssh://x/system")
     assert set(json.loads(out)) == {"schema", "results", "errors", "summary"}
 
 

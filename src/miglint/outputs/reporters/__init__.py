@@ -64,8 +64,8 @@ class Summary:
 # name -> (module under miglint.reporters, class, fixed options)
 REPORTERS: dict[str, tuple[str, str, dict[str, object]]] = {
     "text": ("text", "TextReporter", {}),
-    "json": ("json", "JsonReporter", {"lines": False}),
-    "jsonl": ("json", "JsonReporter", {"lines": True}),
+    "json": ("json2", "CompactJsonReporter", {"lines": False}),
+    "jsonl": ("json2", "CompactJsonReporter", {"lines": True}),
     "sarif": ("sarif", "SarifReporter", {}),
     "junit": ("junit", "JunitReporter", {}),
     "github": ("github", "GithubReporter", {}),
@@ -73,14 +73,20 @@ REPORTERS: dict[str, tuple[str, str, dict[str, object]]] = {
 FORMATS = tuple(REPORTERS)
 # Options a reporter accepts beyond (out, vocab); others given to make_reporter are left out.
 _ACCEPTS = {"text": {"verbose", "color"}, "sarif": {"policies", "rule_docs", "fail_on_depends"},
-            "junit": {"fail_on", "fail_on_depends"}, "github": {"fail_on_depends"}, "json": set(), "jsonl": set()}
+            "junit": {"fail_on", "fail_on_depends"}, "github": {"fail_on_depends"},
+            "json": {"policies", "severities"}, "jsonl": {"policies", "severities"}}
+# --json-schema-version 1: the schema before rules and files were tables (kept for a release).
+SCHEMA_1 = {"json": ("json", "JsonReporter", {"lines": False}), "jsonl": ("json", "JsonReporter", {"lines": True})}
+JSON_SCHEMA_VERSIONS = ("1", "2")
 
 
-def make_reporter(name: str, out: TextIO, vocab: Vocabulary, **options: object) -> Reporter:
+def make_reporter(name: str, out: TextIO, vocab: Vocabulary, json_schema_version: str | None = None,
+                  **options: object) -> Reporter:
     """The reporter for a format name; options a format does not take are ignored (KeyError: no such format)."""
-    module, cls, fixed = REPORTERS[name]
+    module, cls, fixed = SCHEMA_1[name] if json_schema_version == "1" and name in SCHEMA_1 else REPORTERS[name]
     mod = importlib.import_module(f"{__name__}.{module}")
-    kwargs = {k: v for k, v in options.items() if k in _ACCEPTS.get(name, set())}
+    accepts = _ACCEPTS.get(name, set()) if module != "json" else set()
+    kwargs = {k: v for k, v in options.items() if k in accepts}
     return getattr(mod, cls)(out, vocab, **fixed, **kwargs)  # type: ignore[no-any-return]
 
 

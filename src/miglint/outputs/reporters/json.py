@@ -10,7 +10,7 @@ import json
 from typing import Any, TextIO
 
 from ...engine.fixes import FixPlan
-from ...model import UNKNOWN, Finding, Job, Location, Note, Result
+from ...model import UNKNOWN, Finding, Fix, Job, Location, Note, Result
 from ...policy.vocabulary import FLAG_PREFIX, Vocabulary
 from . import Summary
 
@@ -38,19 +38,26 @@ def _param(v: Any) -> Any:
     return list(v) if isinstance(v, tuple) else v
 
 
+param_json = _param
+
+
+def fix_json(fix: Fix, vocab: Vocabulary) -> dict[str, Any]:
+    """A finding's (or a rule's) fix as JSON."""
+    return {"text": fix.text, "safe": fix.safe,
+            "add_flags": [FLAG_PREFIX + x for x in fix.add_flags],
+            "remove_flags": [FLAG_PREFIX + x for x in fix.remove_flags],
+            "add_options": ["--" + x for x in fix.add_options] + [
+                "--" + vocab.option_for_flag[x] for x in fix.add_flags if x in vocab.option_for_flag],
+            "remove_options": ["--" + x for x in fix.remove_options],
+            "remove_params": list(fix.remove_params),
+            "set_params": {k: _param(v) for k, v in fix.set_params}}
+
+
 def finding_dict(f: Finding, job: Job | None, vocab: Vocabulary) -> dict[str, Any]:
-    fix = f.fix
     return {
         "rule": f.rule, "name": f.name, "severity": f.severity, "effect": f.effect, "kind": f.kind,
         "message": f.message, "code": f.code, "phase": f.phase, "why": f.why,
-        "fix": {"text": fix.text, "safe": fix.safe,
-                "add_flags": [FLAG_PREFIX + x for x in fix.add_flags],
-                "remove_flags": [FLAG_PREFIX + x for x in fix.remove_flags],
-                "add_options": ["--" + x for x in fix.add_options] + [
-                    "--" + vocab.option_for_flag[x] for x in fix.add_flags if x in vocab.option_for_flag],
-                "remove_options": ["--" + x for x in fix.remove_options],
-                "remove_params": list(fix.remove_params),
-                "set_params": {k: _param(v) for k, v in fix.set_params}},
+        "fix": fix_json(f.fix, vocab),
         "source": {"file": f.source.file, "function": f.source.function, "libvirt": f.source.libvirt,
                    "ref": f.source.ref},
         "depends_on": list(f.depends_on),
