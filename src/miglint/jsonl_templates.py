@@ -11,12 +11,38 @@ identical to the ordinary path.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from json.encoder import encode_basestring
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 MAX_SHAPES = 4096
+MAX_BYTES = 8 << 20  # of rendered text in the table
 LINE = '"line":%d,"column"'
+
+
+class Counted(NamedTuple):
+    """What the summary needs of the repeated lines of one kind of outcome: how many there were."""
+
+    prediction: str
+    severities: tuple[str, ...]
+    suppressed: int
+    failing: bool
+    conditional: int
+    times: int
+
+class PlanMemo(Protocol):
+    """What the JSON Lines reader and the pipeline ask of a memo (LineMemo here, entry_memo.EntryMemo)."""
+
+    served_id: str
+
+    def begin(self, file: str) -> None: ...
+    def seen_text(self, text: str, line: int) -> bool: ...
+    def seen(self, text: str, entry: Any, line: int) -> bool: ...
+    def expect(self, job: object) -> None: ...
+    def record(self, job: Any, result: Any, plan: Any, suppressed: int, fails: bool) -> bool: ...
+    def repeated(self) -> list[Counted]: ...
+
 
 class Template:
     __slots__ = ("pieces",)
@@ -53,15 +79,41 @@ def make_template(text: str, id_json: str, line: int) -> Template | None:
 
 class LineMemo:
     """The table of shapes. The runner sets ``writers`` (one per reporter); the JSON Lines reader calls
-    ``seen`` for each line and skips the line when it returns True."""
+    ``seen`` for each line and skips the line when it returns True (``served_id``: that line's id).
 
-    def __init__(self) -> None:
+    Bounded: at most MAX_SHAPES shapes and MAX_BYTES of their text; when either is reached the table is emptied
+    and only the counts of the lines it served are kept (``counts``, by kind of outcome)."""
+
+    def __init__(self, reporters: Sequence[Any] = ()) -> None:
+        self.reporters = list(reporters)  # each with render() and write_rendered()
         self.outcomes: dict[str, Outcome] = {}
-        self.retired: list[Outcome] = []  # outcomes dropped from the table, still to be counted
-        self.writers: list[Callable[[str], None]] = []
+        self.counts: Counter[tuple[str, tuple[str, ...], int, bool, int]] = Counter()
+        self.size = 0  # bytes of template text in the table
+        self.writers: list[Callable[[str], None]] = [r.write_rendered for r in self.reporters]
         # The job just yielded for a new shape, with its key: the runner handles it before asking for the next.
         self.pending: tuple[object, str, str] | None = None
         self.new: tuple[str, str] | None = None
+        self.served_id = ""
+
+    def begin(self, file: str) -> None:
+        return None
+
+    def record(self, job: Any, result: Any, plan: Any, suppressed: int, fails: bool) -> bool:
+        """After the runner evaluated a job: when it is a new shape's, render it (written here: True) and keep
+        its templates."""
+        shape = self.take(job)
+        if shape is None:
+            return False
+        templates = []
+        for r in self.reporters:
+            text = r.render(job, result, plan)
+            r.write_rendered(text)
+            templates.append(make_template(text, shape[1], job.location.line if job.location else 0))
+        if all(t is not None for t in templates):
+            self.store(shape[0], Outcome([t for t in templates if t is not None], result.prediction,
+                                         tuple(f.severity for f in result.findings if not f.depends_on),
+                                         suppressed, fails, sum(1 for f in result.findings if f.depends_on)))
+        return True
 
     def seen(self, text: str, entry: Any, line: int) -> bool:
         """Write a known shape's result for this line and return True; else remember the new key, if any."""
@@ -84,6 +136,7 @@ class LineMemo:
                 known.count += 1
                 for write, template in zip(self.writers, known.templates):
                     write('{"id":' + id_json + (LINE % line).join(template.pieces))
+                self.served_id = ident
                 return True
         return False
 
@@ -112,6 +165,7 @@ class LineMemo:
         known.count += 1
         for write, template in zip(self.writers, known.templates):
             write('{"id":' + id_json + (LINE % line).join(template.pieces))
+        self.served_id = ident
         return True
 
     def expect(self, job: object) -> None:
@@ -126,10 +180,20 @@ class LineMemo:
     def store(self, key: str, outcome: Outcome) -> None:
         if '"id"' in key:
             return  # another "id" member: only a full parse can tell which one counts
-        if len(self.outcomes) >= MAX_SHAPES:
-            self.retired.extend(self.outcomes.values())  # bounded memory; new shapes are rendered again
-            self.outcomes.clear()
+        size = len(key) + sum(len(p) for t in outcome.templates for p in t.pieces)
+        if len(self.outcomes) >= MAX_SHAPES or self.size + size > MAX_BYTES:
+            self._retire()  # bounded memory; new shapes are rendered again
         self.outcomes[key] = outcome
+        self.size += size
 
-    def repeated(self) -> list[Outcome]:
-        return [o for o in (*self.retired, *self.outcomes.values()) if o.count]
+    def _retire(self) -> None:
+        for o in self.outcomes.values():
+            if o.count:
+                self.counts[o.prediction, o.severities, o.suppressed, o.failing, o.conditional] += o.count
+        self.outcomes.clear()
+        self.size = 0
+
+    def repeated(self) -> list[Counted]:
+        """The counts of the lines written from the table (for the summary)."""
+        self._retire()
+        return [Counted(*kind, n) for kind, n in self.counts.items()]

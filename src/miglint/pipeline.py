@@ -24,7 +24,7 @@ from .errors import UserError
 from .inputs.context import Context, make_context
 from .inputs.domainxml import XML_FACT
 from .inputs.files import InputFile, Item, Read, command_jobs, file_kind, jobs_from_file, walk
-from .jsonl_templates import LineMemo, Outcome, make_template
+from .jsonl_templates import LineMemo, PlanMemo
 from .model import SEVERITIES, Job, Note, Result, Suppression
 from .notes import make_note
 from .options import CheckOptions, FixOptions, RunOptions
@@ -163,6 +163,22 @@ def _per_hypervisor(items: Iterable[Item], hypervisors: tuple[str, ...]) -> Iter
             yield dc_replace(item, request=dc_replace(item.request, hypervisor=h))
 
 
+def _plan_memo(prepared: Prepared, reps: list[Reporter], evaluator: Evaluator) -> PlanMemo | None:
+    """How JSON Lines entries whose result is known are written without the ordinary path: from their outcome
+    (compact JSON: entry_memo), from a template of a line that differed only in its id (schema 1 JSON:
+    jsonl_templates), or not at all (other reporters; options that rewrite or add to requests)."""
+    settings = prepared.settings
+    if settings.hypervisors or settings.replace or prepared.context:
+        return None
+    if reps and all(hasattr(r, "write_body") for r in reps):
+        from .entry_memo import EntryMemo
+
+        return EntryMemo(prepared.policies, settings.defaults, evaluator, reps)  # type: ignore[arg-type]
+    if all(hasattr(r, "render") for r in reps):
+        return LineMemo(reps)
+    return None
+
+
 def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], reporters: Iterable[Reporter],
           want_fix: bool = True, summary: Summary | None = None, stdin_name: str | None = None) -> int:
     """Check the inputs; the reporters get every result, and the exit code says how it went. ``summary`` (made
@@ -173,12 +189,7 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
     replace = dict(prepared.settings.replace)
     for r in reps:
         r.start()
-    # Lines of a JSON Lines plan that repeat a shape are written from a template (see linememo.py),
-    # when every reporter can render one and nothing rewrites requests on the way.
-    memo = LineMemo() if all(hasattr(r, "render") for r in reps) and not (
-        prepared.settings.hypervisors or replace) else None
-    if memo is not None:
-        memo.writers = [getattr(r, "write_rendered") for r in reps]
+    memo = _plan_memo(prepared, reps, evaluator)
     policies, settings, context = prepared.policies, prepared.settings, prepared.context
     items: list[Iterable[Item]] = [command_jobs(commands, policies, settings)]
     for p in walk(paths, settings):
@@ -239,21 +250,10 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
             plan = None
             if result.prediction == "rejected" and want_fix:
                 plan = plan_fix(evaluator, item.request)
-            shape = memo.take(item) if memo is not None else None
-            if shape is None:
-                for r in reps:
-                    r.result(item, result, plan)
-                continue
-            templates = []
+            if memo is not None and memo.record(item, result, plan, suppressed, fails):
+                continue  # written by the memo
             for r in reps:
-                text = r.render(item, result, plan)  # type: ignore[attr-defined]
-                r.write_rendered(text)  # type: ignore[attr-defined]
-                templates.append(make_template(text, shape[1], item.location.line if item.location else 0))
-            if memo is not None and all(t is not None for t in templates):
-                memo.store(shape[0], Outcome([t for t in templates if t is not None], result.prediction,
-                                             tuple(f.severity for f in result.findings if not f.depends_on),
-                                             suppressed, fails,
-                                             sum(1 for f in result.findings if f.depends_on)))
+                r.result(item, result, plan)
         file_sups = [s for s in declared if s.scope == "file"]
         for note in notes:
             shown_n = shown_note(note, settings, file_sups, used)
@@ -270,7 +270,7 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
                         emit_note(shown_n)
     if memo is not None:
         for known in memo.repeated():
-            summary.add_known(known.prediction, known.severities, known.suppressed, known.count, known.conditional)
+            summary.add_known(known.prediction, known.severities, known.suppressed, known.times, known.conditional)
             failing = failing or known.failing
     for r in reps:
         r.finish(summary)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .errors import UserError
 
@@ -12,8 +13,10 @@ _VERSION_RE = re.compile(r"^\s*(\d{1,4})(?:\.(\d{1,4}))?(?:\.(\d{1,4}))?\s*$")
 _SPEC_RE = re.compile(r"^\s*(>=|<=|==|>|<)\s*(\S+)\s*$")
 
 
+@lru_cache(maxsize=256)
 def parse_version(text: str) -> Version:
-    """Parse "9", "9.0" or "9.0.0" into a tuple; anything else is a UserError."""
+    """Parse "9", "9.0" or "9.0.0" into a tuple; anything else is a UserError. (A handful of versions recur:
+    their tuples are remembered.)"""
     m = _VERSION_RE.match(str(text))
     if not m:
         raise UserError(f"invalid libvirt version {text!r:.80}: expected MAJOR.MINOR.MICRO, e.g. 9.0.0")

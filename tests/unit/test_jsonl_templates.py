@@ -67,5 +67,5 @@ def test_templates_are_used(tmp_path, monkeypatch):
         hits.append(found)
         return found
     monkeypatch.setattr(linememo.LineMemo, "seen_text", counting)
-    main(["check", str(plan), "-f", "jsonl", "-o", str(tmp_path / "out.jsonl")])
+    main(["check", str(plan), "-f", "jsonl", "--json-schema-version", "1", "-o", str(tmp_path / "out.jsonl")])
     assert sum(hits) >= 19 * 6  # repeated shapes after the first round are written without parsing

@@ -45,7 +45,7 @@ Compiled = Test | bool
 DECIDED: tuple[type, ...] = (Libvirt, Feature)
 FIXED_ATTRS = ("state", "mode", "hypervisor", "input")  # InSet attributes fixed per plan
 MAX_PLANS = 256
-MAX_SELECTIONS = 4096  # in all plans: the rules left for one flag set and the names given
+MAX_SELECTIONS = 2048  # in all plans: the rules left for one flag set and the names given
 
 
 class RulePlan(NamedTuple):
@@ -66,31 +66,31 @@ class RulePlan(NamedTuple):
 
 
 class Selection:
-    """The rules of a plan that remain for one request's flags and names given, in check order, with what they
-    read of a request (``projection``)."""
+    """The rules of a plan that remain for one request's flags and names given, in check order."""
 
-    __slots__ = ("rules", "projection")
+    __slots__ = ("rules",)
 
-    def __init__(self, rules: tuple[tuple[Rule, Test], ...], projection: Projection) -> None:
+    def __init__(self, rules: tuple[tuple[Rule, Test], ...]) -> None:
         self.rules = rules
-        self.projection = projection
 
 
 class Plan:
-    """The compiled rules of one (driver, version, mode, state, kind of request) in check order, and the
-    selections of them for the flags and names requests give (remembered: fleets repeat them).
+    """The compiled rules of one (driver, version, mode, state, kind of request) in check order, what they read of
+    a request (``projection``: with the plan, the key of a result), and the selections of them for the flags and
+    names requests give (remembered: fleets repeat them).
 
     Which rules a flag set leaves is computed a byte of flags at a time from tables made as needed: each rule is
     a bit of an integer, each byte value of the flags says which rules it rules out."""
 
-    __slots__ = ("key", "rules", "driver", "version", "view", "_owner", "_selected", "_by_mask", "_bytes",
-                 "_byte_tables", "_any_flags", "_by_keys", "_by_facts", "_full")
+    __slots__ = ("key", "rules", "driver", "version", "view", "projection", "_owner", "_selected", "_by_mask",
+                 "_bytes", "_byte_tables", "_any_flags", "_by_keys", "_by_facts", "_full")
 
     def __init__(self, key: tuple[object, ...], rules: tuple[RulePlan, ...], driver: Driver, version: Version,
                  view: DriverView, owner: Plans) -> None:
         self.key, self.rules = key, rules
         self.driver, self.version, self.view = driver, version, view
         self._owner = owner
+        self.projection = owner.projection(p.rule for p in rules)
         self._full = (1 << len(rules)) - 1
         self._selected: dict[tuple[int, frozenset[str], frozenset[str]], Selection] = {}
         self._by_mask: dict[int, Selection] = {}
@@ -123,10 +123,14 @@ class Plan:
                 allowed &= ~bit
         by_keys = self._by_keys.get(keys)
         if by_keys is None:
+            if len(self._by_keys) >= MAX_SELECTIONS:
+                self._by_keys.clear()
             by_keys = self._by_keys[keys] = self._allowed(lambda p: p.params <= keys and not p.no_params & keys
                                                           and all(ps & keys for ps in p.any_params))
         by_facts = self._by_facts.get(facts)
         if by_facts is None:
+            if len(self._by_facts) >= MAX_SELECTIONS:
+                self._by_facts.clear()
             by_facts = self._by_facts[facts] = self._allowed(lambda p: all(n in facts for n in p.needs))
         got = self._selection(allowed & by_keys & by_facts)
         self._owner.count()
@@ -142,12 +146,10 @@ class Plan:
         return self._selection(by_facts)
 
     def forget(self) -> None:
+        """Empty the tables of selections (the byte tables are bounded by themselves: 256 entries a byte; the
+        tables by names given are emptied when they reach MAX_SELECTIONS)."""
         self._selected.clear()
         self._by_mask.clear()
-        self._by_keys.clear()
-        self._by_facts.clear()
-        for table in self._byte_tables:
-            table.clear()
 
     def _ruled_out(self, j: int, byte: int) -> int:
         out = 0
@@ -168,9 +170,8 @@ class Plan:
     def _selection(self, allowed: int) -> Selection:
         got = self._by_mask.get(allowed)
         if got is None:
-            chosen = [p for i, p in enumerate(self.rules) if allowed >> i & 1]
-            got = self._by_mask[allowed] = Selection(tuple((p.rule, p.test) for p in chosen),
-                                                     self._owner.projection(p.rule for p in chosen))
+            got = self._by_mask[allowed] = Selection(
+                tuple((p.rule, p.test) for i, p in enumerate(self.rules) if allowed >> i & 1))
         return got
 
 
@@ -184,7 +185,7 @@ class Plans:
         self.maybe_flags, self.maybe_params = maybe_flags, maybe_params
         self._plans: dict[tuple[str, str, str, str, bool, bool, bool], Plan] = {}
         self.compiled = compiled
-        self.signers: dict[tuple[int, ...], Any] = {}  # shared by the selections' projections
+        self.signers: dict[tuple[int, ...], Any] = {}  # shared by the plans' projections (and others': entry_memo)
         self._reads: dict[str, Reads] = {}
         self._selections = 0
 
@@ -204,7 +205,6 @@ class Plans:
             self._selections = 0
             for plan in self._plans.values():
                 plan.forget()
-            self.signers.clear()
 
     def get(self, request: Request) -> Plan:
         """The plan for a request: its driver, version, mode, state, whether it came from virsh (options), may hide

@@ -62,6 +62,7 @@ class Evaluator:
         self._maybe_params = frozenset(o.param for o in policies.vocab.options.values() if o.param)
         # compiled=False: every rule's condition as its nodes say it, for the tests to compare with.
         self._plans = Plans(policies, self._maybe_flags, self._maybe_params, compiled)
+        self.signers = self._plans.signers  # what value tests answer, remembered for recurring values
         self._cache: OrderedDict[Any, Result | _ByValues] = OrderedDict()
         self._cache_size = cache_size
         self._refs: dict[str, tuple[Ref, ...]] = {}
@@ -89,13 +90,13 @@ class Evaluator:
 
     def key(self, request: Request) -> Any:
         """What the cache knows a request's results by: its names key (projection.names), and the values it
-        gives as the rules that can fire for its flags and names read them."""
-        key, _, selection = self._selection(request)
-        return key, selection.projection.values(request)
+        gives as the rules of its plan read them."""
+        key, plan, _ = self._selection(request)
+        return key, plan.projection.values(request)
 
     def __call__(self, request: Request) -> Result:
         names_key, plan, selection = self._selection(request)
-        key = (names_key, selection.projection.values(request))
+        key = (names_key, plan.projection.values(request))
         cache = self._cache
         got = cache.get(key)
         if got is None:
@@ -134,6 +135,11 @@ class Evaluator:
             for ref in got:
                 refs[ref] = None
         return tuple(refs)
+
+    def shows_values(self, result: Result) -> bool:
+        """Whether a result's findings show values of the request that its key leaves out (its domain's name, a
+        parameter's value): such a result is its request's alone."""
+        return bool(self._render_refs(result))
 
     def assumed(self, request: Request) -> tuple[str, str] | None:
         """The first of the vocabulary's assumptions (state, because) whose condition holds for the request (a

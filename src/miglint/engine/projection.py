@@ -72,7 +72,9 @@ _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 # The request's own attributes that conditions read as facts.
 REQUEST_FACTS = ("request.desturi", "request.domain", "request.connect_uri")
 QEMU_FACT = "qemu.version"
-MEMO_SIZE = 4096  # signatures remembered per value tested, for values that recur (destination URIs)
+MEMO_SIZE = 16384  # signatures remembered per set of costly tests, for values that recur (destination URIs)
+# Tests whose answer costs more than a table lookup (a URI parsed, a list walked): their signatures are remembered.
+COSTLY_TESTS = frozenset({"any_item", "first_item", "duplicate_items", "count", *URI_PARTS})
 
 
 class Reads(NamedTuple):
@@ -148,7 +150,8 @@ class Projection:
             ids = tuple(entry)
             signer = shared.get(ids)
             if signer is None:
-                signer = shared[ids] = _signer([t.fn for t in entry.values()])
+                signer = shared[ids] = _signer([t.fn for t in entry.values()],
+                                               any(t.key in COSTLY_TESTS for t in entry.values()))
             self._signers[ref] = signer
         self.params = {name: s for (src, name), s in self._signers.items() if src == "param"}
         self.options = {name: s for (src, name), s in self._signers.items() if src == "option"}
@@ -276,9 +279,9 @@ def _classify(key: str, arg: Any) -> tuple[str, list[Ref]]:
     return kind, refs
 
 
-def _signer(fns: list[Callable[[Any, dict[str, Any], Any], bool]]) -> Signer:
-    """The signature of a value: each test's answer; UNKNOWN stays itself; values that recur are remembered
-    (a bounded table, cleared when full)."""
+def _signer(fns: list[Callable[[Any, dict[str, Any], Any], bool]], costly: bool = True) -> Signer:
+    """The signature of a value: each test's answer; UNKNOWN stays itself. With ``costly`` tests, values that
+    recur are remembered (a bounded table, emptied when full); cheap ones are answered each time."""
     memo: dict[Any, Hashable] = {}
 
     def answers(v: Any) -> Hashable:
@@ -300,7 +303,10 @@ def _signer(fns: list[Callable[[Any, dict[str, Any], Any], bool]]) -> Signer:
                 memo.clear()
             got = memo[key] = answers(v)
         return got
-    return sign
+
+    def plain(v: Any) -> Hashable:
+        return _UNKNOWN if v is UNKNOWN else answers(v)
+    return sign if costly else plain
 
 
 _UNKNOWN: Hashable = UNKNOWN

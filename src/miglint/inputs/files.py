@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..errors import UserError, decode_text, path_problem
-from ..jsonl_templates import LineMemo
+from ..jsonl_templates import PlanMemo
 from ..model import Job, Note, Suppression
 from ..notes import make_note
 from ..policy.load import PolicySet
@@ -176,7 +176,7 @@ def _sniff(head: bytes) -> str:
 
 
 def jobs_from_file(source: InputFile | Path, policies: PolicySet, settings: Settings,
-                   memo: LineMemo | None = None, stdin_name: str | None = None) -> Iterator[Item]:
+                   memo: PlanMemo | None = None, stdin_name: str | None = None) -> Iterator[Item]:
     """The jobs of one file (errors, notes and suppressions too). Reads stdin for ``-``, named ``stdin_name``."""
     if isinstance(source, Path):
         source = InputFile(source)

@@ -15,7 +15,7 @@ from typing import IO, Any
 from .. import yamlload
 from ..errors import UserError, decode_text, did_you_mean
 from ..notes import make_note
-from ..jsonl_templates import LineMemo
+from ..jsonl_templates import PlanMemo
 from ..model import Job, Location, Note, Suppression
 from ..policy.load import PolicySet
 from ..settings import MAX_LINE_BYTES, Defaults
@@ -77,21 +77,69 @@ def _defaults(doc: Any) -> dict[str, Any]:
 
 
 class Ids:
-    """The ids of a plan's entries, to say when two entries share one (note M006)."""
+    """The ids of a plan's entries, to say when two entries share one (note M006).
+
+    Bounded, whatever the size of a JSON Lines plan: the first SMALL ids are kept as they are; beyond them each id
+    is kept in one 64-bit word of a table of SLOTS words (16 MiB at most, in memory the system gives as it is
+    touched): 40 bits of the id's hash, and its line (up to 16,777,214; a later line is recorded as that). The
+    trade-offs: two different ids with the same 40 bits would be taken for one (for a million ids, about one plan
+    in a million would get such a false note); and once the table is three quarters full (about 1,570,000 ids),
+    further ids are not recorded, so a duplicate among them goes unnoticed."""
+
+    SMALL = 8192
+    SLOTS = 1 << 21
+    LINE_BITS = 24
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.lines: dict[str, int] = {}
+        self._table: memoryview | None = None  # (fingerprint << LINE_BITS) | line; 0: an empty slot
+        self._used = 0
 
     def see(self, entry: Any, line: int) -> Note | None:
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), (str, int)) or isinstance(entry["id"], bool):
             return None
-        ident = str(entry["id"])
-        first = self.lines.setdefault(ident, line)
+        return self.see_id(str(entry["id"]), line)
+
+    def see_id(self, ident: str, line: int) -> Note | None:
+        if self._table is None:
+            first = self.lines.setdefault(ident, line)
+            if len(self.lines) > self.SMALL:
+                self._to_table()
+        else:
+            first = self._see_hashed(ident, line)
         if first == line:
             return None
         return make_note("M006", f"id {ident!r:.80} is also the id of the entry at {self.file}:{first}",
                          Location(self.file, line, 1))
+
+    def _to_table(self) -> None:
+        import mmap
+
+        self._table = memoryview(mmap.mmap(-1, 8 * self.SLOTS)).cast("Q")
+        lines, self.lines = self.lines, {}
+        for ident, line in lines.items():
+            self._see_hashed(ident, line)
+
+    def _see_hashed(self, ident: str, line: int) -> int:
+        """The first line of the id (``line`` when it is new, or not recorded: the table is full)."""
+        table = self._table
+        assert table is not None
+        h = hash(ident) & 0xFFFFFFFFFFFFFFFF
+        mask = self.SLOTS - 1
+        i = h & mask
+        fingerprint = (h >> 24) & 0xFFFFFFFFFF  # 40 bits, apart from the ones that chose the slot
+        lines = (1 << self.LINE_BITS) - 1
+        while True:
+            got = table[i]
+            if got == 0:
+                if self._used < self.SLOTS * 3 // 4:
+                    table[i] = (fingerprint << self.LINE_BITS) | min(line, lines - 1) + 1
+                    self._used += 1
+                return line
+            if got >> self.LINE_BITS == fingerprint:
+                return (got & lines) - 1
+            i = (i + 1) & mask
 
 
 def _positioned(e: UserError, file: str, line: int, locate: Callable[[tuple[str | int, ...], str], Any]) -> UserError:
@@ -274,16 +322,19 @@ def _decode(data: bytes, file: str) -> str:
 
 
 def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defaults,
-               max_line: int = MAX_LINE_BYTES, memo: LineMemo | None = None) -> Iterator[Item]:
+               max_line: int = MAX_LINE_BYTES, memo: PlanMemo | None = None) -> Iterator[Item]:
     """Stream a JSON Lines plan: one entry per line, blank lines skipped. A line is read at most ``max_line``
     bytes at a time, so that a file without newlines cannot fill the memory. With a memo, a line whose
-    shape was seen before is written by the memo and not yielded (see miglint.linememo)."""
+    shape (or, with compact JSON, whose outcome) was seen before is written by the memo and not yielded
+    (see miglint.jsonl_templates, miglint.entry_memo)."""
     loads = json.loads
     # The C scanner behind json.loads, called directly for the usual line that starts with '{': the
     # same parse without json.loads' argument checks and whitespace regular expressions.
     scan = getattr(json.JSONDecoder(), "scan_once", None)
     ignores = _Ignores(policies)
     ids = Ids(file)
+    if memo is not None:
+        memo.begin(file)
     for lineno, raw in enumerate(iter(partial(stream.readline, max_line + 1), b""), 1):
         if len(raw) > max_line:
             while not raw.endswith(b"\n"):  # skip the rest of the line, a bounded piece at a time
@@ -297,6 +348,9 @@ def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defa
         try:
             text = raw.decode("utf-8")
             if memo is not None and memo.seen_text(text, lineno):
+                duplicate = ids.see_id(memo.served_id, lineno)
+                if duplicate is not None:
+                    yield duplicate
                 continue  # a repeated shape, recognised without parsing the line
             if scan is not None and text[:1] == "{":
                 try:
@@ -320,11 +374,11 @@ def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defa
             yield UserError(f"invalid JSON: {'number too long' if 'integer string' in str(e) else e}",
                             f"{file}:{lineno}")
             continue
-        if memo is not None and memo.seen(text, entry, lineno):
-            continue  # a repeated shape: its result is already written
         duplicate = ids.see(entry, lineno)
         if duplicate is not None:
             yield duplicate
+        if memo is not None and memo.seen(text, entry, lineno):
+            continue  # a repeated shape: its result is already written
         try:
             if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:  # cheap: only such a line can nest that deep
                 check_depth(entry, f"{file}:{lineno}")

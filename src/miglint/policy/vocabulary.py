@@ -212,7 +212,11 @@ class Vocabulary:
         raise UserError(f"flags must be a list of names or an integer bitmask, got {type(value).__name__}")
 
     def flag_names(self, mask: int) -> list[str]:
-        names = [f.name for f in sorted(self.flags.values(), key=lambda f: f.bit) if mask & f.value]
+        by_bit = self.__dict__.get("_by_bit")
+        if by_bit is None:
+            by_bit = self.__dict__["_by_bit"] = tuple((f.name, f.value) for f in sorted(self.flags.values(),
+                                                                                          key=lambda f: f.bit))
+        names = [name for name, value in by_bit if mask & value]
         rest = mask & ~self.all_flags_mask
         bit = 0
         while rest:

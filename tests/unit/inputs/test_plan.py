@@ -72,3 +72,34 @@ def test_mode_follows_the_api_form(policies):
     # ToURI3 without the peer-to-peer flag is a direct migration, whatever the entry calls it
     assert make_request(policies, hypervisor="qemu", flags=["LIVE"], mode="p2p").mode == "direct"
     assert make_request(policies, hypervisor="qemu", flags="LIVE|PEER2PEER", mode="direct").mode == "p2p"
+
+
+# -- ids seen twice (note M006), bounded -----------------------------------------------------------------------
+
+
+def test_ids_seen_twice_beyond_the_first_thousands():
+    from miglint.inputs.plan import Ids
+
+    ids = Ids("p.jsonl")
+    for n in range(1, Ids.SMALL + 5000):
+        assert ids.see_id(f"vm-{n}", n) is None
+    assert ids._table is not None  # the compact table took over
+    note = ids.see_id("vm-3", 99999)
+    assert note is not None and note.rule == "M006" and "p.jsonl:3" in note.message and note.line == 99999
+    note = ids.see_id(f"vm-{Ids.SMALL + 4000}", 100000)
+    assert note is not None and f"p.jsonl:{Ids.SMALL + 4000}" in note.message
+    assert ids.see({"id": 12}, 100001) is None and ids.see({"id": "12"}, 100002) is not None
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_repeated_ids_are_noted_on_lines_written_from_a_known_outcome(tmp_path, capsys, fmt):
+    from miglint.cli.app import main
+
+    entry = {"hypervisor": "qemu", "state": "running", "flags": ["LIVE", "PEER2PEER"]}
+    lines = [json.dumps({"id": f"vm-{n % 30}", **entry}) for n in range(60)]
+    (tmp_path / "p.jsonl").write_text("\n".join(lines) + "\n")
+    for version in ("1", "2"):
+        main(["check", "--format", fmt, "--json-schema-version", version, str(tmp_path / "p.jsonl")])
+        out = capsys.readouterr().out
+        notes = out.count('"M006"')
+        assert notes == 30, (version, notes)

@@ -150,9 +150,10 @@ class CompactJsonReporter:
         return d
 
     def render(self, job: Job, result: Result, fix: FixPlan | None = None) -> str:
+        head = self.head(job)  # the file first: its table line comes before the rules'
         body = self.body(job, result, fix)
         self._refer(body.rules)
-        return self.head(job) + body.text
+        return head + body.text
 
     def head(self, job: Job) -> str:
         loc = job.location
