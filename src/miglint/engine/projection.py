@@ -72,7 +72,7 @@ _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 # The request's own attributes that conditions read as facts.
 REQUEST_FACTS = ("request.desturi", "request.domain", "request.connect_uri")
 QEMU_FACT = "qemu.version"
-MEMO_SIZE = 16384  # signatures remembered per set of costly tests, for values that recur (destination URIs)
+MEMO_SIZE = 8192  # signatures remembered per set of costly tests, for values that recur (destination URIs)
 # Tests whose answer costs more than a table lookup (a URI parsed, a list walked): their signatures are remembered.
 COSTLY_TESTS = frozenset({"any_item", "first_item", "duplicate_items", "count", *URI_PARTS})
 
@@ -290,18 +290,29 @@ def _signer(fns: list[Callable[[Any, dict[str, Any], Any], bool]], costly: bool 
         except Exception:  # a test that cannot take this value: keep the value itself
             return ("=", v.__class__, v)
 
+    seen = [0, 0]  # lookups, hits: a table that rarely answers (values that never recur) is given up for good
+
     def sign(v: Any) -> Hashable:
         if v is UNKNOWN:
             return _UNKNOWN
+        if seen[0] < 0:  # given up
+            return answers(v)
         key: Hashable = v if v.__class__ is str else (v.__class__, v)  # 1 == True, but tests tell them apart
         try:
             got = memo.get(key)
         except TypeError:  # not hashable
             return answers(v)
-        if got is None:
-            if len(memo) >= MEMO_SIZE:
-                memo.clear()
-            got = memo[key] = answers(v)
+        seen[0] += 1
+        if got is not None:
+            seen[1] += 1
+            return got
+        if seen[0] > MEMO_SIZE and seen[1] * 8 < seen[0]:  # fewer than one lookup in eight answered
+            memo.clear()
+            seen[0] = -1
+            return answers(v)
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        got = memo[key] = answers(v)
         return got
 
     def plain(v: Any) -> Hashable:

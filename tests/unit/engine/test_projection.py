@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from miglint.engine.evaluate import Evaluator
+from miglint.engine import projection
 from miglint.engine.projection import Projection
 from miglint.errors import UserError
 from miglint.inputs.request import make_request
@@ -166,3 +167,15 @@ def test_messages_show_each_requests_values(kw, first, second):
     assert ev.key(a.request) == ev.key(b.request)
     assert [f.message for f in a.findings] != [f.message for f in b.findings]
     assert b == Evaluator(POLICIES).evaluate(b.request)
+
+
+def test_keys_stay_the_same_when_the_table_of_recurring_values_is_given_up(monkeypatch):
+    # Destination URIs that never recur: the signers' tables stop answering and are given up; the keys do not change.
+    monkeypatch.setattr(projection, "MEMO_SIZE", 16)
+    kw = dict(hypervisor="qemu", state="running", flags=["LIVE", "PEER2PEER"], libvirt_version="9.0.0")
+    uris = [f"qemu+ssh://kvm-{i}.dc1/system" for i in range(200)] + ["qemu+ssh://localhost/system", "qemu:///system"]
+    requests = [make_request(POLICIES, desturi=u, **kw) for u in uris]
+    fresh = Projection.of(POLICIES)  # its signers made after the patch: small tables
+    keys = [fresh.key(r) for r in requests]
+    assert keys == [fresh.key(r) for r in requests]  # asked again, after giving up
+    assert len(set(keys[:200])) == 1 and len(set(keys)) == 3
