@@ -35,8 +35,9 @@ from .policy.load import PolicySet
 from .policy.vocabulary import int_range
 from .settings import Defaults
 
-MAX_KEYS = 4096
-MAX_BYTES = 4 << 20
+MAX_KEYS = 8192
+MAX_BYTES = 8 << 20
+MAX_TABLE = 4096  # flag lists and (hypervisor, state, version, mode) already checked
 # The keys of an entry this path takes (others, such as command, ignore and domain_xml, go the ordinary way).
 PLAIN_KEYS = frozenset(("id", "hypervisor", "state", "libvirt_version", "mode", "flags", "params", "facts", "host",
                         "qemu_version", "domain", "desturi"))
@@ -106,6 +107,9 @@ class EntryMemo:
         self.ranges = {k: int_range(p.type) for k, p in vocab.params.items() if p.type in ("int", "uint", "ullong")}
         self.drivers: dict[str, _Driver] = {}
         self.masks: dict[tuple[Any, ...], int] = {}
+        self.contexts: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self.bodies: dict[str, Body] = {}  # one copy of each result text (bounded like the outcomes)
+        self.bodies_size = 0
         self.outcomes: OrderedDict[Hashable, Outcome | None] = OrderedDict()
         self.size = 0
         self.counts: Counter[Kind] = Counter()
@@ -167,7 +171,17 @@ class EntryMemo:
             files = [r.file_index(loc.file) for r in self.reporters]  # listed before the rules the body refers to
             kind = Kind(result.prediction, tuple(f.severity for f in result.findings if not f.depends_on), suppressed,
                         fails, sum(1 for f in result.findings if f.depends_on))
-            outcome = Outcome(self.reporters[0].body(job, result, plan), kind)
+            body = self.reporters[0].body(job, result, plan)
+            known = self.bodies.get(body.text)
+            if known is None:
+                if len(self.bodies) >= MAX_KEYS or self.bodies_size + len(body.text) > MAX_BYTES:
+                    self.bodies.clear()
+                    self.bodies_size = 0
+                self.bodies[body.text] = body
+                self.bodies_size += len(body.text)
+            else:
+                body = known
+            outcome = Outcome(body, kind)
             self.size += len(outcome.body.text)
             id_json = encode_basestring(job.id)
             for r, file in zip(self.reporters, files):
@@ -190,23 +204,19 @@ class EntryMemo:
         if e.__class__ is not dict or not PLAIN_KEYS.issuperset(e) or e.get("id").__class__ not in _ID_TYPES:
             return None
         d = self.defaults
-        hv = e.get("hypervisor", d.hypervisor)
-        if hv.__class__ is not str:
+        raw = (e.get("hypervisor", d.hypervisor), e.get("state", d.state), e.get("libvirt_version", d.libvirt_version),
+               e.get("mode", d.mode))
+        try:
+            context = self.contexts.get(raw)
+        except TypeError:  # a list where a string goes: the ordinary way says what is wrong
             return None
-        driver = self.drivers.get(hv)
-        if driver is None:
-            if hv not in self.policies.drivers:
+        if context is None:
+            context = self._context(raw)
+            if context is None:
                 return None
-            driver = self.drivers[hv] = _Driver(self.policies, hv, self.evaluator.signers)
-        if driver.opaque:
+        elif not context:
             return None
-        state = e.get("state", d.state)
-        mode = e.get("mode", d.mode)
-        version = e.get("libvirt_version", d.libvirt_version)
-        if (state is not None and (state.__class__ is not str or state not in _STATES)) or \
-                (mode is not None and (mode.__class__ is not str or mode not in _MODES)) or \
-                (version is not None and version.__class__ is not str):
-            return None
+        driver = context[0]
         flags = e.get("flags", 0)
         if flags.__class__ is list:
             names = tuple(flags)
@@ -238,7 +248,28 @@ class EntryMemo:
             other = (_frozen(e.get("facts")), _frozen(e.get("host")), _frozen(e.get("qemu_version")), "qemu_version" in e)
             if _UNUSUAL in other:
                 return None
-        return (hv, state, version, mode, flags, params, domain, desturi, other)
+        return (context, flags, params, domain, desturi, other)
+
+    def _context(self, raw: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """(driver, its name, state, version, mode) for an entry's hypervisor, state, version and mode when each is
+        of the plain kind (a bounded table; its strings stand in the keys, one copy each)."""
+        hv, state, version, mode = raw
+        if len(self.contexts) >= MAX_TABLE:
+            self.contexts.clear()
+        if hv.__class__ is not str or hv not in self.policies.drivers or \
+                (state is not None and (state.__class__ is not str or state not in _STATES)) or \
+                (mode is not None and (mode.__class__ is not str or mode not in _MODES)) or \
+                (version is not None and version.__class__ is not str):
+            self.contexts[raw] = _NOT_PLAIN
+            return None
+        driver = self.drivers.get(hv)
+        if driver is None:
+            driver = self.drivers[hv] = _Driver(self.policies, hv, self.evaluator.signers)
+        if driver.opaque:
+            self.contexts[raw] = _NOT_PLAIN
+            return None
+        got = self.contexts[raw] = (driver, *raw)
+        return got
 
     def _mask(self, names: tuple[Any, ...]) -> int | None:
         """The bitmask of a list of flag names, when each is a known name (a bounded table)."""
@@ -248,7 +279,7 @@ class EntryMemo:
             mask = self.policies.vocab.flags_value(list(names))
         except UserError:
             return None
-        if len(self.masks) >= MAX_KEYS:
+        if len(self.masks) >= MAX_TABLE:
             self.masks.clear()
         self.masks[names] = mask
         return mask
@@ -268,7 +299,7 @@ class EntryMemo:
                     value = (value,)
                 elif value.__class__ is list and all(x.__class__ is str for x in value):
                     if not value:
-                        out.append((name, None))  # no values: nothing is sent
+                        out.append((pd.key, None))  # no values: nothing is sent
                         continue
                     value = tuple(value)
                 else:
@@ -280,15 +311,17 @@ class EntryMemo:
                 bounds = ranges.get(name)
                 if bounds is None or value.__class__ is not int or not bounds[0] <= value <= bounds[1]:
                     return None
-            if name in signers:
-                signer = signers[name]
-                out.append((name, (value.__class__, value) if signer is None else signer(value)))
+            key = pd.key  # the vocabulary's copy of the name
+            if key in signers:
+                signer = signers[key]
+                out.append((key, (value.__class__, value) if signer is None else signer(value)))
             else:
-                out.append(name)
+                out.append(key)
         return tuple(out)
 
 
 _UNUSUAL = ("<unusual>",)
+_NOT_PLAIN: tuple[Any, ...] = ()
 
 
 def _frozen(v: Any) -> Hashable:

@@ -184,7 +184,7 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
     """Check the inputs; the reporters get every result, and the exit code says how it went. ``summary`` (made
     here when not given) holds the counts afterwards; ``stdin_name`` names stdin and decides its kind."""
     reps = list(reporters)
-    evaluator = Evaluator(prepared.policies)
+    evaluator = Evaluator(prepared.policies, cache_size=2048)
     summary = Summary() if summary is None else summary
     replace = dict(prepared.settings.replace)
     for r in reps:
