@@ -250,7 +250,7 @@ def mix(out: str) -> str:
         for line in f:
             if line.startswith('{"id"'):
                 r = json.loads(line.rstrip().rstrip(","))
-                counts[min(len({x["rule"] for x in r["findings"]}), 2)] += 1
+                counts[min(len({x["rule"] for x in r.get("findings", ())}), 2)] += 1  # schema 2 leaves out []
                 n += 1
     return (f"findings from 0 / 1 / 2+ rules: {counts[0] / n:.0%} / {counts[1] / n:.0%} / {counts[2] / n:.0%} "
             "of entries")
