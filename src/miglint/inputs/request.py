@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from ..errors import At, UserError, did_you_mean
@@ -12,7 +12,7 @@ from ..model import MODES, STATES, Job, Location, ParamValue, Request, Suppressi
 from ..policy.load import PolicySet
 from ..policy.vocabulary import Vocabulary, int_range
 from ..settings import Defaults
-from ..version import Version, format_version
+from ..version import Version, check_version_text, format_version
 from .domainxml import XML_FACT, domain_info, read_text
 from .shell import split_line
 from .virsh import command_job
@@ -91,16 +91,6 @@ def check_facts(vocab: Vocabulary, facts: Mapping[str, Any] | None, prefix: str 
         with At(key, str(k)):
             out[name] = vocab.fact_value(name, v, str(k) if prefix else None)
     return out
-
-
-def check_version_text(value: Any, what: str = "libvirt_version") -> str | None:
-    """A version as a plan or the API gives it: a string. A number is refused: YAML reads 9.10 as 9.1."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise UserError(f"{what} is a number ({value}), not a version: write it as a string in quotes, such as "
-                        "\"9.10.0\" (a number loses its trailing zeros: 9.10 reads as 9.1)")
-    raise UserError(f"{what} must be a string such as \"9.0.0\", got {value!r:.80}")
 
 
 def _text(entry: Mapping[str, Any], key: str, default: Any = None, numbers: bool = False) -> str | None:
