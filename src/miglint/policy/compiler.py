@@ -112,6 +112,12 @@ class Compiler:
         except UserError as e:
             self._bad(path, e.message, where)
             return None
+        if kind == "fact":
+            if name not in v.facts:
+                self._bad(path, f"unknown fact {name!r}{did_you_mean(name, v.facts)} (facts are declared in the "
+                                "vocabulary's 'facts')", where)
+                return None
+            return name
         resolved = v.resolve_option(name)
         if resolved not in v.options:
             self._bad(path, f"unknown virsh option {name!r}{did_you_mean(name, v.options)}", where)
@@ -167,7 +173,7 @@ class Compiler:
             raw = arg.get(field)
             if not raw:
                 raise UserError(f"{where}: '{key}' needs 'key' or 'name'")
-            name = str(raw) if key == "fact" else self._name(key, str(raw), where, path + (field,))
+            name = self._name(key, str(raw), where, path + (field,))
             present = arg.get("present")
             written = {t: a for t, a in arg.items() if t not in ("key", "name")}
             return Value(key, name or str(raw), None if present is None else bool(present),
