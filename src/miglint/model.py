@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple, Union
+from typing import Any, NamedTuple, Union
 
 
 class _Unknown:
@@ -88,6 +88,11 @@ class Fix(NamedTuple):
         return not (self.add_flags or self.remove_flags or self.add_options or self.remove_options
                     or self.remove_params or self.set_params)
 
+    def is_removal(self) -> bool:
+        """It only removes flags (nothing added, no option or parameter touched)."""
+        return not (self.add_flags or self.add_options or self.remove_options or self.remove_params
+                    or self.set_params)
+
 
 class Source(NamedTuple):
     file: str
@@ -170,3 +175,6 @@ class Job:
     # Where the request's state came from when the input says it other than as a value (a comment, the loop
     # feeding the domain; "" when it does not): no assumption replaces it, even when it says "any state".
     state_from: str = ""
+    # The shell words of a command line as its reader found them (miglint.inputs.shell.Word, with their
+    # offsets in the file): what `fix` edits. None for a request that is not a command line.
+    words: tuple[Any, ...] | None = None

@@ -15,7 +15,9 @@ DEFAULT_INCLUDE = ("*.sh", "*.bash", "*.ksh", "*.zsh", "*.plan.json", "*.plan.js
                    "*.markdown", "Makefile", "makefile", "GNUmakefile", "*.mk")
 KINDS = ("script", "plan", "markdown", "makefile", "ansible")
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox",
-                   "*.miglint.tmp")  # what a killed `fix --in-place` may leave (outputs.streams.replace_file)
+                   "*.miglint.tmp",  # what a killed `fix --in-place` may leave (outputs.streams.replace_file)
+                   ".miglint.yaml", ".miglint.yml",  # miglint's configuration ("hypervisor: qemu" is no plan)
+                   ".pre-commit-config.yaml", ".pre-commit-hooks.yaml")
 MAX_FILE_BYTES = 64 << 20  # plans and scripts are read whole (JSON Lines is streamed)
 MAX_LINE_BYTES = 1 << 20  # one JSON Lines line
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from miglint.api import result_to_dict
 from miglint.engine.evaluate import Evaluator
-from miglint.engine.fixes import fix_stable, is_safe
+from miglint.engine.fixes import fix_stable
 from miglint.errors import UserError
 from miglint.inputs import plan
 from miglint.inputs.request import ENTRY_KEYS, job_from_entry
@@ -282,7 +282,7 @@ def test_miglint_option_order_does_not_matter(order):
 
 def _no_safe_fix_left(result, request) -> bool:
     return not [f.rule for f in result.findings if f.effect in REJECTING and not f.depends_on and not f.fix.is_empty()
-                and is_safe(f.fix, f, EVALUATOR, request)]
+                and f.fix.safe]
 
 
 @SETTINGS

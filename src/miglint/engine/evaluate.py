@@ -139,6 +139,8 @@ class Evaluator:
         if rule.fix_matched:
             fix = _with_matched(fix, bound.get("matched", []))
         fix = _relevant(fix, req, self.vocab)
+        if not fix.safe and fix.remove_flags and fix.is_removal() and driver.done_anyway.issuperset(fix.remove_flags):
+            fix = fix._replace(safe=True)  # dropping what the driver does anyway changes nothing
         if fix.text:
             fix = fix._replace(text=render(fix.text, values))
         return Finding(

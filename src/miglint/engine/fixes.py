@@ -7,6 +7,7 @@ them keeps the meaning of the request. ``unsafe=True`` also applies the other fi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -31,17 +32,6 @@ class FixPlan(NamedTuple):
     def changed(self) -> bool:
         return bool(self.applied or self.add_flags or self.remove_flags or self.add_options
                     or self.remove_options or self.remove_params or self.set_params)
-
-
-def is_safe(fix: Fix, finding: Finding, evaluator: Evaluator, request: Request) -> bool:
-    if fix.safe:
-        return True
-    if fix.add_flags or fix.add_options or fix.set_params or fix.remove_params or fix.remove_options:
-        return False
-    if not fix.remove_flags:
-        return False
-    behaviour = evaluator.policies.driver(request.hypervisor).doc.get("behaviour") or {}
-    return all((behaviour.get(flag) or {}).get("default") == "on" for flag in fix.remove_flags)
 
 
 def apply_fix(request: Request, fix: Fix, evaluator: Evaluator) -> Request:
@@ -100,7 +90,14 @@ def options_names(options: tuple[tuple[str, object], ...]) -> list[str]:
     return [name for name, _ in options]
 
 
-def plan_fix(evaluator: Evaluator, request: Request, *, unsafe: bool = False) -> FixPlan:
+def every_finding(finding: Finding) -> bool:
+    return True
+
+
+def plan_fix(evaluator: Evaluator, request: Request, *, unsafe: bool = False,
+             wanted: Callable[[Finding], bool] = every_finding) -> FixPlan:
+    """Apply the fixes of the request's findings (``wanted`` says which: the run's settings leave out disabled
+    and suppressed rules), re-check, repeat. Safe fixes only, unless ``unsafe``."""
     original = request
     result = evaluator(request)
     applied: list[str] = []
@@ -108,8 +105,8 @@ def plan_fix(evaluator: Evaluator, request: Request, *, unsafe: bool = False) ->
     for _ in range(MAX_ROUNDS):
         chosen: list[Fix] = []
         for f in result.findings:
-            if f.effect not in REJECTING:
-                continue  # fixes of warnings and notes are advice, never applied
+            if not wanted(f):
+                continue
             if f.depends_on:
                 # It holds only for some values of a missing fact (vz-2015 wants --live when the domain runs,
                 # --offline when it is shut off): fixing it would guess, and two guesses can contradict.
@@ -117,7 +114,7 @@ def plan_fix(evaluator: Evaluator, request: Request, *, unsafe: bool = False) ->
             fix = f.fix
             if fix.is_empty() or f.rule in applied:
                 continue
-            if not (unsafe or is_safe(fix, f, evaluator, request)):
+            if not (unsafe or fix.safe):  # the evaluator says: the rule's word, or a drop of what happens anyway
                 continue
             if any(decided.get(x) is False for x in fix.add_flags) or \
                     any(decided.get(x) is True for x in fix.remove_flags):
@@ -195,14 +192,15 @@ def minimize(evaluator: Evaluator, request: Request, *, unsafe: bool = False) ->
     return make_plan(evaluator, request, req, evaluator(req), applied)
 
 
-def fix_stable(evaluator: Evaluator, request: Request, *, unsafe: bool = False, rounds: int = 4) -> FixPlan:
+def fix_stable(evaluator: Evaluator, request: Request, *, unsafe: bool = False, rounds: int = 4,
+               wanted: Callable[[Finding], bool] = every_finding) -> FixPlan:
     """plan_fix repeated until it changes nothing more, so that fixing a fixed request changes nothing.
     (One plan_fix keeps the first of two fixes that disagree about a flag; the next round may apply
     a fix the first one blocked.)"""
-    plan = plan_fix(evaluator, request, unsafe=unsafe)
+    plan = plan_fix(evaluator, request, unsafe=unsafe, wanted=wanted)
     applied = list(plan.applied)
     for _ in range(rounds):
-        nxt = plan_fix(evaluator, plan.request, unsafe=unsafe)
+        nxt = plan_fix(evaluator, plan.request, unsafe=unsafe, wanted=wanted)
         if not nxt.changed or nxt.request == plan.request:
             break
         applied += [r for r in nxt.applied if r not in applied]

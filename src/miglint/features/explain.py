@@ -17,7 +17,7 @@ from ..engine.fixes import FixPlan, minimize
 from ..inputs.request import make_request
 from ..inputs.virsh import command_job
 from ..model import REJECTING, UNKNOWN, Finding, Job, Request, Result
-from ..outputs.reporters.text import fix_text
+from ..outputs.describe import fix_words
 from ..outputs.rewrite import RewriteError, rewrite_command
 from ..outputs.table import markdown_table, text_table
 from ..policy.conditions import All, Libvirt, Qemu, generic_known
@@ -294,7 +294,7 @@ def explain_command(policies: PolicySet, evaluator: Evaluator, text: str, *, hyp
     api = f"{mode.get('api', '?')} ({req.mode}: {mode.get('description', '')})"
     return CommandExplanation(job, result, driver.title, api, tuple(omitted), tuple(ignored), minimal, unfixable,
                               tuple(its), tuple(vocab.flag_names(req.flags)),
-                              tuple(fix_text(f, vocab) for f in result.findings))
+                              tuple(fix_words(f.fix, vocab) for f in result.findings))
 
 
 def _ignoring_rule(result: Result, flag: str) -> str:

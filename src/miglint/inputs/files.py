@@ -9,19 +9,20 @@ only when it is of a kind the settings take, and a YAML file only when it is a p
 from __future__ import annotations
 
 import fnmatch
+import io
 import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from .. import yamlload
 from ..errors import UserError, decode_text, path_problem
 from ..jsonl_templates import LineMemo
 from ..model import Job, Note, Suppression
 from ..notes import make_note
 from ..policy.load import PolicySet
 from ..settings import Settings
-from .. import yamlload
 from . import plan, script
 from .ansible import is_ansible
 from .plan import PLAN_SUFFIXES
@@ -206,7 +207,7 @@ def jobs_from_file(source: InputFile | Path, policies: PolicySet, settings: Sett
             kind_: str | None = _sniff(head)
         else:
             kind_ = kind(name, head, source.walked)
-        if kind_ is None or (source.walked and _kind_family(kind_) not in settings.kinds):
+        if kind_ is None or (source.walked and kind_family(kind_) not in settings.kinds):
             return
         if kind_ == "jsonl":
             yield Read(name)
@@ -226,8 +227,18 @@ def jobs_from_file(source: InputFile | Path, policies: PolicySet, settings: Sett
             stream.close()
 
 
-def _kind_family(kind_: str) -> str:
+def kind_family(kind_: str) -> str:
     return "plan" if kind_ in ("yaml", "yaml?", "json", "jsonl") else kind_
+
+
+def jobs_of_data(kind_: str, data: bytes, name: str, walked: bool, policies: PolicySet,
+                 settings: Settings) -> Iterator[Item]:
+    """The items of a file's content read as ``kind_`` (what `fix` reads again after editing the text)."""
+    if kind_ == "jsonl":
+        yield Read(name)
+        yield from plan.jsonl_jobs(io.BytesIO(data), name, policies, settings.defaults, settings.max_line_bytes)
+        return
+    yield from _jobs(kind_, data, name, walked, policies, settings)
 
 
 def _jobs(kind_: str, data: bytes, name: str, walked: bool, policies: PolicySet,
@@ -239,7 +250,7 @@ def _jobs(kind_: str, data: bytes, name: str, walked: bool, policies: PolicySet,
             if walked:
                 return  # a YAML file that is neither a plan nor a play: not ours
             kind_ = "yaml"  # named: read as a plan, so that what is wrong with it is said
-        if walked and _kind_family(kind_) not in settings.kinds:
+        if walked and kind_family(kind_) not in settings.kinds:
             return
     if kind_ == "yaml":
         yield Read(name)

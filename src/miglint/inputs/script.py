@@ -74,9 +74,14 @@ def _strings_run(cmd: Command, file: str) -> list[Command]:
             if w is cw or "virsh" not in w.text or not any(ch in w.text for ch in " \t\n"):
                 continue
             line, column = w.origin()
+            # A string written as it runs ('virsh migrate ...', or "..." without expansions or escapes) has
+            # its words at known offsets in the file, one past the opening quote: fix can edit them there.
+            # Whether it is (and not, say, ''virsh ...') is checked again before an edit is written.
+            exact = w.start >= 0 and not w.unknown and w.end - w.start == len(w.text) + 2
             try:
                 # The word starts with its opening quote, so its text starts one column later.
-                sc = scan(w.text, file, positions=Positions(w.text, line, column + 1, spans=False))
+                sc = scan(w.text, file, positions=Positions(w.text, line, column + 1, spans=exact,
+                                                             base=w.start + 1))
             except UserError:
                 continue
             for inner in resolve(sc):

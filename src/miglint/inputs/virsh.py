@@ -508,7 +508,7 @@ def command_job(text: str, *, policies: PolicySet, hypervisor: str | None, state
     policies.driver(hv)
     request, where = build(ws, call, version=version, vocab=policies.vocab, hypervisor=hv, state=state, facts=facts)
     loc = Location(file, call.virsh.line, call.virsh.column)
-    return Job(job_id, request, loc, locations(where, file), text, assumed=assumed)
+    return Job(job_id, request, loc, locations(where, file), text, assumed=assumed, words=tuple(ws))
 
 
 def _uri_driver(word: Word, policies: PolicySet) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from miglint.engine.fixes import apply_fix, fix_stable, is_safe, minimize, plan_fix
+from miglint.engine.fixes import apply_fix, fix_stable, minimize, plan_fix
 from miglint.inputs.request import make_request
 from miglint.model import Fix
 
@@ -47,9 +47,18 @@ def test_dropping_a_flag_that_happens_anyway_is_safe(policies, evaluator):
     r = req(policies, hypervisor="vz", state="running", flags=["LIVE", "PEER2PEER", "COMPRESSED"])
     result = evaluator(r)
     z002 = next(f for f in result.findings if f.rule == "Z002")
-    assert is_safe(z002.fix, z002, evaluator, r)
+    assert z002.fix.safe
     plan = plan_fix(evaluator, r)
-    assert plan.remove_flags == ("COMPRESSED",) and plan.result.prediction == "accepted"
+    # LIVE goes too: vz migrates live anyway (Z011, a safe fix of an info finding)
+    assert plan.remove_flags == ("LIVE", "COMPRESSED") and plan.result.prediction == "accepted"
+    assert plan.applied == ("Z002", "Z011") and not plan.result.findings
+
+
+def test_only_wanted_findings_are_fixed(policies, evaluator):
+    # The run's settings say which findings fix may act on: a disabled or suppressed rule is left alone.
+    r = req(policies, hypervisor="vz", state="running", flags=["LIVE", "PEER2PEER", "COMPRESSED"])
+    plan = plan_fix(evaluator, r, wanted=lambda f: f.rule != "Z011")
+    assert plan.remove_flags == ("COMPRESSED",) and plan.applied == ("Z002",)
 
 
 def test_findings_that_depend_on_a_missing_fact_are_not_fixed(policies, evaluator):

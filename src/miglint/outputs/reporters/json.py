@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from ...engine.fixes import FixPlan
 from ...model import UNKNOWN, Finding, Job, Location, Note, Result
 from ...policy.vocabulary import FLAG_PREFIX, Vocabulary
+from ..describe import fix_words
 from . import Summary
 
 SCHEMA = "miglint-result/1"
@@ -43,7 +44,7 @@ def finding_dict(f: Finding, job: Job | None, vocab: Vocabulary) -> dict[str, An
     return {
         "rule": f.rule, "name": f.name, "severity": f.severity, "effect": f.effect, "kind": f.kind,
         "message": f.message, "code": f.code, "phase": f.phase, "why": f.why,
-        "fix": {"text": fix.text, "safe": fix.safe,
+        "fix": {"text": fix_words(fix, vocab), "safe": fix.safe,
                 "add_flags": [FLAG_PREFIX + x for x in fix.add_flags],
                 "remove_flags": [FLAG_PREFIX + x for x in fix.remove_flags],
                 "add_options": ["--" + x for x in fix.add_options] + [

@@ -20,9 +20,9 @@ from ...engine.fixes import FixPlan
 from ...model import Finding, Job, Location, Note, Result
 from ...notes import NOTE_RULES
 from ...policy.vocabulary import Vocabulary
+from ..describe import fix_words
 from . import Summary
 from .json import location_of
-from .text import fix_text
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -81,7 +81,7 @@ class SarifReporter:
         text = f.message
         if f.depends_on:
             text += f" (depends on {', '.join(f.depends_on)})"
-        fx = fix_text(f, self.vocab)
+        fx = fix_words(f.fix, self.vocab)
         if fx:
             text += f". Fix: {fx}"
         # A finding that depends on a fact the input does not give is a note, unless it fails the run.

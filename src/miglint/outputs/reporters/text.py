@@ -8,38 +8,12 @@ from typing import TextIO
 from ...engine.fixes import FixPlan
 from ...model import ACTIVE, Finding, Job, Note, Result
 from ...policy.vocabulary import Vocabulary
+from ..describe import fix_words, plan_words
 from . import Summary, where_text
 from .json import location_of
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m", "bold": "\033[1m", "dim": "\033[2m",
            "reset": "\033[0m", "accepted": "\033[32m", "rejected": "\033[31m", "depends": "\033[33m"}
-
-
-def fix_text(f: Finding, vocab: Vocabulary) -> str:
-    fix = f.fix
-    if fix.text:
-        return fix.text
-    parts = []
-    for flag in fix.add_flags:
-        opt = vocab.option_for_flag.get(flag)
-        parts.append(f"add --{opt}" if opt else f"add VIR_MIGRATE_{flag}")
-    for flag in fix.remove_flags:
-        opt = vocab.option_for_flag.get(flag)
-        parts.append(f"remove --{opt}" if opt else f"remove VIR_MIGRATE_{flag}")
-    parts += [f"add --{o}" for o in fix.add_options] + [f"remove --{o}" for o in fix.remove_options]
-    for key in fix.remove_params:
-        opt = vocab.option_for_param.get(key)
-        parts.append(f"remove --{opt} ({key})" if opt else f"remove parameter {key}")
-    return "; ".join(parts)
-
-
-def plan_text(plan: FixPlan) -> str:
-    parts = [f"add --{o}" for o in plan.add_options] + [f"remove --{o}" for o in plan.remove_options]
-    if not plan.request.options:
-        parts = [f"add VIR_MIGRATE_{x}" for x in plan.add_flags] + [f"remove VIR_MIGRATE_{x}" for x in plan.remove_flags]
-        parts += [f"remove parameter {k}" for k in plan.remove_params]
-    parts += [f"set {k}" for k, _ in plan.set_params if not plan.request.options]
-    return ", ".join(parts) or "no change"
 
 
 VERBS = {"reject": "refused", "fail": "refused", "warn": "warned", "info": "noted", "policy": "against policy"}
@@ -130,13 +104,13 @@ class TextReporter:
             w(f"          {f.message}{self._c('dim', code)}\n")
             if self.verbose:
                 w(f"          why: {f.why}\n")
-                fx = fix_text(f, self.vocab)
+                fx = fix_words(f.fix, self.vocab)
                 if fx:
                     w(f"          fix: {fx}\n")
         for key, line in depends_lines(job, result):
             w(f"  {self._c('depends', 'depends')} on {key}: {line}\n")
         if fix is not None and fix.changed:
-            w(f"  {self._c('bold', 'fix')}: {plan_text(fix)} (then: {fix.result.prediction})\n")
+            w(f"  {self._c('bold', 'fix')}: {plan_words(fix)} (then: {fix.result.prediction})\n")
 
     def note(self, note: Note) -> None:
         where = where_text(note.file, note.line, note.column)
