@@ -103,7 +103,7 @@ def plan_fix(evaluator: Evaluator, request: Request, *, unsafe: bool = False,
     applied: list[str] = []
     decided: dict[str, bool] = {}  # flag -> present, once a fix has decided it (stops oscillation)
     for _ in range(MAX_ROUNDS):
-        chosen: list[Fix] = []
+        chosen: list[tuple[str, Fix]] = []
         for f in result.findings:
             if not wanted(f):
                 continue
@@ -119,7 +119,7 @@ def plan_fix(evaluator: Evaluator, request: Request, *, unsafe: bool = False,
             if any(decided.get(x) is False for x in fix.add_flags) or \
                     any(decided.get(x) is True for x in fix.remove_flags):
                 continue
-            chosen.append(fix)
+            chosen.append((f.rule, fix))
             applied.append(f.rule)
             for x in fix.add_flags:
                 decided[x] = True
@@ -127,10 +127,34 @@ def plan_fix(evaluator: Evaluator, request: Request, *, unsafe: bool = False,
                 decided[x] = False
         if not chosen:
             break
-        for fix in chosen:
-            request = apply_fix(request, fix, evaluator)
-        result = evaluator(request)
+        for rule, fix in chosen:
+            candidate = apply_fix(request, fix, evaluator)
+            after = evaluator(candidate)
+            if _breaks(fix, after, result, wanted, unsafe):
+                applied.remove(rule)  # it would trade this finding for a refusal nothing here fixes
+                continue
+            request, result = candidate, after
     return make_plan(evaluator, original, request, result, applied)
+
+
+def _failing(f: Finding) -> bool:
+    return not f.depends_on and (f.effect in REJECTING or (f.effect == "policy" and f.severity == "error"))
+
+
+def _breaks(fix: Fix, after: Result, before: Result, wanted: Callable[[Finding], bool], unsafe: bool) -> bool:
+    """A fix that makes a new finding fail (libvirt refuses, or an organisation rule) that no fix resolves
+    but by undoing it (TLS added to a tunnelled migration, which libvirt refuses: its fix drops TLS again):
+    better left to a person."""
+    was = {f.rule for f in before.findings if _failing(f)}
+    for f in after.findings:
+        if not _failing(f) or f.rule in was:
+            continue
+        other = f.fix
+        if other.is_empty() or not (unsafe or other.safe) or not wanted(f):
+            return True
+        if set(other.remove_flags) & set(fix.add_flags) or set(other.add_flags) & set(fix.remove_flags):
+            return True
+    return False
 
 
 def make_plan(evaluator: Evaluator, original: Request, request: Request, result: Result,

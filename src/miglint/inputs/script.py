@@ -35,7 +35,7 @@ from .shell import (
     scan,
 )
 from .snippet import Snippet, whole
-from .loops import LoopState, loop_states
+from .loops import Block, LoopState, blocks, loop_states
 from .suppress import Stated, attach, parse_directive, rule_ids
 from .virsh import RESERVED, asks_help, command_job, command_word, find_migrate, parse_migrate_args
 
@@ -57,6 +57,7 @@ class Reading(NamedTuple):
     heredocs: list[Heredoc]
     errors: list[UserError]
     loops: dict[tuple[int, int], LoopState]  # commands in a loop fed by `virsh list`, by position
+    blocks: list[Block]  # compound commands: what a comment above one speaks of
 
 
 def _strings_run(cmd: Command, file: str) -> list[Command]:
@@ -116,6 +117,7 @@ def read_snippets(snippets: Sequence[Snippet], file: str) -> Reading:
     errors: list[UserError] = []
     commands: list[Command] = []
     loops: dict[tuple[int, int], LoopState] = {}
+    compound: list[Block] = []
     for snip in snippets:
         if snip.argv is not None:
             if snip.argv:
@@ -129,6 +131,7 @@ def read_snippets(snippets: Sequence[Snippet], file: str) -> Reading:
         comments.extend(sc.comments)
         heredocs.extend(sc.heredocs)
         loops.update(loop_states(sc.tree))
+        compound.extend(blocks(sc.tree))
         sessions.setdefault(snip.session, Resolver()).run(sc)
     for r in sessions.values():
         commands.extend(r.finish())
@@ -139,7 +142,7 @@ def read_snippets(snippets: Sequence[Snippet], file: str) -> Reading:
         if all(find_migrate(words) is None for words in cmd.readings()):
             out.extend(_strings_run(cmd, file))
     comments.sort(key=lambda c: (c.line, c.column))
-    return Reading(out, comments, heredocs, errors, loops)
+    return Reading(out, comments, heredocs, errors, loops, compound)
 
 
 def script_jobs(text: str, file: str, policies: PolicySet, defaults: Defaults) -> Iterator[Item]:
@@ -163,8 +166,8 @@ def snippet_jobs(snippets: Sequence[Snippet], file: str, policies: PolicySet, de
         if stated:
             said.append((c, stated))
         file_sups.extend(s for s in sups if s.scope == "file")
-    covering = attach(commands, reading.comments, parsed)
-    stating = attach(commands, reading.comments, said) if said else {}
+    covering = attach(commands, reading.comments, parsed, reading.blocks)
+    stating = attach(commands, reading.comments, said, reading.blocks) if said else {}
     # A suppression above a function's call covers the commands of its body run at that call.
     calls = [(n, Command((), line, column, line)) for n, cmd in enumerate(commands) for line, column in cmd.via]
     if calls:

@@ -17,6 +17,7 @@ from ..errors import did_you_mean
 from ..model import STATES, Location, Note, Suppression
 from ..notes import NOTE_RULES, make_note
 from ..policy.load import PolicySet
+from .loops import Block
 from .shell import Command, Comment
 
 KINDS = {"disable": "line", "disable-file": "file"}
@@ -99,13 +100,19 @@ T = TypeVar("T")
 
 
 def attach(commands: list[Command], comments: list[Comment],
-           parsed: Sequence[tuple[Comment, Sequence[T]]]) -> dict[int, list[T]]:
+           parsed: Sequence[tuple[Comment, Sequence[T]]], blocks: Sequence[Block] = ()) -> dict[int, list[T]]:
     """For each command (by index), what the comments alone on the lines above it, or after code on its own
-    line, say of it (line suppressions, stated facts)."""
+    line, say of it (line suppressions, stated facts). Comments above a compound command (a loop, an if,
+    ...) speak of every command it runs."""
     alone_lines = {c.line for c in comments if not c.trailing}
     by_line: dict[int, list[int]] = {}
     for i, cmd in enumerate(commands):
         by_line.setdefault(cmd.line, []).append(i)
+    for b in blocks:
+        inside = [i for i, cmd in enumerate(commands) if (cmd.line, cmd.column) in b.commands]
+        if inside:
+            by_line.setdefault(b.line, [])
+            by_line[b.line] = list(dict.fromkeys(by_line[b.line] + inside))
     out: dict[int, list[T]] = {}
     for comment, sups in parsed:
         line_sups = [s for s in sups if not isinstance(s, Suppression) or s.scope == "line"]

@@ -12,6 +12,7 @@ raises RewriteError rather than writing something else than intended.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -100,9 +101,27 @@ def _option_names(req: Request) -> dict[str, object]:
     return names
 
 
+_BLOCK_ITEM = re.compile(r"[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*([ \t]*-[ \t]+)")
+_FLOW_ITEM = re.compile(r"\s*,\s*")
+_PLAIN_ITEM = re.compile(r"[A-Za-z0-9_./:=+@%-]+")
+
+
+def _list_layout(text: str | None, anchor: Word, following: Word | None) -> str | None:
+    """How the words are written when they are the items of a YAML list (an Ansible ``argv:``): the text that
+    starts an item after ``anchor`` ("\n      - ", ", "), or None when they are shell words."""
+    if text is None or following is None or anchor.end < 0 or following.start < anchor.end:
+        return None
+    between = text[anchor.end:following.start]
+    m = _BLOCK_ITEM.fullmatch(between)
+    if m:
+        return "\n" + m.group(1)
+    return ", " if _FLOW_ITEM.fullmatch(between) else None
+
+
 def command_edits(words: Sequence[Word], before: Request, after: Request, version: Version,
-                  vocab: Vocabulary) -> list[Edit]:
-    """Edits that turn the command ``words`` (of ``before``) into ``after``'s options."""
+                  vocab: Vocabulary, text: str | None = None) -> list[Edit]:
+    """Edits that turn the command ``words`` (of ``before``) into ``after``'s options. ``text``, the file the
+    words are in, tells words that are the items of a YAML list apart (each added word is an item)."""
     call = find_migrate(words)
     if call is None:
         raise RewriteError("not a 'virsh migrate' command")
@@ -145,11 +164,17 @@ def command_edits(words: Sequence[Word], before: Request, after: Request, versio
     if added:
         anchor = words[call.migrate_index]
         _need_positions(anchor)
-        text = ""
+        following = words[call.migrate_index + 1] if call.migrate_index + 1 < len(words) else None
+        item = _list_layout(text, anchor, following)
+        new = ""
         for name in added:
             value = now[name]
-            text += f" --{name}" if value is True else f" --{name} {_quote(value)}"
-        edits.append(Edit(anchor.end, anchor.end, text))
+            if item is None:
+                new += f" --{name}" if value is True else f" --{name} {_quote(value)}"
+            else:
+                for w in [f"--{name}"] + ([] if value is True else [str(value)]):
+                    new += item + (w if _PLAIN_ITEM.fullmatch(w) else json.dumps(w))
+        edits.append(Edit(anchor.end, anchor.end, new))
     return edits
 
 
@@ -257,7 +282,7 @@ def fix_file(text: str, path: str, kind: str, read: Reader, planner: Planner, ev
                     if job.words is None:
                         raise RewriteError("the command's words are not known")
                     edits = command_edits(job.words, job.request, plan.request,
-                                          parse_version(job.request.libvirt_version), vocab)
+                                          parse_version(job.request.libvirt_version), vocab, text)
                 elif kind in ("yaml", "json"):
                     if not entries:
                         raise RewriteError("cannot tell which entry of the file this request is")
@@ -302,10 +327,14 @@ def _write(text: str, path: str, planned: list[tuple[Job, Result, FixPlan | None
             return text, [None] * len(planned), refused + [e]
         jobs = [j for j in _jobs_of(read(new))[0] if isinstance(j, Job)]
         if len(jobs) != len(planned):
-            refused.append(RewriteError("the fixed text no longer holds the same requests; not written", path))
-            return text, [None] * len(planned), refused
-        bad = [k for k, ((_, _, plan, _), on, job) in enumerate(zip(planned, active, jobs))
-               if on and plan is not None and not _same(job.request, plan.request)]
+            # Some edit made or unmade a command: find it by writing each request's edits alone.
+            bad = [k for k, on in enumerate(active) if on and not _alone_ok(text, planned, k, read)]
+            if not bad:
+                refused.append(RewriteError("the fixed text no longer holds the same requests; not written", path))
+                return text, [None] * len(planned), refused
+        else:
+            bad = [k for k, ((_, _, plan, _), on, job) in enumerate(zip(planned, active, jobs))
+                   if on and plan is not None and not _same(job.request, plan.request)]
         if not bad:
             return new, [evaluator(job.request) if on else None for on, job in zip(active, jobs)], refused
         for k in bad:
@@ -315,6 +344,18 @@ def _write(text: str, path: str, planned: list[tuple[Job, Result, FixPlan | None
                                         "string that quotes otherwise?); this request is left as it is",
                                         f"{loc.file}:{loc.line}:{loc.column}" if loc else path))
     return text, [None] * len(planned), refused
+
+
+def _alone_ok(text: str, planned: list[tuple[Job, Result, FixPlan | None, list[Edit]]], k: int,
+              read: Reader) -> bool:
+    """Request ``k``'s edits, written alone, leave the file's requests in place and say what was planned."""
+    edits = list(dict.fromkeys(planned[k][3]))
+    try:
+        jobs = [j for j in _jobs_of(read(apply_edits(text, edits)))[0] if isinstance(j, Job)]
+    except RewriteError:
+        return False
+    plan = planned[k][2]
+    return len(jobs) == len(planned) and plan is not None and _same(jobs[k].request, plan.request)
 
 
 # -- plan files: YAML node positions -------------------------------------------------------------------

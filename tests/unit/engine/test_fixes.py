@@ -29,9 +29,11 @@ def test_a_fix_that_adds_p2p_to_a_virsh_line_makes_it_p2p(policies, evaluator):
 
 
 def test_the_managed_api_cannot_be_fixed_into_p2p(policies, evaluator):
-    # virDomainMigrate3 with PEER2PEER is refused (A005): adding the flag is no fix for a managed API call.
+    # virDomainMigrate3 with PEER2PEER is refused (A005): adding the flag (A006's fix) would trade one refusal
+    # for another that nothing fixes, so the plan leaves it to a person.
     plan = plan_fix(evaluator, req(policies, state="running", flags=["LIVE", "TUNNELLED"], mode="managed"))
-    assert plan.result.prediction == "rejected" and plan.result.first_error.rule == "A005"
+    assert plan.result.prediction == "rejected" and plan.result.first_error.rule == "A006"
+    assert not plan.changed
 
 
 def test_unsafe_fixes_only_when_asked(policies, evaluator):

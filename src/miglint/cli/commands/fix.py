@@ -23,6 +23,7 @@ def fix(opts: FixOptions) -> None:
     nothing). Files are read as check reads them (configuration, facts, suppressions). Exit 0 when nothing
     is left to fix, 1 when a diff is pending or a request still fails the check."""
     from ...engine.evaluate import Evaluator
+    from ...outputs.rewrite import RewriteError
     from ...outputs.streams import replace_file
     from ...pipeline import fix_files, left_over, prepare
 
@@ -39,8 +40,12 @@ def fix(opts: FixOptions) -> None:
                 errors += 1
                 continue
             for problem in ff.errors:
-                typer.echo(f"miglint: error: {problem}", err=True)
-                errors += 1
+                if isinstance(problem, RewriteError):  # a fix miglint cannot write there: left to a person
+                    typer.echo(f"{problem.where}: cannot write the fix here: {problem.message}", err=True)
+                    failed = True
+                else:
+                    typer.echo(f"miglint: error: {problem}", err=True)
+                    errors += 1
             said: set[str] = set()  # the readings of one command (a loop over two domains) say it once
             for j in ff.jobs:
                 if j.plan is not None:
