@@ -18,7 +18,7 @@ def test_qemu_vs_vz(policies):
     assert rows["LIVE"].cells[1].startswith("ignored, default on")
     assert rows["COMPRESSED"].cells[1].startswith("refused, default on")
     assert "PEER2PEER" not in rows  # same on both
-    assert rows["destination_xml"].cells[1] == "accepted\nforbidden: always (Z006)"
+    assert rows["destination_xml"].cells[1] == "refused"  # vz always refuses it (Z006), as check says
 
 
 def test_versions_of_one_hypervisor(policies):
