@@ -37,7 +37,7 @@ CONFIG_NAMES = (".miglint.yaml", ".miglint.yml", "pyproject.toml")
 
 
 class Key(NamedTuple):
-    kind: str  # str, version, bool, list, map, choice, size
+    kind: str  # str, url, version, bool, list, map, choice, size
     help: str
     choices: tuple[str, ...] = ()
 
@@ -59,12 +59,13 @@ KEYS: dict[str, Key] = {
     "exclude": Key("list", "patterns a directory walk skips, besides .git, .venv, ...; with a '/', relative "
                            "to the configuration file"),
     "replace": Key("map", "policy -> organisation policy that stands in for it wherever it would apply"),
-    "rule-docs-url": Key("str", "rule documentation URL with {rule} (SARIF helpUri)"),
+    "rule-docs-url": Key("url", "where the rule pages (docs/rules/) are served: an absolute URL with {rule}, "
+                                "e.g. https://git.example.com/tools/miglint/-/blob/v0.1.0/docs/rules/{rule}.md "
+                                "(SARIF helpUri; none by default)"),
     "max-file-size": Key("size", "largest plan or script read (bytes, or 64MiB, 500K, ...); JSON Lines is streamed"),
     "max-line-size": Key("size", "longest JSON Lines line (bytes, or 1MiB, ...)"),
 }
 _SIZE = re.compile(r"^\s*(\d+)\s*(?:([kmg])i?)?b?\s*$", re.IGNORECASE)
-DEFAULT_RULE_DOCS = "https://miglint.invalid/docs/rules/{rule}.md"
 
 
 class Value(NamedTuple):
@@ -93,7 +94,7 @@ def defaults() -> dict[str, Value]:
     d: dict[str, Any] = {
         "hypervisor": None, "libvirt-version": None, "state": None, "mode": None, "policy-dirs": [],
         "disable": [], "severity": {}, "fail-on": "error", "fail-on-depends": False, "exit-zero": False,
-        "include": list(DEFAULT_INCLUDE), "kinds": list(KINDS), "exclude": [], "replace": {}, "rule-docs-url": DEFAULT_RULE_DOCS,
+        "include": list(DEFAULT_INCLUDE), "kinds": list(KINDS), "exclude": [], "replace": {}, "rule-docs-url": None,
         "max-file-size": MAX_FILE_BYTES, "max-line-size": MAX_LINE_BYTES,
     }
     return {k: Value(v, "default") for k, v in d.items()}
@@ -193,6 +194,11 @@ def _check(key: str, v: Any) -> Any:
         return v
     if spec.kind == "version":
         return check_version_text(v, f"configuration key {key!r}")
+    if spec.kind == "url" and isinstance(v, str):
+        if not re.match(r"^https?://[^/\s]+", v) or "{rule}" not in v:
+            raise UserError(f"configuration key {key!r} takes an absolute http(s) URL with {{rule}} where the rule "
+                            f"id goes, got {v!r:.80}", at=())
+        return v
     if spec.kind == "choice" and v in spec.choices:
         return v
     if spec.kind == "list":
@@ -218,7 +224,7 @@ def _check(key: str, v: Any) -> Any:
         size = parse_size(v)
         if size is not None:
             return size
-    expected = {"str": "a string", "bool": "true or false", "list": "a list of strings",
+    expected = {"str": "a string", "url": "an absolute http(s) URL with {rule}", "bool": "true or false", "list": "a list of strings",
                 "map": "a mapping of strings", "choice": "one of " + ", ".join(spec.choices),
                 "size": "a size in bytes of at least 1 (65536, 64K, 64MiB, 1G)"}[spec.kind]
     hint = did_you_mean(str(v), spec.choices) if spec.kind == "choice" else ""

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from ..engine.evaluate import Evaluator
+from ..notes import NOTE_RULES, NoteRule
 from ..outputs.table import markdown_table
 from ..policy.load import PolicySet
 from ..version import Version, format_version
@@ -162,6 +163,9 @@ def index_markdown(policies: PolicySet, docs: Sequence[RuleDoc]) -> str:
            "## Rules", ""]
     rows = [[f"[{d.id}](rules/{d.id}.md)", d.name, d.title, d.severity, d.policy, _one_line(d.message)] for d in docs]
     out.append(markdown_table(["Id", "Name", "Title", "Severity", "Policy", "libvirt's message"], rows, escape=False))
+    out += ["", "## miglint's own rules", "", "About the input, not about libvirt.", ""]
+    notes = [[f"[{n.id}](rules/{n.id}.md)", n.name, n.severity, n.summary] for n in NOTE_RULES.values()]
+    out.append(markdown_table(["Id", "Name", "Severity", "What"], notes, escape=False))
     return "\n".join(out)
 
 
@@ -353,7 +357,15 @@ def generate(policies: PolicySet, evaluator: Evaluator, fmt: str = "markdown") -
         return pages
     pages = {"index.md": index_markdown(policies, docs), "matrix.md": matrix_markdown(m)}
     pages.update({f"rules/{d.id}.md": render_rule_markdown(d) for d in docs})
+    pages.update({f"rules/{n.id}.md": note_markdown(n) for n in NOTE_RULES.values()})
     return pages
+
+
+def note_markdown(n: NoteRule) -> str:
+    """The page of one of miglint's own rules (about the input, not about libvirt)."""
+    return "\n".join([f"# {n.id} {n.name}", "", GENERATED, "", f"miglint's own rule, severity {n.severity}: "
+                      "about the input, not about libvirt. Disable it, change its severity or suppress it like any "
+                      "rule.", "", n.summary, "", f"**Why:** {n.why}", "", f"**Fix:** {n.fix}", ""])
 
 
 def stale(pages: dict[str, str], existing: dict[str, str | None], suffix: str) -> list[str]:

@@ -6,12 +6,15 @@ from __future__ import annotations
 import importlib.resources
 import json
 import re
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from jsonschema import Draft4Validator
 
 from miglint.cli.app import main
+
+ROOT = Path(__file__).resolve().parents[3]
 
 SCRIPT = """\
 #!/bin/sh
@@ -51,8 +54,10 @@ def test_sarif_is_valid_and_complete(capsys, script, sarif_schema):
     rules = run_["tool"]["driver"]["rules"]
     for r in rules:
         assert r["shortDescription"]["text"] and r["fullDescription"]["text"] and r["help"]["text"]
-        uri = urlparse(r["helpUri"])
-        assert uri.scheme == "https" and uri.path.endswith(f"/{r['id']}.md")
+        # no rule-docs-url configured: no helpUri (it must be absolute), the help names the page in the repository
+        assert "helpUri" not in r and f"docs/rules/{r['id']}.md" in r["help"]["markdown"]
+        assert (ROOT / "docs" / "rules" / f"{r['id']}.md").is_file()
+    assert "informationUri" not in run_["tool"]["driver"]
     by_id = {r["id"]: r for r in rules}
     assert by_id["Q053"]["name"] == "offline-needs-persistent"
     assert by_id["Q053"]["defaultConfiguration"]["level"] == "error"
@@ -164,3 +169,18 @@ def test_json_lists_notes_when_there_are_some(capsys, script):
     code, out = run(capsys, "--format", "json", script)
     notes = json.loads(out)["notes"]
     assert [(n["rule"], n["location"]["line"]) for n in notes] == [("M002", 2)]
+
+
+def test_sarif_help_links_where_the_configuration_says(capsys, script, tmp_path, monkeypatch):
+    url = "https://git.example.com/tools/miglint/-/blob/v0.1.0/docs/rules/{rule}.md"
+    (tmp_path / "cfg.yaml").write_text(f"rule-docs-url: {url}\n")
+    code = main(["check", "--state", "running", "--format", "sarif", "--config", str(tmp_path / "cfg.yaml"), script])
+    out = capsys.readouterr().out
+    driver = json.loads(out)["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "https://git.example.com/tools/miglint/-/blob/v0.1.0/docs/rules/"
+    for r in driver["rules"]:
+        uri = urlparse(r["helpUri"])
+        assert uri.scheme == "https" and uri.path.endswith(f"/docs/rules/{r['id']}.md")
+    (tmp_path / "cfg.yaml").write_text("rule-docs-url: docs/rules/{rule}.md\n")
+    assert main(["check", "--format", "sarif", "--config", str(tmp_path / "cfg.yaml"), script]) == 2
+    assert "cfg.yaml:1:16: configuration key 'rule-docs-url' takes an absolute http(s) URL" in capsys.readouterr().err
