@@ -116,11 +116,11 @@ class CondEval:
             k = st.known[text]
             st2 = st.show(text) if shown else st
             return ([st2], []) if k.value == value else ([], [st2])
-        line = e.lineno
+        line, col = self.lines.pos(e)
         keys = frozenset(keys_read(e, self.self_name))
         on, off = (("running", "shutoff") if _is_active(e) else (None, None))
-        yes = st.decide(Guard(text, True, line), keys, shown or on is not None, on)
-        no = st.decide(Guard(text, False, line), keys, shown or on is not None, off)
+        yes = st.decide(Guard(text, True, line, col), keys, shown or on is not None, on)
+        no = st.decide(Guard(text, False, line, col), keys, shown or on is not None, off)
         return ([yes], [no]) if value else ([no], [yes])
 
     def _fixed(self, e: ast.expr, st: State) -> list[tuple[State, bool]] | None:

@@ -35,18 +35,6 @@ _DEFAULT_KEYS = {"DEST_NAME": "destination_name", "URI": "migrate_uri", "DEST_XM
                  "BANDWIDTH": "bandwidth"}
 
 
-class PySuppression(NamedTuple):
-    """``# miglint: ignore[RULE,...] reason``. ``trailing``: after code on its line (it covers that line),
-    else alone (it covers the next line). ``problem``: why a comment naming miglint is not a directive."""
-
-    rules: tuple[str, ...]
-    reason: str
-    line: int
-    column: int
-    trailing: bool
-    problem: str = ""
-
-
 @dataclass(frozen=True)
 class PyPath:
     """One way through the code to a call: what libvirt receives when these guards hold."""
@@ -76,7 +64,6 @@ class PyCall:
     paths: tuple[PyPath, ...] = ()
     too_many_paths: bool = False
     unknown_flags: bool = False  # on some path the flags expression could not be followed
-    suppressed: tuple[PySuppression, ...] = ()
 
 
 class ArgvWord(NamedTuple):
@@ -95,7 +82,6 @@ class ArgvCommand:
     column: int
     guards: tuple[Guard, ...] = ()
     open: bool = False  # more words may follow
-    suppressed: tuple[PySuppression, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,17 +96,47 @@ class ShellText:
     exact: bool
     runner: str
     guards: tuple[Guard, ...] = ()
-    suppressed: tuple[PySuppression, ...] = ()
+
+
+@dataclass(frozen=True)
+class PyRun:
+    """A call of ``subprocess``/``os`` that runs ``virsh ... migrate``: the commands it runs, one per path."""
+
+    runner: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    function: str
+    commands: tuple[ArgvCommand | ShellText, ...] = ()
+    too_many_paths: bool = False
+
+
+class PyComment(NamedTuple):
+    """A comment that names miglint (a directive, or meant as one): its text after the '#'. ``trailing``: code
+    stands before it on its line."""
+
+    text: str
+    line: int
+    column: int
+    trailing: bool
 
 
 @dataclass(frozen=True)
 class PyReading:
     file: str
     calls: list[PyCall] = field(default_factory=list)
-    shell: list[ShellText] = field(default_factory=list)
-    argv: list[ArgvCommand] = field(default_factory=list)
-    suppressions: list[PySuppression] = field(default_factory=list)
+    runs: list[PyRun] = field(default_factory=list)
+    comments: list[PyComment] = field(default_factory=list)
     errors: list[UserError] = field(default_factory=list)
+
+    @property
+    def shell(self) -> list[ShellText]:
+        return [c for r in self.runs for c in r.commands if isinstance(c, ShellText)]
+
+    @property
+    def argv(self) -> list[ArgvCommand]:
+        return [c for r in self.runs for c in r.commands if isinstance(c, ArgvCommand)]
 
 
 def fits(c: ast.Call, names: tuple[str, ...]) -> bool:
@@ -166,6 +182,8 @@ class CallPaths:
     def path(self, api: str, v: dict[str, Val], where: dict[str, Pos], splat: bool, st: State, at: Pos) -> PyPath:
         flags = as_flags(v["flags"], self.bits, at) if "flags" in v else Flags()
         params = as_params(v["params"]) if "params" in v else Params()
+        if params.refs:
+            params = params.decided({t: k.value for t, k in st.known.items()})
         dest = v.get("duri", v.get("dconnuri", v.get("dconn")))
         p2p = "PEER2PEER" in flags.names
         if api.startswith("migrateToURI"):
