@@ -20,12 +20,13 @@ from . import config
 from .engine.assume import assume_state
 from .engine.evaluate import Evaluator
 from .engine.fixes import plan_fix
+from .engine.paths import combine
 from .errors import UserError
 from .inputs.context import Context, make_context
 from .inputs.domainxml import XML_FACT
 from .inputs.files import InputFile, Item, Read, command_jobs, file_kind, jobs_from_file, walk
 from .jsonl_templates import LineMemo, Outcome, make_template
-from .model import SEVERITIES, Job, Note, Result, Suppression
+from .model import SEVERITIES, Job, Note, Result, Suppression, Ways
 from .notes import make_note
 from .options import CheckOptions, FixOptions, RunOptions
 from .outputs.reporters import FORMATS, Reporter, Summary, make_reporter
@@ -152,13 +153,19 @@ def _replaced(job: Job, replace: dict[str, str]) -> Job:
 
 
 def _per_hypervisor(items: Iterable[Item], hypervisors: tuple[str, ...]) -> Iterator[Item]:
-    """Each job once per listed hypervisor (a mixed fleet), or as it is."""
+    """Each job (each call of code, with its ways) once per listed hypervisor (a mixed fleet), or as it is."""
+    def on(job: Job, h: str) -> Job:
+        return dc_replace(job, request=dc_replace(job.request, hypervisor=h))
+
     for item in items:
-        if not isinstance(item, Job) or not hypervisors:
+        if isinstance(item, Ways) and hypervisors:
+            for h in hypervisors:
+                yield item._replace(job=on(item.job, h), ways=tuple(w._replace(job=on(w.job, h)) for w in item.ways))
+        elif not isinstance(item, Job) or not hypervisors:
             yield item
-            continue
-        for h in hypervisors:
-            yield dc_replace(item, request=dc_replace(item.request, hypervisor=h))
+        else:
+            for h in hypervisors:
+                yield on(item, h)
 
 
 def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], reporters: Iterable[Reporter],
@@ -193,6 +200,22 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
         for r in reps:
             r.note(note)
 
+    def ready(job: Job, notes: list[Note]) -> Job | None:
+        """The job with the facts from outside the request, the hypervisor replaced and the state assumed; None
+        when the facts cannot be had (said as an input error)."""
+        if context or any(k == XML_FACT for k, _ in job.request.facts):
+            try:
+                job, context_notes = (context or Context()).apply(job)
+            except UserError as e:
+                summary.input_errors += 1
+                for r in reps:
+                    r.error(e.where, e.message)
+                return None
+            notes.extend(context_notes)
+        if replace:
+            job = _replaced(job, replace)
+        return assume_state(evaluator, job)
+
     for source in items:
         declared: list[Suppression] = []  # in this file, in order
         used: set[Suppression] = set()
@@ -212,19 +235,22 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
             if isinstance(item, Note):
                 notes.append(item)  # shown after the file's requests, once file-level suppressions are known
                 continue
-            if context or any(k == XML_FACT for k, _ in item.request.facts):
-                try:
-                    item, context_notes = (context or Context()).apply(item)
-                except UserError as e:
-                    summary.input_errors += 1
-                    for r in reps:
-                        r.error(e.where, e.message)
+            if isinstance(item, Ways):  # a call in code: each way to it evaluated, one result for the call
+                ways: list[Job] = []
+                for w in item.ways:
+                    got = ready(w.job, notes)
+                    if got is None:
+                        break
+                    ways.append(got)
+                if len(ways) < len(item.ways):
                     continue
-                notes.extend(context_notes)
-            if replace:
-                item = _replaced(item, replace)
-            item = assume_state(evaluator, item)
-            result = evaluator(item.request)
+                item, result = combine(item, [evaluator(j.request) for j in ways], ways)
+            else:
+                job = ready(item, notes)
+                if job is None:
+                    continue
+                item = job
+                result = evaluator(item.request)
             shown, suppressed = shown_findings(result, item, settings, used)
             summary.suppressed += suppressed
             if len(shown) != len(result.findings) or settings.severity:

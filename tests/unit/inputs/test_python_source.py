@@ -285,11 +285,11 @@ def test_inverted_is_active_gives_the_state():
     either, running = read("isactive.py").calls
     assert {(shape(p), p.state) for p in either.paths} == {
         (((("dom.isActive()", False, 6),), F("OFFLINE", "PERSIST_DEST", "PEER2PEER"), ()), "shutoff"),
-        (((("dom.isActive()", True, 6),), F("LIVE", "PEER2PEER"), ()), "running"),
+        (((("dom.isActive()", True, 6),), F("LIVE", "PEER2PEER"), ()), "active"),
     }
     # `if dom.isActive() == 0: raise`: only the running path reaches the call.
     (p,) = running.paths
-    assert (shape(p), p.state) == (((("dom.isActive()", True, 15),), F("LIVE", "PEER2PEER"), ()), "running")
+    assert (shape(p), p.state) == (((("dom.isActive()", True, 15),), F("LIVE", "PEER2PEER"), ()), "active")
 
 
 def test_guards_in_expressions_and_except():

@@ -45,7 +45,7 @@ class PyPath:
     params: Mapping[str, ParamValue]  # UNKNOWN: present, value not known
     param_unknown: bool  # more parameters may be set
     contributors: Mapping[str, tuple[Pos, ...]]  # "flag:LIVE" / "param:bandwidth" -> where written
-    state: str | None  # "running" / "shutoff" when a dom.isActive() guard tells it
+    state: str | None  # "active" (running or paused) / "shutoff" when a dom.isActive() guard tells it
     desturi: str | None  # the destination (connection) URI when a literal
     mode: str  # managed / p2p / direct (migrate and migrate2 with PEER2PEER go peer-to-peer)
     extra_bits: int = 0  # literal bits no flag name covers
