@@ -187,11 +187,14 @@ class Job:
 
 
 class Condition(NamedTuple):
-    """A condition on one way through code: as written (``not`` taken off), the value it has there, and where."""
+    """A condition on one way through code: as written (``not`` taken off), the value it has there, and where.
+    ``kind``: "code", a test the code makes (both ways are written); "value", a flag a value miglint cannot see
+    may hold or not (``text`` names it)."""
 
     text: str
     value: bool
     location: Location
+    kind: str = "code"
 
 
 class Way(NamedTuple):

@@ -5,11 +5,12 @@ request per way to the call. Each is evaluated by the evaluator like any other; 
 mean together, at the call:
 
 - a rule that refuses the request on every way is a finding as the evaluator made it;
-- one that refuses it on some ways only is a latent bug: a ``warning`` (an ``error`` becomes one), its message
-  led by the conditions of a way on which it fires, only those that matter (``when `cfg.parallel` and
-  `cfg.compressed` (lines 12, 14): ...``);
+- one that refuses it on some ways only is led by the conditions of a way on which it fires, only those that
+  matter (``when `cfg.parallel` and `cfg.compressed` (lines 12, 14): ...``); when some way is not refused at
+  all, it is a latent bug: a ``warning`` (an ``error`` becomes one);
 - one that depends on a missing fact keeps its ``depends_on`` (a value the code computes at run time is
-  ``values``; more ways than are followed, ``paths``);
+  ``values``; more ways than are followed, ``paths``); so does one that fires only where such a value holds a
+  flag or not (a condition of kind ``value``: flags read from data may or may not make it peer-to-peer);
 - the prediction is ``rejected`` when every way is refused, ``depends`` on ``path`` when some are, else what
   the ways say.
 
@@ -28,6 +29,7 @@ from ..policy.vocabulary import FLAG_PREFIX
 OPEN_VALUES = "values"
 OPEN_PATHS = "paths"
 PATH = "path"  # a result's depends_on: some ways are refused, others not
+VALUE = "value"  # a Condition's kind: a value miglint cannot see, not a test the code makes
 
 
 def combine(call: Ways, results: Sequence[Result], jobs: Sequence[Job] | None = None) -> tuple[Job, Result]:
@@ -35,6 +37,8 @@ def combine(call: Ways, results: Sequence[Result], jobs: Sequence[Job] | None = 
     jobs as evaluated (facts and assumptions added), when they differ from ``call.ways``."""
     ways = [w if jobs is None else w._replace(job=jobs[i]) for i, w in enumerate(call.ways)]
     n = len(ways)
+    every = n > 0 and all(r.prediction == "rejected" for r in results)  # refused whichever way: errors stay
+    open_word = OPEN_PATHS if call.too_many else OPEN_VALUES
     fired = [{f.rule: f for f in r.findings} for r in results]
     order = list(dict.fromkeys(f.rule for r in results for f in r.findings))
     findings: list[Finding] = []
@@ -44,15 +48,15 @@ def combine(call: Ways, results: Sequence[Result], jobs: Sequence[Job] | None = 
         maybe = [i for i in range(n) if rule in fired[i]]
         rep = (sure or maybe)[0]
         f = _open_words(fired[rep][rule], ways[rep].job, call.too_many)
-        if len(sure) == n:
-            conds: tuple[Condition, ...] = ()
-        elif sure:
+        conds: tuple[Condition, ...] = ()
+        if sure and len(sure) < n:
             conds = _needed(ways, rep, lambda i: i in sure)
-            f = f._replace(severity="warning" if f.severity == "error" else f.severity)
-        else:
-            if len(maybe) == n:
-                conds = ()
-            else:
+            if any(c.kind == VALUE for c in conds):  # not a way the code takes: a value it computes
+                f = f._replace(depends_on=(open_word,))
+            elif not every:
+                f = f._replace(severity="warning" if f.severity == "error" else f.severity)
+        elif not sure:
+            if len(maybe) < n:
                 conds = _needed(ways, rep, lambda i: i in maybe)
             words = [d for i in maybe for d in _open_words(fired[i][rule], ways[i].job, call.too_many).depends_on]
             f = f._replace(depends_on=tuple(dict.fromkeys(words)))
@@ -60,20 +64,20 @@ def combine(call: Ways, results: Sequence[Result], jobs: Sequence[Job] | None = 
             f = f._replace(message=f"when {when_text(conds)}: {f.message}")
         findings.append(f)
         related += _related(f, ways[rep], conds)
-    refused = [i for i, r in enumerate(results) if r.prediction == "rejected"]
-    depending = [i for i, r in enumerate(results) if r.prediction == "depends"]
-    facts = [d for f in findings if f.effect in REJECTING for d in f.depends_on]
-    if refused and len(refused) == n:
-        rep, prediction, first = 0, "rejected", results[0].first_error
-        facts = []
-    elif refused:
-        rep, prediction, first = refused[0], "depends", None
-        facts = [PATH] + facts
+    refusing = [f for f in findings if f.effect in REJECTING]
+    first = next((f for f in refusing if not f.depends_on), None)
+    facts = [d for f in refusing for d in f.depends_on]
+    if every and first is not None:
+        rep, prediction, facts = 0, "rejected", []
     else:
-        rep = depending[0] if depending else 0
-        prediction, first = results[rep].prediction, None
-    if first is not None:
-        first = next((f for f in findings if f.rule == first.rule), first)
+        first = None
+        refused = [i for i, r in enumerate(results) if r.prediction == "rejected"]
+        depending = [i for i, r in enumerate(results) if r.prediction == "depends"]
+        rep = (depending or [0])[0]
+        if any(not f.depends_on for f in refusing):  # refused on some ways the code takes, not on others
+            facts = [PATH] + facts
+            rep = refused[0]
+        prediction = "depends" if facts else "accepted"
     way = ways[rep].job
     assumed = tuple(dict.fromkeys(a for w in ways for a in w.job.assumed))
     job = Job(call.job.id, way.request, call.job.location, (), call.job.text, call.job.suppressed, assumed,
@@ -128,6 +132,8 @@ def when_text(conds: Sequence[Condition]) -> str:
 
 
 def _condition(c: Condition) -> str:
+    if c.kind == VALUE:  # a flag that a value miglint cannot see may hold
+        return f"the flags {'hold' if c.value else 'lack'} {c.text}"
     if c.text.startswith("except"):  # an exception handler ran (or not)
         return f"`{c.text}` runs" if c.value else f"`{c.text}` does not run"
     return f"`{c.text}`" if c.value else f"not `{c.text}`"

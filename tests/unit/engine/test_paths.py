@@ -131,3 +131,28 @@ def test_when_text():
     assert when_text([cond("a", True, 3)]) == "`a` (line 3)"
     assert when_text([cond("a", True, 3), cond("b", False, 5), Condition("except AttributeError", True, at(6))]) \
         == "`a`, not `b` and `except AttributeError` runs (lines 3, 5, 6)"
+
+
+def test_refused_whichever_way_keeps_errors_each_said_with_its_way(policies, evaluator):
+    ways = [way(policies, ["LIVE", "PEER2PEER", "ZEROCOPY"], [cond("cfg.zc", True, 4)]),
+            way(policies, ["LIVE", "PEER2PEER", "TUNNELLED", "PARALLEL"], [cond("cfg.zc", False, 4)])]
+    _, result = run(evaluator, ways)
+    assert result.prediction == "rejected" and result.first_error.rule == "Q055"
+    got = rules(result)
+    assert got["Q055"][0] == "error" and got["Q055"][1].startswith("when `cfg.zc` (line 4): ")
+    assert got["A002"][0] == "error" and got["A002"][1].startswith("when not `cfg.zc` (line 4): ")
+
+
+def test_a_flag_only_a_value_may_hold_is_no_way_of_the_code(policies, evaluator):
+    # Flags read from data: peer-to-peer or direct, as the data says. Direct is refused, but that is a value.
+    where = at(17)
+    p2p = way(policies, ["PEER2PEER"], [Condition("VIR_MIGRATE_PEER2PEER", True, where, "value")],
+              mode="p2p", open_flags=True)
+    direct = way(policies, [], [Condition("VIR_MIGRATE_PEER2PEER", False, where, "value")], mode="direct",
+                 open_flags=True)
+    job, result = run(evaluator, [p2p, direct])
+    (a010,) = [f for f in result.findings if f.rule == "A010"]
+    assert a010.severity == "error" and a010.depends_on == ("values",)
+    assert a010.message.startswith("when the flags lack VIR_MIGRATE_PEER2PEER (line 17): ")
+    assert result.prediction == "depends" and "path" not in result.depends_on and "values" in result.depends_on
+    assert job.request.mode == "p2p"  # a way that depends stands for the call, not the refused one

@@ -18,15 +18,16 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "python"
 _VOCAB = yaml.safe_load((ROOT / "policies" / "vocabulary.yaml").read_text())
 BITS = {f["name"]: 1 << f["bit"] for f in _VOCAB["flags"]}
 MACROS = {p["name"]: p["key"] for p in _VOCAB["params"]}
+P2P = _VOCAB["mode_flag"]
 
 
 def read(name: str, **kw):
     path = DATA / name
-    return read_python(path.read_text(), str(path), flag_bits=BITS, param_macros=MACROS, **kw)
+    return read_python(path.read_text(), str(path), flag_bits=BITS, param_macros=MACROS, p2p_flag=P2P, **kw)
 
 
 def read_text(text: str, **kw):
-    return read_python(text, "t.py", flag_bits=BITS, param_macros=MACROS, **kw)
+    return read_python(text, "t.py", flag_bits=BITS, param_macros=MACROS, p2p_flag=P2P, **kw)
 
 
 def shape(p: PyPath) -> tuple:
@@ -330,9 +331,9 @@ def test_guards_in_expressions_and_except():
 def test_comments_naming_miglint_are_given_for_directives():
     r = read("suppressed.py")
     assert [(c.text, c.line, c.column, c.trailing) for c in r.comments] == [
-        (" miglint: ignore[Q051] the destination checks this itself", 5, 5, False),
-        (" miglint: ignore[Q051, Q052] -- old host", 7, 55, True),
-        (" miglint: disable=Q051 -- the shell spelling", 9, 5, False),
+        (" miglint: ignore[A010] the destination checks this itself", 5, 5, False),
+        (" miglint: ignore[A010, Q052] -- old host", 7, 55, True),
+        (" miglint: disable=direct-migration-unsupported -- the shell spelling", 9, 5, False),
         (" miglint: ignore[] no rule", 11, 5, False),
     ]
     # A '#' inside a string is not a comment.
@@ -380,7 +381,7 @@ def test_reading_runs_nothing():
     _EVENTS = []
     try:
         for name, text in texts.items():
-            read_python(text, name, flag_bits=BITS, param_macros=MACROS)
+            read_python(text, name, flag_bits=BITS, param_macros=MACROS, p2p_flag=P2P)
         events = _EVENTS
     finally:
         _EVENTS = None

@@ -33,7 +33,7 @@ _STATE_WORDS = {ACTIVE: "running or paused", "shutoff": "shut off"}
 def python_jobs(text: str, file: str, policies: PolicySet, defaults: Defaults) -> Iterator[Item]:
     vocab = policies.vocab
     reading = read_python(text, file, flag_bits={n: f.value for n, f in vocab.flags.items()},
-                          param_macros={p.name: p.key for p in vocab.params.values()})
+                          param_macros={p.name: p.key for p in vocab.params.values()}, p2p_flag=vocab.mode_flag)
     yield from reading.errors
     known = rule_ids(policies)
     comments = [Comment(c.text, c.line, c.column, c.trailing) for c in reading.comments]
@@ -103,15 +103,27 @@ class _CallJobs:
     def api(self, c: PyCall) -> list[Item]:
         if c.too_many_paths:
             # Nothing known of the request: every flag and parameter may be set (each finding says "depends").
-            mode = "p2p" if c.kind == "uri" else "managed"
-            request = Request(self._hypervisor(None)[0], format_version(self.version), self.state, mode,
-                              open_flags=True, open_params=True)
+            request = Request(self._hypervisor(None)[0], format_version(self.version), self.state,
+                              "direct" if c.kind == "uri" else "managed", open_flags=True, open_params=True)
             job = self._with_state(self._call_job(c, request))
-            return [Ways(job, (Way(job),), too_many=True)]
-        ways = tuple(self._way(c, p) for p in c.paths)
+            return [Ways(job, self._either_mode(c, Way(job)), too_many=True)]
+        ways = tuple(w for p in c.paths for w in self._either_mode(c, self._way(c, p)))
         if not ways:
             return []
         return [Ways(self._call_job(c, ways[0].job.request), ways)]
+
+    def _either_mode(self, c: PyCall, way: Way) -> tuple[Way, ...]:
+        """Flags that may hold more than is seen may make the migration peer-to-peer, or not: a way for each,
+        told apart by a condition on a value (not a way the code takes; what turns on it depends)."""
+        req = way.job.request
+        flag = self.policies.vocab.flags[self.policies.vocab.mode_flag]
+        if not req.open_flags or req.flags & flag.value or c.api == "migrate3":
+            return (way,)
+        where = Location(self.file, c.line, c.column)
+        p2p = replace(req, flags=req.flags | flag.value, mode="p2p")
+        return (way._replace(job=replace(way.job, request=p2p),
+                             when=way.when + (Condition(flag.macro, True, where, "value"),)),
+                way._replace(when=way.when + (Condition(flag.macro, False, where, "value"),)))
 
     def _way(self, c: PyCall, p: PyPath) -> Way:
         vocab = self.policies.vocab

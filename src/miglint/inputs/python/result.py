@@ -148,8 +148,8 @@ def fits(c: ast.Call, names: tuple[str, ...]) -> bool:
 class CallPaths:
     """A libvirt call's paths: its arguments bound by the API's signature, evaluated on each state."""
 
-    def __init__(self, lines: LineMap, bits: dict[str, int], macros: dict[str, str]) -> None:
-        self.lines, self.bits, self.macros = lines, bits, macros
+    def __init__(self, lines: LineMap, bits: dict[str, int], macros: dict[str, str], p2p_flag: str) -> None:
+        self.lines, self.bits, self.macros, self.p2p_flag = lines, bits, macros, p2p_flag
 
     def unknown(self, c: ast.Call, api: str) -> PyPath:
         """A call whose arguments cannot be read at all: any flags, any parameters."""
@@ -185,7 +185,7 @@ class CallPaths:
         if params.refs:
             params = params.decided({t: k.value for t, k in st.known.items()})
         dest = v.get("duri", v.get("dconnuri", v.get("dconn")))
-        p2p = "PEER2PEER" in flags.names
+        p2p = self.p2p_flag in flags.names
         if api.startswith("migrateToURI"):
             mode = "p2p" if p2p else "direct"
         else:  # virDomainMigrate and Migrate2 go peer-to-peer with that flag; Migrate3 refuses it

@@ -39,9 +39,10 @@ MAX_PATHS = 512
 
 
 def read_python(text: str, file: str, *, flag_bits: Mapping[str, int], param_macros: Mapping[str, str],
-                max_paths: int = MAX_PATHS) -> PyReading:
+                p2p_flag: str, max_paths: int = MAX_PATHS) -> PyReading:
     """Read one Python file. ``flag_bits``: flag name -> value ("LIVE" -> 1); ``param_macros``: macro
-    suffix -> key ("URI" -> "migrate_uri"). A file that does not parse gives one error and nothing else."""
+    suffix -> key ("URI" -> "migrate_uri"); ``p2p_flag``: the flag that makes a migration peer-to-peer (the
+    vocabulary's mode flag). A file that does not parse gives one error and nothing else."""
     if not (("libvirt" in text or "virsh" in text) and "migrate" in text):
         return PyReading(file)
     try:
@@ -51,7 +52,7 @@ def read_python(text: str, file: str, *, flag_bits: Mapping[str, int], param_mac
         return PyReading(file, errors=[UserError(f"Python syntax error: {e.msg}", where)])
     except (ValueError, RecursionError) as e:
         return PyReading(file, errors=[UserError(f"cannot parse as Python: {e}", file)])
-    return _Reader(text, file, tree, dict(flag_bits), dict(param_macros), max_paths).read()
+    return _Reader(text, file, tree, dict(flag_bits), dict(param_macros), p2p_flag, max_paths).read()
 
 
 Scope = ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
@@ -59,10 +60,10 @@ Scope = ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
 
 class _Reader:
     def __init__(self, text: str, file: str, tree: ast.Module, bits: dict[str, int], macros: dict[str, str],
-                 cap: int) -> None:
+                 p2p_flag: str, cap: int) -> None:
         self.text, self.file, self.cap = text, file, cap
         self.lines = LineMap(text)
-        self.calls = CallPaths(self.lines, bits, macros)
+        self.calls = CallPaths(self.lines, bits, macros, p2p_flag)
         self.alias: dict[str, str] = {}
         self.star = False
         self.owner: dict[int, ast.ClassDef] = {}
