@@ -497,3 +497,14 @@ def test_each_runner_call_with_its_commands():
         ("os.system", 16, 5, "by_string", 1), ("subprocess.call", 17, 5, "by_string", 1),
         ("os.popen", 18, 5, "by_string", 1)]
     assert r.calls == [] and r.runs[1].end_line == 12
+
+
+def test_the_destination_scheme_when_the_host_is_not_known():
+    text = ("import libvirt\n"
+            "def f(dom, host, uri):\n"
+            "    dom.migrateToURI3(f'vz+ssh://{host}/system', {}, libvirt.VIR_MIGRATE_PEER2PEER)\n"
+            "    dom.migrateToURI3('qemu+tls://' + host + '/system', {}, libvirt.VIR_MIGRATE_PEER2PEER)\n"
+            "    dom.migrateToURI3(uri, {}, libvirt.VIR_MIGRATE_PEER2PEER)\n")
+    vz, qemu, unknown = read_text(text).calls
+    assert [(p.desturi, p.scheme) for c in (vz, qemu, unknown) for p in c.paths] == \
+        [(None, "vz+ssh"), (None, "qemu+tls"), (None, None)]

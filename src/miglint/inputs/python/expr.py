@@ -147,8 +147,9 @@ class ExprEval(CondEval):
         return out
 
     def _op(self, op: ast.operator, a: Val, b: Val, at: Pos) -> Val:
-        if isinstance(op, ast.Add) and is_str(a) and is_str(b):
-            return make_text(list(text_of(a).parts + text_of(b).parts))
+        if isinstance(op, ast.Add) and (is_str(a) or is_str(b)) and all(is_str(x) or isinstance(x, Unknown)
+                                                                         for x in (a, b)):
+            return make_text(list(text_of(a).parts + text_of(b).parts))  # str + what is not seen: a str too
         if isinstance(op, ast.Add) and isinstance(a, Seq) and isinstance(b, Seq):
             return Seq(a.items + b.items, a.open or b.open)
         if isinstance(op, ast.Add) and isinstance(a, Params):

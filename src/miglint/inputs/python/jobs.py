@@ -127,7 +127,7 @@ class _CallJobs:
 
     def _way(self, c: PyCall, p: PyPath) -> Way:
         vocab = self.policies.vocab
-        hv, assumed = self._hypervisor(p.desturi)
+        hv, assumed = self._hypervisor(p.desturi or (p.scheme + "://" if p.scheme else None))
         flags = sum(vocab.flags[n].value for n in p.flags) | p.extra_bits
         state = self.state
         said: tuple[str, ...] = ()

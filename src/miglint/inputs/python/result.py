@@ -13,7 +13,8 @@ from ...errors import UserError
 from ...model import ParamValue
 from .expr import ExprEval
 from .syntax import LineMap
-from .value import Conn, Flags, Guard, Lit, Params, Pos, State, Unknown, Val, as_flags, as_params, param_value
+from .value import (Conn, Flags, Guard, Lit, Params, Pos, State, Text, Unknown, Val, as_flags, as_params,
+                    param_value)
 
 
 # libvirt-python's signatures (generated from libvirt's API description: flags and "(optional)"
@@ -49,6 +50,7 @@ class PyPath:
     desturi: str | None  # the destination (connection) URI when a literal
     mode: str  # managed / p2p / direct (migrate and migrate2 with PEER2PEER go peer-to-peer)
     extra_bits: int = 0  # literal bits no flag name covers
+    scheme: str | None = None  # the destination URI's scheme, also when the rest is not known (f"qemu+tls://{host}/")
 
 
 @dataclass(frozen=True)
@@ -210,10 +212,12 @@ class CallPaths:
             uri = dest.value
         elif isinstance(dest, Conn):
             uri = dest.uri
+        head = uri if uri is not None else dest.parts[0] if isinstance(dest, Text) and dest.parts else None
+        scheme = head.partition("://")[0] if head and "://" in head else None
         contrib: dict[str, tuple[Pos, ...]] = {"flag:" + k: w for k, w in flags.where}
         contrib.update({"param:" + k: w for k, _, w in params.items})
         return PyPath(st.guards, flags.names, flags.unknown or splat, {k: val for k, val, _ in params.items},
-                      params.open or splat, contrib, st.dom, uri, mode, flags.extra)
+                      params.open or splat, contrib, st.dom, uri, mode, flags.extra, scheme)
 
 
 _G = TypeVar("_G", PyPath, ArgvCommand, ShellText)
