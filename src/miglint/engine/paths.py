@@ -46,7 +46,9 @@ def combine(call: Ways, results: Sequence[Result], jobs: Sequence[Job] | None = 
     for rule in order:
         sure = [i for i in range(n) if rule in fired[i] and not fired[i][rule].depends_on]
         maybe = [i for i in range(n) if rule in fired[i]]
-        rep = (sure or maybe)[0]
+        # The way it is said with: the one that switches the fewest things on (its message and related
+        # locations name only what is needed there: "unsupported flags (0x800)", not every flag of the call).
+        rep = min(sure or maybe, key=lambda i: (sum(c.value for c in ways[i].when if c.kind != VALUE), i))
         f = _open_words(fired[rep][rule], ways[rep].job, call.too_many)
         conds: tuple[Condition, ...] = ()
         if sure and len(sure) < n:

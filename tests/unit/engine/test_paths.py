@@ -156,3 +156,16 @@ def test_a_flag_only_a_value_may_hold_is_no_way_of_the_code(policies, evaluator)
     assert a010.message.startswith("when the flags lack VIR_MIGRATE_PEER2PEER (line 17): ")
     assert result.prediction == "depends" and "path" not in result.depends_on and "values" in result.depends_on
     assert job.request.mode == "p2p"  # a way that depends stands for the call, not the refused one
+
+
+def test_said_with_the_way_that_switches_the_fewest_things_on(policies, evaluator):
+    # vz refuses each of COMPRESSED and TLS: the message names the bits of one way (not 0x10800), with its condition.
+    vz = []
+    for comp in (True, False):
+        for tls in (True, False):
+            flags = ["LIVE", "PEER2PEER"] + ["COMPRESSED"] * comp + ["TLS"] * tls
+            request = Request("vz", "11.3.0", "running", "p2p", policies.vocab.mask(flags))
+            vz.append(Way(Job("m.py:30", request, at(30)), (cond("cfg.compressed", comp, 3), cond("cfg.tls", tls, 5))))
+    _, result = run(evaluator, vz)
+    (z002,) = [f for f in result.findings if f.rule == "Z002"]
+    assert z002.message.startswith("when `cfg.compressed` (line 3): unsupported flags (0x800) ")
