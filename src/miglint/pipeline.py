@@ -20,7 +20,6 @@ from . import config
 from .engine.assume import assume_state
 from .engine.evaluate import Evaluator
 from .engine.fixes import plan_fix
-from .engine.paths import combine
 from .errors import UserError
 from .inputs.context import Context, make_context
 from .inputs.domainxml import XML_FACT
@@ -236,6 +235,8 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
                 notes.append(item)  # shown after the file's requests, once file-level suppressions are known
                 continue
             if isinstance(item, Ways):  # a call in code: each way to it evaluated, one result for the call
+                from .engine.paths import combine  # here: only runs that read Python code need it
+
                 ways: list[Job] = []
                 for w in item.ways:
                     got = ready(w.job, notes)
