@@ -82,6 +82,7 @@ def combine(call: Ways, results: Sequence[Result], jobs: Sequence[Job] | None = 
         prediction = "depends" if facts else "accepted"
     way = ways[rep].job
     assumed = tuple(dict.fromkeys(a for w in ways for a in w.job.assumed))
+    related = [r for r in related if r.location != call.job.location]  # written in the call: said there
     job = Job(call.job.id, way.request, call.job.location, (), call.job.text, call.job.suppressed, assumed,
               way.state_from, tuple(related))
     return job, Result(way.request, prediction, first, tuple(findings), tuple(dict.fromkeys(facts)))

@@ -54,7 +54,11 @@ def python_jobs(text: str, file: str, policies: PolicySet, defaults: Defaults) -
     lines = text.splitlines()
     for k, t in enumerate(targets):
         call = _CallJobs(file, policies, defaults, _source(lines, t), stating.get(k, []))
-        made = call.api(t) if isinstance(t, PyCall) else call.run(t)
+        try:
+            made = call.api(t) if isinstance(t, PyCall) else call.run(t)
+        except UserError as e:  # the call cannot be made a request (no hypervisor to check it against)
+            yield UserError(e.message, f"{file}:{t.line}:{t.column}")
+            continue
         for item in made:
             cover = tuple(file_sups) + tuple(covering.get(k, ()))
             yield item._replace(job=replace(item.job, suppressed=cover)) if isinstance(item, Ways) and cover else item
@@ -68,7 +72,8 @@ def _source(lines: list[str], t: PyCall | PyRun) -> str:
     if len(part) == 1:
         text = part[0][t.column - 1:t.end_column - 1]
     else:
-        text = " ".join([part[0][t.column - 1:]] + [x.strip() for x in part[1:-1]] + [part[-1][:t.end_column - 1].strip()])
+        middle = [x.strip() for x in part[1:-1]]
+        text = " ".join([part[0][t.column - 1:], *middle, part[-1][:t.end_column - 1].strip()])
     text = " ".join(text.split())
     return text if len(text) <= 200 else text[:197] + "..."
 
