@@ -255,7 +255,8 @@ def _jobs(kind_: str, data: bytes, name: str, walked: bool, policies: PolicySet,
         return
     if b"\0" in data[:8192]:
         if not walked:
-            yield UserError("binary file, expected a shell script or a plan", name)
+            yield UserError("binary file, expected Python code" if kind_ == "python" else
+                            "binary file, expected a shell script or a plan", name)
         return
     try:
         text = decode_text(data, name)

@@ -456,7 +456,9 @@ def test_long_chains_and_deep_nesting():
     (p,) = r.calls[0].paths  # read as unknown, not lost, not "too many paths"
     assert p.unknown_bits and p.param_unknown and not r.calls[0].too_many_paths
     (e,) = read_text("import libvirt\nflags = " + "-" * 5000 + "1\n# migrate\n").errors
-    assert e.where == "t.py"
+    assert e.where == "t.py" and e.message == "cannot parse as Python: nested too deeply for Python's parser"
+    (e,) = read_text("import libvirt\nflags = " + "-" * 100000 + "1\n# migrate\n").errors  # MemoryError
+    assert e.where == "t.py" and e.message == "cannot parse as Python: nested too deeply for Python's parser"
 
 
 def test_a_helper_with_too_many_paths_makes_the_call_have_too_many():

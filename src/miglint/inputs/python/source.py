@@ -50,8 +50,11 @@ def read_python(text: str, file: str, *, flag_bits: Mapping[str, int], param_mac
     except SyntaxError as e:
         where = f"{file}:{e.lineno or 0}:{e.offset or 0}"
         return PyReading(file, errors=[UserError(f"Python syntax error: {e.msg}", where)])
-    except (ValueError, RecursionError) as e:
+    except ValueError as e:  # null bytes
         return PyReading(file, errors=[UserError(f"cannot parse as Python: {e}", file)])
+    except (RecursionError, MemoryError):  # CPython's parser gives up on expressions nested this deep
+        return PyReading(file, errors=[UserError("cannot parse as Python: nested too deeply for Python's parser",
+                                                 file)])
     return _Reader(text, file, tree, dict(flag_bits), dict(param_macros), p2p_flag, max_paths).read()
 
 
