@@ -34,7 +34,7 @@ from .inputs.files import (
     walk,
 )
 from .jsonl_templates import LineMemo, Outcome, make_template
-from .model import SEVERITIES, Finding, Job, Note, Result, Suppression
+from .model import SEVERITIES, Finding, Job, Note, Result, Suppression, Ways
 from .notes import make_note
 from .options import CheckOptions, FixOptions, RunOptions
 from .outputs.reporters import FORMATS, Reporter, Summary, make_reporter
@@ -161,13 +161,19 @@ def _replaced(job: Job, replace: dict[str, str]) -> Job:
 
 
 def _per_hypervisor(items: Iterable[Item], hypervisors: tuple[str, ...]) -> Iterator[Item]:
-    """Each job once per listed hypervisor (a mixed fleet), or as it is."""
+    """Each job (each call of code, with its ways) once per listed hypervisor (a mixed fleet), or as it is."""
+    def on(job: Job, h: str) -> Job:
+        return dc_replace(job, request=dc_replace(job.request, hypervisor=h))
+
     for item in items:
-        if not isinstance(item, Job) or not hypervisors:
+        if isinstance(item, Ways) and hypervisors:
+            for h in hypervisors:
+                yield item._replace(job=on(item.job, h), ways=tuple(w._replace(job=on(w.job, h)) for w in item.ways))
+        elif not isinstance(item, Job) or not hypervisors:
             yield item
-            continue
-        for h in hypervisors:
-            yield dc_replace(item, request=dc_replace(item.request, hypervisor=h))
+        else:
+            for h in hypervisors:
+                yield on(item, h)
 
 
 def as_checked(prepared: Prepared, evaluator: Evaluator, items: Iterable[Item]) -> Iterator[Item]:
@@ -177,20 +183,30 @@ def as_checked(prepared: Prepared, evaluator: Evaluator, items: Iterable[Item]) 
     input does not say it. A fact that cannot be added is an input error in the job's place."""
     settings, context = prepared.settings, prepared.context
     replace = dict(settings.replace)
+
+    def ready(job: Job) -> tuple[Job, list[Note]]:
+        notes: list[Note] = []
+        if context or any(k == XML_FACT for k, _ in job.request.facts):
+            job, notes = (context or Context()).apply(job)
+        if replace:
+            job = _replaced(job, replace)
+        return assume_state(evaluator, job), notes
+
     for item in (_per_hypervisor(items, settings.hypervisors) if settings.hypervisors else items):
-        if not isinstance(item, Job):
+        if not isinstance(item, (Job, Ways)):
             yield item
             continue
-        if context or any(k == XML_FACT for k, _ in item.request.facts):
-            try:
-                item, context_notes = (context or Context()).apply(item)
-            except UserError as e:
-                yield e
-                continue
-            yield from context_notes
-        if replace:
-            item = _replaced(item, replace)
-        yield assume_state(evaluator, item)
+        try:
+            if isinstance(item, Ways):  # a call in code: every way to it made ready alike
+                made = [ready(w.job) for w in item.ways]
+                yield from (n for _, notes in made for n in notes)
+                yield item._replace(ways=tuple(w._replace(job=j) for w, (j, _) in zip(item.ways, made)))
+            else:
+                job, notes = ready(item)
+                yield from notes
+                yield job
+        except UserError as e:
+            yield e
 
 
 def fixable(settings: Settings, job: Job) -> Callable[[Finding], bool]:
@@ -260,7 +276,14 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
             if isinstance(item, Note):
                 notes.append(item)  # shown after the file's requests, once file-level suppressions are known
                 continue
-            result = evaluator(item.request)
+            if isinstance(item, Ways):  # a call in code: each way to it evaluated, one result for the call
+                # here: only runs that read Python code need it
+                from .engine.paths import combine
+
+                ways = [w.job for w in item.ways]
+                item, result = combine(item, [evaluator(j.request) for j in ways], ways)
+            else:
+                result = evaluator(item.request)
             shown, suppressed = shown_findings(result, item, settings, used)
             summary.suppressed += suppressed
             if len(shown) != len(result.findings) or settings.severity:

@@ -55,9 +55,13 @@ class Evaluator:
     def _ctx(self, request: Request) -> Ctx:
         driver = self.policies.driver(request.hypervisor)
         version = parse_version(request.libvirt_version)
-        return Ctx(request, version, driver.view(version),
-                   self._maybe_flags if request.open_options else 0,
-                   self._maybe_params if request.open_options else frozenset())
+        maybe_flags = self._maybe_flags if request.open_options else 0
+        maybe_params = self._maybe_params if request.open_options else frozenset()
+        if request.open_flags:  # code that computes its flags: any flag at all
+            maybe_flags = self.vocab.all_flags_mask
+        if request.open_params:
+            maybe_params = frozenset(self.vocab.params)
+        return Ctx(request, version, driver.view(version), maybe_flags, maybe_params)
 
     def holds(self, node: Node, request: Request) -> bool | None:
         """A condition of the vocabulary (an assumption's) for one request."""

@@ -1,16 +1,18 @@
 """Which files a run reads and what each holds: directory walks (include and exclude patterns, the kinds a walk
 takes, shell scripts without an extension by their first line, symbolic link loops), the kind of a file from
-its name and content (plans, scripts, Markdown runbooks, Makefiles, Ansible plays), and the jobs each file or
-``--command`` line yields. The only module of the inputs that opens files given on the command line.
+its name and content (plans, scripts, Markdown runbooks, Makefiles, Ansible plays, Python code), and the jobs
+each file or ``--command`` line yields. The only module of the inputs that opens files given on the command line.
 
 A file named on the command line is always read (what is wrong with it is said); a file a walk finds is read
-only when it is of a kind the settings take, and a YAML file only when it is a plan or a play."""
+only when it is of a kind the settings take, a YAML file only when it is a plan or a play, and a Python file only
+when it imports libvirt or runs virsh."""
 
 from __future__ import annotations
 
 import fnmatch
 import io
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import NamedTuple
 from .. import yamlload
 from ..errors import UserError, decode_text, path_problem
 from ..jsonl_templates import LineMemo
-from ..model import Job, Note, Suppression
+from ..model import Job, Note, Suppression, Ways
 from ..notes import make_note
 from ..policy.load import PolicySet
 from ..settings import Settings
@@ -38,7 +40,7 @@ class Read(NamedTuple):
     file: str
 
 
-Item = Job | UserError | Note | Suppression | Read
+Item = Job | Ways | UserError | Note | Suppression | Read
 
 
 def excluded(path: Path, root: Path, settings: Settings) -> bool:
@@ -149,6 +151,8 @@ def kind(name: str, head: bytes, walked: bool = False) -> str | None:
         return PLAN_SUFFIXES[os.path.splitext(lower)[1]]
     if lower.endswith((".yaml", ".yml")):
         return "yaml?"
+    if lower.endswith(".py"):
+        return "python"
     runbook = runbook_kind(name)
     if runbook is not None:
         return runbook
@@ -262,18 +266,37 @@ def _jobs(kind_: str, data: bytes, name: str, walked: bool, policies: PolicySet,
         return
     if b"\0" in data[:8192]:
         if not walked:
-            yield UserError("binary file, expected a shell script or a plan", name)
+            yield UserError("binary file, expected Python code" if kind_ == "python" else
+                            "binary file, expected a shell script or a plan", name)
         return
     try:
         text = decode_text(data, name)
     except UserError as e:
         yield e
         return
+    if kind_ == "python":
+        if walked and not uses_libvirt(text):
+            return  # a walk reads Python code that imports libvirt or runs virsh, nothing else
+        from .python.jobs import python_jobs  # here: a run without Python files does not load the reader
+
+        yield Read(name)
+        yield from python_jobs(text, name, policies, defaults)
+        return
     snippets = [whole(text)] if kind_ == "script" else snippets_of(kind_, text)
     if snippets is None:
         return
     yield Read(name)
     yield from script.snippet_jobs(snippets, name, policies, defaults)
+
+
+# What a walk looks for in a Python file before reading it: libvirt imported (also by name, as importlib and
+# __import__ take it), or virsh run.
+_LIBVIRT_USE = re.compile(r"^[ \t]*(?:import[ \t][^\n#]*\blibvirt\b|from[ \t]+libvirt\b)|['\"]libvirt['\"]|\bvirsh\b",
+                          re.MULTILINE)
+
+
+def uses_libvirt(text: str) -> bool:
+    return _LIBVIRT_USE.search(text) is not None
 
 
 def file_kind(name: str, data: bytes, walked: bool = False) -> str | None:

@@ -184,3 +184,69 @@ def test_sarif_help_links_where_the_configuration_says(capsys, script, tmp_path,
     (tmp_path / "cfg.yaml").write_text("rule-docs-url: docs/rules/{rule}.md\n")
     assert main(["check", "--format", "sarif", "--config", str(tmp_path / "cfg.yaml"), script]) == 2
     assert "cfg.yaml:1:16: configuration key 'rule-docs-url' takes an absolute http(s) URL" in capsys.readouterr().err
+
+
+PYTHON = """\
+import libvirt
+
+
+def migrate(dom, cfg):
+    flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
+    if cfg.compressed:
+        flags |= libvirt.VIR_MIGRATE_COMPRESSED
+    if cfg.parallel:
+        flags |= libvirt.VIR_MIGRATE_PARALLEL
+    dom.migrateToURI3("qemu+ssh://dst/system", {}, flags)
+"""
+# Q086 on the way where both are set: at the call, with where the flags were set and the conditions of that way.
+RELATED = [((7, 9), "VIR_MIGRATE_COMPRESSED is set here"), ((9, 9), "VIR_MIGRATE_PARALLEL is set here"),
+           ((6, 8), "this way: `cfg.compressed`"), ((8, 8), "this way: `cfg.parallel`")]
+
+
+@pytest.fixture
+def pyfile(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mig.py").write_text(PYTHON)
+    return "mig.py"
+
+
+def test_python_calls_in_sarif_have_related_locations(capsys, pyfile, sarif_schema):
+    code, out = run(capsys, "--format", "sarif", pyfile)
+    doc = json.loads(out)
+    assert not list(Draft4Validator(sarif_schema).iter_errors(doc))
+    (res,) = doc["runs"][0]["results"]
+    region = res["locations"][0]["physicalLocation"]["region"]
+    assert (res["ruleId"], res["level"], region) == ("Q086", "warning", {"startLine": 10, "startColumn": 5})
+    assert res["message"]["text"].startswith("when `cfg.compressed` and `cfg.parallel` (lines 6, 8): invalid argument")
+    rel = [((r["physicalLocation"]["region"]["startLine"], r["physicalLocation"]["region"]["startColumn"]),
+            r["message"]["text"]) for r in res["relatedLocations"]]
+    assert rel == RELATED
+    assert [r["id"] for r in res["relatedLocations"]] == [0, 1, 2, 3]
+    assert all(r["physicalLocation"]["artifactLocation"] == {"uri": "mig.py", "uriBaseId": "%SRCROOT%"}
+               for r in res["relatedLocations"])
+    assert code == 0  # a warning does not fail the default gate
+
+
+def test_python_calls_in_json_and_text(capsys, pyfile):
+    from jsonschema import Draft202012Validator
+
+    from miglint.policy import schemas
+
+    code, out = run(capsys, "--format", "json", pyfile)
+    doc = json.loads(out)
+    check = Draft202012Validator(schemas.schema("result"))
+    assert list(check.iter_errors(doc)) == []
+    (result,) = doc["results"]
+    result["findings"][0]["related"][0]["location"]["line"] = 0  # the schema describes related locations
+    assert [list(e.absolute_path)[-3:] for e in check.iter_errors(doc)] == [["related", 0, "location"]]
+    result["findings"][0]["related"][0]["location"]["line"] = 7
+    assert (result["prediction"], result["depends_on"], result["location"]) == \
+        ("depends", ["path"], {"file": "mig.py", "line": 10, "column": 5})
+    (f,) = result["findings"]
+    assert [((r["location"]["line"], r["location"]["column"]), r["message"]) for r in f["related"]] == RELATED
+    code, out = run(capsys, pyfile)
+    assert "mig.py:10:5: qemu 11.3.0, p2p, running: depends on the path taken\n" in out
+    assert "     10:5 warning Q086 parallel-compression-needs-method\n" in out
+    assert "          7:9: VIR_MIGRATE_COMPRESSED is set here\n          9:9: VIR_MIGRATE_PARALLEL is set here\n" in out
+    code, out = run(capsys, "--quiet", pyfile)
+    assert "is set here" not in out

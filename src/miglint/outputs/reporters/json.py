@@ -10,7 +10,7 @@ import json
 from typing import Any, TextIO
 
 from ...engine.fixes import FixPlan
-from ...model import UNKNOWN, Finding, Job, Location, Note, Result
+from ...model import UNKNOWN, Finding, Job, Location, Note, Related, Result
 from ...policy.vocabulary import FLAG_PREFIX, Vocabulary
 from ..describe import fix_words
 from . import Summary
@@ -31,6 +31,13 @@ def location_of(job: Job | None, finding: Finding | None) -> Location | None:
             if s in where:
                 return where[s]
     return job.location
+
+
+def related_of(job: Job | None, finding: Finding) -> list[Related]:
+    """Where else a finding comes from (the lines of code that set what is at fault, the conditions of the way)."""
+    if job is None or not job.related:
+        return []
+    return [r for r in job.related if r.rule == finding.rule]
 
 
 def _param(v: Any) -> Any:
@@ -58,6 +65,8 @@ def finding_dict(f: Finding, job: Job | None, vocab: Vocabulary) -> dict[str, An
         "subjects": list(f.subjects),
         "location": _loc(location_of(job, f)),
         "policy": f.policy,
+        **({"related": [{"location": _loc(r.location), "message": r.message} for r in related]}
+           if (related := related_of(job, f)) else {}),
     }
 
 

@@ -22,7 +22,7 @@ from ...notes import NOTE_RULES
 from ...policy.vocabulary import Vocabulary
 from ..describe import fix_words
 from . import Summary
-from .json import location_of
+from .json import location_of, related_of
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -91,6 +91,13 @@ class SarifReporter:
         where = _location(loc.file, loc.line, loc.column) if loc else None
         if where:
             out["locations"] = [where]
+        related = []
+        for n, rel in enumerate(related_of(job, f)):
+            place = _location(rel.location.file, rel.location.line, rel.location.column)
+            if place:
+                related.append({"id": n, **place, "message": {"text": rel.message}})
+        if related:
+            out["relatedLocations"] = related
         basis = f"{f.rule}\0{loc.file if loc else ''}\0{job.text or job.id}"
         out["partialFingerprints"] = {"miglintRequest/v1": hashlib.sha256(basis.encode()).hexdigest()[:32]}
         out["properties"] = {"request": job.id, "prediction": prediction, "effect": f.effect,
