@@ -249,7 +249,7 @@ def _jobs(kind_: str, data: bytes, name: str, walked: bool, policies: PolicySet,
           settings: Settings) -> Iterator[Item]:
     defaults = settings.defaults
     if kind_ == "yaml?":
-        kind_ = _yaml_kind(data)
+        kind_ = _yaml_kind(data, walked)
         if kind_ == "":
             if walked:
                 return  # a YAML file that is neither a plan nor a play: not ours
@@ -303,18 +303,20 @@ def file_kind(name: str, data: bytes, walked: bool = False) -> str | None:
     """The kind of a file whose content is read: as ``kind``, with a YAML file's kind decided by its content."""
     kind_ = kind(name, data[:4096], walked)
     if kind_ == "yaml?":
-        kind_ = _yaml_kind(data) or (None if walked else "yaml")
+        kind_ = _yaml_kind(data, walked) or (None if walked else "yaml")
     return kind_
 
 
-def _yaml_kind(data: bytes) -> str:
-    """A YAML document's kind by its content: "yaml" (a plan), "ansible" (a play or task list), or ""."""
+def _yaml_kind(data: bytes, walked: bool = True) -> str:
+    """A YAML document's kind by its content: "yaml" (a plan), "ansible" (a play or task list), or "". A file
+    named on the command line is a plan when it means to be one, misspelt keys and all (so that they are
+    said); one a walk finds only when it has a plan's exact shape."""
     try:
         text = decode_text(data, "")
         doc = yamlload.load_yaml(data, "")
     except UserError:
         return ""
-    if plan.looks_like_plan(doc):
+    if plan.looks_like_plan(doc) or (not walked and plan.looks_like_plan(doc, lenient=True)):
         return "yaml"
     return "ansible" if is_ansible(text) else ""
 
