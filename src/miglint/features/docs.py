@@ -17,6 +17,7 @@ from ..engine.evaluate import Evaluator
 from ..notes import NOTE_RULES, NoteRule
 from ..outputs.table import markdown_table
 from ..policy.load import PolicySet
+from ..policy.vocabulary import Vocabulary
 from ..version import Version, format_version
 from .capabilities import Analysis, Constraint, FlagRow
 from .explain import IntentResult, RuleDoc, intents, render_rule_markdown, rule_doc
@@ -159,7 +160,8 @@ def matrix_markdown(m: Matrix) -> str:
 
 def index_markdown(policies: PolicySet, docs: Sequence[RuleDoc]) -> str:
     out = ["# miglint reference", "", GENERATED, "",
-           "- [Migration flags by hypervisor](matrix.md): supported, required, forbidden, ignored, default.", "",
+           "- [Migration flags by hypervisor](matrix.md): supported, required, forbidden, ignored, default.",
+           "- [Facts](facts.md): what rules read besides the request, and who can give it.", "",
            "## Rules", ""]
     rows = [[f"[{d.id}](rules/{d.id}.md)", d.name, d.title, d.severity, d.policy, _one_line(d.message)] for d in docs]
     out.append(markdown_table(["Id", "Name", "Title", "Severity", "Policy", "libvirt's message"], rows, escape=False))
@@ -358,7 +360,28 @@ def generate(policies: PolicySet, evaluator: Evaluator, fmt: str = "markdown") -
     pages = {"index.md": index_markdown(policies, docs), "matrix.md": matrix_markdown(m)}
     pages.update({f"rules/{d.id}.md": render_rule_markdown(d) for d in docs})
     pages.update({f"rules/{n.id}.md": note_markdown(n) for n in NOTE_RULES.values()})
+    pages["facts.md"] = "\n".join(["# Facts", "", GENERATED, "", "What a rule can read besides the request: "
+                                    "an unknown name, wherever facts are given, is an input error.", "",
+                                    facts_markdown(policies.vocab), ""])
     return pages
+
+
+FACT_SOURCES = {"plan": "a plan's `facts`", "host": "a plan's `host`, `--host-fact`",
+                "domain-xml": "`domain_xml`, `--domain-xml`", "connect": "`--connect`",
+                "qemu-version": "`qemu_version`, `--qemu-version`", "command": "the command (`virsh -r`)"}
+
+
+def facts_markdown(vocab: Vocabulary) -> str:
+    """The facts a rule can read, as a table (the README's, and docs/facts.md)."""
+    rows = []
+    for f in vocab.facts.values():
+        if f.internal:
+            continue
+        given = ", ".join(FACT_SOURCES.get(s, s) for s in f.sources)
+        if "plan" in f.sources:
+            given += ", `--fact`"
+        rows.append([f"`{f.name}`", f.type_words, given, f.meaning.replace("<", "&lt;")])
+    return markdown_table(["Fact", "Value", "Given by", "What it is"], rows, escape=False)
 
 
 def note_markdown(n: NoteRule) -> str:
