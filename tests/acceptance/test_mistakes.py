@@ -158,3 +158,12 @@ def test_a_misspelt_virsh_option_in_a_command_is_virsh_s_own_refusal(tmp_path):
     proc = run(tmp_path, "check", "--no-config", "--command", "virsh migrate --live --persistant vm qemu+ssh://h/system")
     assert proc.returncode == 1
     assert "1:22 error V001" in proc.stdout and "did you mean --persistent?" in proc.stdout
+
+
+@pytest.mark.parametrize("uri, says", [
+    ("qmeu+ssh://h/system", "'qmeu' (did you mean 'qemu'?)"),
+    ("kvm+ssh://h/system", "'kvm' (libvirt's driver is 'qemu')"),
+])
+def test_a_uri_scheme_no_driver_has_is_said_with_the_driver_meant(tmp_path, uri, says):
+    proc = run(tmp_path, "check", "--no-config", "--command", f"virsh migrate --live vm {uri}")
+    assert f"assumed: hypervisor qemu: the URI's scheme names no driver miglint knows, {says}" in proc.stdout
