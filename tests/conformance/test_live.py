@@ -119,6 +119,7 @@ def test_chroot_script_is_quick_when_the_chroot_is_built(libvirt_here):
     if target.chroot is None:
         pytest.skip(f"libvirt {target.version} runs from this machine's own packages")
     t0 = time.monotonic()
-    p = subprocess.run(["bash", str(harness.CHROOT_SCRIPT), target.chroot], capture_output=True, text=True)
+    p = subprocess.run(["bash", str(harness.CHROOT_SCRIPT), str(target.suite), target.chroot], capture_output=True,
+                       text=True)
     assert p.returncode == 0, p.stderr
     assert "is ready" in p.stderr and time.monotonic() - t0 < 5
