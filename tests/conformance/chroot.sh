@@ -58,6 +58,7 @@ say() { echo "chroot.sh: $*" >&2; }
 complete() {  # the chroot at $1 holds what the stamp promises
     [ -f "$1/$STAMP_NAME" ] && [ "$(head -n 1 "$1/$STAMP_NAME")" = "$STAMP" ] || return 1
     for p in $NEED; do [ -x "$1$p" ] || return 1; done
+    [ -f "$1/etc/hosts" ]  # where the harness binds the host's /etc/hosts
 }
 
 case "$DIR" in
@@ -138,6 +139,8 @@ fi
 printf '#!/bin/sh\nexit 101\n' >"$NEW/usr/sbin/policy-rc.d"
 chmod 755 "$NEW/usr/sbin/policy-rc.d"
 cp /etc/resolv.conf "$NEW/etc/resolv.conf"
+# bullseye's minbase has no /etc/hosts; the harness bind-mounts the host's onto it
+[ -f "$NEW/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n' >"$NEW/etc/hosts"
 
 # apt inside the chroot, with /proc and /dev mounted in a mount namespace of its own (gone when it ends).
 unshare --mount --propagation private sh -c '
