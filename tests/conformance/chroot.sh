@@ -21,10 +21,13 @@
 # needs live in a private mount namespace that ends with the build.
 set -euo pipefail
 
-if [ "${1:-}" = all ]; then
+if [ "${1:-}" = all ]; then  # side by side (the network is the slow part); fails when one fails
     [ $# -eq 1 ] || { echo "chroot.sh: 'all' takes no directory" >&2; exit 2; }
-    for s in trixie sid bullseye; do bash "$0" "$s"; done
-    exit 0
+    pids=()
+    for s in trixie sid bullseye; do bash "$0" "$s" & pids+=($!); done
+    rc=0
+    for p in "${pids[@]}"; do wait "$p" || rc=1; done
+    exit $rc
 fi
 SUITE=trixie
 case "${1:-}" in

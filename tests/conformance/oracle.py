@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""A real libvirt answering migration requests: Debian 12's libvirtd 9.0.0 with QEMU 7.2, or Debian 13's
-11.3.0 with QEMU 10.0 (in a chroot), TCG guests.
+"""A real libvirt answering migration requests: Debian 12's libvirtd 9.0.0 with QEMU 7.2, or (in a chroot) Debian
+11's 7.0.0 with QEMU 5.2, Debian 13's 11.3.0 with QEMU 10.0 or Debian unstable's 12.8.0 with QEMU 11.1; TCG guests.
 
 Runs under Debian's own interpreter (/usr/bin/python3 of the host or of the chroot), the only one that imports
 python3-libvirt; it uses nothing but the standard library and that binding, and nothing in it depends on the
 libvirt version. The test harness (tests/conformance/harness.py) starts it as ``... oracle.py init ...`` in a
-private PID namespace (for 11.3.0 also private mount and network namespaces, inside the chroot): when this
+private PID namespace (for a chroot's libvirt also private mount and network namespaces, inside the chroot): when this
 script ends, however it ends, the kernel kills whatever is left (daemons, QEMU).
 
 Protocol: after setting up, one JSON line ``{"id": "__setup__", ...}`` on stdout; then one JSON case per
@@ -127,17 +127,23 @@ ENV = [
     (re.compile(r"^TIMEOUT$|timed out"), "timeout"),
     # Another libvirt on this machine (a second harness run) holds the migration port QEMU was given.
     (re.compile(r"Failed to find an available port: Address already in use"), "migration port in use"),
+    # An input error, not libvirt's: python3-libvirt 7.0.0 sends a parameter it has no type for as an unsigned
+    # integer, so a negative value for a newer parameter never reaches libvirt (newer bindings send it signed).
+    (re.compile(r"^OverflowError: can't convert negative int to unsigned$"),
+     "the binding cannot send a negative value for a parameter it does not know"),
 ]
 
 
 def classify(outcome: str, message: str | None) -> tuple[str, str | None]:
     if outcome == "ok":
         return "accepted", "completed"
-    if outcome == "crash":  # a daemon died (libvirt 11.3.0: SIGSEGV on p2p TUNNELLED|TLS)
+    if outcome == "crash":  # a daemon died (libvirt 7.0.0 and 11.3.0: SIGSEGV on p2p TUNNELLED|TLS)
         return "crash", "libvirtd died"
-    if outcome != "error":  # timeout, input-error, harness-error: nothing libvirt decided
-        return "env", "timeout" if outcome == "timeout" else outcome
     msg = message or ""
+    if outcome == "input-error":  # nothing libvirt decided; the reason when it is a known one
+        return "env", next((note for pattern, note in ENV if pattern.search(msg)), outcome)
+    if outcome != "error":  # timeout, harness-error: nothing libvirt decided
+        return "env", "timeout" if outcome == "timeout" else outcome
     if any(p.search(msg) for p in ACCEPTED):
         return "accepted", "data connection failed (sentinel)"
     for pattern, note in FAILS:
@@ -161,7 +167,11 @@ def run(argv: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
 
 
 def make_pki(pki: str) -> None:
-    """A CA, a server and a client certificate (the file names QEMU's tls-creds-x509 object reads)."""
+    """A CA, a server and a client certificate (the file names QEMU's tls-creds-x509 object reads).
+
+    Every extension QEMU's sanity checks look at is written out (the CA's own section: basicConstraints CA:TRUE,
+    keyUsage keyCertSign): OpenSSL 3 adds a CA's basicConstraints by itself, but the chroot's openssl may be
+    bullseye's 1.1.1, whose bare ``req -x509`` certificate QEMU 5.2 would refuse as a CA."""
     os.makedirs(pki)
     ext = os.path.join(pki, "ext.cnf")
     with open(ext, "w") as f:
