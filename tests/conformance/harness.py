@@ -166,8 +166,12 @@ class Target:
 
 
 TARGETS: dict[str, Target] = {
+    # libvirt 7.0.0's QEMU driver is in libvirt-daemon itself (no libvirt-daemon-driver-qemu package yet)
+    "7.0.0": Target("7.0.0", "Debian 11", chroot=default_chroot("bullseye"), suite="bullseye",
+                    packages=tuple(p for p in PACKAGES if p != "libvirt-daemon-driver-qemu")),
     "9.0.0": Target("9.0.0", "Debian 12"),
     "11.3.0": Target("11.3.0", "Debian 13", chroot=default_chroot("trixie"), suite="trixie"),
+    "12.8.0": Target("12.8.0", "Debian unstable", chroot=default_chroot("sid"), suite="sid"),
 }
 DEFAULT = TARGETS["9.0.0"]
 LIBVIRT_VERSION = DEFAULT.version

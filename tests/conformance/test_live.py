@@ -1,9 +1,9 @@
-"""Live conformance: ask the real libvirt 9.0.0 and 11.3.0 again (marker ``live``).
+"""Live conformance: ask the real libvirt 7.0.0, 9.0.0, 11.3.0 and 12.8.0 again (marker ``live``).
 
-They run when this machine can start an oracle (root; Debian 12's libvirt 9.0.0 packages for 9.0.0, the Debian 13
-chroot that tests/conformance/chroot.sh builds for 11.3.0) and skip with the reason otherwise; with
-MIGLINT_REQUIRE_LIBVIRT=1 (CI) a missing libvirt is a failure instead. MIGLINT_LIVE=0 skips them;
-MIGLINT_LIVE_TARGETS=9.0.0 (or 11.3.0) runs one target only.
+They run when this machine can start an oracle (root; Debian 12's libvirt 9.0.0 packages for 9.0.0, the chroots
+that tests/conformance/chroot.sh builds for the others: bullseye for 7.0.0, trixie for 11.3.0, sid for 12.8.0)
+and skip with the reason otherwise; with MIGLINT_REQUIRE_LIBVIRT=1 (CI) a missing libvirt is a failure instead.
+MIGLINT_LIVE=0 skips them; MIGLINT_LIVE_TARGETS=9.0.0 (or a list: "7.0.0 12.8.0") runs those targets only.
 Alone: ``.venv/bin/python -m pytest tests/conformance -m live -s``.
 """
 
