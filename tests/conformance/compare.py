@@ -1,6 +1,6 @@
 """miglint's answer for a conformance case, and its comparison with libvirt's.
 
-miglint is asked at the recording's libvirt version (9.0.0 or 11.3.0) and gets what the harness knows about its
+miglint is asked at the recording's libvirt version (7.0.0, 9.0.0, 11.3.0 or 12.8.0) and gets what the harness knows about its
 test domain and hosts as facts (FACTS; qemu.version is the QEMU the oracle ran, from the recording's header),
 the domain name and the destination URI, through the public API (miglint.api). The comparison is fixed:
   * verdicts must agree (accepted / rejected; environment failures are excluded). A daemon that died on the

@@ -1,4 +1,4 @@
-"""Replay every recorded libvirt answer (9.0.0 and 11.3.0) against miglint (no libvirt needed; runs in every
+"""Replay every recorded libvirt answer (7.0.0, 9.0.0, 11.3.0, 12.8.0) against miglint (no libvirt needed; runs in every
 test run)."""
 
 from __future__ import annotations
@@ -13,7 +13,18 @@ from . import compare, fixture, harness, oracle
 pytestmark = pytest.mark.conformance
 
 
-@pytest.fixture(scope="module", params=sorted(harness.TARGETS, key=lambda v: tuple(map(int, v.split(".")))))
+# Targets recorded before the policies model them (issue 15): their disagreements are expected until the policy
+# data catches up; this set empties as it does.
+POLICIES_PENDING = {"7.0.0", "12.8.0"}
+
+
+def _target_params() -> list:
+    return [pytest.param(v, marks=pytest.mark.xfail(reason="the policies do not model this libvirt yet"))
+            if v in POLICIES_PENDING else v
+            for v in sorted(harness.TARGETS, key=lambda v: tuple(map(int, v.split("."))))]
+
+
+@pytest.fixture(scope="module", params=_target_params())
 def target(request):
     return harness.TARGETS[request.param]
 
