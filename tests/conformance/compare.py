@@ -332,8 +332,8 @@ def rule_scopes(policies: PolicySet, libvirt_version: str = LIBVIRT_VERSION,
         when = rule.doc.get("when") or {}
         if rule.effect not in ("reject", "fail"):
             out[rid] = "warnings (libvirt accepts; never an error)"
-        elif "libvirt" in when and v not in VersionRange(str(when["libvirt"])) and not (
-                "libvirt_unsure" in when and v in VersionRange(str(when["libvirt_unsure"]))):
+        elif "libvirt" in when and not any(v in VersionRange(str(r)) for r in _as_list(when["libvirt"])) and not (
+                any(v in VersionRange(str(r)) for r in _as_list(when.get("libvirt_unsure")))):
             out[rid] = "other libvirt versions only"
         elif "qemu" in when and qv is not None and qv[:3] not in VersionRange(str(when["qemu"])) and not any(
                 qv[:3] in VersionRange(str(u)) for u in _as_list(when.get("qemu_unsure"))):

@@ -68,7 +68,7 @@ class Compiler:
                     continue  # made with the first key
                 base = k.split("_")[0]
                 rng, unsure = spec[base], spec[base + "_unsure"]
-                node: Node = Libvirt(_range(rng, where, "libvirt"), _range(unsure, where, "libvirt")) \
+                node: Node = Libvirt(_libvirt_ranges(rng, where), _libvirt_ranges(unsure, where)) \
                     if base == "libvirt" else Qemu(_range(rng, where, "qemu"), _ranges(unsure, where),
                                                    self.vocab.assumed_qemu)
                 nodes.append(self._located(node, path + (k,)))
@@ -142,9 +142,9 @@ class Compiler:
         if key in ("state", "mode", "input", "hypervisor"):
             return InSet(key, [arg] if isinstance(arg, str) else [str(x) for x in arg])
         if key == "libvirt":
-            return Libvirt(_range(arg, where, "libvirt"), None)
+            return Libvirt(_libvirt_ranges(arg, where), None)
         if key == "libvirt_unsure":
-            return Libvirt(None, _range(arg, where, "libvirt"))
+            return Libvirt(None, _libvirt_ranges(arg, where))
         if key == "feature":
             return Feature({str(k): bool(b) for k, b in arg.items()})
         if key == "qemu":
@@ -186,6 +186,11 @@ def _range(arg: Any, where: str, what: str) -> str:
     except UserError as e:
         raise UserError(f"{where}: {what} takes a version range such as \">=9.1\": {e}") from None
     return text
+
+
+def _libvirt_ranges(arg: Any, where: str) -> str | list[str]:
+    """A libvirt range, or a list of them (their union), checked now."""
+    return [_range(a, where, "libvirt") for a in arg] if isinstance(arg, list) else _range(arg, where, "libvirt")
 
 
 def _ranges(arg: Any, where: str) -> list[str]:

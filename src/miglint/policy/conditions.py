@@ -592,30 +592,35 @@ class InSet(Node):
 
 
 class Libvirt(Node):
-    """libvirt: ">=9.4.0" with optional libvirt_unsure: ">9.0.0,<11.3.0" (versions whose answer is not known)."""
+    """libvirt: ">=9.4.0" with optional libvirt_unsure: ">9.0.0,<11.3.0" (versions whose answer is not known).
+    Either may be a list of ranges: the versions in any of them ("<=7.0.0" and ">=10.0.0")."""
 
-    __slots__ = ("range", "unsure", "range_text", "unsure_text")
+    __slots__ = ("range", "unsure", "range_text", "unsure_text", "range_texts", "unsure_texts")
 
-    def __init__(self, range_text: str | None, unsure_text: str | None) -> None:
-        self.range_text, self.unsure_text = range_text, unsure_text
-        self.range = VersionRange(range_text) if range_text is not None else None
-        self.unsure = VersionRange(unsure_text) if unsure_text is not None else None
+    def __init__(self, range_text: str | Sequence[str] | None, unsure_text: str | Sequence[str] | None) -> None:
+        self.range_texts = _texts(range_text)
+        self.unsure_texts = _texts(unsure_text)
+        # As written, for the documentation ("<=7.0.0 or >=10.0.0").
+        self.range_text = None if self.range_texts is None else " or ".join(self.range_texts)
+        self.unsure_text = None if self.unsure_texts is None else " or ".join(self.unsure_texts)
+        self.range = None if self.range_texts is None else tuple(VersionRange(t) for t in self.range_texts)
+        self.unsure = None if self.unsure_texts is None else tuple(VersionRange(t) for t in self.unsure_texts)
 
     def test(self, ctx: Ctx) -> Truth:
-        if self.unsure is not None and ctx.version in self.unsure:
+        if self.unsure is not None and _within(ctx.version, self.unsure):
             ctx.unknowns.append("libvirt_version")
             return None
-        return True if self.range is None else ctx.version in self.range
+        return True if self.range is None else _within(ctx.version, self.range)
 
     def simplify(self, known: Known) -> Node:
         v = known.version
         if v is None:
             return self
-        if self.unsure is not None and v in self.unsure:
-            return Libvirt(None, self.unsure_text)
+        if self.unsure is not None and _within(v, self.unsure):
+            return Libvirt(None, self.unsure_texts)
         if self.range is None:
             return TRUE
-        return Libvirt(self.range_text, None) if v in self.range else FALSE
+        return Libvirt(self.range_texts, None) if _within(v, self.range) else FALSE
 
     def describe(self, vocab: Vocabulary) -> str:
         parts = []
@@ -624,6 +629,14 @@ class Libvirt(Node):
         if self.unsure_text is not None:
             parts.append(f"(not known for libvirt {self.unsure_text})")
         return " and ".join(parts)
+
+
+def _texts(text: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if text is None else (text,) if isinstance(text, str) else tuple(text)
+
+
+def _within(version: Version, ranges: tuple[VersionRange, ...]) -> bool:
+    return any(version in r for r in ranges)
 
 
 class Qemu(Node):

@@ -111,6 +111,19 @@ def test_libvirt_range_and_unsure_range(policies):
     assert node.test(c) is None and c.unknowns == ["libvirt_version"]
 
 
+def test_libvirt_ranges_may_be_lists(policies):
+    """A list of ranges is their union: a check some releases make, others not, then again."""
+    node = compile_(policies, {"libvirt": ["<=7.0.0", ">=10.0.0"], "libvirt_unsure": [">7.0.0,<8.7.0", ">9.0.0,<10.0.0"]})
+    assert [node.test(ctx(policies, version=v)) for v in ("7.0.0", "8.7.0", "9.0.0", "10.0.0", "12.8.0")] == \
+        [True, False, False, True, True]
+    c = ctx(policies, version="8.0.0")
+    assert node.test(c) is None and c.unknowns == ["libvirt_version"]
+    assert node.describe(policies.vocab) == ("libvirt <=7.0.0 or >=10.0.0 and "
+                                             "(not known for libvirt >7.0.0,<8.7.0 or >9.0.0,<10.0.0)")
+    assert node.simplify(known(policies, version="9.0.0")) is FALSE
+    assert node.simplify(known(policies, version="12.8.0")).describe(policies.vocab) == "libvirt <=7.0.0 or >=10.0.0"
+
+
 def test_the_pair_of_ranges_stands_where_the_policy_wrote_it(policies):
     node = compile_(policies, {"state": "running", "libvirt_unsure": "<9.0.0", "flags": ["LIVE"], "libvirt": ">=9.0.0"})
     assert [type(n).__name__ for n in node.children()] == ["InSet", "Libvirt", "Flags"]
