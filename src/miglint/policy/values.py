@@ -191,6 +191,13 @@ def _compile(key: str, arg: Any, where: str) -> TestFn:  # noqa: C901 - one bran
     if key == "count":
         inner = compile_tests(arg, where)
         return lambda v, b, c: passes(inner, len(_items(v)), b, c)
+    if key == "mod":
+        # integer arithmetic a program does with the value: its remainder by ``by`` (never negative), e.g. what is
+        # left of a number truncated to 8 bits, or whether a product overflows 64 bits
+        if not isinstance(arg, Mapping) or not isinstance(arg.get("by"), int) or arg["by"] <= 0:
+            raise UserError(f"{where}: mod takes 'by', a positive integer, and tests on the remainder")
+        by, inner = arg["by"], compile_tests({k: a for k, a in arg.items() if k != "by"}, where)
+        return lambda v, b, c: isinstance(v, int) and not isinstance(v, bool) and passes(inner, v % by, b, c)
     raise UserError(f"{where}: unknown value test {key!r}")
 
 
@@ -246,6 +253,8 @@ def tests_text(tests: Mapping[str, Any]) -> str:
             out.append("repeats an item")
         elif t == "count":
             out.append("has a count that " + tests_text(v))
+        elif t == "mod":
+            out.append(f"modulo {v['by']} " + tests_text({k: x for k, x in v.items() if k != "by"}))
         elif t in ("in_param", "not_in_param", "in_fact", "not_in_fact"):
             out.append(("is not" if t.startswith("not") else "is") + f" in {v}")
         else:

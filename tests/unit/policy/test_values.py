@@ -55,3 +55,22 @@ def test_unknown_list_fact_makes_counts_and_items_unknown(policies):
     assert truth(policies, spec, {"domain.local_disks": UNKNOWN})[0] is None
     assert truth(policies, spec, {"domain.local_disks": ()})[0] is False
     assert truth(policies, spec, {"domain.local_disks": ("vda",)})[0] is True
+
+
+@pytest.mark.parametrize("value, expected", [(10, True), (266, True), (256, False), (-1, True), (-246, True),
+                                             (9, False), ("10", False), (True, False)])
+def test_mod_tests_the_remainder(policies, value, expected):
+    """A value a program truncates to 8 bits: 266 is 10, -1 is 255 (the remainder is never negative)."""
+    spec = {"fact": {"name": "x.level", "mod": {"by": 256, "ge": 10}}}
+    assert truth(policies, spec, {"x.level": value})[0] is expected
+
+
+def test_mod_needs_a_positive_divisor(policies):
+    for bad in ({"ge": 1}, {"by": 0}, {"by": "8"}, 5):
+        with pytest.raises(UserError, match="mod takes 'by'"):
+            Compiler(policies.vocab).compile({"fact": {"name": "x.level", "mod": bad}}, "rule X")
+
+
+def test_mod_in_words():
+    from miglint.policy.values import tests_text
+    assert tests_text({"mod": {"by": 256, "ge": 10}}) == "modulo 256 >= 10"
