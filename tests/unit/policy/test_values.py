@@ -74,3 +74,42 @@ def test_mod_needs_a_positive_divisor(policies):
 def test_mod_in_words():
     from miglint.policy.values import tests_text
     assert tests_text({"mod": {"by": 256, "ge": 10}}) == "modulo 256 >= 10"
+
+
+QEMU_URI = {"rewrite": {"prefix": "tcp:", "unless": "tcp://", "to": "tcp://"}}
+
+
+@pytest.mark.parametrize("value, tests, expected", [
+    ("127.0.0.3:49155", {"parses": False}, True), ("tcp://dst", {"parses": False}, False),
+    ("tcp:dst:abc", {**QEMU_URI, "parses": False}, True), ("tcp:dst", {**QEMU_URI, "host": {"equals": "dst"}}, True),
+    ("tcp:", {**QEMU_URI, "parses": True, "host": {"empty": True}}, True),
+    ("VZMIGR://dst", {"scheme": {"not_in": ["vzmigr"]}}, True),  # the scheme keeps its case
+    ("127.0.0.3:49155", {"scheme": {"empty": True}}, True),  # parts of what does not parse are absent
+    ("127.0.0.3:49155", {"parses": True, "scheme": {"empty": True}}, False),
+    ("dst:1", {"rewrite": {"prefix": "", "unless": "tcp://", "to": "tcp://"}, "host": {"equals": "dst"}}, True),
+])
+def test_uri_parses_as_libvirt_does(policies, value, tests, expected):
+    assert truth(policies, {"fact": {"name": "x.uri", "uri": tests}}, {"x.uri": value})[0] is expected
+
+
+def test_uri_binds_the_text_it_parsed(policies):
+    node = Compiler(policies.vocab).compile({"fact": {"name": "x.uri", "uri": {**QEMU_URI, "parses": False}}}, "t")
+    request = Request(hypervisor="qemu", libvirt_version="9.0.0", facts=(("x.uri", "tcp:a:b"),))
+    c = Ctx(request, parse_version("9.0.0"), DriverView(0, 0, frozenset(), frozenset(), {}), 0, frozenset())
+    out: dict = {}
+    node.bind(c, out)
+    assert out["uri"] == "tcp://a:b" and out["value"] == "tcp:a:b"
+
+
+@pytest.mark.parametrize("bad", [5, {"parses": "no"}, {"rewrite": {"prefix": "tcp:"}}, {"hostname": {"empty": True}}])
+def test_uri_refuses_what_it_cannot_test(policies, bad):
+    with pytest.raises(UserError, match="uri"):
+        Compiler(policies.vocab).compile({"fact": {"name": "x.uri", "uri": bad}}, "rule X")
+
+
+def test_uri_in_words():
+    from miglint.policy.values import tests_text
+    assert tests_text({"uri": {**QEMU_URI, "parses": False}}) == \
+        "with a leading 'tcp:' (unless it starts with 'tcp://') read as 'tcp://', as a URI does not parse"
+    assert tests_text({"uri": {"scheme": {"in": ["tcp"]}, "host": {"empty": True}}}) == \
+        "as a URI has a scheme that is one of tcp and has a host that is empty"
