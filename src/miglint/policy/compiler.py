@@ -170,8 +170,11 @@ class Compiler:
             name = str(raw) if key == "fact" else self._name(key, str(raw), where, path + (field,))
             present = arg.get("present")
             written = {t: a for t, a in arg.items() if t not in ("key", "name")}
+            if_missing = arg.get("if_missing")
+            if if_missing is not None and (key != "fact" or not isinstance(if_missing, bool)):
+                raise UserError(f"{where}: if_missing (true or false) says what a fact that is not given means")
             return Value(key, name or str(raw), None if present is None else bool(present),
-                         compile_tests(arg, where), written)
+                         compile_tests(arg, where), written, if_missing)
         raise UserError(f"{where}: unknown condition {key!r}{did_you_mean(key, CONDITION_KEYS)}")
 
 

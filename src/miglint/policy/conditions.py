@@ -790,14 +790,16 @@ class Value(Node):
     """param / option / fact: {key|name: X, present: bool, <tests>} -- tests on one value.
 
     A missing parameter or option fails every test but ``present: false``. A missing fact, or a value
-    the input could not know, makes the answer unknown.
+    the input could not know, makes the answer unknown -- unless the condition says what a fact that is not
+    given means (``if_missing: true|false``: a fact that refines what others say).
     """
 
-    __slots__ = ("source", "name", "present", "tests", "subject", "written")
+    __slots__ = ("source", "name", "present", "tests", "subject", "written", "if_missing")
 
     def __init__(self, source: str, name: str, present: bool | None, tests: tuple[ValueTest, ...],
-                 written: Mapping[str, Any] | None = None) -> None:
+                 written: Mapping[str, Any] | None = None, if_missing: bool | None = None) -> None:
         self.source, self.name, self.present, self.tests = source, name, present, tests
+        self.if_missing = if_missing
         self.subject = f"{source}:{name}"
         # The tests as the policy wrote them (present included, in its order), for the documentation.
         self.written: Mapping[str, Any] = written if written is not None else {t.key: t.arg for t in tests}
@@ -819,6 +821,8 @@ class Value(Node):
     def test(self, ctx: Ctx) -> Truth:
         present, value, maybe = self._get(ctx)
         if not present:
+            if self.if_missing is not None and self.source == "fact":
+                return self.if_missing
             if maybe:
                 ctx.unknowns.append(self.subject if self.source != "option" else "options")
                 return None

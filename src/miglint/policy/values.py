@@ -27,7 +27,7 @@ VERSION_COMPARE = {"version_gt": "gt", "version_ge": "ge", "version_lt": "lt", "
 _DOTTED = re.compile(r"^\s*v?(\d+(?:\.\d+)*)")
 BEFORE = "_items_before"  # the items before the one an item test looks at (any_item, first_item)
 # Keys of a param/option/fact condition that are not tests.
-SUBJECT_KEYS = ("key", "name", "present")
+SUBJECT_KEYS = ("key", "name", "present", "if_missing")
 
 
 class ValueTest(NamedTuple):
@@ -249,6 +249,8 @@ def tests_text(tests: Mapping[str, Any]) -> str:
     for t, v in tests.items():
         if t == "present":
             out.append("is given" if v else "is not given")
+        elif t == "if_missing":
+            out.append("(when not given: " + ("it holds)" if v else "it does not hold)"))
         elif t == "equals":
             out.append(f"is {v!r}" if isinstance(v, str) else f"is {v}")
         elif t == "in":

@@ -113,3 +113,19 @@ def test_uri_in_words():
         "with a leading 'tcp:' (unless it starts with 'tcp://') read as 'tcp://', as a URI does not parse"
     assert tests_text({"uri": {"scheme": {"in": ["tcp"]}, "host": {"empty": True}}}) == \
         "as a URI has a scheme that is one of tcp and has a host that is empty"
+
+
+def test_if_missing_says_what_a_missing_fact_means(policies):
+    spec = {"fact": {"name": "domain.writable_disks", "if_missing": True, "any_item": {"equals": "vda"}}}
+    assert truth(policies, spec, {}) == (True, [])
+    assert truth(policies, spec, {"domain.writable_disks": ("vdb",)})[0] is False
+    assert truth(policies, spec, {"domain.writable_disks": UNKNOWN})[0] is None  # given, but not known
+    spec = {"fact": {"name": "domain.writable_disks", "if_missing": False, "count": {"gt": 0}}}
+    assert truth(policies, spec, {}) == (False, [])
+
+
+def test_if_missing_is_for_facts(policies):
+    with pytest.raises(UserError, match="if_missing"):
+        Compiler(policies.vocab).compile({"param": {"key": "migrate_uri", "if_missing": True}}, "rule X")
+    with pytest.raises(UserError, match="if_missing"):
+        Compiler(policies.vocab).compile({"fact": {"name": "x.y", "if_missing": "yes"}}, "rule X")
