@@ -45,14 +45,32 @@ def resolve_mode(mode: str | None, flags: int, mode_bit: int) -> str:
 
 
 def typed_params(policies: PolicySet, params: Mapping[str, Any] | None) -> tuple[tuple[str, ParamValue], ...]:
+    """The request's typed parameters, by key, sorted. A key libvirt does not define is kept as given: the driver
+    refuses it (virTypedParamsValidate: "parameter 'x' not supported"), a finding rather than an input error. A
+    value of the wrong type for a parameter libvirt defines is an input error -- unless an unknown key sorts before
+    it: virTypedParamsValidate walks the parameters sorted by name and stops at the first it does not know."""
     if params is None:
         return ()
     if not isinstance(params, Mapping):
         raise UserError(f"params must be a mapping of parameter name to value, got {type(params).__name__}")
     vocab = policies.vocab
-    out: dict[str, ParamValue] = {}
+    named: dict[str, Any] = {}
+    unknown: set[str] = set()
     for name, value in params.items():
-        key = vocab.param_key(str(name))
+        try:
+            key = vocab.param_key(str(name))
+        except UserError:
+            key = str(name)
+            unknown.add(key)
+        named[key] = value
+    first_unknown = min(unknown) if unknown else None
+    out: dict[str, ParamValue] = {}
+    for key, value in named.items():
+        if key in unknown or (first_unknown is not None and key > first_unknown):
+            raw = _raw_param(key, value)
+            if raw is not None:
+                out[key] = raw
+            continue
         pd = vocab.params[key]
         if pd.multi:
             items = [value] if isinstance(value, str) else value
@@ -73,6 +91,16 @@ def typed_params(policies: PolicySet, params: Mapping[str, Any] | None) -> tuple
                 raise UserError(f"parameter {key!r} is out of range for {pd.type} ({lo} to {hi}): {value}")
             out[key] = value
     return tuple(sorted(out.items()))
+
+
+def _raw_param(key: str, value: Any) -> ParamValue | None:
+    """A value libvirt does not check the type of (an unknown key, or a known one after it), as the request holds
+    it; None for an empty list (nothing is sent). Only what a typed parameter can carry."""
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(x, str) for x in value):
+        return tuple(value) if value else None
+    raise UserError(f"parameter {key!r} takes a string, an integer or a list of strings, got {value!r:.80}")
 
 
 def check_facts(facts: Mapping[str, Any] | None, prefix: str = "") -> dict[str, Any]:

@@ -136,7 +136,8 @@ class Compiler:
         if key == "params":
             return Params(*self._names(key, arg, where, path))
         if key == "params_outside":
-            return ParamsOutside(None if arg == "accepted" else frozenset(self._names(key, arg, where, path)[0]))
+            return ParamsOutside(None if arg == "accepted" else frozenset(self._names(key, arg, where, path)[0]),
+                                 {k: p.since for k, p in v.params.items()})
         if key == "options":
             return Options(*self._names(key, arg, where, path))
         if key in ("state", "mode", "input", "hypervisor"):

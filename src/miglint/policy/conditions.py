@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from ..errors import did_you_mean
 from ..model import ACTIVE, ACTIVE_STATES, UNKNOWN, ParamValue, Request
 from ..version import Version, VersionRange, format_version
 from .values import Bindings, ValueTest, dotted_version, join_words, passes, tests_text
@@ -502,12 +503,15 @@ class FlagsOutside(Node):
 
 
 class ParamsOutside(Node):
-    """params_outside: accepted | [keys] -- parameters the driver does not accept (virTypedParamsValidate)."""
+    """params_outside: accepted | [keys] -- parameters the driver does not accept (virTypedParamsValidate). The
+    first (by name: libvirt walks them sorted) is bound as ``param``; a ``hint`` says when it comes with a newer
+    libvirt (``known``: every parameter's first version) or is close to a parameter's name."""
 
-    __slots__ = ("keys",)
+    __slots__ = ("keys", "known")
 
-    def __init__(self, keys: frozenset[str] | None) -> None:
+    def __init__(self, keys: frozenset[str] | None, known: Mapping[str, Version] | None = None) -> None:
         self.keys = keys
+        self.known: Mapping[str, Version] = known or {}
 
     def _split(self, ctx: Ctx) -> tuple[list[str], list[str]]:
         accepted = ctx.driver.accepted_params if self.keys is None else self.keys
@@ -533,6 +537,11 @@ class ParamsOutside(Node):
         keys = sure or unsure
         if keys:
             out["param"] = keys[0]
+            since = self.known.get(keys[0])
+            if since is None and self.known:
+                out["hint"] = f"'{keys[0]}' is no migration parameter libvirt defines{did_you_mean(keys[0], self.known)}."
+            elif since is not None and since > ctx.version:
+                out["hint"] = f"'{keys[0]}' comes with libvirt {format_version(since)}."
         for k in keys:
             out.setdefault("subjects", []).append("param:" + k)
             out.setdefault("matched", []).append("param:" + k)
