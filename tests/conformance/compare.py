@@ -335,7 +335,8 @@ def rule_scopes(policies: PolicySet, libvirt_version: str = LIBVIRT_VERSION,
         elif "libvirt" in when and not any(v in VersionRange(str(r)) for r in _as_list(when["libvirt"])) and not (
                 any(v in VersionRange(str(r)) for r in _as_list(when.get("libvirt_unsure")))):
             out[rid] = "other libvirt versions only"
-        elif "qemu" in when and qv is not None and qv[:3] not in VersionRange(str(when["qemu"])) and not any(
+        elif "qemu" in when and qv is not None and not any(
+                qv[:3] in VersionRange(str(r)) for r in _as_list(when["qemu"])) and not any(
                 qv[:3] in VersionRange(str(u)) for u in _as_list(when.get("qemu_unsure"))):
             out[rid] = f"other QEMU versions only (this test bed has QEMU {qemu_version})"
         elif any(policies.vocab.params[policies.vocab.param_key(k)].since > v for k in _params_named(when)):

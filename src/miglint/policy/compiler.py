@@ -69,7 +69,7 @@ class Compiler:
                 base = k.split("_")[0]
                 rng, unsure = spec[base], spec[base + "_unsure"]
                 node: Node = Libvirt(_libvirt_ranges(rng, where), _libvirt_ranges(unsure, where)) \
-                    if base == "libvirt" else Qemu(_range(rng, where, "qemu"), _ranges(unsure, where),
+                    if base == "libvirt" else Qemu(_qemu_ranges(rng, where), _ranges(unsure, where),
                                                    self.vocab.assumed_qemu)
                 nodes.append(self._located(node, path + (k,)))
                 continue
@@ -149,7 +149,7 @@ class Compiler:
         if key == "feature":
             return Feature({str(k): bool(b) for k, b in arg.items()})
         if key == "qemu":
-            return Qemu(_range(arg, where, "qemu"), (), v.assumed_qemu)
+            return Qemu(_qemu_ranges(arg, where), (), v.assumed_qemu)
         if key == "qemu_unsure":
             return Qemu(None, _ranges(arg, where), v.assumed_qemu)
         if key == "first_error":
@@ -195,6 +195,11 @@ def _range(arg: Any, where: str, what: str) -> str:
 def _libvirt_ranges(arg: Any, where: str) -> str | list[str]:
     """A libvirt range, or a list of them (their union), checked now."""
     return [_range(a, where, "libvirt") for a in arg] if isinstance(arg, list) else _range(arg, where, "libvirt")
+
+
+def _qemu_ranges(arg: Any, where: str) -> str | list[str]:
+    """A QEMU range, or a list of them (their union), checked now."""
+    return _ranges(arg, where) if isinstance(arg, list) else _range(arg, where, "qemu")
 
 
 def _ranges(arg: Any, where: str) -> list[str]:

@@ -649,16 +649,19 @@ def _within(version: Version, ranges: tuple[VersionRange, ...]) -> bool:
 
 
 class Qemu(Node):
-    """qemu: ">=9.1" with optional qemu_unsure (a range, or a list of ranges: QEMU versions whose answer is not
-    known) -- the QEMU version (fact qemu.version) is in the range. Without the fact, the QEMU that the request's
-    libvirt version is assumed to run with (vocabulary qemu_assumed); with neither, unknown."""
+    """qemu: ">=9.1" (a range, or a list of ranges) with optional qemu_unsure (a range, or a list of ranges: QEMU
+    versions whose answer is not known) -- the QEMU version (fact qemu.version) is in the range. Without the fact,
+    the QEMU that the request's libvirt version is assumed to run with (vocabulary qemu_assumed); with neither,
+    unknown."""
 
     __slots__ = ("range", "unsure", "assumed", "range_text", "unsure_texts")
 
-    def __init__(self, range_text: str | None, unsure_texts: Sequence[str],
+    def __init__(self, range_text: str | Sequence[str] | None, unsure_texts: Sequence[str],
                  assumed: Callable[[Version], str | None]) -> None:
-        self.range_text, self.unsure_texts = range_text, tuple(unsure_texts)
-        self.range = VersionRange(range_text) if range_text is not None else None
+        ranges = _texts(range_text)
+        self.range_text = None if ranges is None else " or ".join(ranges)
+        self.unsure_texts = tuple(unsure_texts)
+        self.range = None if ranges is None else tuple(VersionRange(t) for t in ranges)
         self.unsure = tuple(VersionRange(u) for u in self.unsure_texts)
         self.assumed = assumed
 
@@ -678,7 +681,7 @@ class Qemu(Node):
         if any(v in u for u in self.unsure):
             ctx.unknowns.append("fact:" + QEMU_FACT)
             return None
-        return True if self.range is None else v in self.range
+        return True if self.range is None else _within(v, self.range)
 
     def bind(self, ctx: Ctx, out: Bindings) -> None:
         value = self._value(ctx)

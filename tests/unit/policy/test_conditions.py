@@ -196,3 +196,14 @@ def test_first_error_is_unknown_while_an_earlier_error_is(policies):
     assert node.test(c) is True
     c.findings = [F("begin")]
     assert node.test(c) is False
+
+
+def test_qemu_ranges_may_be_lists(policies):
+    node = compile_(policies, {"qemu": [">=5.2,<6.0", ">=7.2"], "qemu_unsure": ["<5.2", ">=6.0,<7.2"]})
+    def at(qemu):
+        c = ctx(policies)
+        c.facts["qemu.version"] = qemu
+        return node.test(c), c.unknowns
+    assert [at(q)[0] for q in ("5.2.0", "6.2", "7.2.22", "11.1.3", "4.2")] == [True, None, True, True, None]
+    assert at("6.2") == (None, ["fact:qemu.version"])
+    assert node.describe(policies.vocab) == "QEMU >=5.2,<6.0 or >=7.2 and (not known for QEMU <5.2, >=6.0,<7.2)"
