@@ -13,18 +13,7 @@ from . import compare, fixture, harness, oracle
 pytestmark = pytest.mark.conformance
 
 
-# Targets recorded before the policies model them (issue 15): their disagreements are expected until the policy
-# data catches up; this set empties as it does.
-POLICIES_PENDING = {"7.0.0", "12.8.0"}
-
-
-def _target_params() -> list:
-    return [pytest.param(v, marks=pytest.mark.xfail(reason="the policies do not model this libvirt yet"))
-            if v in POLICIES_PENDING else v
-            for v in sorted(harness.TARGETS, key=lambda v: tuple(map(int, v.split("."))))]
-
-
-@pytest.fixture(scope="module", params=_target_params())
+@pytest.fixture(scope="module", params=sorted(harness.TARGETS, key=lambda v: tuple(map(int, v.split(".")))))
 def target(request):
     return harness.TARGETS[request.param]
 

@@ -34,12 +34,12 @@ def test_state_unknown_is_depends_not_a_guess(policies, evaluator):
     assert r.prediction == "rejected" and r.first_error.rule == "Q055"
 
 
-def test_unknown_libvirt_versions_between_known_ones(policies, evaluator):
+def test_libvirt_versions_between_known_ones_follow_the_release_that_changed(policies, evaluator):
     kw = dict(hypervisor="qemu", state="running", flags=["LIVE", "PEER2PEER"], params={"migrate_disks": ["vda"]})
     assert check(policies, evaluator, libvirt_version="9.0.0", **kw).prediction == "accepted"
     assert check(policies, evaluator, libvirt_version="11.3.0", **kw).first_error.rule == "Q059"
-    between = check(policies, evaluator, libvirt_version="10.0.0", **kw)
-    assert between.prediction == "depends" and between.depends_on == ("libvirt_version",)
+    assert check(policies, evaluator, libvirt_version="9.10.0", **kw).prediction == "accepted"
+    assert check(policies, evaluator, libvirt_version="10.0.0", **kw).first_error.rule == "Q059"  # NEWS v10.0.0
 
 
 def test_rules_needing_facts_fire_only_with_them(policies, evaluator):
