@@ -857,8 +857,11 @@ class Value(Node):
         if passes(self.tests, value, scratch, ctx):
             for k, v in scratch.items():
                 out.setdefault(k, v)
-        out.setdefault("value", ",".join(map(str, value)) if isinstance(value, tuple) else str(value))
+        text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+        out.setdefault("value", text)
         out.setdefault(self.source, self.name)
+        if self.source == "fact":  # a fact's value is also bound by its name: {host_uuid} for host.uuid
+            out.setdefault(self.name.replace(".", "_"), text)
 
     def simplify(self, known: Known) -> Node:
         given = known.params.get(self.name) if self.source == "param" else \

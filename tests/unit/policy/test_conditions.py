@@ -207,3 +207,14 @@ def test_qemu_ranges_may_be_lists(policies):
     assert [at(q)[0] for q in ("5.2.0", "6.2", "7.2.22", "11.1.3", "4.2")] == [True, None, True, True, None]
     assert at("6.2") == (None, ["fact:qemu.version"])
     assert node.describe(policies.vocab) == "QEMU >=5.2,<6.0 or >=7.2 and (not known for QEMU <5.2, >=6.0,<7.2)"
+
+
+def test_a_fact_is_bound_by_its_name_too(policies):
+    node = compile_(policies, {"fact": {"name": "host.uuid", "if_missing": True}})
+    c = ctx(policies)
+    c.facts["host.uuid"] = "5ac0ffee"
+    out: dict = {}
+    node.bind(c, out)
+    assert out["host_uuid"] == "5ac0ffee" and out["value"] == "5ac0ffee"
+    c = ctx(policies)
+    assert node.test(c) is True and c.unknowns == []
