@@ -24,9 +24,16 @@ from typing import Any
 import yaml
 
 from miglint import api
+from miglint.engine.evaluate import Evaluator
+from miglint.inputs.context import Context
+from miglint.inputs.domainxml import XML_FACT
+from miglint.inputs.request import make_request
+from miglint.model import Job
 from miglint.policy.load import PolicySet, load_policies
 
 from .harness import normalise
+from .oracle import DAEMONS
+from .oracle import domain_xml as oracle_domain_xml
 
 HERE = Path(__file__).resolve().parent
 KNOWN_DIFFERENCES = HERE / "known-differences.yaml"
@@ -41,8 +48,10 @@ DOMAINS = {"running": "mlc-run", "paused": "mlc-run", "shutoff": "mlc-off"}
 SRC_URI = "qemu+unix:///system?socket=/run/miglint-conformance/src/libvirt-sock"
 DEST_URI = "qemu+unix:///system?socket=/run/miglint-conformance/dst/libvirt-sock"
 DOMXML_FILE = "/run/miglint-conformance/domain.xml"
-# What the harness knows about its domains and hosts (oracle.py: DOMAIN_XML, qemu.conf).
+# What the harness knows about its domains and hosts (oracle.py: DOMAIN_XML, qemu.conf, the daemons' host_uuid).
 FACTS: dict[str, Any] = {
+    "host.uuid": DAEMONS["src"],
+    "dest.host_uuid": DAEMONS["dst"],
     "domain.snapshots": 0,
     "domain.disk_targets": [],
     "domain.local_disks": [],
@@ -52,6 +61,11 @@ FACTS: dict[str, Any] = {
     "domain.paused_reason": "user",
     "host.migrate_tls_force": False,
 }
+
+
+# Domains miglint is told about by their XML, as a plan's domain_xml or --domain-xml tells it (the domain.* facts
+# come from the XML, where files live from host.shared_paths when the case says the storage is known).
+XML_DOMAINS = ("mlc-disk",)
 
 
 def virsh_command(case: dict[str, Any]) -> str:
@@ -75,10 +89,40 @@ def domain_of(case: dict[str, Any]) -> str:
 
 
 def facts_of(case: dict[str, Any], qemu_version: str | None = None) -> dict[str, Any]:
-    facts = {**FACTS, **DOMAIN_FACTS.get(domain_of(case), {})}
+    """The facts miglint is given for a case: the harness's, its domain's (for XML_DOMAINS the XML itself, and
+    host.shared_paths when the case says the storage is known: "storage": "local"), the destination's host UUID
+    (the source's own when the case migrates to the source daemon, "{src}"), less those the case asks miglint
+    to do without ("unknown_facts", as a request that does not give them)."""
+    dom = domain_of(case)
+    facts = {**FACTS, **DOMAIN_FACTS.get(dom, {})}
+    if dom in XML_DOMAINS:
+        for k in [k for k in facts if k.startswith("domain.") and k in XML_GIVES]:
+            del facts[k]
+        facts[XML_FACT] = oracle_domain_xml(dom)
+        if case.get("storage") == "local":
+            facts["host.shared_paths"] = []
+    if "{src}" in (case.get("dest_uri") or "") or "{src}" in case.get("virsh", []):
+        facts["dest.host_uuid"] = DAEMONS["src"]
+    for k in case.get("unknown_facts", []):
+        facts.pop(k, None)
     if qemu_version:
         facts["qemu.version"] = qemu_version
     return facts
+
+
+# The domain.* facts a domain's XML gives (inputs/domainxml.py).
+XML_GIVES = ("domain.disk_targets", "domain.local_disks", "domain.cache_unsafe_disks", "domain.memory_hard_limit",
+             "domain.shareable_local_disks", "domain.writable_disks", "domain.hostdevs")
+_EVALUATORS: dict[int, Evaluator] = {}
+
+
+def _evaluate(policies: PolicySet, job: Job) -> Any:
+    """A job through the context (domain XML -> facts), as `miglint check` takes it, then evaluated."""
+    ev = _EVALUATORS.get(id(policies))
+    if ev is None or ev.policies is not policies:
+        ev = _EVALUATORS[id(policies)] = Evaluator(policies)
+    job, _ = Context().apply(job)
+    return ev(job.request)
 
 
 def predict(case: dict[str, Any], policies: PolicySet, libvirt_version: str = LIBVIRT_VERSION,
@@ -87,15 +131,21 @@ def predict(case: dict[str, Any], policies: PolicySet, libvirt_version: str = LI
     state = case["state"]
     facts = facts_of(case, qemu_version)
     if "virsh" in case:
-        _, result = api.check_command_job(virsh_command(case), hypervisor=HYPERVISOR, state=state,
-                                          libvirt_version=libvirt_version, facts=facts, policies=policies,
-                                          job_id=case["id"])
-        return result
+        job, result = api.check_command_job(virsh_command(case), hypervisor=HYPERVISOR, state=state,
+                                            libvirt_version=libvirt_version, facts=facts, policies=policies,
+                                            job_id=case["id"])
+        return _evaluate(policies, job) if XML_FACT in facts else result
     names = [f for f in case.get("flags", []) if not f.startswith("0x")]
     flags = policies.vocab.flags_value(names) | sum(int(f, 16) for f in case.get("flags", []) if f.startswith("0x"))
+    desturi = str(case.get("dest_uri", DEST_URI)).replace("{src}", SRC_URI)
+    if XML_FACT in facts:
+        request = make_request(policies, hypervisor=HYPERVISOR, state=state, flags=flags, params=case.get("params"),
+                               libvirt_version=libvirt_version, mode=case["api"], facts=facts,
+                               domain=domain_of(case), desturi=desturi)
+        return _evaluate(policies, Job(id=case["id"], request=request))
     return api.check_request(HYPERVISOR, state=state, flags=flags, params=case.get("params"),
                              libvirt_version=libvirt_version, mode=case["api"], facts=facts,
-                             domain=domain_of(case), desturi=case.get("dest_uri", DEST_URI), policies=policies)
+                             domain=domain_of(case), desturi=desturi, policies=policies)
 
 
 def aftermath(policies: PolicySet, rule: str | None) -> str | None:

@@ -22,16 +22,18 @@ Set-up (method from ../shared/reference/libvirt-oracle.md, written for this proj
     migration_host 127.0.0.3, so the destination tells the source to connect where nothing listens: a
     request every check lets through fails only at the data connection ("accepted");
   * TLS certificates made with openssl, so VIR_MIGRATE_TLS gets as far as a real TLS set-up;
-  * on ``src``: a running and a shut-off persistent TCG domain without disks, and a running one whose
-    snapshot list holds one (metadata-only) snapshot.
+  * on ``src``: a running and a shut-off persistent TCG domain without disks, a running one whose
+    snapshot list holds one (metadata-only) snapshot, and a running one with a writable disk and a read-only
+    CD-ROM on local storage (raw images in each daemon's own /var/lib/libvirt/images).
 
 Case (JSON): {"id", "state": running|paused|shutoff, optionally "domain" (mlc-snap: a running domain with
-a snapshot; default mlc-run, or mlc-off when shut off), and either
+a snapshot; mlc-disk: a running domain with disks; default mlc-run, or mlc-off when shut off), and either
   "api": managed|p2p|direct, "flags": [names without VIR_MIGRATE_], "params": {key: value}
-  or "virsh": [arguments after "migrate"] with "{dom}", "{dest}", "{domxml}" placeholders}.
+  or "virsh": [arguments after "migrate"] with "{dom}", "{dest}", "{src}", "{domxml}" placeholders}.
 The api adds nothing: p2p cases carry PEER2PEER in their flags themselves. A flag "0x..." is a raw bit;
-"dest_uri" replaces the destination URI (p2p/direct only). A parameter value "{domxml}" is replaced by
-the domain's migratable XML.
+"dest_uri" replaces the destination URI (p2p/direct; "{src}" is the source daemon itself, in managed mode
+too). A parameter value "{domxml}" is replaced by the domain's migratable XML. Other keys are for the
+comparison, not for libvirt (what miglint is told: compare.py).
 
 Answer (JSON): {"id", "outcome": ok|error|crash|timeout|input-error|harness-error, "code", "message",
   "verdict": accepted|rejected|crash|env, "note", "origin": "src:function:line" | "dst:..." (the daemon
@@ -63,9 +65,10 @@ MOUNTS = {"etc": "/etc/libvirt", "run": "/run/libvirt", "lib": "/var/lib/libvirt
           "log": "/var/log/libvirt"}
 DOMAINS = {"running": "mlc-run", "paused": "mlc-run", "shutoff": "mlc-off"}
 UUIDS = {"mlc-run": "6d6c6300-0000-4000-8000-000000000001", "mlc-off": "6d6c6300-0000-4000-8000-000000000002",
-         "mlc-snap": "6d6c6300-0000-4000-8000-000000000003"}
-# Reference state of each source domain: running or not; mlc-snap carries one snapshot (metadata only).
-RUNNING = {"mlc-run": True, "mlc-off": False, "mlc-snap": True}
+         "mlc-snap": "6d6c6300-0000-4000-8000-000000000003", "mlc-disk": "6d6c6300-0000-4000-8000-000000000004"}
+# Reference state of each source domain: running or not; mlc-snap carries one snapshot (metadata only); mlc-disk
+# has a writable disk (vda) and a read-only CD-ROM (hdc) on local storage.
+RUNNING = {"mlc-run": True, "mlc-off": False, "mlc-snap": True, "mlc-disk": True}
 SNAPSHOT_XML = ("<domainsnapshot><name>s1</name><state>running</state><creationTime>1700000000</creationTime>"
                 "<memory snapshot='no'/>{domain}</domainsnapshot>")
 SENTINEL_HOST = "127.0.0.3"
@@ -81,12 +84,32 @@ DOMAIN_XML = """<domain type='qemu'>
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>
   <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>{disks}
     <controller type='usb' model='none'/>
     <memballoon model='none'/>
   </devices>
 </domain>
 """
+# mlc-disk's disks: raw images under /var/lib/libvirt/images, which each daemon has privately (its own copy of
+# the files: a storage copy writes to the destination's, and the two QEMUs never share an image).
+IMAGES = {"mlc-disk.img": 8 << 20, "mlc-cd.iso": 1 << 20}
+DISKS = {"mlc-disk": """
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='/var/lib/libvirt/images/mlc-disk.img'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <disk type='file' device='cdrom'>
+      <driver name='qemu' type='raw'/>
+      <source file='/var/lib/libvirt/images/mlc-cd.iso'/>
+      <target dev='hdc' bus='ide'/>
+      <readonly/>
+    </disk>"""}
+
+
+def domain_xml(name: str) -> str:
+    """The XML a test domain is defined with."""
+    return DOMAIN_XML.format(name=name, uuid=UUIDS[name], disks=DISKS.get(name, ""))
 
 # VIR_MIGRATE_* values (libvirt-domain.h): what the cases name, for a binding older than a flag (python3-libvirt
 # 7.0.0 has no NON_SHARED_SYNCHRONOUS_WRITES, POSTCOPY_RESUME, ZEROCOPY); libvirt itself then refuses the bit as
@@ -118,7 +141,6 @@ CONNECTION_LOST = re.compile(r"End of file while reading data|Cannot recv data|c
                              r"Cannot write data|Broken pipe|Connection reset|internal error: client socket")
 ENV = [
     (re.compile(r"cannot limit locked memory"), "memlock: this sandbox may not raise RLIMIT_MEMLOCK (CAP_SYS_RESOURCE)"),
-    (re.compile(r"Attempt to migrate guest to the same host [0-9a-f-]{36}"), "destination is the source host"),
     (re.compile(r"unable to connect to server at"), "connection failure"),
     (re.compile(r"Failed to connect socket|Cannot recv data|End of file while reading data|"
                 r"client socket is closed|no connection driver available"), "connection failure"),
@@ -222,6 +244,11 @@ class Daemon:
     def prepare(self, pki: str) -> None:
         for sub in list(MOUNTS) + ["sock"]:
             os.makedirs(os.path.join(self.dir, sub))
+        images = os.path.join(self.dir, "lib", "images")
+        os.makedirs(images)
+        for image, size in IMAGES.items():
+            with open(os.path.join(images, image), "wb") as f:
+                f.truncate(size)
         etc = os.path.join(self.dir, "etc")
         with open(os.path.join(self.dir, "libvirtd.conf"), "w") as f:
             f.write(f'unix_sock_dir = "{os.path.dirname(self.sock)}"\n'
@@ -359,7 +386,7 @@ class Oracle:
         probe = threading.Thread(target=lambda: self.dst.getDomainCapabilities(None, None, None, "qemu"))
         probe.start()
         for name in UUIDS:
-            self.xml[name] = DOMAIN_XML.format(name=name, uuid=UUIDS[name])
+            self.xml[name] = domain_xml(name)
             self.src.defineXML(self.xml[name])
         probe.join()
         times["define"] = time.monotonic() - t0
@@ -511,10 +538,10 @@ class Oracle:
         api = case.get("api", "managed")
         dog = self._watchdog(dom)
         try:
-            if api == "managed":
-                dom.migrate3(self.dst, params, flags)  # type: ignore[attr-defined]
+            if api == "managed":  # "dest_uri": "{src}" migrates to the source daemon itself
+                dom.migrate3(self.src if case.get("dest_uri") == "{src}" else self.dst, params, flags)  # type: ignore[attr-defined]
             elif api in ("p2p", "direct"):
-                dest = str(case.get("dest_uri", self.daemons["dst"].uri))
+                dest = str(case.get("dest_uri", self.daemons["dst"].uri)).replace("{src}", self.daemons["src"].uri)
                 dom.migrateToURI3(dest, params, flags)  # type: ignore[attr-defined]
             else:
                 raise ValueError(f"unknown api {api!r}")

@@ -111,10 +111,13 @@ def test_domain_xml_without_storage_facts_depends(capsys, web):
     ("virsh migrate --live --p2p --copy-storage-all --migrate-disks vdb web1 qemu+ssh://dst/system", "/mnt/nfs",
      ("rejected", ["Q033", "Q058"])),
     ("virsh migrate --live --p2p --copy-storage-all --migrate-disks vda,sda web1 qemu+ssh://dst/system", "/mnt/nfs",
-     ("accepted", [])),  # a CD-ROM is a disk target too
+     ("rejected", ["Q063"])),  # a CD-ROM is a disk target too, but an empty one has nothing to copy
+    ("virsh migrate --live --p2p --copy-storage-all --migrate-disks vda web1 qemu+ssh://dst/system", None,
+     ("accepted", [])),  # the only writable disk is copied: where it lives does not matter
 ])
 def test_domain_xml_disk_rules(capsys, web, command, shared, expected):
-    code, doc = run_json(capsys, "--domain-xml", web, "--host-fact", f"shared_paths={shared}",
+    storage = ["--host-fact", f"shared_paths={shared}"] if shared else []
+    code, doc = run_json(capsys, "--domain-xml", web, *storage,
                          "--state", "running", "--libvirt-version", "9.0.0", "--command", command)
     assert results(doc) == [expected]
 
