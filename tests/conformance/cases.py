@@ -647,6 +647,13 @@ def fidelity_cases() -> list[dict[str, Any]]:
         if storage:
             case["storage"] = "local"
         out.append(case)
+    # The destination parses the migration URI (qemuMigrationDstPrepareDirect) before qemuMigrationDstPrepareAny
+    # checks post-copy against a paused domain.
+    for api in MODES:
+        for uri in ("127.0.0.3:49155", "ftp://127.0.0.3"):
+            tag = "unparseable" if ":49155" in uri else "scheme"
+            out.append(_api_case(f"fid-order-paused-postcopy-{tag}-{api}", "paused", api, ["LIVE", "POSTCOPY"],
+                                 {"migrate_uri": uri}))
     # 12.8.0's virsh option for it (12.2.0).
     out.append(_virsh_case("vfid-target-zero", "running", ["--live", "--p2p", "--copy-storage-all",
                                                            "--migrate-disks-target-zero", "vda"] + tail))

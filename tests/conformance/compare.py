@@ -345,7 +345,6 @@ def qemu_rules(policies: PolicySet) -> list[str]:
 NOT_EXERCISABLE = {
     "Q010": "needs a host with migrate_tls_force = 1 in qemu.conf",
     "Q032": "needs a domain paused by an I/O error",
-    "Q033": "needs a domain with a local disk (tests/live checks it against libvirt)",
     "Q034": "needs a domain with a local disk and a QEMU older than 4.2",
     "Q035": "needs a domain with a shareable disk on local storage",
 }
