@@ -151,9 +151,14 @@ CASES = [
          "a.plan.yaml:1", {"a.plan.yaml": "- {id: a, hypervisor: qemu, flgs: [LIVE]}\n"}),
     Case("unknown-flag", CHECK + ["a.plan.yaml"], "unknown migration flag 'LIVEE' (did you mean 'LIVE'?)",
          "a.plan.yaml:1", {"a.plan.yaml": "- {id: a, hypervisor: qemu, flags: [LIVEE]}\n"}),
-    Case("unknown-parameter", CHECK + ["a.plan.yaml"],
-         "unknown migration parameter 'bandwith' (did you mean 'bandwidth'?)", "a.plan.yaml:1",
-         {"a.plan.yaml": "- {id: a, hypervisor: qemu, params: {bandwith: 10}}\n"}),
+    # A typed parameter libvirt does not define is what libvirt refuses (virTypedParamsValidate): a finding, whose
+    # why names the parameter the entry probably means.
+    Case("unknown-parameter-is-a-finding", CHECK + ["a.plan.yaml"],
+         "'bandwith' is no migration parameter libvirt defines (did you mean 'bandwidth'?)", None,
+         {"a.plan.yaml": "- {id: a, hypervisor: qemu, params: {bandwith: 10}}\n"}, code=1),
+    Case("unknown-parameter-message", CHECK + ["a.plan.yaml"],
+         "argument unsupported: parameter 'bandwith' not supported", None,
+         {"a.plan.yaml": "- {id: a, hypervisor: qemu, params: {bandwith: 10}}\n"}, code=1),
     Case("unknown-state", CHECK + ["a.plan.yaml"], "invalid state 'runing'", "a.plan.yaml:1",
          {"a.plan.yaml": "- {id: a, hypervisor: qemu, state: runing}\n"}),
     Case("unknown-mode", CHECK + ["a.plan.yaml"], "invalid mode 'pp2p': use one of managed, p2p, direct "

@@ -45,11 +45,10 @@ EXPECTED = {
     # Everything written in the call (migrateToURI3, and the old APIs whose fixed arguments are parameters).
     "constant_call.py": {(7, 5): ("accepted", []), (15, 5): ("accepted", []), (16, 5): ("accepted", [])},
     # Base LIVE|PEER2PEER and guarded |= in a helper on self: zero-copy without parallel where it is switched on.
-    "guarded_flags.py": {(26, 9): ("depends", [("Q055", W), ("Q091", D), ("Q092", D), ("Q093", D)])},
+    "guarded_flags.py": {(26, 9): ("depends", [("Q055", W), ("Q098", D), ("Q091", D), ("Q092", D), ("Q093", D)])},
     # oVirt VDSM's shape: eight options and a post-copy step (512 ways), params by VIR_MIGRATE_PARAM_* constants.
     "vdsm_like.py": {(49, 9): ("depends", [
-        ("A002", W), ("Q086", W), ("Q040", W), ("Q102", W), ("Q106", W), ("Q091", D), ("Q092", D), ("Q093", D),
-        ("Q105", W), ("Q051", W), ("Q090", D), ("Q121", W), ("Q055", W)])},
+        ("A002", W), ("Q086", W), ("Q040", W), ("Q102", W), ("Q106", W), ("Q105", W), ("Q051", W), ("Q055", W)])},
     # OpenStack Nova's shape: flags from configuration in attributes, `&= ~` afterwards, params by string key.
     "nova_like.py": {(32, 9): ("depends", [("Q056", W), ("Q059", W)])},
     # zstack's shape: a constant base, and MIGRATE_DISKS set apart from any NON_SHARED flag.

@@ -131,7 +131,7 @@ class Evaluator:
         }
         bound: Bindings = {}
         rule.when.bind(ctx, bound)
-        values.update({k: v for k, v in bound.items() if k not in ("subjects", "matched")})
+        values.update({k: v for k, v in bound.items() if k not in ("subjects", "matched", "hint")})
         message, code, prefixed = rule.message, rule.code, rule.prefixed
         variant = _variant(rule, ctx)
         if variant is not None:
@@ -147,9 +147,11 @@ class Evaluator:
             fix = fix._replace(safe=True)  # dropping what the driver does anyway changes nothing
         if fix.text:
             fix = fix._replace(text=render(fix.text, values))
+        # A condition may add a sentence about this request to the rule's why (a parameter's likely name).
+        why = f"{rule.why} {bound['hint']}" if bound.get("hint") else rule.why
         return Finding(
             rule=rule.id, name=rule.name, severity=rule.severity, effect=rule.effect, message=printed,
-            code=code, why=rule.why, fix=fix, source=rule.source, phase=driver.phase_of(rule, req.mode),
+            code=code, why=why, fix=fix, source=rule.source, phase=driver.phase_of(rule, req.mode),
             kind=rule.kind, depends_on=depends, subjects=tuple(dict.fromkeys(bound.get("subjects", []))),
             policy=rule.policy,
         ), bound.get("option")

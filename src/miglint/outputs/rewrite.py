@@ -502,7 +502,7 @@ class _Doc:
         if not isinstance(node, yaml.MappingNode):
             raise RewriteError("'params' is not a mapping")
         pairs = list(node.value)
-        keys = [vocab.param_key(str(k.value)) for k, _ in pairs]
+        keys = [vocab.param_key_or_name(str(k.value)) for k, _ in pairs]
         text = self.text
         if node.flow_style or not pairs:
             inner = []

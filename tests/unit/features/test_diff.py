@@ -31,7 +31,7 @@ def test_versions_of_one_hypervisor(policies):
 def test_cli(policies):
     result = runner.invoke(app, ["diff", "vz", "vz-2015", "--format", "json"])
     data = json.loads(result.output)
-    assert result.exit_code == 0 and data["columns"] == ["vz@11.3.0", "vz-2015@11.3.0"]
+    assert result.exit_code == 0 and data["columns"] == ["vz@12.8.0", "vz-2015@12.8.0"]
     live = next(r for r in data["rows"] if r["name"] == "PERSIST_DEST")
     assert "required: always (P002)" in live["cells"][1]
     for args, message in ((["diff", "qemu"], "two or more"), (["diff", "qemu", "kvm"], "unknown hypervisor"),

@@ -82,13 +82,13 @@ migrations:
     hypervisor: qemu
     state: shutoff
     flags: [OFFLINE]
-    ignore: [Q053, Q099]
+    ignore: [Q053, Q199]
 """)
     code, doc = run(capsys, "p.plan.yaml")
     found = {r["id"]: [f["rule"] for f in r["findings"]] for r in doc["results"]}
     assert found == {"db": [], "ct": [], "web": []}
     notes = sorted((n["rule"], n["location"]["line"], n["message"].split(" (")[0]) for n in doc["notes"])
-    assert notes == [("M002", 14, "ignore names unknown rule 'Q099'"),
+    assert notes == [("M002", 14, "ignore names unknown rule 'Q199'"),
                      ("M002", 14, "ignore of Q053 gives no reason")]
     assert code == 0
 

@@ -245,7 +245,7 @@ def test_python_calls_in_json_and_text(capsys, pyfile):
     (f,) = result["findings"]
     assert [((r["location"]["line"], r["location"]["column"]), r["message"]) for r in f["related"]] == RELATED
     code, out = run(capsys, pyfile)
-    assert "mig.py:10:5: qemu 11.3.0, p2p, running: depends on the path taken\n" in out
+    assert "mig.py:10:5: qemu 12.8.0, p2p, running: depends on the path taken\n" in out
     assert "     10:5 warning Q086 parallel-compression-needs-method\n" in out
     assert "          7:9: VIR_MIGRATE_COMPRESSED is set here\n          9:9: VIR_MIGRATE_PARALLEL is set here\n" in out
     code, out = run(capsys, "--quiet", pyfile)

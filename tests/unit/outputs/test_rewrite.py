@@ -8,6 +8,7 @@ import stat
 import pytest
 
 from miglint.cli.app import main
+from miglint.engine.fixes import apply_fix
 from miglint.engine.fixes import fix_stable as plan_fix
 from miglint.features.examples import example_job
 from miglint.inputs.virsh import command_job
@@ -74,8 +75,12 @@ def test_fixed_examples_pass_check_and_fixing_twice_changes_nothing(policies, ev
         assert dict(again.request.params) == dict(plan.request.params), (rule_id, fixed)
         result = evaluator(again.request)
         for f in result.findings:
-            if f.effect in REJECTING and not f.fix.is_empty() and not unsafe:
-                assert not f.fix.safe, \
+            if f.effect in REJECTING and not f.fix.is_empty() and not unsafe and f.fix.safe:
+                # left only when its fix trades it for a refusal no safe fix resolves (a person decides)
+                traded = evaluator(apply_fix(again.request, f.fix, evaluator))
+                was = {g.rule for g in result.findings}
+                assert any(g.effect in REJECTING and not g.depends_on and g.rule not in was
+                           and (g.fix.is_empty() or not g.fix.safe) for g in traded.findings), \
                     f"{rule_id}: {fixed!r} still has {f.rule}, which a fix could address"
         if unsafe and result.prediction == "rejected":
             continue  # unsafe fixes may contradict each other (add --live / drop --live): no fixpoint to reach
