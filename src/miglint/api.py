@@ -18,7 +18,7 @@ from typing import Any
 from . import pipeline
 from .engine.evaluate import Evaluator
 from .engine.fixes import plan_fix
-from .inputs.request import check_facts, check_state, make_request
+from .inputs.request import check_state, make_request, request_facts
 from .inputs.virsh import command_job
 from .model import Job, Result
 from .options import CheckOptions
@@ -94,7 +94,7 @@ def check_command_job(command: str, *, hypervisor: str | None = None, state: str
     ps, ev = _evaluator(policies)
     job = command_job(command, policies=ps, hypervisor=hypervisor, state=check_state(state),
                       version=ps.vocab.version(libvirt_version), job_id=job_id,
-                      facts=tuple(sorted(check_facts(ps.vocab, facts).items())))
+                      facts=tuple(sorted(request_facts(ps.vocab, facts).items())))
     return job, ev(job.request)
 
 

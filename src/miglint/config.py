@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from . import yamlload
 from .errors import UserError, decode_text, did_you_mean
+from .inputs import positions
 from .model import MODES, SEVERITIES, STATES
 from .notes import NOTE_RULES
 from .policy.files import policy_path_problem
@@ -30,19 +31,20 @@ from .settings import (
     Defaults,
     Settings,
 )
+from .version import check_version_text
 
 CONFIG_NAMES = (".miglint.yaml", ".miglint.yml", "pyproject.toml")
 
 
 class Key(NamedTuple):
-    kind: str  # str, bool, list, map, choice
+    kind: str  # str, url, version, bool, list, map, choice, size
     help: str
     choices: tuple[str, ...] = ()
 
 
 KEYS: dict[str, Key] = {
     "hypervisor": Key("str", "policy for requests that do not name one (qemu, vz, an organisation's acme-qemu, ...)"),
-    "libvirt-version": Key("str", "libvirt version to check against (default: the newest the policies know)"),
+    "libvirt-version": Key("version", "libvirt version to check against (default: the newest the policies know)"),
     "state": Key("choice", "domain state for requests that do not give one", STATES),
     "mode": Key("choice", "managed, p2p or direct, for requests that do not say", MODES),
     "policy-dirs": Key("list", "extra policy directories or files, relative to the configuration file"),
@@ -57,30 +59,42 @@ KEYS: dict[str, Key] = {
     "exclude": Key("list", "patterns a directory walk skips, besides .git, .venv, ...; with a '/', relative "
                            "to the configuration file"),
     "replace": Key("map", "policy -> organisation policy that stands in for it wherever it would apply"),
-    "rule-docs-url": Key("str", "rule documentation URL with {rule} (SARIF helpUri)"),
+    "rule-docs-url": Key("url", "where the rule pages (docs/rules/) are served: an absolute URL with {rule}, "
+                                "e.g. https://git.example.com/tools/miglint/-/blob/v0.1.0/docs/rules/{rule}.md "
+                                "(SARIF helpUri; none by default)"),
     "max-file-size": Key("size", "largest plan or script read (bytes, or 64MiB, 500K, ...); JSON Lines is streamed"),
     "max-line-size": Key("size", "longest JSON Lines line (bytes, or 1MiB, ...)"),
 }
 _SIZE = re.compile(r"^\s*(\d+)\s*(?:([kmg])i?)?b?\s*$", re.IGNORECASE)
-DEFAULT_RULE_DOCS = "https://miglint.invalid/docs/rules/{rule}.md"
 
 
 class Value(NamedTuple):
     value: Any
-    source: str  # "default", "FILE:LINE", "command line"
+    source: str  # "default", "FILE:LINE:COL", "command line"
 
 
 class ConfigFile(NamedTuple):
     path: Path
     values: dict[str, Any]
-    lines: dict[str, int]
+    text: str
+    table: str | None  # the TOML table read ("" a whole file, "tool.miglint"); None for YAML
+    raw: dict[str, str]  # key -> as written (max_file_size, max-file-size)
+
+    def where(self, key: str, *sub: str | int, part: str = "value") -> str:
+        """"FILE:LINE:COL" of a key (``part="key"``) or value, or of an item inside it (``sub``)."""
+        path = (self.raw.get(key, key), *sub)
+        if self.table is None:
+            pos = positions.yaml_position(self.text, path, part)
+        else:
+            pos = positions.toml_position(self.text, path, part, self.table)
+        return f"{_shown(self.path)}:{pos[0]}:{pos[1]}" if pos else f"{_shown(self.path)}:1"
 
 
 def defaults() -> dict[str, Value]:
     d: dict[str, Any] = {
         "hypervisor": None, "libvirt-version": None, "state": None, "mode": None, "policy-dirs": [],
         "disable": [], "severity": {}, "fail-on": "error", "fail-on-depends": False, "exit-zero": False,
-        "include": list(DEFAULT_INCLUDE), "kinds": list(KINDS), "exclude": [], "replace": {}, "rule-docs-url": DEFAULT_RULE_DOCS,
+        "include": list(DEFAULT_INCLUDE), "kinds": list(KINDS), "exclude": [], "replace": {}, "rule-docs-url": None,
         "max-file-size": MAX_FILE_BYTES, "max-line-size": MAX_LINE_BYTES,
     }
     return {k: Value(v, "default") for k, v in d.items()}
@@ -139,60 +153,82 @@ def read(path: Path) -> ConfigFile:
         with open(path, "rb") as fh:
             data = fh.read(MAX_CONFIG_BYTES + 1)
     except OSError as e:
-        raise UserError(f"cannot read configuration: {e.strerror}", str(path)) from None
+        raise UserError(f"cannot read configuration: {e.strerror}", _shown(path)) from None
     if len(data) > MAX_CONFIG_BYTES:
-        raise UserError(f"configuration file larger than {MAX_CONFIG_BYTES} bytes", str(path))
+        raise UserError(f"configuration file larger than {MAX_CONFIG_BYTES} bytes", _shown(path))
+    text = decode_text(data, _shown(path))
     if path.suffix in (".toml",):
         table = _toml_table(path, data)
         if table is None:
-            raise UserError("no [tool.miglint] table", str(path))
-        lines = _toml_lines(data.decode("utf-8"), path.name == "pyproject.toml")
+            raise UserError("no [tool.miglint] table", _shown(path))
+        where_table: str | None = "tool.miglint" if path.name == "pyproject.toml" else ""
     else:
-        table = yamlload.load_yaml(data, str(path))
+        table = yamlload.load_yaml(data, _shown(path))
         if table is None:
             table = {}
         if not isinstance(table, dict):
-            raise UserError("a configuration file is a YAML mapping", f"{path}:1")
-        lines = _yaml_lines(data.decode("utf-8"))
-    values: dict[str, Any] = {}
+            raise UserError("a configuration file is a YAML mapping", f"{_shown(path)}:1:1")
+        where_table = None
+    cf = ConfigFile(path, {}, text, where_table, {})
     for raw_key, v in table.items():
         key = str(raw_key).replace("_", "-")
-        where = f"{path}:{lines.get(str(raw_key), 1)}"
+        cf.raw[key] = str(raw_key)
         if key not in KEYS:
             raise UserError(f"unknown configuration key {str(raw_key)!r:.80}{did_you_mean(key, KEYS)}; "
-                            f"known: {', '.join(KEYS)}", where)
-        values[key] = _check(key, v, where)
-        lines[key] = lines.get(str(raw_key), 1)
-    return ConfigFile(path, values, lines)
+                            f"known: {', '.join(KEYS)}", cf.where(key, part="key"))
+        try:
+            cf.values[key] = _check(key, v)
+        except UserError as e:
+            e.where = cf.where(key, *(e.at or ()), part=e.part)
+            e.at = None
+            raise
+    return cf
 
 
-def _check(key: str, v: Any, where: str | None) -> Any:
+def _check(key: str, v: Any) -> Any:
+    """The value of configuration ``key``, checked; a UserError ``at`` the item at fault inside it."""
     spec = KEYS[key]
     if spec.kind == "str" and isinstance(v, (str, int, float)) and not isinstance(v, bool):
         return str(v)
     if spec.kind == "bool" and isinstance(v, bool):
+        return v
+    if spec.kind == "version":
+        return check_version_text(v, f"configuration key {key!r}")
+    if spec.kind == "url" and isinstance(v, str):
+        if not re.match(r"^https?://[^/\s]+", v) or "{rule}" not in v:
+            raise UserError(f"configuration key {key!r} takes an absolute http(s) URL with {{rule}} where the rule "
+                            f"id goes, got {v!r:.80}", at=())
         return v
     if spec.kind == "choice" and v in spec.choices:
         return v
     if spec.kind == "list":
         items = [v] if isinstance(v, str) else v
         if isinstance(items, list) and all(isinstance(x, str) for x in items):
-            bad = [x for x in items if spec.choices and x not in spec.choices]
+            bad = [i for i, x in enumerate(items) if spec.choices and x not in spec.choices]
             if bad:
-                raise UserError(f"configuration key {key!r}: {bad[0]!r:.60} is not one of {', '.join(spec.choices)}"
-                                f"{did_you_mean(bad[0], spec.choices)}", where)
+                x = items[bad[0]]
+                raise UserError(f"configuration key {key!r}: {x!r:.60} is not one of {', '.join(spec.choices)}"
+                                f"{did_you_mean(x, spec.choices)}", at=(bad[0],) if isinstance(v, list) else ())
             return list(items)
-    if spec.kind == "map" and isinstance(v, dict) and all(isinstance(x, str) for x in v.values()):
+        if isinstance(items, list):
+            i = next(i for i, x in enumerate(items) if not isinstance(x, str))
+            raise UserError(f"configuration key {key!r}: item {i + 1} is {items[i]!r:.60}, expected a string",
+                            at=(i,))
+    if spec.kind == "map" and isinstance(v, dict):
+        for k, x in v.items():
+            if not isinstance(x, str):
+                raise UserError(f"configuration key {key!r}: {str(k)!r:.60} takes a string, got {x!r:.60}",
+                                at=(str(k),))
         return {str(k): x for k, x in v.items()}
     if spec.kind == "size" and not isinstance(v, bool) and isinstance(v, (int, str)):
         size = parse_size(v)
         if size is not None:
             return size
-    expected = {"str": "a string", "bool": "true or false", "list": "a list of strings",
+    expected = {"str": "a string", "url": "an absolute http(s) URL with {rule}", "bool": "true or false", "list": "a list of strings",
                 "map": "a mapping of strings", "choice": "one of " + ", ".join(spec.choices),
                 "size": "a size in bytes of at least 1 (65536, 64K, 64MiB, 1G)"}[spec.kind]
     hint = did_you_mean(str(v), spec.choices) if spec.kind == "choice" else ""
-    raise UserError(f"configuration key {key!r} takes {expected}, got {v!r:.80}{hint}", where)
+    raise UserError(f"configuration key {key!r} takes {expected}, got {v!r:.80}{hint}", at=())
 
 
 def parse_size(v: int | str) -> int | None:
@@ -206,49 +242,27 @@ def parse_size(v: int | str) -> int | None:
     return n if n >= 1 else None
 
 
-def _toml_lines(text: str, in_pyproject: bool) -> dict[str, int]:
-    """Line of each key of the miglint table (tomllib gives no positions)."""
-    prefix = "tool.miglint" if in_pyproject else ""
-    table = ""
-    out: dict[str, int] = {}
-    header = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]")
-    key = re.compile(r"^\s*[\"']?([A-Za-z0-9_-]+)[\"']?\s*=")
-    for n, line in enumerate(text.splitlines(), 1):
-        m = header.match(line)
-        if m:
-            table = m.group(1).replace(" ", "")
-            if prefix and table.startswith(prefix + "."):
-                out.setdefault(table[len(prefix) + 1:].split(".")[0], n)
-            elif not prefix and table:
-                out.setdefault(table.split(".")[0], n)
-            continue
-        m = key.match(line)
-        if m and table == prefix:
-            out.setdefault(m.group(1), n)
-    return out
-
-
-def _yaml_lines(text: str) -> dict[str, int]:
-    import yaml  # here: a run without a YAML configuration never loads PyYAML
-
-    try:
-        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return {}
-    if not isinstance(root, yaml.MappingNode):
-        return {}
-    return {str(k.value): k.start_mark.line + 1 for k, _ in root.value}
-
-
 # -- merging ---------------------------------------------------------------------------------------
 
 
 class Effective:
     """The merged settings: ``eff["state"]`` is a value, ``eff.values["state"].source`` where it came from."""
 
-    def __init__(self, values: dict[str, Value], file: Path | None) -> None:
+    def __init__(self, values: dict[str, Value], file: Path | None, read: ConfigFile | None = None) -> None:
         self.values = values
         self.file = file
+        self.read = read
+
+    def where(self, key: str, *sub: str | int, part: str = "value") -> str | None:
+        """"FILE:LINE:COL" of a value the configuration file gave (or of an item inside it); None for a value
+        from the command line or the defaults."""
+        source = self.values[key].source
+        if self.read is None or source in ("default", "command line", "argument") or \
+                not source.startswith(_shown(self.read.path) + ":"):
+            return None
+        if sub and isinstance(sub[0], int) and sub[0] >= len(self.read.values.get(key, ())):
+            return None  # an item the command line added to the file's list
+        return self.read.where(key, *sub, part=part)
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key].value
@@ -265,6 +279,7 @@ def resolve(config: Path | None = None, no_config: bool = False, cli: Mapping[st
     Lists given on the command line (``--policy-dir``, ``--disable``) add to the file's; other values replace."""
     values = defaults()
     path: Path | None = None
+    cf: ConfigFile | None = None
     if config is not None:
         if config.is_dir():
             raise UserError("is a directory, expected a configuration file", str(config))
@@ -280,7 +295,7 @@ def resolve(config: Path | None = None, no_config: bool = False, cli: Mapping[st
         for k, v in cf.values.items():
             if k == "policy-dirs":
                 v = [str(base / p) if not os.path.isabs(p) else p for p in v]
-            values[k] = Value(v, f"{_shown(path)}:{cf.lines.get(k, 1)}")
+            values[k] = Value(v, cf.where(k, part="key"))
     for k, v in (cli or {}).items():
         if k not in KEYS:
             raise KeyError(k)
@@ -296,7 +311,7 @@ def resolve(config: Path | None = None, no_config: bool = False, cli: Mapping[st
             values[k] = Value(list(old.value) + list(v), f"{old.source} + {source}")
         else:
             values[k] = Value(list(v) if isinstance(v, (list, tuple)) else v, source)
-    return Effective(values, path)
+    return Effective(values, path, cf)
 
 
 def with_host(eff: Effective, libvirt_version: str, hypervisor: str | None, policies: PolicySet, source: str,
@@ -311,7 +326,7 @@ def with_host(eff: Effective, libvirt_version: str, hypervisor: str | None, poli
     keeps = bool(hv) and hv in policies.drivers and policies.driver_family(hv) == hypervisor
     if hypervisor is not None and values["hypervisor"].source != given_by and not keeps:
         values["hypervisor"] = Value(hypervisor, source)
-    return Effective(values, eff.file)
+    return Effective(values, eff.file, eff.read)
 
 
 def policy_dirs(eff: Effective) -> list[str]:
@@ -335,31 +350,29 @@ def settings(eff: Effective, policies: PolicySet, suppress: bool = True) -> Sett
     """The run's Settings, with every rule and policy name checked against the loaded policies."""
     known_rules = _rule_names(policies)
 
-    def where(key: str) -> str | None:
-        source = eff.values[key].source
-        return None if source in ("default", "command line", "argument") else source
-
-    def rule(name: str, key: str) -> str:
+    def rule(name: str, key: str, *at: str | int, part: str = "value") -> str:
         if name not in known_rules:
-            raise UserError(f"{key}: unknown rule {name!r:.80}{did_you_mean(name, known_rules)}", where(key))
+            raise UserError(f"{key}: unknown rule {name!r:.80}{did_you_mean(name, known_rules)}",
+                            eff.where(key, *at, part=part) or _given(eff, key))
         return name
 
-    disabled = frozenset(rule(r, "disable") for r in eff["disable"])
+    disabled = frozenset(rule(r, "disable", i) for i, r in enumerate(eff["disable"]))
     severity = []
     for r, sev in eff["severity"].items():
-        rule(r, "severity")
+        rule(r, "severity", r, part="key")
         if sev not in SEVERITIES:
             raise UserError(f"severity of {r}: {sev!r:.80} is not one of {', '.join(SEVERITIES)}"
-                            f"{did_you_mean(sev, SEVERITIES)}", where("severity"))
+                            f"{did_you_mean(sev, SEVERITIES)}", eff.where("severity", r) or _given(eff, "severity"))
         severity.append((r, sev))
     replace = []
     for old, new in eff["replace"].items():
-        at = where("replace")
-        for name in (old, new):
+        for name, part in ((old, "key"), (new, "value")):
             if name not in policies.drivers:
-                raise UserError(f"replace: unknown policy {name!r}{did_you_mean(name, policies.drivers)}", at)
+                raise UserError(f"replace: unknown policy {name!r}{did_you_mean(name, policies.drivers)}",
+                                eff.where("replace", old, part=part) or _given(eff, "replace"))
         if old not in policies.ancestors(new)[:-1]:
-            raise UserError(f"replace: {new!r} does not extend {old!r}, so it cannot stand in for it", at)
+            raise UserError(f"replace: {new!r} does not extend {old!r}, so it cannot stand in for it",
+                            eff.where("replace", old) or _given(eff, "replace"))
         replace.append((old, new))
     hv = eff["hypervisor"]
     # "qemu,vz": a mixed fleet, every request is checked against each of them.
@@ -373,9 +386,8 @@ def settings(eff: Effective, policies: PolicySet, suppress: bool = True) -> Sett
             policies.vocab.version(eff["libvirt-version"])
     except UserError as e:
         key = "hypervisor" if any(h not in policies.drivers for h in fleet or (hv,) if h) else "libvirt-version"
-        source = eff.values[key].source
-        if e.where is None and source not in ("default", "command line"):
-            e.where = source
+        if e.where is None:
+            e.where = eff.where(key) or _given(eff, key)
         raise
     return Settings(
         defaults=Defaults(hv, eff["state"], eff["libvirt-version"], eff["mode"]),
@@ -386,6 +398,14 @@ def settings(eff: Effective, policies: PolicySet, suppress: bool = True) -> Sett
         base_dir=str(eff.base_dir), hypervisors=fleet if len(fleet) > 1 else (),
         max_file_bytes=eff["max-file-size"], max_line_bytes=eff["max-line-size"],
     )
+
+
+def _given(eff: Effective, key: str) -> str | None:
+    """Where a value came from when it is no position in the configuration file (with_host's live host)."""
+    source = eff.values[key].source
+    if source in ("default", "command line", "argument"):
+        return None
+    return None if eff.read is not None and source.startswith(_shown(eff.read.path) + ":") else source
 
 
 def _rule_names(policies: PolicySet) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple, Union
+from typing import Any, NamedTuple, Union
 
 
 class _Unknown:
@@ -72,6 +72,10 @@ class Request:
     domain: str | None = None
     desturi: str | None = None
     connect_uri: str | None = None
+    # Code that computes its request: any other flag (any other typed parameter) may be set, from a value
+    # miglint cannot see (flag names read from a file, a dict handed to another function).
+    open_flags: bool = False
+    open_params: bool = False
 
 
 class Fix(NamedTuple):
@@ -87,6 +91,11 @@ class Fix(NamedTuple):
     def is_empty(self) -> bool:
         return not (self.add_flags or self.remove_flags or self.add_options or self.remove_options
                     or self.remove_params or self.set_params)
+
+    def is_removal(self) -> bool:
+        """It only removes flags (nothing added, no option or parameter touched)."""
+        return not (self.add_flags or self.add_options or self.remove_options or self.remove_params
+                    or self.set_params)
 
 
 class Source(NamedTuple):
@@ -155,6 +164,15 @@ class Note(NamedTuple):
     column: int = 0
 
 
+class Related(NamedTuple):
+    """A place that led to a finding besides where it is reported: where code set a flag or parameter at fault,
+    or a condition of the way through the code that leads there (SARIF's related locations)."""
+
+    rule: str
+    location: Location
+    message: str
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     """A request with where it came from: an id, the text, and a location per subject ("option:live", ...)."""
@@ -170,3 +188,37 @@ class Job:
     # Where the request's state came from when the input says it other than as a value (a comment, the loop
     # feeding the domain; "" when it does not): no assumption replaces it, even when it says "any state".
     state_from: str = ""
+    # The shell words of a command line as its reader found them (miglint.inputs.shell.Word, with their
+    # offsets in the file): what `fix` edits. None for a request that is not a command line.
+    words: tuple[Any, ...] | None = None
+    related: tuple[Related, ...] = field(default=())
+
+
+class Condition(NamedTuple):
+    """A condition on one way through code: as written (``not`` taken off), the value it has there, and where.
+    ``kind``: "code", a test the code makes (both ways are written); "value", a flag a value miglint cannot see
+    may hold or not (``text`` names it)."""
+
+    text: str
+    value: bool
+    location: Location
+    kind: str = "code"
+
+
+class Way(NamedTuple):
+    """One way through code to a call: the conditions that lead there, and the request the call makes then (its
+    job's ``subject_locations`` say where each flag, parameter or option was written; several for one subject)."""
+
+    job: Job
+    when: tuple[Condition, ...] = ()
+
+
+class Ways(NamedTuple):
+    """A call in code (a libvirt-python migrate call, a ``virsh migrate`` run from Python) with each way to it:
+    every way's request is evaluated, and the call gets one result (``engine.paths.combine``). ``job`` is the
+    call: its id, location, text and suppressions. ``too_many``: more ways than are followed one by one; the one
+    way then makes a request whose flags and parameters are open."""
+
+    job: Job
+    ways: tuple[Way, ...]
+    too_many: bool = False

@@ -10,22 +10,31 @@ reporters and returns the exit code; :func:`fix_files` gives each file's fixed t
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import replace as dc_replace
-from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import config
 from .engine.assume import assume_state
 from .engine.evaluate import Evaluator
-from .engine.fixes import plan_fix
+from .engine.fixes import FixPlan, fix_stable
 from .errors import UserError
 from .inputs.context import Context, make_context
 from .inputs.domainxml import XML_FACT
-from .inputs.files import InputFile, Item, Read, command_jobs, file_kind, jobs_from_file, walk
+from .inputs.files import (
+    InputFile,
+    Item,
+    Read,
+    command_jobs,
+    file_kind,
+    jobs_from_file,
+    jobs_of_data,
+    kind_family,
+    walk,
+)
 from .jsonl_templates import LineMemo, PlanMemo
-from .model import SEVERITIES, Job, Note, Result, Suppression
+from .model import SEVERITIES, Finding, Job, Note, Result, Suppression, Ways
 from .notes import make_note
 from .options import CheckOptions, FixOptions, RunOptions
 from .outputs.reporters import FORMATS, Reporter, Summary, make_reporter
@@ -154,13 +163,68 @@ def _replaced(job: Job, replace: dict[str, str]) -> Job:
 
 
 def _per_hypervisor(items: Iterable[Item], hypervisors: tuple[str, ...]) -> Iterator[Item]:
-    """Each job once per listed hypervisor (a mixed fleet), or as it is."""
+    """Each job (each call of code, with its ways) once per listed hypervisor (a mixed fleet), or as it is."""
+    def on(job: Job, h: str) -> Job:
+        return dc_replace(job, request=dc_replace(job.request, hypervisor=h))
+
     for item in items:
-        if not isinstance(item, Job) or not hypervisors:
+        if isinstance(item, Ways) and hypervisors:
+            for h in hypervisors:
+                yield item._replace(job=on(item.job, h), ways=tuple(w._replace(job=on(w.job, h)) for w in item.ways))
+        elif not isinstance(item, Job) or not hypervisors:
+            yield item
+        else:
+            for h in hypervisors:
+                yield on(item, h)
+
+
+def as_checked(prepared: Prepared, evaluator: Evaluator, items: Iterable[Item]) -> Iterator[Item]:
+    """The items of one input as `check` evaluates them (and `fix` fixes them): each job once per hypervisor
+    of a mixed fleet, with the facts from outside the requests (--fact, --domain-xml, --connect) and their
+    notes, an organisation's policy standing in for the one it replaces, and the state assumed when the
+    input does not say it. A fact that cannot be added is an input error in the job's place."""
+    settings, context = prepared.settings, prepared.context
+    replace = dict(settings.replace)
+
+    def ready(job: Job) -> tuple[Job, list[Note]]:
+        notes: list[Note] = []
+        if context or any(k == XML_FACT for k, _ in job.request.facts):
+            job, notes = (context or Context()).apply(job)
+        if replace:
+            job = _replaced(job, replace)
+        return assume_state(evaluator, job), notes
+
+    for item in (_per_hypervisor(items, settings.hypervisors) if settings.hypervisors else items):
+        if not isinstance(item, (Job, Ways)):
             yield item
             continue
-        for h in hypervisors:
-            yield dc_replace(item, request=dc_replace(item.request, hypervisor=h))
+        try:
+            if isinstance(item, Ways):  # a call in code: every way to it made ready alike
+                made = [ready(w.job) for w in item.ways]
+                yield from (n for _, notes in made for n in notes)
+                yield item._replace(ways=tuple(w._replace(job=j) for w, (j, _) in zip(item.ways, made)))
+            else:
+                job, notes = ready(item)
+                yield from notes
+                yield job
+        except UserError as e:
+            yield e
+
+
+def fixable(settings: Settings, job: Job) -> Callable[[Finding], bool]:
+    """The findings of ``job`` whose fixes `fix` applies (and `check` plans): those it shows, so neither a
+    disabled rule nor one a comment suppresses; and none that holds only for some value of a missing fact."""
+    sups = {s.rule for s in job.suppressed} if settings.suppress else set()
+    off = settings.disabled | sups
+
+    def wanted(f: Finding) -> bool:
+        return f.rule not in off and f.name not in off and not f.depends_on
+    return wanted
+
+
+def plan_for(evaluator: Evaluator, settings: Settings, job: Job, unsafe: bool = False) -> FixPlan:
+    """The fix of one job as the run's settings say (the plan `check` shows is the one `fix` writes)."""
+    return fix_stable(evaluator, job.request, unsafe=unsafe, wanted=fixable(settings, job))
 
 
 def _plan_memo(prepared: Prepared, reps: list[Reporter], evaluator: Evaluator) -> PlanMemo | None:
@@ -210,7 +274,7 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
         declared: list[Suppression] = []  # in this file, in order
         used: set[Suppression] = set()
         notes: list[Note] = []
-        for item in (_per_hypervisor(source, settings.hypervisors) if settings.hypervisors else source):
+        for item in as_checked(prepared, evaluator, source):
             if isinstance(item, UserError):
                 summary.input_errors += 1
                 for r in reps:
@@ -225,19 +289,14 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
             if isinstance(item, Note):
                 notes.append(item)  # shown after the file's requests, once file-level suppressions are known
                 continue
-            if context or any(k == XML_FACT for k, _ in item.request.facts):
-                try:
-                    item, context_notes = (context or Context()).apply(item)
-                except UserError as e:
-                    summary.input_errors += 1
-                    for r in reps:
-                        r.error(e.where, e.message)
-                    continue
-                notes.extend(context_notes)
-            if replace:
-                item = _replaced(item, replace)
-            item = assume_state(evaluator, item)
-            result = evaluator(item.request)
+            if isinstance(item, Ways):  # a call in code: each way to it evaluated, one result for the call
+                # here: only runs that read Python code need it
+                from .engine.paths import combine
+
+                ways = [w.job for w in item.ways]
+                item, result = combine(item, [evaluator(j.request) for j in ways], ways)
+            else:
+                result = evaluator(item.request)
             shown, suppressed = shown_findings(result, item, settings, used)
             summary.suppressed += suppressed
             if len(shown) != len(result.findings) or settings.severity:
@@ -249,7 +308,7 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
             failing = failing or fails
             plan = None
             if result.prediction == "rejected" and want_fix:
-                plan = plan_fix(evaluator, item.request)
+                plan = plan_for(evaluator, settings, item)
             if memo is not None and memo.record(item, result, plan, suppressed, fails):
                 continue  # written by the memo
             for r in reps:
@@ -283,12 +342,26 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
 
 
 def fix_files(prepared: Prepared, opts: FixOptions) -> Iterator[FileFix | UserError]:
-    """Each file's fixed text (nothing is written here), or why it cannot be read."""
+    """Each file's fixed text (nothing is written here), or why it cannot be read. The files are read as
+    `check` reads them (kinds, facts, replacements, assumptions, suppressions), and each request gets the
+    fix `check` shows for it."""
     # Here, not at the top: the text editing machinery is a tenth of a cold `check`'s imports, which never use it.
-    from .outputs.rewrite import fix_text
+    from .outputs.rewrite import fix_file
 
-    evaluator = Evaluator(prepared.policies)
-    for item in walk(opts.paths, prepared.settings):
+    policies, settings = prepared.policies, prepared.settings
+    if settings.hypervisors:
+        raise UserError("fix takes one hypervisor at a time: a mixed fleet's fixes may contradict each other "
+                        "(give --hypervisor NAME)")
+    evaluator = Evaluator(policies)
+
+    def planner(job: Job) -> FixPlan:
+        return plan_for(evaluator, settings, job, opts.unsafe_fixes)
+
+    for text in opts.command:
+        yield fix_file(text, "<command>", "command",
+                       lambda t: list(as_checked(prepared, evaluator, command_jobs([t], policies, settings))),
+                       planner, evaluator, policies.vocab)
+    for item in walk(opts.paths, settings):
         if isinstance(item, UserError):
             yield item
             continue
@@ -298,11 +371,48 @@ def fix_files(prepared: Prepared, opts: FixOptions) -> Iterator[FileFix | UserEr
         if name == "<stdin>" and opts.in_place:
             raise UserError("cannot rewrite stdin in place; use --diff")
         try:
-            data, text = read_for_fix(item.path, name, opts.in_place, prepared.settings.max_file_bytes)
+            data, text = read_for_fix(item.path, name, opts.in_place, settings.max_file_bytes)
         except UserError as e:
             yield e
             continue
         kind_ = file_kind(name, data, item.walked)
-        if kind_ in ("script", "yaml", "json", "jsonl"):
-            yield fix_text(text, name, kind_, prepared.policies, prepared.settings.defaults, evaluator,
-                           unsafe=opts.unsafe_fixes)
+        if kind_ is None or (item.walked and kind_family(kind_) not in settings.kinds):
+            continue
+
+        def read(t: str, kind_: str = kind_, name: str = name, walked: bool = item.walked) -> list[Item]:
+            return list(as_checked(prepared, evaluator,
+                                   jobs_of_data(kind_, t.encode("utf-8"), name, walked, policies, settings)))
+
+        yield fix_file(text, name, kind_, read, planner, evaluator, policies.vocab)
+
+
+def left_over(prepared: Prepared, evaluator: Evaluator, job: Job, result: Result, unsafe: bool) -> list[str]:
+    """What still fails the check once a request is fixed, in words: the rules, and what would fix them (an
+    unsafe fix not asked for, or a fix to make by hand); [] when nothing does."""
+    from .outputs.describe import fix_words, plan_words
+
+    settings = prepared.settings
+    shown, _ = shown_findings(result, job, settings)
+    rank = SEVERITIES.index(settings.fail_on)
+    severity = dict(shown)
+    failing = [f for f in result.findings if f.rule in severity and SEVERITIES.index(severity[f.rule]) <= rank
+               and (settings.fail_on_depends or not f.depends_on)]
+    if not failing:
+        return []
+    verb = "refused" if result.prediction == "rejected" else "failing"
+    rules = ", ".join(f.rule for f in failing)
+    if not unsafe:
+        plan = plan_for(evaluator, settings, dc_replace(job, request=result.request), unsafe=True)
+        if plan.changed and any(f.rule in plan.applied for f in failing):
+            return [f"still {verb}: {rules}; an unsafe fix would {plan_words(plan)} (then: {plan.result.prediction}):"
+                    f" run with --unsafe-fixes to apply it"]
+    lines = [f"still {verb}: {rules}"]
+    for f in failing:
+        words = fix_words(f.fix, evaluator.vocab)
+        if f.depends_on:
+            lines.append(f"  {f.rule} depends on {', '.join(f.depends_on)}: no fix is guessed")
+        elif words:
+            lines.append(f"  {f.rule}: fix by hand: {words}")
+        else:
+            lines.append(f"  {f.rule}: no fix known")
+    return lines

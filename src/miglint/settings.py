@@ -10,12 +10,14 @@ from typing import NamedTuple
 
 # Files a directory walk takes (besides shell scripts without an extension, by their first line), and the ones
 # it skips (names, or paths relative to the configuration file). A YAML file is read when it is a plan or an
-# Ansible play; KINDS says which kinds a walk takes at all.
+# Ansible play, a Python file when it imports libvirt or runs virsh; KINDS says which kinds a walk takes at all.
 DEFAULT_INCLUDE = ("*.sh", "*.bash", "*.ksh", "*.zsh", "*.plan.json", "*.plan.jsonl", "*.yaml", "*.yml", "*.md",
-                   "*.markdown", "Makefile", "makefile", "GNUmakefile", "*.mk")
-KINDS = ("script", "plan", "markdown", "makefile", "ansible")
+                   "*.markdown", "Makefile", "makefile", "GNUmakefile", "*.mk", "*.py")
+KINDS = ("script", "plan", "markdown", "makefile", "ansible", "python")
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox",
-                   "*.miglint.tmp")  # what a killed `fix --in-place` may leave (outputs.streams.replace_file)
+                   "*.miglint.tmp",  # what a killed `fix --in-place` may leave (outputs.streams.replace_file)
+                   ".miglint.yaml", ".miglint.yml",  # miglint's configuration ("hypervisor: qemu" is no plan)
+                   ".pre-commit-config.yaml", ".pre-commit-hooks.yaml")
 MAX_FILE_BYTES = 64 << 20  # plans and scripts are read whole (JSON Lines is streamed)
 MAX_LINE_BYTES = 1 << 20  # one JSON Lines line
 

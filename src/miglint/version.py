@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from .errors import UserError
 
@@ -11,6 +12,16 @@ Version = tuple[int, int, int]
 
 _VERSION_RE = re.compile(r"^\s*(\d{1,4})(?:\.(\d{1,4}))?(?:\.(\d{1,4}))?\s*$")
 _SPEC_RE = re.compile(r"^\s*(>=|<=|==|>|<)\s*(\S+)\s*$")
+
+
+def check_version_text(value: Any, what: str = "libvirt_version") -> str | None:
+    """A version as a plan or the API gives it: a string. A number is refused: YAML reads 9.10 as 9.1."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise UserError(f"{what} is a number ({value}), not a version: write it as a string in quotes, such as "
+                        "\"9.10.0\" (a number loses its trailing zeros: 9.10 reads as 9.1)")
+    raise UserError(f"{what} must be a string such as \"9.0.0\", got {value!r:.80}")
 
 
 @lru_cache(maxsize=256)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from miglint.inputs.files import walk
+from miglint.inputs.files import InputFile, walk
 from miglint.settings import DEFAULT_INCLUDE, Settings
 
 pytestmark = pytest.mark.slow
@@ -101,7 +101,7 @@ def test_fix_in_place_killed_at_random_moments(tmp_path):
             assert p.name.startswith(".") and fnmatch.fnmatch(p.name, ".*.miglint.tmp"), f"stray file {p.name}"
             assert not any(fnmatch.fnmatch(p.name, pat) for pat in DEFAULT_INCLUDE), p.name
         # A directory walk (even one including every file) never lints a leftover temporary file.
-        walked = {p.name for p in walk([str(work)], Settings(include=("*",))) if isinstance(p, Path)}
+        walked = {p.path.name for p in walk([str(work)], Settings(include=("*",))) if isinstance(p, InputFile)}
         assert walked == set(originals)
         if k == KILLS - 1:  # what is left is a valid tree: fixing it again finishes the job
             proc = _fix(work)

@@ -151,9 +151,14 @@ CASES = [
          "a.plan.yaml:1", {"a.plan.yaml": "- {id: a, hypervisor: qemu, flgs: [LIVE]}\n"}),
     Case("unknown-flag", CHECK + ["a.plan.yaml"], "unknown migration flag 'LIVEE' (did you mean 'LIVE'?)",
          "a.plan.yaml:1", {"a.plan.yaml": "- {id: a, hypervisor: qemu, flags: [LIVEE]}\n"}),
-    Case("unknown-parameter", CHECK + ["a.plan.yaml"],
-         "unknown migration parameter 'bandwith' (did you mean 'bandwidth'?)", "a.plan.yaml:1",
-         {"a.plan.yaml": "- {id: a, hypervisor: qemu, params: {bandwith: 10}}\n"}),
+    # A typed parameter libvirt does not define is what libvirt refuses (virTypedParamsValidate): a finding, whose
+    # why names the parameter the entry probably means.
+    Case("unknown-parameter-is-a-finding", CHECK + ["a.plan.yaml"],
+         "'bandwith' is no migration parameter libvirt defines (did you mean 'bandwidth'?)", None,
+         {"a.plan.yaml": "- {id: a, hypervisor: qemu, params: {bandwith: 10}}\n"}, code=1),
+    Case("unknown-parameter-message", CHECK + ["a.plan.yaml"],
+         "argument unsupported: parameter 'bandwith' not supported", None,
+         {"a.plan.yaml": "- {id: a, hypervisor: qemu, params: {bandwith: 10}}\n"}, code=1),
     Case("unknown-state", CHECK + ["a.plan.yaml"], "invalid state 'runing'", "a.plan.yaml:1",
          {"a.plan.yaml": "- {id: a, hypervisor: qemu, state: runing}\n"}),
     Case("unknown-mode", CHECK + ["a.plan.yaml"], "invalid mode 'pp2p': use one of managed, p2p, direct "
@@ -214,6 +219,15 @@ CASES = [
          {"tool.sh": b"\x7fELF\x02\x01\x01\x00\x00\x00"}),
     Case("binary-config", ["check", "--config", "c.yaml", "--command", OK], "binary file, expected YAML text",
          "c.yaml", {"c.yaml": b"\x00\x00"}),
+    # -- Python code -------------------------------------------------------------------------------------------------
+    Case("python-syntax-error", CHECK + ["m.py"], "Python syntax error: '(' was never closed", "m.py:3:22",
+         {"m.py": "import libvirt\ndef f(dom):\n    dom.migrateToURI3('u', {}, 1\n"}),
+    Case("python-nested-too-deep", CHECK + ["m.py"], "cannot parse as Python: nested too deeply", "m.py",
+         {"m.py": "import libvirt\n# migrate\nflags = " + "-" * 100000 + "1\n"}),
+    Case("python-binary", CHECK + ["m.py"], "binary file, expected Python code", "m.py",
+         {"m.py": b"import libvirt\n\x00\x01migrate\n"}),
+    Case("python-utf8", CHECK + ["m.py"], "invalid UTF-8 (byte 0xff)", "m.py:2",
+         {"m.py": b"import libvirt\nx = '\xff'  # migrate\n"}),
     Case("empty-policy-file", CHECK + ["--policy-dir", "pol", "--command", OK], "a policy file is a YAML mapping",
          "pol/a.yaml:1", {"pol/a.yaml": ""}),
     # -- a directory (or worse) where a file is expected -----------------------------------------------------------

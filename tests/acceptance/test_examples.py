@@ -71,6 +71,19 @@ def test_fleet_plan(capsys):
     assert [r["prediction"] for r in doc["results"]] == ["accepted", "rejected", "rejected", "rejected", "accepted"]
 
 
+def test_orchestrator_and_its_output_in_the_readme(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    code, got, doc = findings(capsys, "examples/orchestrator.py")
+    assert got == {("orchestrator.py", 27, 9): ["Q086"]} and code == 0  # a warning: refused on some ways
+    assert main(["check", "--no-config", "examples/orchestrator.py"]) == 0
+    out = capsys.readouterr().out
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("$ miglint check examples/orchestrator.py\n", 1)[1].split("```", 1)[0]
+    assert block == out  # the README shows what the tool prints
+    assert main(["check", "--no-config", "--libvirt-version", "9.0.0", "examples/orchestrator.py"]) == 0
+    assert "accepted" in capsys.readouterr().out  # 9.0.0 takes --compressed with --parallel
+
+
 def test_fleet_plan_with_the_example_configuration(capsys, monkeypatch):
     monkeypatch.chdir(EXAMPLES / "config")
     code = main(["check", "--format", "json", "--json-schema-version", "1", str(EXAMPLES / "fleet.plan.yaml")])

@@ -138,20 +138,34 @@ HOSTILE_PLAN = """- {id: a, command: "virsh migrate --live $(touch pwned9) dom q
 - {id: c, hypervisor: qemu, domain: "$(touch pwned11)", desturi: "`touch pwned12`", flags: [LIVE]}
 """
 
+HOSTILE_PYTHON = """import os, subprocess
+import libvirt
+open("pwned14", "w").close()
+os.system("touch pwned15")
+FLAGS = __import__("subprocess").run(["touch", "pwned16"]) or libvirt.VIR_MIGRATE_LIVE
+subprocess.run(["virsh", "migrate", "--live", "dom", "qemu+ssh://dst/system"], preexec_fn=lambda: open("pwned17", "w"))
+libvirt.open("qemu:///system").lookupByName("d").migrateToURI3(exec("open('pwned18', 'w')"), {}, FLAGS)
+"""
+
 
 @pytest.mark.parametrize("command", ["check", "fix", "fix --in-place", "explain"])
 def test_scripts_and_plans_run_nothing(command, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "run.sh").write_text(HOSTILE_SCRIPT)
     (tmp_path / "p.plan.yaml").write_text(HOSTILE_PLAN)
+    (tmp_path / "orchestrate.py").write_text(HOSTILE_PYTHON)
+    modules = set(sys.modules)
     with audited() as events:
         if command == "explain":
             main(["explain", "--hypervisor", "qemu", "--command",
                   "virsh migrate --live $(touch pwned13) dom qemu+ssh://dst/system"])
         else:
             main([*command.split(), "--no-config" if command == "check" else "--state", *(
-                [] if command == "check" else ["running"]), "run.sh", "p.plan.yaml"])
-    capsys.readouterr()
+                [] if command == "check" else ["running"]), "run.sh", "p.plan.yaml", "orchestrate.py"])
+    out = capsys.readouterr().out
+    if command == "check":
+        assert "orchestrate.py:6:1: qemu" in out and "orchestrate.py:7:1: qemu" in out  # read, never run
+    assert not {m for m in set(sys.modules) - modules if m.split(".")[0] in ("orchestrate", "libvirt")}
     assert not list(tmp_path.glob("pwned*")), list(tmp_path.glob("pwned*"))
     assert not spawned(events), spawned(events)
     assert not any(f.startswith("/usr/bin") or f.endswith("/sh") for f in opened(events))

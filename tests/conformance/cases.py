@@ -19,7 +19,9 @@ import random
 from typing import Any
 
 # 2: newer_cases() added at the end (11.3.0's parameters, options and QEMU 10's refusals); others unchanged.
-GENERATOR_VERSION = 2
+# 3: fidelity_cases() added at the end (issue 15: what miglint is not told, unknown parameters, URIs libvirt cannot
+#    parse, the source host as destination, a domain with disks, 12.8.0's migrate_disks_target_zero).
+GENERATOR_VERSION = 3
 SEED = 20230117  # libvirt 9.0.0's release date
 
 FLAGS = ["LIVE", "PEER2PEER", "TUNNELLED", "PERSIST_DEST", "UNDEFINE_SOURCE", "PAUSED", "NON_SHARED_DISK",
@@ -563,6 +565,103 @@ def newer_cases() -> list[dict[str, Any]]:
     return out
 
 
+def fidelity_cases() -> list[dict[str, Any]]:
+    """Cases about what miglint is told and what it makes of it (no random generator: the others stay).
+
+    Keys for the comparison only (the oracle ignores them): "unknown_facts" (facts miglint is not given, as a
+    request that does not carry them), "storage": "local" (miglint is told where the disk images live)."""
+    out: list[dict[str, Any]] = []
+    tail = ["{dom}", "{dest}"]
+    # Post-copy resume without the fact domain.postcopy_failed: the state rules a failed migration out.
+    for api in MODES:
+        for state in STATES:
+            case = _api_case(f"fid-resume-{api}-{state}", state, api, ["LIVE", "POSTCOPY", "POSTCOPY_RESUME"])
+            case["unknown_facts"] = ["domain.postcopy_failed"]
+            out.append(case)
+    for state in STATES:
+        for mode in ([], ["--p2p"]):
+            case = _virsh_case(f"vfid-resume-{state}{'-p2p' if mode else ''}", state,
+                               ["--live", "--postcopy", "--postcopy-resume"] + mode + tail)
+            case["unknown_facts"] = ["domain.postcopy_failed"]
+            out.append(case)
+    # Typed parameters libvirt does not define: refused by the driver, the first by name.
+    unknown: list[tuple[str, list[str], dict[str, Any]]] = [
+        ("bogus", ["LIVE"], {"bogus.key": 1}),
+        ("bogus-str", ["LIVE"], {"bogus.key": "x"}),
+        ("misspelt", ["LIVE"], {"bandwith": 100}),
+        ("two", ["LIVE"], {"zz.bogus": 1, "aa.bogus": 1}),
+        ("with-known", ["LIVE"], {"bogus.key": 1, "bandwidth": 100, "tls.destination": "localhost"}),
+        ("offline", ["OFFLINE", "PERSIST_DEST"], {"bogus.key": 1}),
+        ("target-zero", ["LIVE", "NON_SHARED_DISK"], {"migrate_disks_target_zero": ["vda"]}),
+        ("target-zero-nocopy", ["LIVE"], {"migrate_disks_target_zero": ["vda"]}),
+    ]
+    for name, flags, params in unknown:
+        for api in MODES:
+            state = "shutoff" if "OFFLINE" in flags else "running"
+            out.append(_api_case(f"fid-param-{name}-{api}", state, api, flags, params))
+    # Migration URIs libvirt cannot parse (libxml2's RFC 3986 parser), or whose scheme is not lower case.
+    uris = ["127.0.0.3:49155", "tcp:127.0.0.3:abc", "tcp://127.0.0.3:", "tcp://127.0.0.3/a b", "TCP://127.0.0.3",
+            "tcp://[::1", "rdma:127.0.0.3", "tcp:127.0.0.3:49155"]
+    for i, uri in enumerate(uris):
+        for api in MODES:
+            out.append(_api_case(f"fid-uri-{i}-{api}", "running", api, ["LIVE"], {"migrate_uri": uri}))
+        out.append(_api_case(f"fid-uri-{i}-offline", "shutoff", "p2p", ["OFFLINE", "PERSIST_DEST"], {"migrate_uri": uri}))
+        out.append(_api_case(f"fid-uri-{i}-tunnelled", "running", "p2p", ["LIVE", "TUNNELLED"], {"migrate_uri": uri}))
+        out.append(_virsh_case(f"vfid-uri-{i}", "running", ["--live", "--p2p", "--migrateuri", uri] + tail))
+    # The source host as the destination: the migration cookie carries the same host UUID.
+    for api in MODES:
+        for state, flags in (("running", ["LIVE"]), ("shutoff", ["OFFLINE", "PERSIST_DEST"])):
+            case = _api_case(f"fid-samehost-{api}-{state}", state, api, flags)
+            case["dest_uri"] = "{src}"
+            out.append(case)
+    out.append(_virsh_case("vfid-samehost", "running", ["--live", "{dom}", "{src}"]))
+    out.append(_virsh_case("vfid-samehost-p2p", "running", ["--live", "--p2p", "{dom}", "{src}"]))
+    # A domain with a writable disk (vda) and a read-only CD-ROM (hdc): miglint is given its XML, and where the
+    # images live only when "storage" says so.
+    disk: list[tuple[str, str, list[str], dict[str, Any], bool]] = [
+        ("copy-vda", "running", ["LIVE", "NON_SHARED_DISK"], {"migrate_disks": ["vda"]}, False),
+        ("copy-all", "running", ["LIVE", "NON_SHARED_DISK"], {}, False),
+        ("copy-inc", "running", ["LIVE", "NON_SHARED_INC"], {}, False),
+        ("copy-vda-hdc", "running", ["LIVE", "NON_SHARED_DISK"], {"migrate_disks": ["vda", "hdc"]}, False),
+        ("copy-hdc", "running", ["LIVE", "NON_SHARED_DISK"], {"migrate_disks": ["hdc"]}, True),
+        ("copy-hdc-unsafe", "running", ["LIVE", "NON_SHARED_DISK", "UNSAFE"], {"migrate_disks": ["hdc"]}, False),
+        ("nocopy", "running", ["LIVE"], {}, True),
+        ("nocopy-unsafe", "running", ["LIVE", "UNSAFE"], {}, False),
+        ("copy-unknown", "running", ["LIVE", "NON_SHARED_DISK"], {"migrate_disks": ["vdz"]}, True),
+        ("copy-unknown-unsafe", "running", ["LIVE", "NON_SHARED_DISK", "UNSAFE"], {"migrate_disks": ["vdz"]}, False),
+        ("paused-copy", "paused", ["LIVE", "NON_SHARED_DISK"], {"migrate_disks": ["vda"]}, False),
+        ("target-zero", "running", ["LIVE", "NON_SHARED_DISK"], {"migrate_disks_target_zero": ["vda"]}, False),
+    ]
+    for name, state, flags, params, storage in disk:
+        for api in MODES:
+            case = _api_case(f"fid-disk-{name}-{api}", state, api, flags, params)
+            case["domain"] = "mlc-disk"
+            if storage:
+                case["storage"] = "local"
+            out.append(case)
+    for name, words, storage in (("copy-vda", ["--copy-storage-all", "--migrate-disks", "vda"], False),
+                                 ("copy-all", ["--copy-storage-all"], False),
+                                 ("nocopy", [], True)):
+        case = _virsh_case(f"vfid-disk-{name}", "running", ["--live", "--p2p"] + words + tail)
+        case["domain"] = "mlc-disk"
+        if storage:
+            case["storage"] = "local"
+        out.append(case)
+    # The destination parses the migration URI (qemuMigrationDstPrepareDirect) before qemuMigrationDstPrepareAny
+    # checks post-copy against a paused domain.
+    for api in MODES:
+        for uri in ("127.0.0.3:49155", "ftp://127.0.0.3"):
+            tag = "unparseable" if ":49155" in uri else "scheme"
+            out.append(_api_case(f"fid-order-paused-postcopy-{tag}-{api}", "paused", api, ["LIVE", "POSTCOPY"],
+                                 {"migrate_uri": uri}))
+    # 12.8.0's virsh option for it (12.2.0).
+    out.append(_virsh_case("vfid-target-zero", "running", ["--live", "--p2p", "--copy-storage-all",
+                                                           "--migrate-disks-target-zero", "vda"] + tail))
+    out.append(_virsh_case("vfid-target-zero-nocopy", "running", ["--live", "--p2p",
+                                                                  "--migrate-disks-target-zero", "vda"] + tail))
+    return out
+
+
 def generate(seed: int = SEED) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     cases = flag_cases()
@@ -573,6 +672,7 @@ def generate(seed: int = SEED) -> list[dict[str, Any]]:
     cases += random_param_cases(rng, 400)
     cases += virsh_cases(rng, 400)
     cases += newer_cases()
+    cases += fidelity_cases()
     ids = [c["id"] for c in cases]
     assert len(ids) == len(set(ids)), "case ids are unique"
     return cases

@@ -1,6 +1,6 @@
 """miglint's answer for a conformance case, and its comparison with libvirt's.
 
-miglint is asked at the recording's libvirt version (9.0.0 or 11.3.0) and gets what the harness knows about its
+miglint is asked at the recording's libvirt version (7.0.0, 9.0.0, 11.3.0 or 12.8.0) and gets what the harness knows about its
 test domain and hosts as facts (FACTS; qemu.version is the QEMU the oracle ran, from the recording's header),
 the domain name and the destination URI, through the public API (miglint.api). The comparison is fixed:
   * verdicts must agree (accepted / rejected; environment failures are excluded). A daemon that died on the
@@ -24,9 +24,16 @@ from typing import Any
 import yaml
 
 from miglint import api
+from miglint.engine.evaluate import Evaluator
+from miglint.inputs.context import Context
+from miglint.inputs.domainxml import XML_FACT
+from miglint.inputs.request import make_request
+from miglint.model import Job
 from miglint.policy.load import PolicySet, load_policies
 
 from .harness import normalise
+from .oracle import DAEMONS
+from .oracle import domain_xml as oracle_domain_xml
 
 HERE = Path(__file__).resolve().parent
 KNOWN_DIFFERENCES = HERE / "known-differences.yaml"
@@ -41,8 +48,10 @@ DOMAINS = {"running": "mlc-run", "paused": "mlc-run", "shutoff": "mlc-off"}
 SRC_URI = "qemu+unix:///system?socket=/run/miglint-conformance/src/libvirt-sock"
 DEST_URI = "qemu+unix:///system?socket=/run/miglint-conformance/dst/libvirt-sock"
 DOMXML_FILE = "/run/miglint-conformance/domain.xml"
-# What the harness knows about its domains and hosts (oracle.py: DOMAIN_XML, qemu.conf).
+# What the harness knows about its domains and hosts (oracle.py: DOMAIN_XML, qemu.conf, the daemons' host_uuid).
 FACTS: dict[str, Any] = {
+    "host.uuid": DAEMONS["src"],
+    "dest.host_uuid": DAEMONS["dst"],
     "domain.snapshots": 0,
     "domain.disk_targets": [],
     "domain.local_disks": [],
@@ -52,6 +61,11 @@ FACTS: dict[str, Any] = {
     "domain.paused_reason": "user",
     "host.migrate_tls_force": False,
 }
+
+
+# Domains miglint is told about by their XML, as a plan's domain_xml or --domain-xml tells it (the domain.* facts
+# come from the XML, where files live from host.shared_paths when the case says the storage is known).
+XML_DOMAINS = ("mlc-disk",)
 
 
 def virsh_command(case: dict[str, Any]) -> str:
@@ -75,10 +89,40 @@ def domain_of(case: dict[str, Any]) -> str:
 
 
 def facts_of(case: dict[str, Any], qemu_version: str | None = None) -> dict[str, Any]:
-    facts = {**FACTS, **DOMAIN_FACTS.get(domain_of(case), {})}
+    """The facts miglint is given for a case: the harness's, its domain's (for XML_DOMAINS the XML itself, and
+    host.shared_paths when the case says the storage is known: "storage": "local"), the destination's host UUID
+    (the source's own when the case migrates to the source daemon, "{src}"), less those the case asks miglint
+    to do without ("unknown_facts", as a request that does not give them)."""
+    dom = domain_of(case)
+    facts = {**FACTS, **DOMAIN_FACTS.get(dom, {})}
+    if dom in XML_DOMAINS:
+        for k in [k for k in facts if k.startswith("domain.") and k in XML_GIVES]:
+            del facts[k]
+        facts[XML_FACT] = oracle_domain_xml(dom)
+        if case.get("storage") == "local":
+            facts["host.shared_paths"] = []
+    if "{src}" in (case.get("dest_uri") or "") or "{src}" in case.get("virsh", []):
+        facts["dest.host_uuid"] = DAEMONS["src"]
+    for k in case.get("unknown_facts", []):
+        facts.pop(k, None)
     if qemu_version:
         facts["qemu.version"] = qemu_version
     return facts
+
+
+# The domain.* facts a domain's XML gives (inputs/domainxml.py).
+XML_GIVES = ("domain.disk_targets", "domain.local_disks", "domain.cache_unsafe_disks", "domain.memory_hard_limit",
+             "domain.shareable_local_disks", "domain.writable_disks", "domain.hostdevs")
+_EVALUATORS: dict[int, Evaluator] = {}
+
+
+def _evaluate(policies: PolicySet, job: Job) -> Any:
+    """A job through the context (domain XML -> facts), as `miglint check` takes it, then evaluated."""
+    ev = _EVALUATORS.get(id(policies))
+    if ev is None or ev.policies is not policies:
+        ev = _EVALUATORS[id(policies)] = Evaluator(policies)
+    job, _ = Context().apply(job)
+    return ev(job.request)
 
 
 def predict(case: dict[str, Any], policies: PolicySet, libvirt_version: str = LIBVIRT_VERSION,
@@ -87,15 +131,21 @@ def predict(case: dict[str, Any], policies: PolicySet, libvirt_version: str = LI
     state = case["state"]
     facts = facts_of(case, qemu_version)
     if "virsh" in case:
-        _, result = api.check_command_job(virsh_command(case), hypervisor=HYPERVISOR, state=state,
-                                          libvirt_version=libvirt_version, facts=facts, policies=policies,
-                                          job_id=case["id"])
-        return result
+        job, result = api.check_command_job(virsh_command(case), hypervisor=HYPERVISOR, state=state,
+                                            libvirt_version=libvirt_version, facts=facts, policies=policies,
+                                            job_id=case["id"])
+        return _evaluate(policies, job) if XML_FACT in facts else result
     names = [f for f in case.get("flags", []) if not f.startswith("0x")]
     flags = policies.vocab.flags_value(names) | sum(int(f, 16) for f in case.get("flags", []) if f.startswith("0x"))
+    desturi = str(case.get("dest_uri", DEST_URI)).replace("{src}", SRC_URI)
+    if XML_FACT in facts:
+        request = make_request(policies, hypervisor=HYPERVISOR, state=state, flags=flags, params=case.get("params"),
+                               libvirt_version=libvirt_version, mode=case["api"], facts=facts,
+                               domain=domain_of(case), desturi=desturi)
+        return _evaluate(policies, Job(id=case["id"], request=request))
     return api.check_request(HYPERVISOR, state=state, flags=flags, params=case.get("params"),
                              libvirt_version=libvirt_version, mode=case["api"], facts=facts,
-                             domain=domain_of(case), desturi=case.get("dest_uri", DEST_URI), policies=policies)
+                             domain=domain_of(case), desturi=desturi, policies=policies)
 
 
 def aftermath(policies: PolicySet, rule: str | None) -> str | None:
@@ -295,7 +345,6 @@ def qemu_rules(policies: PolicySet) -> list[str]:
 NOT_EXERCISABLE = {
     "Q010": "needs a host with migrate_tls_force = 1 in qemu.conf",
     "Q032": "needs a domain paused by an I/O error",
-    "Q033": "needs a domain with a local disk (tests/live checks it against libvirt)",
     "Q034": "needs a domain with a local disk and a QEMU older than 4.2",
     "Q035": "needs a domain with a shareable disk on local storage",
 }
@@ -332,10 +381,11 @@ def rule_scopes(policies: PolicySet, libvirt_version: str = LIBVIRT_VERSION,
         when = rule.doc.get("when") or {}
         if rule.effect not in ("reject", "fail"):
             out[rid] = "warnings (libvirt accepts; never an error)"
-        elif "libvirt" in when and v not in VersionRange(str(when["libvirt"])) and not (
-                "libvirt_unsure" in when and v in VersionRange(str(when["libvirt_unsure"]))):
+        elif "libvirt" in when and not any(v in VersionRange(str(r)) for r in _as_list(when["libvirt"])) and not (
+                any(v in VersionRange(str(r)) for r in _as_list(when.get("libvirt_unsure")))):
             out[rid] = "other libvirt versions only"
-        elif "qemu" in when and qv is not None and qv[:3] not in VersionRange(str(when["qemu"])) and not any(
+        elif "qemu" in when and qv is not None and not any(
+                qv[:3] in VersionRange(str(r)) for r in _as_list(when["qemu"])) and not any(
                 qv[:3] in VersionRange(str(u)) for u in _as_list(when.get("qemu_unsure"))):
             out[rid] = f"other QEMU versions only (this test bed has QEMU {qemu_version})"
         elif any(policies.vocab.params[policies.vocab.param_key(k)].since > v for k in _params_named(when)):

@@ -1,4 +1,4 @@
-"""The recorded answers of one libvirt (recorded-9.0.0.jsonl, recorded-11.3.0.jsonl): a versioned JSON Lines file,
+"""The recorded answers of one libvirt (recorded-<version>.jsonl: 7.0.0, 9.0.0, 11.3.0, 12.8.0): a versioned JSON Lines file,
 one header line, then one line per case."""
 
 from __future__ import annotations

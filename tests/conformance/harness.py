@@ -1,12 +1,14 @@
 """Drive the live oracles (oracle.py, under a Debian interpreter with python3-libvirt) from the project's own one.
 
-Two targets (``TARGETS``), the same oracle.py and the same cases:
+Four targets (``TARGETS``), the same oracle.py and the same cases:
   * 9.0.0: the host's Debian 12 packages, run as ``unshare --pid --fork --kill-child --mount-proc
     /usr/bin/python3 oracle.py init ...``;
-  * 11.3.0: Debian 13 packages in a chroot outside the repository (tests/conformance/chroot.sh builds it;
-    $MIGLINT_CHROOT, default /var/tmp/miglint-trixie), run in private mount, network and PID namespaces: only
-    ``lo`` exists there, /run and /tmp are fresh tmpfs, this directory is bind-mounted read-only as
-    /run/miglint-oracle, and the chroot's /usr/bin/python3 runs the same oracle.py.
+  * 7.0.0 (Debian 11 "bullseye"), 11.3.0 (Debian 13 "trixie") and 12.8.0 (Debian unstable "sid"): Debian
+    packages in a chroot per suite outside the repository (tests/conformance/chroot.sh SUITE builds it;
+    default /var/tmp/miglint-SUITE, $MIGLINT_CHROOT_SUITE elsewhere -- for trixie also $MIGLINT_CHROOT), run in
+    private mount, network and PID namespaces: only ``lo`` exists there, /run and /tmp are fresh tmpfs, this
+    directory is bind-mounted read-only as /run/miglint-oracle, and the chroot's /usr/bin/python3 runs the same
+    oracle.py.
 When the oracle ends, however it ends, the kernel ends everything it started (its init is PID 1 of the
 namespace). ``Target.unavailable()`` says why a target cannot be started here (or None).
 """
@@ -59,8 +61,12 @@ class OracleError(RuntimeError):
     pass
 
 
-def default_chroot() -> str:
-    return os.environ.get("MIGLINT_CHROOT") or "/var/tmp/miglint-trixie"
+def default_chroot(suite: str = "trixie") -> str:
+    """Where chroot.sh builds a suite's chroot (the same defaults and variables as the script)."""
+    env = os.environ.get(f"MIGLINT_CHROOT_{suite.upper()}")
+    if not env and suite == "trixie":
+        env = os.environ.get("MIGLINT_CHROOT")
+    return env or f"/var/tmp/miglint-{suite}"
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,11 @@ class Target:
     version: str  # the libvirt version it must report
     distro: str
     chroot: str | None = None
+    suite: str | None = None  # the Debian suite chroot.sh builds the chroot from
+    packages: tuple[str, ...] = tuple(PACKAGES)  # whose versions the recording's header lists
+    # the live run's sample (live.py): of the cases both accept, and of the ordinary rejections (1.0: every one)
+    live_accepted: float = 0.25
+    live_rejected: float = 1.0
 
     @property
     def fixture(self) -> Path:
@@ -104,8 +115,9 @@ class Target:
         if self.chroot is not None:
             stamp = Path(self.chroot) / CHROOT_STAMP
             if not stamp.is_file():
-                return (f"no Debian 13 chroot at {self.chroot} (build it with {CHROOT_SCRIPT.relative_to(HERE.parents[1])}; "
-                        "MIGLINT_CHROOT names another place)")
+                var = f"MIGLINT_CHROOT_{(self.suite or '').upper()}"
+                return (f"no {self.distro} chroot at {self.chroot} (build it with "
+                        f"{CHROOT_SCRIPT.relative_to(HERE.parents[1])} {self.suite}; {var} names another place)")
         missing = [p for p in EXECUTABLES if not os.access(self.path(p), os.X_OK)]
         missing += [t for t in ("unshare", "openssl", "mount") if shutil.which(t) is None]
         if self.chroot is not None:
@@ -113,7 +125,7 @@ class Target:
         if missing:
             where = "" if self.chroot is None else f" in {self.chroot}"
             return (f"missing{where} " + ", ".join(missing) + f"; the live oracle needs the {self.distro} packages "
-                    + " ".join(PACKAGES) + " (and openssl, util-linux, mount)")
+                    + " ".join(self.packages) + " (and openssl, util-linux, mount)")
         if os.geteuid() != 0:
             return "the live oracle runs privileged libvirtd daemons in private namespaces: it needs root"
         try:
@@ -150,15 +162,22 @@ class Target:
     def installed_versions(self) -> dict[str, str]:
         out = {}
         admin = ["--admindir", self.path("/var/lib/dpkg")] if self.chroot else []
-        for pkg in PACKAGES:
+        for pkg in self.packages:
             p = subprocess.run(["dpkg-query", *admin, "-W", "-f=${Version}", pkg], capture_output=True, text=True)
             out[pkg] = p.stdout.strip() if p.returncode == 0 else "?"
         return out
 
 
 TARGETS: dict[str, Target] = {
+    # libvirt 7.0.0's QEMU driver is in libvirt-daemon itself (no libvirt-daemon-driver-qemu package yet)
+    # The extra targets are sampled more thinly live, to keep CI within its time (live.py; DEVELOPERS.md).
+    "7.0.0": Target("7.0.0", "Debian 11", chroot=default_chroot("bullseye"), suite="bullseye",
+                    packages=tuple(p for p in PACKAGES if p != "libvirt-daemon-driver-qemu"),
+                    live_accepted=0.1, live_rejected=0.25),
     "9.0.0": Target("9.0.0", "Debian 12"),
-    "11.3.0": Target("11.3.0", "Debian 13", chroot=default_chroot()),
+    "11.3.0": Target("11.3.0", "Debian 13", chroot=default_chroot("trixie"), suite="trixie"),
+    "12.8.0": Target("12.8.0", "Debian unstable", chroot=default_chroot("sid"), suite="sid",
+                     live_accepted=0.1, live_rejected=0.25),
 }
 DEFAULT = TARGETS["9.0.0"]
 LIBVIRT_VERSION = DEFAULT.version

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""A real libvirt answering migration requests: Debian 12's libvirtd 9.0.0 with QEMU 7.2, or Debian 13's
-11.3.0 with QEMU 10.0 (in a chroot), TCG guests.
+"""A real libvirt answering migration requests: Debian 12's libvirtd 9.0.0 with QEMU 7.2, or (in a chroot) Debian
+11's 7.0.0 with QEMU 5.2, Debian 13's 11.3.0 with QEMU 10.0 or Debian unstable's 12.8.0 with QEMU 11.1; TCG guests.
 
 Runs under Debian's own interpreter (/usr/bin/python3 of the host or of the chroot), the only one that imports
 python3-libvirt; it uses nothing but the standard library and that binding, and nothing in it depends on the
 libvirt version. The test harness (tests/conformance/harness.py) starts it as ``... oracle.py init ...`` in a
-private PID namespace (for 11.3.0 also private mount and network namespaces, inside the chroot): when this
+private PID namespace (for a chroot's libvirt also private mount and network namespaces, inside the chroot): when this
 script ends, however it ends, the kernel kills whatever is left (daemons, QEMU).
 
 Protocol: after setting up, one JSON line ``{"id": "__setup__", ...}`` on stdout; then one JSON case per
@@ -22,16 +22,18 @@ Set-up (method from ../shared/reference/libvirt-oracle.md, written for this proj
     migration_host 127.0.0.3, so the destination tells the source to connect where nothing listens: a
     request every check lets through fails only at the data connection ("accepted");
   * TLS certificates made with openssl, so VIR_MIGRATE_TLS gets as far as a real TLS set-up;
-  * on ``src``: a running and a shut-off persistent TCG domain without disks, and a running one whose
-    snapshot list holds one (metadata-only) snapshot.
+  * on ``src``: a running and a shut-off persistent TCG domain without disks, a running one whose
+    snapshot list holds one (metadata-only) snapshot, and a running one with a writable disk and a read-only
+    CD-ROM on local storage (raw images in each daemon's own /var/lib/libvirt/images).
 
 Case (JSON): {"id", "state": running|paused|shutoff, optionally "domain" (mlc-snap: a running domain with
-a snapshot; default mlc-run, or mlc-off when shut off), and either
+a snapshot; mlc-disk: a running domain with disks; default mlc-run, or mlc-off when shut off), and either
   "api": managed|p2p|direct, "flags": [names without VIR_MIGRATE_], "params": {key: value}
-  or "virsh": [arguments after "migrate"] with "{dom}", "{dest}", "{domxml}" placeholders}.
+  or "virsh": [arguments after "migrate"] with "{dom}", "{dest}", "{src}", "{domxml}" placeholders}.
 The api adds nothing: p2p cases carry PEER2PEER in their flags themselves. A flag "0x..." is a raw bit;
-"dest_uri" replaces the destination URI (p2p/direct only). A parameter value "{domxml}" is replaced by
-the domain's migratable XML.
+"dest_uri" replaces the destination URI (p2p/direct; "{src}" is the source daemon itself, in managed mode
+too). A parameter value "{domxml}" is replaced by the domain's migratable XML. Other keys are for the
+comparison, not for libvirt (what miglint is told: compare.py).
 
 Answer (JSON): {"id", "outcome": ok|error|crash|timeout|input-error|harness-error, "code", "message",
   "verdict": accepted|rejected|crash|env, "note", "origin": "src:function:line" | "dst:..." (the daemon
@@ -63,9 +65,10 @@ MOUNTS = {"etc": "/etc/libvirt", "run": "/run/libvirt", "lib": "/var/lib/libvirt
           "log": "/var/log/libvirt"}
 DOMAINS = {"running": "mlc-run", "paused": "mlc-run", "shutoff": "mlc-off"}
 UUIDS = {"mlc-run": "6d6c6300-0000-4000-8000-000000000001", "mlc-off": "6d6c6300-0000-4000-8000-000000000002",
-         "mlc-snap": "6d6c6300-0000-4000-8000-000000000003"}
-# Reference state of each source domain: running or not; mlc-snap carries one snapshot (metadata only).
-RUNNING = {"mlc-run": True, "mlc-off": False, "mlc-snap": True}
+         "mlc-snap": "6d6c6300-0000-4000-8000-000000000003", "mlc-disk": "6d6c6300-0000-4000-8000-000000000004"}
+# Reference state of each source domain: running or not; mlc-snap carries one snapshot (metadata only); mlc-disk
+# has a writable disk (vda) and a read-only CD-ROM (hdc) on local storage.
+RUNNING = {"mlc-run": True, "mlc-off": False, "mlc-snap": True, "mlc-disk": True}
 SNAPSHOT_XML = ("<domainsnapshot><name>s1</name><state>running</state><creationTime>1700000000</creationTime>"
                 "<memory snapshot='no'/>{domain}</domainsnapshot>")
 SENTINEL_HOST = "127.0.0.3"
@@ -81,12 +84,42 @@ DOMAIN_XML = """<domain type='qemu'>
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>
   <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>{disks}
     <controller type='usb' model='none'/>
     <memballoon model='none'/>
   </devices>
 </domain>
 """
+# mlc-disk's disks: raw images under /var/lib/libvirt/images, which each daemon has privately (its own copy of
+# the files: a storage copy writes to the destination's, and the two QEMUs never share an image).
+IMAGES = {"mlc-disk.img": 8 << 20, "mlc-cd.iso": 1 << 20}
+DISKS = {"mlc-disk": """
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='/var/lib/libvirt/images/mlc-disk.img'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <disk type='file' device='cdrom'>
+      <driver name='qemu' type='raw'/>
+      <source file='/var/lib/libvirt/images/mlc-cd.iso'/>
+      <target dev='hdc' bus='ide'/>
+      <readonly/>
+    </disk>"""}
+
+
+def domain_xml(name: str) -> str:
+    """The XML a test domain is defined with."""
+    return DOMAIN_XML.format(name=name, uuid=UUIDS[name], disks=DISKS.get(name, ""))
+
+# VIR_MIGRATE_* values (libvirt-domain.h): what the cases name, for a binding older than a flag (python3-libvirt
+# 7.0.0 has no NON_SHARED_SYNCHRONOUS_WRITES, POSTCOPY_RESUME, ZEROCOPY); libvirt itself then refuses the bit as
+# unsupported. A binding that has a flag must agree with this table.
+FLAG_BITS = {"LIVE": 1 << 0, "PEER2PEER": 1 << 1, "TUNNELLED": 1 << 2, "PERSIST_DEST": 1 << 3,
+             "UNDEFINE_SOURCE": 1 << 4, "PAUSED": 1 << 5, "NON_SHARED_DISK": 1 << 6, "NON_SHARED_INC": 1 << 7,
+             "CHANGE_PROTECTION": 1 << 8, "UNSAFE": 1 << 9, "OFFLINE": 1 << 10, "COMPRESSED": 1 << 11,
+             "ABORT_ON_ERROR": 1 << 12, "AUTO_CONVERGE": 1 << 13, "RDMA_PIN_ALL": 1 << 14, "POSTCOPY": 1 << 15,
+             "TLS": 1 << 16, "PARALLEL": 1 << 17, "NON_SHARED_SYNCHRONOUS_WRITES": 1 << 18,
+             "POSTCOPY_RESUME": 1 << 19, "ZEROCOPY": 1 << 20}
 
 # -- verdicts ------------------------------------------------------------------------------------------
 # accepted: nothing refused the request (it completed, or failed only at the refused data connection).
@@ -108,7 +141,6 @@ CONNECTION_LOST = re.compile(r"End of file while reading data|Cannot recv data|c
                              r"Cannot write data|Broken pipe|Connection reset|internal error: client socket")
 ENV = [
     (re.compile(r"cannot limit locked memory"), "memlock: this sandbox may not raise RLIMIT_MEMLOCK (CAP_SYS_RESOURCE)"),
-    (re.compile(r"Attempt to migrate guest to the same host [0-9a-f-]{36}"), "destination is the source host"),
     (re.compile(r"unable to connect to server at"), "connection failure"),
     (re.compile(r"Failed to connect socket|Cannot recv data|End of file while reading data|"
                 r"client socket is closed|no connection driver available"), "connection failure"),
@@ -117,17 +149,23 @@ ENV = [
     (re.compile(r"^TIMEOUT$|timed out"), "timeout"),
     # Another libvirt on this machine (a second harness run) holds the migration port QEMU was given.
     (re.compile(r"Failed to find an available port: Address already in use"), "migration port in use"),
+    # An input error, not libvirt's: python3-libvirt 7.0.0 sends a parameter it has no type for as an unsigned
+    # integer, so a negative value for a newer parameter never reaches libvirt (newer bindings send it signed).
+    (re.compile(r"^OverflowError: can't convert negative int to unsigned$"),
+     "the binding cannot send a negative value for a parameter it does not know"),
 ]
 
 
 def classify(outcome: str, message: str | None) -> tuple[str, str | None]:
     if outcome == "ok":
         return "accepted", "completed"
-    if outcome == "crash":  # a daemon died (libvirt 11.3.0: SIGSEGV on p2p TUNNELLED|TLS)
+    if outcome == "crash":  # a daemon died (libvirt 7.0.0 and 11.3.0: SIGSEGV on p2p TUNNELLED|TLS)
         return "crash", "libvirtd died"
-    if outcome != "error":  # timeout, input-error, harness-error: nothing libvirt decided
-        return "env", "timeout" if outcome == "timeout" else outcome
     msg = message or ""
+    if outcome == "input-error":  # nothing libvirt decided; the reason when it is a known one
+        return "env", next((note for pattern, note in ENV if pattern.search(msg)), outcome)
+    if outcome != "error":  # timeout, harness-error: nothing libvirt decided
+        return "env", "timeout" if outcome == "timeout" else outcome
     if any(p.search(msg) for p in ACCEPTED):
         return "accepted", "data connection failed (sentinel)"
     for pattern, note in FAILS:
@@ -151,7 +189,11 @@ def run(argv: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
 
 
 def make_pki(pki: str) -> None:
-    """A CA, a server and a client certificate (the file names QEMU's tls-creds-x509 object reads)."""
+    """A CA, a server and a client certificate (the file names QEMU's tls-creds-x509 object reads).
+
+    Every extension QEMU's sanity checks look at is written out (the CA's own section: basicConstraints CA:TRUE,
+    keyUsage keyCertSign): OpenSSL 3 adds a CA's basicConstraints by itself, but the chroot's openssl may be
+    bullseye's 1.1.1, whose bare ``req -x509`` certificate QEMU 5.2 would refuse as a CA."""
     os.makedirs(pki)
     ext = os.path.join(pki, "ext.cnf")
     with open(ext, "w") as f:
@@ -202,6 +244,11 @@ class Daemon:
     def prepare(self, pki: str) -> None:
         for sub in list(MOUNTS) + ["sock"]:
             os.makedirs(os.path.join(self.dir, sub))
+        images = os.path.join(self.dir, "lib", "images")
+        os.makedirs(images)
+        for image, size in IMAGES.items():
+            with open(os.path.join(images, image), "wb") as f:
+                f.truncate(size)
         etc = os.path.join(self.dir, "etc")
         with open(os.path.join(self.dir, "libvirtd.conf"), "w") as f:
             f.write(f'unix_sock_dir = "{os.path.dirname(self.sock)}"\n'
@@ -304,9 +351,14 @@ class Oracle:
         self.src = self.dst = None
         self.xml: dict[str, str] = {}
         self.timed_out = False
-        self.flag_values = {name[len("VIR_MIGRATE_"):]: getattr(libvirt, name) for name in dir(libvirt)
-                            if name.startswith("VIR_MIGRATE_") and not name.startswith("VIR_MIGRATE_PARAM_")
-                            and isinstance(getattr(libvirt, name), int)}
+        binding = {name[len("VIR_MIGRATE_"):]: getattr(libvirt, name) for name in dir(libvirt)
+                   if name.startswith("VIR_MIGRATE_") and not name.startswith("VIR_MIGRATE_PARAM_")
+                   and isinstance(getattr(libvirt, name), int)}
+        wrong = {n: (v, FLAG_BITS[n]) for n, v in binding.items() if n in FLAG_BITS and FLAG_BITS[n] != v}
+        if wrong:
+            raise RuntimeError(f"the binding's flag values differ from FLAG_BITS: {wrong}")
+        self.flag_values = {**FLAG_BITS, **binding}
+        self.binding_lacks = sorted(n for n in FLAG_BITS if n not in binding)
         self.code_names = {getattr(libvirt, n): n for n in dir(libvirt) if n.startswith("VIR_ERR_")
                            and n not in ("VIR_ERR_NONE", "VIR_ERR_WARNING", "VIR_ERR_ERROR")}
         libvirt.registerErrorHandler(lambda ctx, err: None, None)  # no printing to stderr
@@ -334,7 +386,7 @@ class Oracle:
         probe = threading.Thread(target=lambda: self.dst.getDomainCapabilities(None, None, None, "qemu"))
         probe.start()
         for name in UUIDS:
-            self.xml[name] = DOMAIN_XML.format(name=name, uuid=UUIDS[name])
+            self.xml[name] = domain_xml(name)
             self.src.defineXML(self.xml[name])
         probe.join()
         times["define"] = time.monotonic() - t0
@@ -351,6 +403,7 @@ class Oracle:
         return {"id": "__setup__", "libvirt_version": _version(libvirt.getVersion()),
                 "daemon_version": _version(self.src.getLibVersion()),
                 "qemu_version": _version(self.src.getVersion()), "binding": libvirt.__file__,
+                "binding_lacks": self.binding_lacks,
                 "src_uri": self.daemons["src"].uri, "dst_uri": self.daemons["dst"].uri, "work": self.work,
                 "setup_seconds": {k: round(v, 2) for k, v in times.items()}}
 
@@ -417,15 +470,16 @@ class Oracle:
         t0 = time.monotonic()
         state = str(case.get("state", "running"))
         name = str(case.get("domain") or DOMAINS[state])
-        dom = self.src.lookupByName(name)
         if state == "paused":
-            dom.suspend()
+            self.src.lookupByName(name).suspend()
         for d in self.daemons.values():
             d.mark_log()
+        # No domain object outlives the call: each holds the source connection open, and restore() may have to
+        # close it for real.
         if "virsh" in case:
             answer = self._virsh(case, name)
         else:
-            answer = self._api(case, dom)
+            answer = self._api(case, name)
         dead = self._dead_daemons(answer.get("message"))
         if dead:
             answer["outcome"] = "crash"
@@ -474,8 +528,9 @@ class Oracle:
         t.start()
         return t
 
-    def _api(self, case: dict[str, object], dom: object) -> dict[str, object]:
+    def _api(self, case: dict[str, object], name: str) -> dict[str, object]:
         libvirt = self.libvirt
+        dom = self.src.lookupByName(name)
         flags = 0
         for f in case.get("flags", []):  # type: ignore[union-attr]
             flags |= int(f, 16) if str(f).startswith("0x") else self.flag_values[str(f)]
@@ -483,10 +538,10 @@ class Oracle:
         api = case.get("api", "managed")
         dog = self._watchdog(dom)
         try:
-            if api == "managed":
-                dom.migrate3(self.dst, params, flags)  # type: ignore[attr-defined]
+            if api == "managed":  # "dest_uri": "{src}" migrates to the source daemon itself
+                dom.migrate3(self.src if case.get("dest_uri") == "{src}" else self.dst, params, flags)  # type: ignore[attr-defined]
             elif api in ("p2p", "direct"):
-                dest = str(case.get("dest_uri", self.daemons["dst"].uri))
+                dest = str(case.get("dest_uri", self.daemons["dst"].uri)).replace("{src}", self.daemons["src"].uri)
                 dom.migrateToURI3(dest, params, flags)  # type: ignore[attr-defined]
             else:
                 raise ValueError(f"unknown api {api!r}")
@@ -500,6 +555,7 @@ class Oracle:
             return {"outcome": "input-error", "code": None, "message": f"{type(e).__name__}: {e}"}
         finally:
             dog.cancel()
+            dog.join(10)  # its thread holds the domain (and so the connection) until it ends
 
     def _virsh(self, case: dict[str, object], name: str) -> dict[str, object]:
         subst = {"{dom}": name, "{dest}": self.daemons["dst"].uri, "{domxml}": self.domxml_file(name),
@@ -533,7 +589,6 @@ class Oracle:
     def restore(self) -> list[str]:
         """Back to the reference state; returns the source domains that still had a migration job."""
         libvirt = self.libvirt
-        job_left = []
         for dom in self.dst.listAllDomains():
             try:
                 if dom.isActive():
@@ -543,6 +598,17 @@ class Oracle:
             except libvirt.libvirtError as e:
                 if e.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:  # a transient domain vanishes when destroyed
                     log("restore dst:", e)
+        job_left = [name for name, want_running in RUNNING.items() if want_running and self._stale_job(name)]
+        if job_left:
+            # A managed migration refused after the source's Begin phase can leave its job with this client's
+            # connection (libvirt 7.0.0 then refuses the domain's next operations): closing the connection makes
+            # the daemon run the job's close callback, which ends it. Then the domain is restarted below.
+            log(", ".join(job_left) + ": migration job left behind; reopening the source connection and"
+                " restarting the domain")
+            self._reopen_src()
+            still = [name for name in job_left if self._stale_job(name)]
+            if still:
+                log(", ".join(still) + ": the job is still there after reopening the connection")
         for name, want_running in RUNNING.items():
             try:
                 dom = self.src.lookupByName(name)
@@ -552,9 +618,7 @@ class Oracle:
                 dom = self.src.defineXML(self.xml[name])
             st = dom.state()[0]
             if want_running:
-                if self._stale_job(dom):
-                    log(f"{name}: migration job left behind; restarting the domain")
-                    job_left.append(name)
+                if name in job_left and dom.isActive():
                     dom.destroy()
                     st = dom.state()[0]
                 if st in (libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTDOWN, libvirt.VIR_DOMAIN_CRASHED):
@@ -565,10 +629,19 @@ class Oracle:
                 dom.destroy()
         return job_left
 
-    def _stale_job(self, dom: object) -> bool:
-        """A migration job that outlived its API call (9.0.0, managed mode refused in Perform)."""
+    def _reopen_src(self) -> None:
+        """Close the source connection for real (no domain object of it may be alive: each holds it open), which
+        runs the daemon's close callbacks for it, and open a new one."""
         try:
-            info = dom.jobInfo()  # type: ignore[attr-defined]
+            self.src.close()  # type: ignore[attr-defined]
+        except self.libvirt.libvirtError as e:
+            log("closing the source connection:", e)
+        self.src = self.libvirt.open(self.daemons["src"].uri)
+
+    def _stale_job(self, name: str) -> bool:
+        """A migration job that outlived its API call (managed mode refused in the source's Perform checks)."""
+        try:
+            info = self.src.lookupByName(name).jobInfo()
         except self.libvirt.libvirtError:
             return False
         return info[0] != self.libvirt.VIR_DOMAIN_JOB_NONE

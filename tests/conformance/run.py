@@ -1,9 +1,10 @@
-"""Conformance with a real libvirt (9.0.0, or 11.3.0 with --libvirt 11.3.0), from the command line.
+"""Conformance with a real libvirt (9.0.0, or 7.0.0, 11.3.0, 12.8.0 with --libvirt X), from the command line.
 
   .venv/bin/python tests/conformance/run.py record [--jobs N] [--reuse]   ask libvirt about every case, write the fixture
   .venv/bin/python tests/conformance/run.py replay                       compare the fixture with miglint (no libvirt)
   .venv/bin/python tests/conformance/run.py live [--all] [--jobs N]      the live run CI makes (subset), with drift check
-Each takes --libvirt 9.0.0 (default) or 11.3.0 (the Debian 13 chroot: tests/conformance/chroot.sh builds it).
+Each takes --libvirt 9.0.0 (default: this machine's packages), 7.0.0, 11.3.0 or 12.8.0 (Debian chroots:
+tests/conformance/chroot.sh bullseye|trixie|sid builds them).
 """
 
 from __future__ import annotations

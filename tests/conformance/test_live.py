@@ -1,9 +1,9 @@
-"""Live conformance: ask the real libvirt 9.0.0 and 11.3.0 again (marker ``live``).
+"""Live conformance: ask the real libvirt 7.0.0, 9.0.0, 11.3.0 and 12.8.0 again (marker ``live``).
 
-They run when this machine can start an oracle (root; Debian 12's libvirt 9.0.0 packages for 9.0.0, the Debian 13
-chroot that tests/conformance/chroot.sh builds for 11.3.0) and skip with the reason otherwise; with
-MIGLINT_REQUIRE_LIBVIRT=1 (CI) a missing libvirt is a failure instead. MIGLINT_LIVE=0 skips them;
-MIGLINT_LIVE_TARGETS=9.0.0 (or 11.3.0) runs one target only.
+They run when this machine can start an oracle (root; Debian 12's libvirt 9.0.0 packages for 9.0.0, the chroots
+that tests/conformance/chroot.sh builds for the others: bullseye for 7.0.0, trixie for 11.3.0, sid for 12.8.0)
+and skip with the reason otherwise; with MIGLINT_REQUIRE_LIBVIRT=1 (CI) a missing libvirt is a failure instead.
+MIGLINT_LIVE=0 skips them; MIGLINT_LIVE_TARGETS=9.0.0 (or a list: "7.0.0 12.8.0") runs those targets only.
 Alone: ``.venv/bin/python -m pytest tests/conformance -m live -s``.
 """
 
@@ -113,12 +113,19 @@ def test_nothing_left_behind(live_run, libvirt_here):
         assert not inside, f"mounted in the chroot: {inside[:5]}"
 
 
-def test_chroot_script_is_quick_when_the_chroot_is_built(libvirt_here):
+@pytest.mark.parametrize("version", [v for v in _targets() if harness.TARGETS[v].chroot is not None])
+def test_chroot_script_is_quick_when_the_chroot_is_built(version):
     """tests/conformance/chroot.sh only checks a chroot whose stamp lists its packages (CI runs it every time)."""
-    target = libvirt_here
-    if target.chroot is None:
-        pytest.skip(f"libvirt {target.version} runs from this machine's own packages")
+    target = harness.TARGETS[version]
+    if os.environ.get("MIGLINT_LIVE") == "0":
+        pytest.skip("MIGLINT_LIVE=0: live libvirt conformance tests skipped")
+    reason = target.unavailable()
+    if reason:
+        if os.environ.get("MIGLINT_REQUIRE_LIBVIRT") == "1":
+            pytest.fail(f"MIGLINT_REQUIRE_LIBVIRT=1, but libvirt {version} cannot be started here: {reason}")
+        pytest.skip(f"no live libvirt {version} here ({reason})")
     t0 = time.monotonic()
-    p = subprocess.run(["bash", str(harness.CHROOT_SCRIPT), target.chroot], capture_output=True, text=True)
+    p = subprocess.run(["bash", str(harness.CHROOT_SCRIPT), str(target.suite), str(target.chroot)], capture_output=True,
+                       text=True)
     assert p.returncode == 0, p.stderr
     assert "is ready" in p.stderr and time.monotonic() - t0 < 5

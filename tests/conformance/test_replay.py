@@ -1,4 +1,4 @@
-"""Replay every recorded libvirt answer (9.0.0 and 11.3.0) against miglint (no libvirt needed; runs in every
+"""Replay every recorded libvirt answer (7.0.0, 9.0.0, 11.3.0, 12.8.0) against miglint (no libvirt needed; runs in every
 test run)."""
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ def test_found_upward_in_pyproject(repo, capsys):
                                          'fail-on = "warning"\n\n[tool.miglint.severity]\nQ053 = "info"\n')
     eff = cfg.resolve()
     assert eff.file == repo / "pyproject.toml"
-    assert eff.values["state"] == cfg.Value("shutoff", str(repo / "pyproject.toml") + ":5")
-    assert eff.values["severity"].source.endswith("pyproject.toml:8")
+    assert eff.values["state"] == cfg.Value("shutoff", str(repo / "pyproject.toml") + ":5:1")
+    assert eff.values["severity"].source.endswith("pyproject.toml:8:1")
     assert main(["check", "--command", OFFLINE]) == 0  # Q053 is now info, below fail-on = warning
     assert "info Q053" in capsys.readouterr().out
 
@@ -86,7 +86,7 @@ def test_bad_configuration_is_one_line_exit_two(repo, capsys, text, message):
 def test_unknown_key_in_pyproject_names_its_line(repo, capsys):
     (repo / "pyproject.toml").write_text('[tool.miglint]\nstate = "running"\nexlude = ["x"]\n')
     assert main(["check", "--command", OFFLINE]) == 2
-    assert "pyproject.toml:3: unknown configuration key 'exlude' (did you mean 'exclude'?)" in capsys.readouterr().err
+    assert "pyproject.toml:3:1: unknown configuration key 'exlude' (did you mean 'exclude'?)" in capsys.readouterr().err
 
 
 def test_explicit_config_file(repo, capsys, tmp_path):
@@ -103,12 +103,12 @@ def test_config_show(repo, capsys):
     out = capsys.readouterr().out
     assert "# configuration file: " in out
     lines = {l.split(" = ")[0]: l for l in out.splitlines() if " = " in l}
-    assert lines["hypervisor"].endswith("# .miglint.yaml:2") or lines["hypervisor"].endswith(".miglint.yaml:2")
+    assert lines["hypervisor"].endswith(".miglint.yaml:2:1")
     assert lines["exit-zero"].endswith("# default")
     assert main(["config", "show", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["settings"]["fail-on"]["value"] == "warning"
-    assert doc["settings"]["fail-on"]["source"].endswith(".miglint.yaml:3")
+    assert doc["settings"]["fail-on"]["source"].endswith(".miglint.yaml:3:1")
 
 
 def test_excludes_from_config_apply_to_directory_walks(repo, capsys):

@@ -116,7 +116,7 @@ def test_prepare_reads_the_configuration_for_check_and_fix_alike(tmp_path, monke
             prepared = prepare(opts, stack)
         assert prepared.settings.defaults == Defaults("vz", "running", None, None)
         assert prepared.settings.disabled == frozenset({"Z011"})
-        assert prepared.effective.values["hypervisor"].source.endswith(".miglint.yaml:1")
+        assert prepared.effective.values["hypervisor"].source.endswith(".miglint.yaml:1:1")
 
 
 def test_options_win_over_the_configuration(tmp_path, monkeypatch):

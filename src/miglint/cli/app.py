@@ -3,10 +3,12 @@ code; the console entry point (``miglint.cli``) comes here for everything the fa
 
 from __future__ import annotations
 
+import re
 import sys
 
 import typer
 
+from ..errors import did_you_mean
 from . import base
 from .base import app
 from .commands import check, config, diff, docs, explain, fix, info, policy  # noqa: F401  (registered on app)
@@ -34,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         ctx = getattr(e, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         text = " ".join(line().split()).replace("Value error, ", "")
+        choice = re.search(r"'([^']*)' is not one of ((?:'[^']*'(?:, )?)+)\.?$", text)
+        if choice:  # click lists the choices of --fail-on, --state, ...; say which one was meant
+            text = text.rstrip(".") + did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
         typer.echo(f"miglint: error: {text}{hint}", err=True)
         return int(getattr(e, "exit_code", 2))
     return code if isinstance(code, int) else 0

@@ -183,7 +183,7 @@ class Plans:
                  compiled: bool = True) -> None:
         self.policies = policies
         self.maybe_flags, self.maybe_params = maybe_flags, maybe_params
-        self._plans: dict[tuple[str, str, str, str, bool, bool, bool], Plan] = {}
+        self._plans: dict[tuple[str, str, str, str, bool, bool, bool, bool], Plan] = {}
         self.compiled = compiled
         self.signers: dict[tuple[int, ...], Any] = {}  # shared by the plans' projections (and others': entry_memo)
         self._reads: dict[str, Reads] = {}
@@ -212,7 +212,7 @@ class Plans:
         api = request.options is None
         qemu = bool(request.facts) and any(k == QEMU_FACT for k, _ in request.facts)
         key = (request.hypervisor, request.libvirt_version, request.mode, request.state, api, request.open_options,
-               qemu)
+               qemu, request.open_flags or request.open_params)
         got = self._plans.get(key)
         if got is None:
             if len(self._plans) >= MAX_PLANS:
@@ -225,7 +225,8 @@ class Plans:
         version = parse_version(request.libvirt_version)
         view = driver.view(version)
         rules = driver.rules_for(request.mode)
-        if not self.compiled:
+        if not self.compiled or request.open_flags or request.open_params:
+            # code that computes its flags or parameters: any may be there, every rule as its nodes say it
             return Plan(key, tuple(RulePlan(r, r.when.test, r.needs) for r in rules), driver, version, view, self)
         open_ = request.open_options
         probe = Ctx(Request(request.hypervisor, request.libvirt_version, request.state, request.mode,

@@ -60,6 +60,7 @@ class Evaluator:
         self.vocab = policies.vocab
         self._maybe_flags = sum(policies.vocab.flags[o.flag].value for o in policies.vocab.options.values() if o.flag)
         self._maybe_params = frozenset(o.param for o in policies.vocab.options.values() if o.param)
+        self._all_params = frozenset(policies.vocab.params)
         # compiled=False: every rule's condition as its nodes say it, for the tests to compare with.
         self._plans = Plans(policies, self._maybe_flags, self._maybe_params, compiled)
         self.signers = self._plans.signers  # what value tests answer, remembered for recurring values
@@ -79,7 +80,7 @@ class Evaluator:
         if got is None:
             plan = self._plans.get(request)
             facts = _fact_names(request)
-            if request.open_options:
+            if request.open_options or request.open_flags or request.open_params:
                 selection = plan.every(facts)
             else:
                 selection = plan.select(request.flags, frozenset(k for k, _ in request.params), facts)
@@ -154,12 +155,21 @@ class Evaluator:
         self._assumed[key] = got
         return got
 
+    def _maybe(self, request: Request) -> tuple[int, frozenset[str]]:
+        """The flags and parameters a request may have without saying (options virsh may hide, code that computes
+        its flags or parameters: any at all)."""
+        maybe_flags = self._maybe_flags if request.open_options else 0
+        maybe_params = self._maybe_params if request.open_options else frozenset()
+        if request.open_flags:
+            maybe_flags = self.vocab.all_flags_mask
+        if request.open_params:
+            maybe_params = self._all_params
+        return maybe_flags, maybe_params
+
     def _ctx(self, request: Request) -> Ctx:
         driver = self.policies.driver(request.hypervisor)
         version = parse_version(request.libvirt_version)
-        return Ctx(request, version, driver.view(version),
-                   self._maybe_flags if request.open_options else 0,
-                   self._maybe_params if request.open_options else frozenset())
+        return Ctx(request, version, driver.view(version), *self._maybe(request))
 
     def holds(self, node: Node, request: Request) -> bool | None:
         """A condition of the vocabulary (an assumption's) for one request."""
@@ -168,8 +178,7 @@ class Evaluator:
     def evaluate(self, request: Request, selected: tuple[Hashable, Plan, Selection] | None = None) -> Result:
         _, compiled, selection = self._selection(request) if selected is None else selected
         driver, version = compiled.driver, compiled.version
-        ctx = Ctx(request, version, compiled.view, self._maybe_flags if request.open_options else 0,
-                  self._maybe_params if request.open_options else frozenset())
+        ctx = Ctx(request, version, compiled.view, *self._maybe(request))
         findings: list[Finding] = []
         ctx.findings = findings  # what the rules checked so far found (condition first_error)
         read_keys: list[float | None] = []
@@ -235,19 +244,24 @@ class Evaluator:
         if "{" in message or "{" in fix.text:
             values = {"domain": req.domain, "hypervisor": req.hypervisor, "mode": req.mode, "state": req.state,
                       "version": req.libvirt_version, "desturi": req.desturi}
-            values.update({k: v for k, v in bound.items() if k not in ("subjects", "matched")})
+            values.update({k: v for k, v in bound.items() if k not in ("subjects", "matched", "hint")})
             message = render(message, values)
         printed = self.vocab.printed_message(code, message, prefixed)
         if rule.fix_matched:
             fix = _with_matched(fix, bound.get("matched", []))
         fix = _relevant(fix, req, self._bits)
+        if not fix.safe and fix.remove_flags and fix.is_removal() and driver.done_anyway.issuperset(fix.remove_flags):
+            fix = fix._replace(safe=True)  # dropping what the driver does anyway changes nothing
         if values is not None and "{" in fix.text:
             fix = fix._replace(text=render(fix.text, values))
         phase = self._phases.get((rule.id, req.mode))
         if phase is None:
             phase = self._phases[rule.id, req.mode] = driver.phase_of(rule, req.mode)
         subjects = bound.get("subjects")
-        return Finding(rule.id, rule.name, rule.severity, rule.effect, printed, code, rule.why, fix, rule.source, phase,
+        # A condition may add a sentence about this request to the rule's why (a parameter's likely name).
+        hint = bound.get("hint")
+        why = f"{rule.why} {hint}" if hint else rule.why
+        return Finding(rule.id, rule.name, rule.severity, rule.effect, printed, code, why, fix, rule.source, phase,
                        rule.kind, depends, tuple(dict.fromkeys(subjects)) if subjects else (), rule.policy
                        ), bound.get("option")
 

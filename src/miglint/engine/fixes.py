@@ -7,6 +7,7 @@ them keeps the meaning of the request. ``unsafe=True`` also applies the other fi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -31,17 +32,6 @@ class FixPlan(NamedTuple):
     def changed(self) -> bool:
         return bool(self.applied or self.add_flags or self.remove_flags or self.add_options
                     or self.remove_options or self.remove_params or self.set_params)
-
-
-def is_safe(fix: Fix, finding: Finding, evaluator: Evaluator, request: Request) -> bool:
-    if fix.safe:
-        return True
-    if fix.add_flags or fix.add_options or fix.set_params or fix.remove_params or fix.remove_options:
-        return False
-    if not fix.remove_flags:
-        return False
-    behaviour = evaluator.policies.driver(request.hypervisor).doc.get("behaviour") or {}
-    return all((behaviour.get(flag) or {}).get("default") == "on" for flag in fix.remove_flags)
 
 
 def apply_fix(request: Request, fix: Fix, evaluator: Evaluator) -> Request:
@@ -100,16 +90,23 @@ def options_names(options: tuple[tuple[str, object], ...]) -> list[str]:
     return [name for name, _ in options]
 
 
-def plan_fix(evaluator: Evaluator, request: Request, *, unsafe: bool = False) -> FixPlan:
+def every_finding(finding: Finding) -> bool:
+    return True
+
+
+def plan_fix(evaluator: Evaluator, request: Request, *, unsafe: bool = False,
+             wanted: Callable[[Finding], bool] = every_finding) -> FixPlan:
+    """Apply the fixes of the request's findings (``wanted`` says which: the run's settings leave out disabled
+    and suppressed rules), re-check, repeat. Safe fixes only, unless ``unsafe``."""
     original = request
     result = evaluator(request)
     applied: list[str] = []
     decided: dict[str, bool] = {}  # flag -> present, once a fix has decided it (stops oscillation)
     for _ in range(MAX_ROUNDS):
-        chosen: list[Fix] = []
+        chosen: list[tuple[str, Fix]] = []
         for f in result.findings:
-            if f.effect not in REJECTING:
-                continue  # fixes of warnings and notes are advice, never applied
+            if not wanted(f):
+                continue
             if f.depends_on:
                 # It holds only for some values of a missing fact (vz-2015 wants --live when the domain runs,
                 # --offline when it is shut off): fixing it would guess, and two guesses can contradict.
@@ -117,12 +114,12 @@ def plan_fix(evaluator: Evaluator, request: Request, *, unsafe: bool = False) ->
             fix = f.fix
             if fix.is_empty() or f.rule in applied:
                 continue
-            if not (unsafe or is_safe(fix, f, evaluator, request)):
+            if not (unsafe or fix.safe):  # the evaluator says: the rule's word, or a drop of what happens anyway
                 continue
             if any(decided.get(x) is False for x in fix.add_flags) or \
                     any(decided.get(x) is True for x in fix.remove_flags):
                 continue
-            chosen.append(fix)
+            chosen.append((f.rule, fix))
             applied.append(f.rule)
             for x in fix.add_flags:
                 decided[x] = True
@@ -130,10 +127,34 @@ def plan_fix(evaluator: Evaluator, request: Request, *, unsafe: bool = False) ->
                 decided[x] = False
         if not chosen:
             break
-        for fix in chosen:
-            request = apply_fix(request, fix, evaluator)
-        result = evaluator(request)
+        for rule, fix in chosen:
+            candidate = apply_fix(request, fix, evaluator)
+            after = evaluator(candidate)
+            if _breaks(fix, after, result, wanted, unsafe):
+                applied.remove(rule)  # it would trade this finding for a refusal nothing here fixes
+                continue
+            request, result = candidate, after
     return make_plan(evaluator, original, request, result, applied)
+
+
+def _failing(f: Finding) -> bool:
+    return not f.depends_on and (f.effect in REJECTING or (f.effect == "policy" and f.severity == "error"))
+
+
+def _breaks(fix: Fix, after: Result, before: Result, wanted: Callable[[Finding], bool], unsafe: bool) -> bool:
+    """A fix that makes a new finding fail (libvirt refuses, or an organisation rule) that no fix resolves
+    but by undoing it (TLS added to a tunnelled migration, which libvirt refuses: its fix drops TLS again):
+    better left to a person."""
+    was = {f.rule for f in before.findings if _failing(f)}
+    for f in after.findings:
+        if not _failing(f) or f.rule in was:
+            continue
+        other = f.fix
+        if other.is_empty() or not (unsafe or other.safe) or not wanted(f):
+            return True
+        if set(other.remove_flags) & set(fix.add_flags) or set(other.add_flags) & set(fix.remove_flags):
+            return True
+    return False
 
 
 def make_plan(evaluator: Evaluator, original: Request, request: Request, result: Result,
@@ -195,14 +216,15 @@ def minimize(evaluator: Evaluator, request: Request, *, unsafe: bool = False) ->
     return make_plan(evaluator, request, req, evaluator(req), applied)
 
 
-def fix_stable(evaluator: Evaluator, request: Request, *, unsafe: bool = False, rounds: int = 4) -> FixPlan:
+def fix_stable(evaluator: Evaluator, request: Request, *, unsafe: bool = False, rounds: int = 4,
+               wanted: Callable[[Finding], bool] = every_finding) -> FixPlan:
     """plan_fix repeated until it changes nothing more, so that fixing a fixed request changes nothing.
     (One plan_fix keeps the first of two fixes that disagree about a flag; the next round may apply
     a fix the first one blocked.)"""
-    plan = plan_fix(evaluator, request, unsafe=unsafe)
+    plan = plan_fix(evaluator, request, unsafe=unsafe, wanted=wanted)
     applied = list(plan.applied)
     for _ in range(rounds):
-        nxt = plan_fix(evaluator, plan.request, unsafe=unsafe)
+        nxt = plan_fix(evaluator, plan.request, unsafe=unsafe, wanted=wanted)
         if not nxt.changed or nxt.request == plan.request:
             break
         applied += [r for r in nxt.applied if r not in applied]

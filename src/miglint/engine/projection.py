@@ -61,7 +61,7 @@ PLAIN_NODES: tuple[type, ...] = (All, Any_, Not, Const, Flags, Params, Options, 
 PURE_TESTS = frozenset({"equals", "in", "not_in", "gt", "ge", "lt", "le", "version_gt", "version_ge", "version_lt",
                         "version_le", "power_of_two", "empty", "starts_with", "not_starts_with", "ends_with",
                         "contains", "any_item", "first_item", "repeated", "earlier", "duplicate_items", "count",
-                        *URI_PARTS})
+                        "uri", "mod", *URI_PARTS})
 # Value tests that compare with another parameter or fact: both values go into the key exactly.
 REF_TESTS = {"in_param": "param", "not_in_param": "param", "in_fact": "fact", "not_in_fact": "fact"}
 # Message placeholders whose value the key already fixes (bound from flags, names given, virsh problems, the
@@ -74,7 +74,7 @@ REQUEST_FACTS = ("request.desturi", "request.domain", "request.connect_uri")
 QEMU_FACT = "qemu.version"
 MEMO_SIZE = 8192  # signatures remembered per set of costly tests, for values that recur (destination URIs)
 # Tests whose answer costs more than a table lookup (a URI parsed, a list walked): their signatures are remembered.
-COSTLY_TESTS = frozenset({"any_item", "first_item", "duplicate_items", "count", *URI_PARTS})
+COSTLY_TESTS = frozenset({"any_item", "first_item", "duplicate_items", "count", "uri", *URI_PARTS})
 
 
 class Reads(NamedTuple):
@@ -198,10 +198,11 @@ class Projection:
 
 def names(r: Request) -> tuple[Hashable, ...]:
     """Everything of a request the rules read exactly, and the names it gives (without their values): its
-    driver, version, mode, state, kind (API or virsh), whether options may be hidden, flags, the names of its
+    driver, version, mode, state, kind (API or virsh), whether options, flags or parameters may be hidden, flags, the
+    names of its
     parameters, options and facts, virsh's problems, and whether it gives its URIs and domain name."""
     params, options, facts = r.params, r.options, r.facts
-    return (r.hypervisor, r.libvirt_version, r.mode, r.state, r.open_options, r.flags,
+    return (r.hypervisor, r.libvirt_version, r.mode, r.state, r.open_options, r.open_flags, r.open_params, r.flags,
             tuple([k for k, _ in params]) if params else (),
             None if options is None else tuple([k for k, _ in options]), r.virsh_problems,
             tuple([k for k, _ in facts]) if facts else (),
@@ -262,6 +263,10 @@ def _classify(key: str, arg: Any) -> tuple[str, list[Ref]]:
     nested: list[Mapping[str, Any]] = []
     if key in URI_PARTS or key in ("any_item", "earlier", "count"):
         nested = [arg] if isinstance(arg, Mapping) else []
+    elif key == "uri" and isinstance(arg, Mapping):  # rewrite and parses are constants; the parts' tests nest
+        nested = [{k: a for k, a in arg.items() if k in URI_PARTS}]
+    elif key == "mod" and isinstance(arg, Mapping):
+        nested = [{k: a for k, a in arg.items() if k != "by"}]
     elif key == "first_item" and isinstance(arg, Mapping):
         nested = [{k: a for k, a in arg.items() if k != "among"}] + [a for a in arg.get("among") or []
                                                                         if isinstance(a, Mapping)]

@@ -9,9 +9,10 @@ features and the version known; what remains is described in words. Pure: no pri
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
+from ..engine.evaluate import Evaluator
 from ..model import REJECTING
 from ..policy.conditions import (
     All,
@@ -30,6 +31,8 @@ from ..policy.load import Driver, PolicySet, Rule
 from ..policy.values import join_words
 from ..policy.vocabulary import Vocabulary
 from ..version import Version, format_version
+from . import probe
+from .probe import Answer, Verdict
 
 REQUIRE_KINDS = ("requires",)
 FORBID_KINDS = ("requires", "forbidden", "exclusive", "unsupported-flag", "unsupported-param")
@@ -62,6 +65,9 @@ class FlagRow(NamedTuple):
     forbidden: tuple[Constraint, ...]
     ignored: tuple[Constraint, ...]
     refused_by: str  # the rule that refuses flags outside the accepted set
+    modes: tuple[tuple[str, str], ...] = ()  # (mode, status) where the modes differ
+    probe: tuple[Answer, ...] = ()  # what check said of the requests that set it (features.probe)
+    refused_when: tuple[str, ...] = ()  # rules that refused it in those requests, each under a condition
 
 
 class ParamRow(NamedTuple):
@@ -73,6 +79,11 @@ class ParamRow(NamedTuple):
     accepted_versions: str
     forbidden: tuple[Constraint, ...]
     ignored: tuple[Constraint, ...]
+    when_set: str = "honoured"  # honoured | ignored | refused | unsure
+    refused_by: str = ""
+    modes: tuple[tuple[str, str], ...] = ()
+    probe: tuple[Answer, ...] = ()
+    refused_when: tuple[str, ...] = ()
 
 
 def usable_modes(driver: Driver) -> tuple[str, ...]:
@@ -86,10 +97,14 @@ def rule_modes(driver: Driver, rule: Rule) -> tuple[str, ...]:
 
 
 class Analysis:
-    """Flags and parameters of one driver at one libvirt version."""
+    """Flags and parameters of one driver at one libvirt version. Whether each is accepted, ignored or refused
+    is what the evaluator says of requests that set it (features.probe); the policy data says when (the
+    conditions of the rules that require, forbid or ignore it) and what it does (``behaviour``)."""
 
-    def __init__(self, policies: PolicySet, hypervisor: str, version: Version) -> None:
+    def __init__(self, policies: PolicySet, hypervisor: str, version: Version,
+                 evaluator: Evaluator | None = None) -> None:
         self.policies = policies
+        self.evaluator = evaluator or Evaluator(policies)
         self.vocab = policies.vocab
         self.driver = policies.driver(hypervisor)
         self.version = version
@@ -103,6 +118,7 @@ class Analysis:
         self.refused_by = ""
         self.refused_param_by = ""
         self._derive()
+        self.bases = probe.baselines(policies, self.evaluator, hypervisor, version)
 
     def _known(self, rule_modes_: tuple[str, ...], flags: Mapping[str, bool] = {},
                params: Mapping[str, bool] = {}) -> Known:
@@ -157,6 +173,15 @@ class Analysis:
             if const(residual) is not False:
                 table.setdefault(name, []).append(self._constraint(rule, modes, residual))
 
+    def _always(self, rule_id: str, flags: Mapping[str, bool] = {}, params: Mapping[str, bool] = {}) -> bool:
+        """The rule holds whenever the flag or parameter is set (in the modes it runs in), whatever else the
+        request says: its condition, so simplified, is true."""
+        rule = self.policies.rules.get(rule_id)
+        if rule is None:
+            return True
+        known = self._known(rule_modes(self.driver, rule) or self.modes, flags, params)
+        return const(rule.when.simplify(known)) is True
+
     # -- flags -----------------------------------------------------------------------------------
 
     def accepts_entry(self, kind: str, name: str) -> str:
@@ -208,6 +233,11 @@ class Analysis:
         versions = self.accepts_entry("flags", flag)
         if fd.since > self.version:
             versions = f"not in libvirt {format_version(self.version)}"
+        verdict = probe.flag(self.policies, self.evaluator, self.bases, flag) if self.bases else None
+        refused_by = self.refused_by if accepted != "yes" else ""
+        if verdict is not None and accepted != "unsure":
+            accepted, when_set, refused_by = _reconcile(verdict, accepted, when_set, refused_by,
+                                                        lambda r: self._always(r, flags={flag: True}))
         return FlagRow(
             flag=flag, option=vocab.option_for_flag.get(flag), since=format_version(fd.since), accepted=accepted,
             accepted_versions=versions, default=str(beh.get("default", "")), when_set=when_set,
@@ -215,7 +245,10 @@ class Analysis:
             # A refused flag is refused whatever else the request says: its other constraints are moot.
             required=tuple(self._required.get(flag, ())) if accepted != "no" else (),
             forbidden=forbidden if accepted != "no" else (), ignored=ignored if accepted != "no" else (),
-            refused_by=self.refused_by if accepted != "yes" else "",
+            refused_by=refused_by,
+            modes=tuple(verdict.by_mode().items()) if verdict is not None else (),
+            probe=verdict.answers if verdict is not None else (),
+            refused_when=_refused_when(verdict, forbidden, accepted),
         )
 
     def flag_rows(self) -> list[FlagRow]:
@@ -234,11 +267,50 @@ class Analysis:
         versions = self.accepts_entry("params", key)
         if pd.since > self.version:
             versions = f"not in libvirt {format_version(self.version)}"
+        forbidden, ignored = tuple(self._pforbidden.get(key, ())), tuple(self._pignored.get(key, ()))
+        when_set = "refused" if accepted == "no" else "unsure" if accepted == "unsure" else "honoured"
+        refused_by = self.refused_param_by if accepted != "yes" else ""
+        verdict = probe.param(self.policies, self.evaluator, self.bases, key) if self.bases else None
+        if verdict is not None and accepted != "unsure":
+            accepted, when_set, refused_by = _reconcile(verdict, accepted, when_set, refused_by,
+                                                        lambda r: self._always(r, params={key: True}))
         return ParamRow(key, self.vocab.option_for_param.get(key), pd.type, format_version(pd.since), accepted,
-                        versions, tuple(self._pforbidden.get(key, ())), tuple(self._pignored.get(key, ())))
+                        versions, forbidden if accepted != "no" else (), ignored if accepted != "no" else (),
+                        when_set, refused_by, tuple(verdict.by_mode().items()) if verdict is not None else (),
+                        verdict.answers if verdict is not None else (), _refused_when(verdict, forbidden, accepted))
 
     def param_rows(self) -> list[ParamRow]:
         return [self.param_row(k) for k in self.vocab.params]
+
+
+def _refused_when(verdict: Verdict | None, forbidden: tuple[Constraint, ...], accepted: str) -> tuple[str, ...]:
+    """The rules that refused the requests asked although the flag or parameter is accepted (each holds under a
+    condition: a value, a companion flag), besides those the data already lists as forbidding it."""
+    if verdict is None or accepted == "no":
+        return ()
+    listed = {c.rule for c in forbidden}
+    return tuple(dict.fromkeys(r for a in verdict.answers if a.status == "refused" for r in a.rules
+                               if r not in listed))
+
+
+def _reconcile(verdict: Verdict, accepted: str, when_set: str, refused_by: str,
+               always: Callable[[str], bool]) -> tuple[str, str, str]:
+    """(accepted, when_set, refused_by) as the evaluator answers, the data saying only what it cannot: that a
+    refusal or an ignoring holds only under a condition the requests asked did not vary (a value, a fact,
+    another flag), or that an accepted flag changes nothing (``behaviour``)."""
+    honoured = when_set if when_set in ("honoured", "ignored") else "honoured"
+    if verdict.by_mode():  # the modes were asked: what each says is the answer (see FlagRow.modes)
+        word = {"accepted": honoured, "ignored": "ignored", "refused": "refused"}.get(verdict.status, "unsure")
+        return ("no" if word == "refused" else "yes"), word, (verdict.rules[0] if word == "refused" else "")
+    if verdict.status == "refused":
+        if accepted == "no" or any(always(r) for r in verdict.rules):
+            return "no", "refused", refused_by or (verdict.rules[0] if verdict.rules else "")
+        return "yes", honoured, ""  # refused only when a condition holds that the requests asked did not vary
+    if verdict.status == "ignored":
+        return "yes", "ignored" if any(always(r) for r in verdict.rules) else honoured, ""
+    if verdict.status == "accepted":
+        return "yes", honoured, ""
+    return accepted, when_set, refused_by
 
 
 def _positive(node: Node, vocab: Vocabulary) -> tuple[list[str], list[str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from ..engine.evaluate import Evaluator
 from ..errors import UserError
 from ..policy.load import PolicySet
 from ..version import Version, format_version
@@ -53,7 +54,7 @@ def _flag_key(row: FlagRow) -> tuple[str, str, frozenset[tuple[str, str, str]]]:
 
 
 def _param_key(row: ParamRow) -> tuple[str, str, frozenset[tuple[str, str, str]]]:
-    status = {"yes": "accepted", "no": "refused", "unsure": "unknown"}[row.accepted]
+    status = STATUS.get(row.when_set, row.when_set)
     cons = _constraints(row.forbidden, "forbidden") + _constraints(row.ignored, "ignored")
     return status, "", frozenset(cons)
 
@@ -69,7 +70,8 @@ def _cell(key: tuple[str, str, frozenset[tuple[str, str, str]]], common: frozens
 def diff(policies: PolicySet, columns: Sequence[Column], show_all: bool = False) -> list[DiffRow]:
     if len(columns) < 2:
         raise UserError("give two or more policies to compare, e.g. 'miglint diff qemu vz' or 'qemu@9.0.0 qemu@11.3.0'")
-    analyses = [Analysis(policies, c.hypervisor, c.version) for c in columns]
+    evaluator = Evaluator(policies)
+    analyses = [Analysis(policies, c.hypervisor, c.version, evaluator) for c in columns]
     vocab = policies.vocab
     rows: list[DiffRow] = []
     flag_rows = [{r.flag: r for r in a.flag_rows()} for a in analyses]

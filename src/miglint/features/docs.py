@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from ..engine.evaluate import Evaluator
+from ..notes import NOTE_RULES, NoteRule
 from ..outputs.table import markdown_table
 from ..policy.load import PolicySet
+from ..policy.vocabulary import Vocabulary
 from ..version import Version, format_version
 from .capabilities import Analysis, Constraint, FlagRow
 from .explain import IntentResult, RuleDoc, intents, render_rule_markdown, rule_doc
@@ -32,6 +34,9 @@ class Cell(NamedTuple):
     older: tuple[tuple[str, str], ...]  # (version, status) where an older known version differs
     omitted: str
     set: str
+    modes: tuple[tuple[str, str], ...] = ()  # (mode, status) where the modes differ
+    refused_by: str = ""
+    refused_when: tuple[str, ...] = ()  # rules check found refusing it under a condition
 
 
 class Matrix(NamedTuple):
@@ -40,7 +45,7 @@ class Matrix(NamedTuple):
     flags: tuple[tuple[str, str | None], ...]  # (flag, virsh option)
     cells: dict[tuple[str, str], Cell]  # (flag, hypervisor) -> cell
     params: tuple[tuple[str, str | None], ...]
-    param_cells: dict[tuple[str, str], str]  # accepted | refused | unknown
+    param_cells: dict[tuple[str, str], Cell]
     intents: dict[str, tuple[IntentResult, ...]]
 
 
@@ -53,24 +58,32 @@ def _status(row: FlagRow) -> str:
     return STATUS_WORD.get(row.when_set, row.when_set)
 
 
+def _mode_words(modes: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple((m, STATUS_WORD.get(s, s)) for m, s in modes)
+
+
 def matrix(policies: PolicySet, evaluator: Evaluator, version: Version | None = None) -> Matrix:
     vocab = policies.vocab
     version = version or vocab.newest
     older = [v for v in vocab.versions_known if v < version]
     hvs = tuple((n, d.title, d.status) for n, d in sorted(policies.drivers.items()))
     cells: dict[tuple[str, str], Cell] = {}
-    pcells: dict[tuple[str, str], str] = {}
+    pcells: dict[tuple[str, str], Cell] = {}
     its: dict[str, tuple[IntentResult, ...]] = {}
     for name, _, _ in hvs:
-        a = Analysis(policies, name, version)
-        past = [(v, {r.flag: r for r in Analysis(policies, name, v).flag_rows()}) for v in older]
+        # Every status is what the evaluator says of a request that sets the flag or parameter (features.probe).
+        a = Analysis(policies, name, version, evaluator)
+        past = [(v, {r.flag: r for r in Analysis(policies, name, v, evaluator).flag_rows()}) for v in older]
         for row in a.flag_rows():
             diffs = tuple((format_version(v), _status(rows[row.flag])) for v, rows in past
                           if _status(rows[row.flag]) != _status(row))
             cells[(row.flag, name)] = Cell(_status(row), row.default, _own(policies, row.required),
-                                           _own(policies, row.forbidden), diffs, row.omitted, row.set)
+                                           _own(policies, row.forbidden), diffs, row.omitted, row.set,
+                                           _mode_words(row.modes), row.refused_by, row.refused_when)
         for prow in a.param_rows():
-            pcells[(prow.key, name)] = {"yes": "accepted", "no": "refused", "unsure": "unknown"}[prow.accepted]
+            pcells[(prow.key, name)] = Cell(STATUS_WORD.get(prow.when_set, prow.when_set), "", (),
+                                            _own(policies, prow.forbidden), (), "", "", _mode_words(prow.modes),
+                                            prow.refused_by, prow.refused_when)
         its[name] = tuple(intents(policies, evaluator, name, version))
     flags = tuple((f.name, vocab.option_for_flag.get(f.name)) for f in sorted(vocab.flags.values(), key=lambda f: f.bit))
     params = tuple((k, vocab.option_for_param.get(k)) for k in vocab.params)
@@ -86,14 +99,19 @@ def _ids(items: Sequence[Constraint], link: str) -> str:
 
 def _md_cell(cell: Cell) -> str:
     parts = [f"**{cell.status}**" if cell.status != "accepted" else cell.status]
+    if cell.refused_by and cell.status == "refused":
+        parts[0] += f" ([{cell.refused_by}](rules/{cell.refused_by}.md))"
+    if cell.modes:
+        parts[0] += " (" + "; ".join(f"{m}: {s}" for m, s in cell.modes) + ")"
     if cell.default:
         parts.append(f"default {cell.default}")
     text = ", ".join(parts)
     if cell.required:
         always = [c for c in cell.required if c.always]
         text += "; required" + ("" if always else " when") + f": {_ids(cell.required, 'rules/')}"
-    if cell.forbidden:
-        text += f"; forbidden when: {_ids(cell.forbidden, 'rules/')}"
+    if cell.forbidden or cell.refused_when:
+        more = ", ".join(f"[{r}](rules/{r}.md)" for r in cell.refused_when)
+        text += f"; forbidden when: {', '.join(x for x in (_ids(cell.forbidden, 'rules/'), more) if x)}"
     if cell.older:
         text += " (" + ", ".join(f"{v}: {s}" for v, s in cell.older) + ")"
     return text
@@ -112,10 +130,12 @@ def matrix_markdown(m: Matrix) -> str:
     for flag, opt in m.flags:
         rows.append([f"`{flag}`" + (f"<br>`--{opt}`" if opt else "")] + [_md_cell(m.cells[(flag, n)]) for n, _, _ in m.hypervisors])
     out.append(markdown_table(headers, rows, escape=False))
-    out += ["## Parameters", "", "Typed parameters each hypervisor accepts (`refused`: libvirt rejects the request).", ""]
+    out += ["## Parameters", "", "Typed parameters each hypervisor accepts (**refused**: libvirt rejects the request; "
+            "**ignored**: accepted and changes nothing), and the hypervisor's own rules that forbid them.", ""]
     prow = []
     for key, opt in m.params:
-        prow.append([f"`{key}`" + (f"<br>`--{opt}`" if opt else "")] + [m.param_cells[(key, n)] for n, _, _ in m.hypervisors])
+        prow.append([f"`{key}`" + (f"<br>`--{opt}`" if opt else "")] +
+                    [_md_cell(m.param_cells[(key, n)]) for n, _, _ in m.hypervisors])
     out.append(markdown_table(["Parameter"] + [n for n, _, _ in m.hypervisors], prow, escape=False))
     out += ["## Minimal commands", "", "The shortest `virsh migrate` line for each common intent, computed from the "
             "policy's intent and checked with `miglint check`.", ""]
@@ -140,10 +160,14 @@ def matrix_markdown(m: Matrix) -> str:
 
 def index_markdown(policies: PolicySet, docs: Sequence[RuleDoc]) -> str:
     out = ["# miglint reference", "", GENERATED, "",
-           "- [Migration flags by hypervisor](matrix.md): supported, required, forbidden, ignored, default.", "",
+           "- [Migration flags by hypervisor](matrix.md): supported, required, forbidden, ignored, default.",
+           "- [Facts](facts.md): what rules read besides the request, and who can give it.", "",
            "## Rules", ""]
     rows = [[f"[{d.id}](rules/{d.id}.md)", d.name, d.title, d.severity, d.policy, _one_line(d.message)] for d in docs]
     out.append(markdown_table(["Id", "Name", "Title", "Severity", "Policy", "libvirt's message"], rows, escape=False))
+    out += ["", "## miglint's own rules", "", "About the input, not about libvirt.", ""]
+    notes = [[f"[{n.id}](rules/{n.id}.md)", n.name, n.severity, n.summary] for n in NOTE_RULES.values()]
+    out.append(markdown_table(["Id", "Name", "Severity", "What"], notes, escape=False))
     return "\n".join(out)
 
 
@@ -204,14 +228,20 @@ def _html_cell(cell: Cell) -> str:
     tip = " | ".join(x for x in (f"omitted: {cell.omitted}" if cell.omitted else "",
                                  f"set: {cell.set}" if cell.set else "") if x)
     body = f'<span class="st">{_esc(cell.status)}</span>'
+    if cell.refused_by and cell.status == "refused":
+        body += f'<span class="badge forb"><a href="rules/{_esc(cell.refused_by)}.html">{_esc(cell.refused_by)}</a></span>'
+    if cell.modes:
+        body += '<span class="old">' + _esc("; ".join(f"{m}: {s}" for m, s in cell.modes)) + "</span>"
     if cell.default:
         on = " on" if cell.default == "on" else ""
         body += (f'<span class="def{on}" title="what happens when the flag is omitted">'
                  f'default {_esc(cell.default)}</span>')
     if cell.required:
         body += f'<span class="badge req">required: {_html_ids(cell.required)}</span>'
-    if cell.forbidden:
-        body += f'<span class="badge forb">forbidden: {_html_ids(cell.forbidden)}</span>'
+    if cell.forbidden or cell.refused_when:
+        more = ", ".join(f'<a href="rules/{_esc(r)}.html">{_esc(r)}</a>' for r in cell.refused_when)
+        ids = ", ".join(x for x in (_html_ids(cell.forbidden), more) if x)
+        body += f'<span class="badge forb">forbidden: {ids}</span>'
     if cell.older:
         body += '<span class="old">' + _esc(", ".join(f"{v}: {s}" for v, s in cell.older)) + "</span>"
     return f'<td class="{_esc(cell.status)}" title="{_esc(tip)}">{body}</td>'
@@ -240,8 +270,7 @@ def matrix_html(m: Matrix) -> str:
         rows.append(f"<tr><th scope=\"row\">{label}</th>{cells}</tr>")
     prow = []
     for key, opt in m.params:
-        cells = "".join(f'<td class="{_esc(m.param_cells[(key, n)])}"><span class="st">{_esc(m.param_cells[(key, n)])}'
-                        "</span></td>" for n, _, _ in m.hypervisors)
+        cells = "".join(_html_cell(m.param_cells[(key, n)]) for n, _, _ in m.hypervisors)
         label = f"<code>{_esc(key)}</code>" + (f"<small><code>--{_esc(opt)}</code></small>" if opt else "")
         prow.append(f"<tr><th scope=\"row\">{label}</th>{cells}</tr>")
     names = list(dict.fromkeys(i.name for its in m.intents.values() for i in its))
@@ -330,7 +359,36 @@ def generate(policies: PolicySet, evaluator: Evaluator, fmt: str = "markdown") -
         return pages
     pages = {"index.md": index_markdown(policies, docs), "matrix.md": matrix_markdown(m)}
     pages.update({f"rules/{d.id}.md": render_rule_markdown(d) for d in docs})
+    pages.update({f"rules/{n.id}.md": note_markdown(n) for n in NOTE_RULES.values()})
+    pages["facts.md"] = "\n".join(["# Facts", "", GENERATED, "", "What a rule can read besides the request: "
+                                    "an unknown name, wherever facts are given, is an input error.", "",
+                                    facts_markdown(policies.vocab), ""])
     return pages
+
+
+FACT_SOURCES = {"plan": "a plan's `facts`", "host": "a plan's `host`, `--host-fact`",
+                "domain-xml": "`domain_xml`, `--domain-xml`", "connect": "`--connect`",
+                "qemu-version": "`qemu_version`, `--qemu-version`", "command": "the command (`virsh -r`)"}
+
+
+def facts_markdown(vocab: Vocabulary) -> str:
+    """The facts a rule can read, as a table (the README's, and docs/facts.md)."""
+    rows = []
+    for f in vocab.facts.values():
+        if f.internal:
+            continue
+        given = ", ".join(FACT_SOURCES.get(s, s) for s in f.sources)
+        if "plan" in f.sources:
+            given += ", `--fact`"
+        rows.append([f"`{f.name}`", f.type_words, given, f.meaning.replace("<", "&lt;")])
+    return markdown_table(["Fact", "Value", "Given by", "What it is"], rows, escape=False)
+
+
+def note_markdown(n: NoteRule) -> str:
+    """The page of one of miglint's own rules (about the input, not about libvirt)."""
+    return "\n".join([f"# {n.id} {n.name}", "", GENERATED, "", f"miglint's own rule, severity {n.severity}: "
+                      "about the input, not about libvirt. Disable it, change its severity or suppress it like any "
+                      "rule.", "", n.summary, "", f"**Why:** {n.why}", "", f"**Fix:** {n.fix}", ""])
 
 
 def stale(pages: dict[str, str], existing: dict[str, str | None], suffix: str) -> list[str]:

@@ -17,7 +17,7 @@ from ..engine.fixes import FixPlan, minimize
 from ..inputs.request import make_request
 from ..inputs.virsh import command_job
 from ..model import REJECTING, UNKNOWN, Finding, Job, Request, Result
-from ..outputs.reporters.text import fix_text
+from ..outputs.describe import fix_words
 from ..outputs.rewrite import RewriteError, rewrite_command
 from ..outputs.table import markdown_table, text_table
 from ..policy.conditions import All, Libvirt, Qemu, generic_known
@@ -116,7 +116,7 @@ class HypervisorExplanation(NamedTuple):
 
 
 def explain_hypervisor(policies: PolicySet, evaluator: Evaluator, hypervisor: str, version: Version) -> HypervisorExplanation:
-    a = Analysis(policies, hypervisor, version)
+    a = Analysis(policies, hypervisor, version, evaluator)
     d = a.driver
     return HypervisorExplanation(
         name=hypervisor, title=d.title, status=d.status, description=" ".join(str(d.doc.get("description", "")).split()),
@@ -132,13 +132,28 @@ def constraints_text(row: FlagRow | ParamRow) -> str:
                          ("ignored", row.ignored)):
         for c in items:
             parts.append(f"{label}: {c.condition} ({c.rule})")
+    for rule in row.refused_when:
+        parts.append(f"refused under a condition ({rule})")
     return "\n".join(parts)
 
 
-def flag_cells(row: FlagRow) -> list[str]:
+def accepted_words(row: FlagRow | ParamRow) -> str:
+    """yes / no (the rule that refuses it) / unknown, and what each mode says where they differ."""
     accepted = {"yes": "yes", "no": "no", "unsure": "unknown"}[row.accepted]
     if row.refused_by and row.accepted != "yes":
         accepted += f" ({row.refused_by})"
+    if row.accepted == "yes" and row.when_set == "ignored" and isinstance(row, ParamRow):
+        accepted += ", ignored"
+    if row.modes:
+        accepted += "\n" + "\n".join(f"{m}: {STATUS_WORDS.get(st, st)}" for m, st in row.modes)
+    return accepted
+
+
+STATUS_WORDS = {"honoured": "accepted", "unsure": "unknown"}
+
+
+def flag_cells(row: FlagRow) -> list[str]:
+    accepted = accepted_words(row)
     omitted = f"[default {row.default}] {row.omitted}".strip() if row.default else row.omitted
     set_text = f"[{row.when_set}] {row.set}".strip()
     if row.note:
@@ -167,17 +182,19 @@ def render_hypervisor_text(exp: HypervisorExplanation, width: int = 120) -> str:
 
 def param_cells(row: ParamRow) -> list[str]:
     versions = f"since {row.since}" + (f"; {row.accepted_versions}" if row.accepted_versions else "")
-    return [row.key + (f"\n--{row.option}" if row.option else ""),
-            {"yes": "yes", "no": "no", "unsure": "unknown"}[row.accepted], constraints_text(row) or "-", versions]
+    return [row.key + (f"\n--{row.option}" if row.option else ""), accepted_words(row), constraints_text(row) or "-",
+            versions]
 
 
 def render_params_text(exp: HypervisorExplanation, width: int) -> str:
     shown = [p for p in exp.params if p.accepted != "no"]
-    refused = [p.key for p in exp.params if p.accepted == "no"]
     out = [text_table(["Parameter", "Accepted", "Forbidden / ignored", "libvirt"], [param_cells(p) for p in shown], width)]
-    if refused:
-        by = f" ({exp.refused_params_by})" if exp.refused_params_by else ""
-        out.append(textwrap.fill(f"Refused{by}: " + ", ".join(refused), width) + "\n")
+    refused: dict[str, list[str]] = {}
+    for p in exp.params:
+        if p.accepted == "no":
+            refused.setdefault(p.refused_by or exp.refused_params_by, []).append(p.key)
+    for by, keys in refused.items():
+        out.append(textwrap.fill(f"Refused{f' ({by})' if by else ''}: " + ", ".join(keys), width) + "\n")
     return "\n".join(out)
 
 
@@ -253,7 +270,7 @@ def explain_command(policies: PolicySet, evaluator: Evaluator, text: str, *, hyp
     result = evaluator(req)
     vocab = policies.vocab
     driver = policies.driver(req.hypervisor)
-    analysis = Analysis(policies, req.hypervisor, version)
+    analysis = Analysis(policies, req.hypervisor, version, evaluator)
     behaviour = driver.doc.get("behaviour") or {}
     omitted = []
     ignored = []
@@ -294,7 +311,7 @@ def explain_command(policies: PolicySet, evaluator: Evaluator, text: str, *, hyp
     api = f"{mode.get('api', '?')} ({req.mode}: {mode.get('description', '')})"
     return CommandExplanation(job, result, driver.title, api, tuple(omitted), tuple(ignored), minimal, unfixable,
                               tuple(its), tuple(vocab.flag_names(req.flags)),
-                              tuple(fix_text(f, vocab) for f in result.findings))
+                              tuple(fix_words(f.fix, vocab) for f in result.findings))
 
 
 def _ignoring_rule(result: Result, flag: str) -> str:
@@ -550,10 +567,12 @@ def render_hypervisor_markdown(exp: HypervisorExplanation) -> str:
     out += [markdown_flags_table(exp), ""]
     shown = [p for p in exp.params if p.accepted != "no"]
     out += [markdown_table(["Parameter", "Accepted", "Forbidden / ignored", "libvirt"], [param_cells(p) for p in shown]), ""]
-    refused = [p.key for p in exp.params if p.accepted == "no"]
-    if refused:
-        by = f" ({exp.refused_params_by})" if exp.refused_params_by else ""
-        out += [f"Refused parameters{by}: " + ", ".join(f"`{k}`" for k in refused), ""]
+    refused: dict[str, list[str]] = {}
+    for p in exp.params:
+        if p.accepted == "no":
+            refused.setdefault(p.refused_by or exp.refused_params_by, []).append(p.key)
+    for by, keys in refused.items():
+        out += [f"Refused parameters{f' ({by})' if by else ''}: " + ", ".join(f"`{k}`" for k in keys), ""]
     out += ["## Minimal commands", ""]
     for it in exp.intents:
         if it.unsupported:

@@ -261,9 +261,12 @@ def _argv_word(node: Any, text: str, starts: list[int]) -> Word | None:
     start = end = -1
     if not node.style and text[node.start_mark.index:node.end_mark.index] == value:
         start, end = node.start_mark.index, node.end_mark.index
-    elif node.style in ("'", '"') and text[node.start_mark.index + 1:node.end_mark.index - 1] == value:
-        col += 1
+    elif node.style in ("'", '"'):
+        start, end = node.start_mark.index, node.end_mark.index  # the item, quotes included
+        if text[node.start_mark.index + 1:node.end_mark.index - 1] == value:
+            col += 1
     unknown = bool(_JINJA.search(value))
+    # fix edits the list: an option it adds after 'migrate' is an item of its own (outputs.rewrite)
     return Word(value, line, col, unknown, False, start, end)
 
 

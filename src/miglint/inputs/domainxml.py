@@ -8,6 +8,8 @@ What each fact means follows libvirt's own checks (src/qemu/qemu_migration.c, qe
 qemuMigrationAnyCopyDisk; disks without a source and read-only disks are skipped, CD-ROMs are read-only):
 
 * ``domain.disk_targets``: every disk's target (vda, sdb, ...), CD-ROMs and floppies included;
+* ``domain.writable_disks``: the disks qemuMigrationSrcIsSafe looks at, writable and with a source, whatever
+  their storage (a disk the request copies is safe wherever it lives, so its storage need not be known);
 * ``domain.local_disks``: writable disks with a source on local storage (a file on a filesystem libvirt does
   not count as shared, or an NVMe disk) -- UNKNOWN when a file disk's storage cannot be told;
 * ``domain.shareable_local_disks``: those of the local disks marked <shareable/> (a storage copy without
@@ -206,10 +208,12 @@ def facts(info: DomainInfo, storage: Storage | None = None) -> dict[str, FactVal
     local: list[str] = []
     shareable: list[str] = []
     cache: list[str] = []
+    writable: list[str] = []
     local_known = shareable_known = cache_known = True
     for d in info.disks:
         if not d.has_source or d.readonly:
             continue
+        writable.append(d.target)
         where = disk_storage(d, storage)
         if where is None:
             local_known = False
@@ -226,6 +230,7 @@ def facts(info: DomainInfo, storage: Storage | None = None) -> dict[str, FactVal
                 cache.append(d.target)
     out: dict[str, FactValue] = {
         "domain.disk_targets": tuple(d.target for d in info.disks),
+        "domain.writable_disks": tuple(writable),
         "domain.local_disks": tuple(local) if local_known else UNKNOWN,
         "domain.shareable_local_disks": tuple(shareable) if shareable_known else UNKNOWN,
         "domain.cache_unsafe_disks": tuple(cache) if cache_known else UNKNOWN,

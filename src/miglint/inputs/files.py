@@ -1,27 +1,30 @@
 """Which files a run reads and what each holds: directory walks (include and exclude patterns, the kinds a walk
 takes, shell scripts without an extension by their first line, symbolic link loops), the kind of a file from
-its name and content (plans, scripts, Markdown runbooks, Makefiles, Ansible plays), and the jobs each file or
-``--command`` line yields. The only module of the inputs that opens files given on the command line.
+its name and content (plans, scripts, Markdown runbooks, Makefiles, Ansible plays, Python code), and the jobs
+each file or ``--command`` line yields. The only module of the inputs that opens files given on the command line.
 
 A file named on the command line is always read (what is wrong with it is said); a file a walk finds is read
-only when it is of a kind the settings take, and a YAML file only when it is a plan or a play."""
+only when it is of a kind the settings take, a YAML file only when it is a plan or a play, and a Python file only
+when it imports libvirt or runs virsh."""
 
 from __future__ import annotations
 
 import fnmatch
+import io
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from .. import yamlload
 from ..errors import UserError, decode_text, path_problem
 from ..jsonl_templates import PlanMemo
-from ..model import Job, Note, Suppression
+from ..model import Job, Note, Suppression, Ways
 from ..notes import make_note
 from ..policy.load import PolicySet
 from ..settings import Settings
-from .. import yamlload
 from . import plan, script
 from .ansible import is_ansible
 from .plan import PLAN_SUFFIXES
@@ -37,7 +40,7 @@ class Read(NamedTuple):
     file: str
 
 
-Item = Job | UserError | Note | Suppression | Read
+Item = Job | Ways | UserError | Note | Suppression | Read
 
 
 def excluded(path: Path, root: Path, settings: Settings) -> bool:
@@ -148,6 +151,8 @@ def kind(name: str, head: bytes, walked: bool = False) -> str | None:
         return PLAN_SUFFIXES[os.path.splitext(lower)[1]]
     if lower.endswith((".yaml", ".yml")):
         return "yaml?"
+    if lower.endswith(".py"):
+        return "python"
     runbook = runbook_kind(name)
     if runbook is not None:
         return runbook
@@ -206,7 +211,7 @@ def jobs_from_file(source: InputFile | Path, policies: PolicySet, settings: Sett
             kind_: str | None = _sniff(head)
         else:
             kind_ = kind(name, head, source.walked)
-        if kind_ is None or (source.walked and _kind_family(kind_) not in settings.kinds):
+        if kind_ is None or (source.walked and kind_family(kind_) not in settings.kinds):
             return
         if kind_ == "jsonl":
             yield Read(name)
@@ -226,20 +231,30 @@ def jobs_from_file(source: InputFile | Path, policies: PolicySet, settings: Sett
             stream.close()
 
 
-def _kind_family(kind_: str) -> str:
+def kind_family(kind_: str) -> str:
     return "plan" if kind_ in ("yaml", "yaml?", "json", "jsonl") else kind_
+
+
+def jobs_of_data(kind_: str, data: bytes, name: str, walked: bool, policies: PolicySet,
+                 settings: Settings) -> Iterator[Item]:
+    """The items of a file's content read as ``kind_`` (what `fix` reads again after editing the text)."""
+    if kind_ == "jsonl":
+        yield Read(name)
+        yield from plan.jsonl_jobs(io.BytesIO(data), name, policies, settings.defaults, settings.max_line_bytes)
+        return
+    yield from _jobs(kind_, data, name, walked, policies, settings)
 
 
 def _jobs(kind_: str, data: bytes, name: str, walked: bool, policies: PolicySet,
           settings: Settings) -> Iterator[Item]:
     defaults = settings.defaults
     if kind_ == "yaml?":
-        kind_ = _yaml_kind(data)
+        kind_ = _yaml_kind(data, walked)
         if kind_ == "":
             if walked:
                 return  # a YAML file that is neither a plan nor a play: not ours
             kind_ = "yaml"  # named: read as a plan, so that what is wrong with it is said
-        if walked and _kind_family(kind_) not in settings.kinds:
+        if walked and kind_family(kind_) not in settings.kinds:
             return
     if kind_ == "yaml":
         yield Read(name)
@@ -251,12 +266,23 @@ def _jobs(kind_: str, data: bytes, name: str, walked: bool, policies: PolicySet,
         return
     if b"\0" in data[:8192]:
         if not walked:
-            yield UserError("binary file, expected a shell script or a plan", name)
+            yield UserError("binary file, expected Python code" if kind_ == "python" else
+                            "binary file, expected a shell script or a plan", name)
         return
     try:
         text = decode_text(data, name)
     except UserError as e:
         yield e
+        return
+    if kind_ == "python":
+        if walked and not uses_libvirt(text):
+            return  # a walk reads Python code that imports libvirt or runs virsh, nothing else
+        from .python.jobs import (
+            python_jobs,  # here: a run without Python files does not load the reader
+        )
+
+        yield Read(name)
+        yield from python_jobs(text, name, policies, defaults)
         return
     snippets = [whole(text)] if kind_ == "script" else snippets_of(kind_, text)
     if snippets is None:
@@ -265,22 +291,34 @@ def _jobs(kind_: str, data: bytes, name: str, walked: bool, policies: PolicySet,
     yield from script.snippet_jobs(snippets, name, policies, defaults)
 
 
+# What a walk looks for in a Python file before reading it: libvirt imported (also by name, as importlib and
+# __import__ take it), or virsh run.
+_LIBVIRT_USE = re.compile(r"^[ \t]*(?:import[ \t][^\n#]*\blibvirt\b|from[ \t]+libvirt\b)|['\"]libvirt['\"]|\bvirsh\b",
+                          re.MULTILINE)
+
+
+def uses_libvirt(text: str) -> bool:
+    return _LIBVIRT_USE.search(text) is not None
+
+
 def file_kind(name: str, data: bytes, walked: bool = False) -> str | None:
     """The kind of a file whose content is read: as ``kind``, with a YAML file's kind decided by its content."""
     kind_ = kind(name, data[:4096], walked)
     if kind_ == "yaml?":
-        kind_ = _yaml_kind(data) or (None if walked else "yaml")
+        kind_ = _yaml_kind(data, walked) or (None if walked else "yaml")
     return kind_
 
 
-def _yaml_kind(data: bytes) -> str:
-    """A YAML document's kind by its content: "yaml" (a plan), "ansible" (a play or task list), or ""."""
+def _yaml_kind(data: bytes, walked: bool = True) -> str:
+    """A YAML document's kind by its content: "yaml" (a plan), "ansible" (a play or task list), or "". A file
+    named on the command line is a plan when it means to be one, misspelt keys and all (so that they are
+    said); one a walk finds only when it has a plan's exact shape."""
     try:
         text = decode_text(data, "")
         doc = yamlload.load_yaml(data, "")
     except UserError:
         return ""
-    if plan.looks_like_plan(doc):
+    if plan.looks_like_plan(doc) or (not walked and plan.looks_like_plan(doc, lenient=True)):
         return "yaml"
     return "ansible" if is_ansible(text) else ""
 

@@ -154,3 +154,29 @@ def _first_line(loop: Loop) -> int:
     if loop.items:
         return loop.items[0].word.line
     return 0
+
+
+class Block(NamedTuple):
+    """A compound command (a loop, an if, a case, a { group } or ( subshell )): the line it starts on, as far
+    as its words tell, and the commands it runs (by line and column)."""
+
+    line: int
+    commands: frozenset[tuple[int, int]]
+
+
+def blocks(tree: Seq | None) -> list[Block]:
+    """Every compound command of a script, for comments above one to speak of all it runs."""
+    out: list[Block] = []
+    for node in _nodes(tree):
+        if not isinstance(node, (Loop, If, Case, Group, Subshell)):
+            continue
+        inner = [n for n in _nodes(node) if isinstance(n, Simple) and n.command is not None]
+        lines = [n.command.line for n in inner if n.command is not None]
+        if isinstance(node, Loop) and node.items:
+            lines.append(node.items[0].word.line)
+        if isinstance(node, Case) and node.subject is not None:
+            lines.append(node.subject.word.line)
+        if lines:
+            out.append(Block(min(lines), frozenset((n.command.line, n.command.column) for n in inner
+                                                   if n.command is not None)))
+    return out

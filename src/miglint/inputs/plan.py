@@ -150,18 +150,30 @@ def _positioned(e: UserError, file: str, line: int, locate: Callable[[tuple[str 
     return e
 
 
-def looks_like_plan(doc: Any) -> bool:
+# Entry keys no Ansible task has at its top level: two of them make a mapping a plan entry, whatever else it says.
+_PLAN_ONLY = frozenset({"hypervisor", "state", "libvirt_version", "flags", "params", "facts", "desturi",
+                        "domain_xml", "qemu_version", "mode"})
+
+
+def looks_like_plan(doc: Any, lenient: bool = False) -> bool:
     """A YAML document found by a walk is a plan when it has a plan's shape: a list of entries, a mapping with
-    ``migrations``, or one entry (a mapping of entry keys naming a command or flags)."""
+    ``migrations``, or one entry (a mapping of entry keys naming a command or flags). ``lenient``: also when
+    its entries mean to be plan entries (two keys only a plan has) but misspell others."""
     def entry(x: Any) -> bool:
-        return isinstance(x, dict) and bool(x) and set(map(str, x)) <= set(ENTRY_KEYS) and \
-            bool({"command", "flags", "hypervisor", "params"} & set(x))
+        if not isinstance(x, dict) or not x:
+            return False
+        keys = set(map(str, x))
+        if lenient and len(keys & _PLAN_ONLY) >= 2:
+            return True
+        return keys <= set(ENTRY_KEYS) and bool({"command", "flags", "hypervisor", "params"} & keys)
     if isinstance(doc, dict) and "migrations" in doc:
         items = doc["migrations"]
+        if lenient:
+            return True
         return set(map(str, doc)) <= {"migrations", "defaults", "schema", "ignore"} and isinstance(items, list) \
             and all(entry(x) for x in items)
     if isinstance(doc, list):
-        return bool(doc) and all(entry(x) for x in doc)
+        return bool(doc) and (any(entry(x) for x in doc) if lenient else all(entry(x) for x in doc))
     return entry(doc)
 
 
@@ -222,6 +234,9 @@ def _document_jobs(doc: Any, items: Sequence[tuple[int, tuple[int, int] | None]]
         except UserError as e:
             in_defaults = e.at is not None and e.at[:1] and e.at[0] not in (entry if isinstance(entry, dict) else {})
             base: tuple[str | int, ...] = ("defaults",) if in_defaults and entry_defaults else at
+            if in_defaults and entry_defaults and e.at:  # the key as the defaults spell it (libvirt-version)
+                written = {str(k).replace("-", "_"): str(k) for k in (doc.get("defaults") or {})}
+                e.at = (written.get(str(e.at[0]), e.at[0]), *e.at[1:])
             yield _positioned(e, file, line, lambda path, part: locate(base + path, part))
             continue
         yield from ignores.job(job)

@@ -129,3 +129,100 @@ def _find(text: str, i: int, path: Path, part: str) -> int | None:
             n += 1
         return i
     return i
+
+
+_TOML_HEADER = re.compile(r"^[ \t]*\[[ \t]*([^\[\]]+?)[ \t]*\][ \t]*(?:#.*)?$")
+_TOML_KEY = re.compile(r"[ \t]*((?:\"[^\"\n]*\"|'[^'\n]*'|[A-Za-z0-9_-]+)(?:[ \t]*\.[ \t]*"
+                       r"(?:\"[^\"\n]*\"|'[^'\n]*'|[A-Za-z0-9_-]+))*)[ \t]*=[ \t]*")
+_TOML_ITEM = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|[^,\]\}\s#]+")
+
+
+def _toml_dotted(key: str) -> tuple[str, ...]:
+    return tuple(p.strip().strip("\"'") for p in re.findall(r"\"[^\"]*\"|'[^']*'|[^.]+", key))
+
+
+def toml_position(text: str, path: Path, part: str = "value", table: str = "") -> tuple[int, int] | None:
+    """The position of the key or value at ``path`` under ``[table]`` in a TOML text (``table`` "" is the
+    document itself, "tool.miglint" a pyproject.toml's table); of the nearest node on the way. The path may
+    reach into a sub-table (``[tool.miglint.severity]``), a dotted key or an inline table or array."""
+    base = _toml_dotted(table) if table else ()
+    want = tuple(str(p) for p in path)
+    current: tuple[str, ...] = ()
+    best: tuple[int, tuple[int, int]] | None = None  # (how much of the path it matched, position)
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        m = _TOML_HEADER.match(line)
+        if m:
+            current = _toml_dotted(m.group(1))
+            rel = current[len(base):] if current[:len(base)] == base else None
+            if rel and want[:len(rel)] == rel and (best is None or len(rel) > best[0]):
+                col = line.index("[") + 1
+                best = (len(rel), _line_col(text, offset + col - 1))
+        elif current[:len(base)] == base:
+            m = _TOML_KEY.match(line)
+            if m:
+                full = current[len(base):] + _toml_dotted(m.group(1))
+                n = len(full)
+                if want[:n] == full and (best is None or n > best[0]):
+                    if n == len(want):
+                        at = m.start(1) if part == "key" else m.end()
+                        best = (n, _line_col(text, offset + at))
+                    else:
+                        deeper = _toml_inside(text, offset + m.end(), want[n:], part)
+                        best = (n, _line_col(text, deeper if deeper is not None else offset + m.start(1)))
+        offset += len(line)
+    return None if best is None else best[1]
+
+
+def _toml_inside(text: str, i: int, rest: tuple[str, ...], part: str) -> int | None:
+    """The offset of ``rest`` inside the inline table or array that starts at ``i``."""
+    if i >= len(text) or text[i] not in "[{":
+        return None
+    inline = text[i] == "{"
+    step, n, j = rest[0], 0, i + 1
+    while j < len(text):
+        j = _WS.match(text, j).end()  # type: ignore[union-attr]
+        if j < len(text) and text[j] == "#":
+            j = text.find("\n", j) + 1 or len(text)
+            continue
+        if j >= len(text) or text[j] in "]}":
+            return None
+        if inline:
+            m = _TOML_KEY.match(text, j)
+            if m is None:
+                return None
+            if _toml_dotted(m.group(1)) == (step,):
+                return (m.start(1) if part == "key" else m.end()) if len(rest) == 1 else \
+                    _toml_inside(text, m.end(), rest[1:], part)
+            j = m.end()
+        elif str(n) == step:
+            return j if len(rest) == 1 else _toml_inside(text, j, rest[1:], part)
+        if text[j] in "[{":
+            j = _toml_close(text, j)
+        else:
+            m = _TOML_ITEM.match(text, j)
+            j = m.end() if m else j + 1
+        j = _WS.match(text, j).end()  # type: ignore[union-attr]
+        if j < len(text) and text[j] == ",":
+            j += 1
+        n += 1
+    return None
+
+
+def _toml_close(text: str, i: int) -> int:
+    """Just past the bracket that closes the one at ``i`` (strings skipped)."""
+    depth = 0
+    while i < len(text):
+        c = text[i]
+        if c in "\"'":
+            m = _TOML_ITEM.match(text, i)
+            i = m.end() if m else i + 1
+            continue
+        if c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return i

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from ..errors import At, UserError, did_you_mean
@@ -12,7 +12,7 @@ from ..model import MODES, STATES, Job, Location, ParamValue, Request, Suppressi
 from ..policy.load import PolicySet
 from ..policy.vocabulary import Vocabulary, int_range
 from ..settings import Defaults
-from ..version import Version, format_version
+from ..version import Version, check_version_text, format_version
 from .domainxml import XML_FACT, domain_info, read_text
 from .shell import split_line
 from .virsh import command_job
@@ -43,15 +43,33 @@ def resolve_mode(mode: str | None, flags: int, mode_bit: int) -> str:
 
 
 def typed_params(policies: PolicySet, params: Mapping[str, Any] | None) -> tuple[tuple[str, ParamValue], ...]:
+    """The request's typed parameters, by key, sorted. A key libvirt does not define is kept as given: the driver
+    refuses it (virTypedParamsValidate: "parameter 'x' not supported"), a finding rather than an input error. A
+    value of the wrong type for a parameter libvirt defines is an input error -- unless an unknown key sorts before
+    it: virTypedParamsValidate walks the parameters sorted by name and stops at the first it does not know."""
     if params is None:
         return ()
     if not isinstance(params, Mapping):
         raise UserError(f"params must be a mapping of parameter name to value, got {type(params).__name__}")
     vocab = policies.vocab
-    out: dict[str, ParamValue] = {}
+    named: dict[str, Any] = {}
+    unknown: set[str] = set()
     for name, value in params.items():
-        with At("params", str(name), part="key"):
+        try:
             key = vocab.param_key(str(name))
+        except UserError:
+            key = str(name)
+            unknown.add(key)
+        named[key] = (name, value)
+    first_unknown = min(unknown) if unknown else None
+    out: dict[str, ParamValue] = {}
+    for key, (name, value) in named.items():
+        if key in unknown or (first_unknown is not None and key > first_unknown):
+            with At("params", str(name)):
+                raw = _raw_param(key, value)
+            if raw is not None:
+                out[key] = raw
+            continue
         pd = vocab.params[key]
         with At("params", str(name)):
             if pd.multi:
@@ -75,6 +93,16 @@ def typed_params(policies: PolicySet, params: Mapping[str, Any] | None) -> tuple
     return tuple(sorted(out.items()))
 
 
+def _raw_param(key: str, value: Any) -> ParamValue | None:
+    """A value libvirt does not check the type of (an unknown key, or a known one after it), as the request holds
+    it; None for an empty list (nothing is sent). Only what a typed parameter can carry."""
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(x, str) for x in value):
+        return tuple(value) if value else None
+    raise UserError(f"parameter {key!r} takes a string, an integer or a list of strings, got {value!r:.80}")
+
+
 def check_facts(vocab: Vocabulary, facts: Mapping[str, Any] | None, prefix: str = "",
                 key: str = "facts") -> dict[str, Any]:
     """Facts given by a user (a plan's ``facts``, or ``host`` with ``prefix="host."``, the API, --fact): each
@@ -93,14 +121,14 @@ def check_facts(vocab: Vocabulary, facts: Mapping[str, Any] | None, prefix: str 
     return out
 
 
-def check_version_text(value: Any, what: str = "libvirt_version") -> str | None:
-    """A version as a plan or the API gives it: a string. A number is refused: YAML reads 9.10 as 9.1."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise UserError(f"{what} is a number ({value}), not a version: write it as a string in quotes, such as "
-                        "\"9.10.0\" (a number loses its trailing zeros: 9.10 reads as 9.1)")
-    raise UserError(f"{what} must be a string such as \"9.0.0\", got {value!r:.80}")
+def request_facts(vocab: Vocabulary, facts: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A request's facts checked, the domain's XML (``domain_xml``, which the context reads into domain.* facts)
+    kept as given."""
+    if not isinstance(facts, Mapping) or XML_FACT not in facts:
+        return check_facts(vocab, facts)
+    rest = dict(facts)
+    xml = rest.pop(XML_FACT)
+    return {**check_facts(vocab, rest), XML_FACT: xml}
 
 
 def _text(entry: Mapping[str, Any], key: str, default: Any = None, numbers: bool = False) -> str | None:
@@ -265,7 +293,7 @@ def checked_request(policies: PolicySet, *, hypervisor: str, state: str | None =
     return Request(
         hypervisor=hypervisor, libvirt_version=format_version(version), state=checked_state,
         mode=resolve_mode(checked_mode, mask, vocab.flags[vocab.mode_flag].value), flags=mask,
-        params=typed_params(policies, params), facts=tuple(sorted(check_facts(vocab, facts).items())),
+        params=typed_params(policies, params), facts=tuple(sorted(request_facts(vocab, facts).items())),
         domain=domain, desturi=desturi,
     )
 

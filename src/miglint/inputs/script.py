@@ -35,7 +35,7 @@ from .shell import (
     scan,
 )
 from .snippet import Snippet, whole
-from .loops import LoopState, loop_states
+from .loops import Block, LoopState, blocks, loop_states
 from .suppress import Stated, attach, parse_directive, rule_ids
 from .virsh import RESERVED, asks_help, command_job, command_word, find_migrate, parse_migrate_args
 
@@ -57,6 +57,7 @@ class Reading(NamedTuple):
     heredocs: list[Heredoc]
     errors: list[UserError]
     loops: dict[tuple[int, int], LoopState]  # commands in a loop fed by `virsh list`, by position
+    blocks: list[Block]  # compound commands: what a comment above one speaks of
 
 
 def _strings_run(cmd: Command, file: str) -> list[Command]:
@@ -74,9 +75,14 @@ def _strings_run(cmd: Command, file: str) -> list[Command]:
             if w is cw or "virsh" not in w.text or not any(ch in w.text for ch in " \t\n"):
                 continue
             line, column = w.origin()
+            # A string written as it runs ('virsh migrate ...', or "..." without expansions or escapes) has
+            # its words at known offsets in the file, one past the opening quote: fix can edit them there.
+            # Whether it is (and not, say, ''virsh ...') is checked again before an edit is written.
+            exact = w.start >= 0 and not w.unknown and w.end - w.start == len(w.text) + 2
             try:
                 # The word starts with its opening quote, so its text starts one column later.
-                sc = scan(w.text, file, positions=Positions(w.text, line, column + 1, spans=False))
+                sc = scan(w.text, file, positions=Positions(w.text, line, column + 1, spans=exact,
+                                                             base=w.start + 1))
             except UserError:
                 continue
             for inner in resolve(sc):
@@ -111,6 +117,7 @@ def read_snippets(snippets: Sequence[Snippet], file: str) -> Reading:
     errors: list[UserError] = []
     commands: list[Command] = []
     loops: dict[tuple[int, int], LoopState] = {}
+    compound: list[Block] = []
     for snip in snippets:
         if snip.argv is not None:
             if snip.argv:
@@ -124,6 +131,7 @@ def read_snippets(snippets: Sequence[Snippet], file: str) -> Reading:
         comments.extend(sc.comments)
         heredocs.extend(sc.heredocs)
         loops.update(loop_states(sc.tree))
+        compound.extend(blocks(sc.tree))
         sessions.setdefault(snip.session, Resolver()).run(sc)
     for r in sessions.values():
         commands.extend(r.finish())
@@ -134,7 +142,7 @@ def read_snippets(snippets: Sequence[Snippet], file: str) -> Reading:
         if all(find_migrate(words) is None for words in cmd.readings()):
             out.extend(_strings_run(cmd, file))
     comments.sort(key=lambda c: (c.line, c.column))
-    return Reading(out, comments, heredocs, errors, loops)
+    return Reading(out, comments, heredocs, errors, loops, compound)
 
 
 def script_jobs(text: str, file: str, policies: PolicySet, defaults: Defaults) -> Iterator[Item]:
@@ -158,8 +166,8 @@ def snippet_jobs(snippets: Sequence[Snippet], file: str, policies: PolicySet, de
         if stated:
             said.append((c, stated))
         file_sups.extend(s for s in sups if s.scope == "file")
-    covering = attach(commands, reading.comments, parsed)
-    stating = attach(commands, reading.comments, said) if said else {}
+    covering = attach(commands, reading.comments, parsed, reading.blocks)
+    stating = attach(commands, reading.comments, said, reading.blocks) if said else {}
     # A suppression above a function's call covers the commands of its body run at that call.
     calls = [(n, Command((), line, column, line)) for n, cmd in enumerate(commands) for line, column in cmd.via]
     if calls:

@@ -115,10 +115,11 @@ class Positions:
     ``spans=False``, no file offsets at all: a string scanned out of a quoted word). Readers of snippets taken
     out of another file subclass it (miglint.inputs.snippet)."""
 
-    def __init__(self, text: str, line: int = 1, column: int = 1, spans: bool = True) -> None:
+    def __init__(self, text: str, line: int = 1, column: int = 1, spans: bool = True, base: int = 0) -> None:
         self.line = line
         self.column = column
         self.spans = spans
+        self.base = base  # the file offset of the text's first character (a string inside a quoted word)
         self._nl = [i for i, ch in enumerate(text) if ch == "\n"]
 
     def at(self, offset: int) -> tuple[int, int]:
@@ -129,7 +130,7 @@ class Positions:
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """File offsets of the text [start, end), or (-1, -1) when it is not copied from the file as it is."""
-        return (start, end) if self.spans and 0 <= start <= end else (-1, -1)
+        return (self.base + start, self.base + end) if self.spans and 0 <= start <= end else (-1, -1)
 
     def contiguous(self, start: int, end: int) -> bool:
         """The characters [start, end) stand one after the other on one line of the file."""

@@ -1,5 +1,6 @@
-"""Directives in comments: ``# miglint: disable=RULE[,RULE] -- reason`` (suppressions in scripts; plans have
-``ignore``) and ``# miglint: state=shutoff`` (what a command cannot say: the state of the domain it migrates).
+"""Directives in comments: ``# miglint: disable=RULE[,RULE] -- reason``, or ``# miglint: ignore[RULE,RULE] reason``
+as Python linters write them (suppressions in scripts and Python code; plans have ``ignore``), and
+``# miglint: state=shutoff`` (what a command cannot say: the state of the domain it migrates).
 
 A comment alone on its line covers the next command (further comment lines may stand between); a comment
 after code covers the command(s) on that line; ``disable-file=`` covers the whole file. Rules are named by
@@ -17,9 +18,13 @@ from ..errors import did_you_mean
 from ..model import STATES, Location, Note, Suppression
 from ..notes import NOTE_RULES, make_note
 from ..policy.load import PolicySet
+from .loops import Block
 from .shell import Command, Comment
 
 KINDS = {"disable": "line", "disable-file": "file"}
+# The same, in the bracket form: ``ignore[Q051] reason`` (the reason may follow "--" or ":" too).
+BRACKETS = {"ignore": "line", "ignore-file": "file"}
+_BRACKET = re.compile(r"(?P<kind>[\w-]+)\s*\[(?P<rules>[^\]]*)\](?P<reason>.*)$", re.DOTALL)
 # Facts a comment may state for the command it covers, and the values each takes.
 FACTS = {"state": tuple(s for s in STATES if s != "unknown")}
 
@@ -44,7 +49,7 @@ def rule_ids(policies: PolicySet) -> dict[str, str]:
 
 
 def vet(rules: Iterable[tuple[str, str]], known: dict[str, str], location: Location, scope: str,
-        what: str) -> tuple[list[Suppression], list[Note]]:
+        what: str, how: str = "add ' -- why'") -> tuple[list[Suppression], list[Note]]:
     """(rule as written, reason) pairs -> suppressions of known rules, and notes for the rest."""
     sups: list[Suppression] = []
     notes: list[Note] = []
@@ -56,7 +61,7 @@ def vet(rules: Iterable[tuple[str, str]], known: dict[str, str], location: Locat
                                    location))
             continue
         if not reason.strip():
-            notes.append(make_note("M002", f"{what} of {rid} gives no reason (add ' -- why')", location))
+            notes.append(make_note("M002", f"{what} of {rid} gives no reason ({how})", location))
         sups.append(Suppression(rid, reason.strip(), location, scope))
     return sups, notes
 
@@ -73,6 +78,16 @@ def parse_directive(c: Comment, file: str,
     if m is None:
         return [], [], []
     loc = Location(file, c.line, c.column)
+    bracket = _BRACKET.match(m.group("rest"))
+    if bracket is not None and bracket.group("kind") in BRACKETS:
+        kind = bracket.group("kind")
+        rules = [n.strip() for n in bracket.group("rules").split(",") if n.strip()]
+        if not rules:
+            return [], [make_note("M002", f"'{kind}[]' names no rule", loc)], []
+        reason = re.sub(r"^[\s:-]+", "", bracket.group("reason"))
+        sups, notes = vet(((r, reason) for r in rules), known, loc, BRACKETS[kind], "suppression",
+                          "add why after the ']'")
+        return sups, notes, []
     head, _, reason = m.group("rest").partition("--")
     kind, eq, names = head.partition("=")
     kind = kind.strip()
@@ -83,11 +98,12 @@ def parse_directive(c: Comment, file: str,
                                           f"{did_you_mean(value, FACTS[kind])}", loc)], []
         return [], [], [Stated(kind, value, loc)]
     if kind not in KINDS or not eq:
-        choices = [*KINDS, *FACTS]
-        hint = did_you_mean(kind, choices) if kind not in choices else ""
+        choices = [*KINDS, *BRACKETS, *FACTS]
+        word = kind.partition("[")[0].strip()
+        hint = did_you_mean(word, choices) if word not in choices else ""
         return [], [make_note("M002", f"not a miglint directive: {kind or head.strip()!r}{hint}; "
-                                      "write '# miglint: disable=RULE -- reason' or '# miglint: state=shutoff'",
-                              loc)], []
+                                      "write '# miglint: disable=RULE -- reason', '# miglint: ignore[RULE] reason' "
+                                      "or '# miglint: state=shutoff'", loc)], []
     rules = [n.strip() for n in names.split(",") if n.strip()]
     if not rules:
         return [], [make_note("M002", f"'{kind}=' names no rule", loc)], []
@@ -99,13 +115,19 @@ T = TypeVar("T")
 
 
 def attach(commands: list[Command], comments: list[Comment],
-           parsed: Sequence[tuple[Comment, Sequence[T]]]) -> dict[int, list[T]]:
+           parsed: Sequence[tuple[Comment, Sequence[T]]], blocks: Sequence[Block] = ()) -> dict[int, list[T]]:
     """For each command (by index), what the comments alone on the lines above it, or after code on its own
-    line, say of it (line suppressions, stated facts)."""
+    line, say of it (line suppressions, stated facts). Comments above a compound command (a loop, an if,
+    ...) speak of every command it runs."""
     alone_lines = {c.line for c in comments if not c.trailing}
     by_line: dict[int, list[int]] = {}
     for i, cmd in enumerate(commands):
         by_line.setdefault(cmd.line, []).append(i)
+    for b in blocks:
+        inside = [i for i, cmd in enumerate(commands) if (cmd.line, cmd.column) in b.commands]
+        if inside:
+            by_line.setdefault(b.line, [])
+            by_line[b.line] = list(dict.fromkeys(by_line[b.line] + inside))
     out: dict[int, list[T]] = {}
     for comment, sups in parsed:
         line_sups = [s for s in sups if not isinstance(s, Suppression) or s.scope == "line"]

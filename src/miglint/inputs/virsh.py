@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace as dc_replace
 from typing import NamedTuple
 
-from ..errors import UserError
+from ..errors import UserError, did_you_mean
 from ..model import (
     UNKNOWN,
     FactValue,
@@ -504,11 +504,26 @@ def command_job(text: str, *, policies: PolicySet, hypervisor: str | None, state
                             "destination URI with a driver scheme (qemu+ssh://...)",
                             f"{file}:{call.virsh.line}:{call.virsh.column}")
         hv, because = policies.assumed_hypervisor
+        written = _unknown_scheme(call.connect, policies) or next(
+            (_unknown_scheme(w, policies) for n, _, w in parse_migrate_args(
+                ws[call.migrate_index + 1:], version, policies.vocab).options if n == "desturi"), None)
+        if written:  # a scheme miglint knows no driver by: say so, with the name it looks like
+            alias = policies.vocab.hypervisor_aliases.get(written)
+            hint = f" (libvirt's driver is {alias!r})" if alias else did_you_mean(written, policies.vocab.uri_drivers)
+            because = f"the URI's scheme names no driver miglint knows, {written!r}{hint}"
         assumed = (f"hypervisor {hv}: {because}",)
     policies.driver(hv)
     request, where = build(ws, call, version=version, vocab=policies.vocab, hypervisor=hv, state=state, facts=facts)
     loc = Location(file, call.virsh.line, call.virsh.column)
-    return Job(job_id, request, loc, locations(where, file), text, assumed=assumed)
+    return Job(job_id, request, loc, locations(where, file), text, assumed=assumed, words=tuple(ws))
+
+
+def _unknown_scheme(word: Word | None, policies: PolicySet) -> str | None:
+    """The driver part of a URI's scheme when it is written out and names no driver miglint has a policy for."""
+    if word is None or word.unknown or "://" not in word.text:
+        return None
+    base = word.text.split(":", 1)[0].split("+", 1)[0].lower()
+    return base if base and policies.hypervisor_for_uri(word.text) is None else None
 
 
 def _uri_driver(word: Word, policies: PolicySet) -> str | None:

@@ -11,10 +11,10 @@ raises RewriteError rather than writing something else than intended.
 
 from __future__ import annotations
 
-import io
 import json
+import re
 import shlex
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import yaml
@@ -22,14 +22,10 @@ import yaml
 from ..engine.evaluate import Evaluator
 from ..engine.fixes import FixPlan, fix_stable
 from ..errors import UserError
-from ..inputs.plan import json_jobs, jsonl_jobs, yaml_jobs
 from ..inputs.request import check_state
-from ..inputs.script import read_snippets, script_jobs
 from ..inputs.shell import Word, split_line
-from ..inputs.snippet import whole
 from ..inputs.virsh import (
     Span,
-    asks_help,
     command_job,
     find_migrate,
     parse_migrate_args,
@@ -37,7 +33,7 @@ from ..inputs.virsh import (
 from ..model import REJECTING, Job, Request, Result
 from ..policy.load import PolicySet
 from ..policy.vocabulary import FLAG_PREFIX, Vocabulary
-from ..settings import Defaults
+from ..settings import Defaults, Settings
 from ..version import Version, parse_version
 
 
@@ -56,8 +52,13 @@ class JobFix(NamedTuple):
 
     job: Job
     before: Result
-    plan: FixPlan | None  # None: nothing to fix
+    plan: FixPlan | None  # None: nothing fixed
     after: Result | None  # the result of the rewritten request (None when unchanged)
+
+    @property
+    def final(self) -> Result:
+        """The request's result once the file is written."""
+        return self.after if self.after is not None else self.before
 
 
 class FileFix(NamedTuple):
@@ -100,9 +101,27 @@ def _option_names(req: Request) -> dict[str, object]:
     return names
 
 
+_BLOCK_ITEM = re.compile(r"[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*([ \t]*-[ \t]+)")
+_FLOW_ITEM = re.compile(r"\s*,\s*")
+_PLAIN_ITEM = re.compile(r"[A-Za-z0-9_./:=+@%-]+")
+
+
+def _list_layout(text: str | None, anchor: Word, following: Word | None) -> str | None:
+    """How the words are written when they are the items of a YAML list (an Ansible ``argv:``): the text that
+    starts an item after ``anchor`` ("\n      - ", ", "), or None when they are shell words."""
+    if text is None or following is None or anchor.end < 0 or following.start < anchor.end:
+        return None
+    between = text[anchor.end:following.start]
+    m = _BLOCK_ITEM.fullmatch(between)
+    if m:
+        return "\n" + m.group(1)
+    return ", " if _FLOW_ITEM.fullmatch(between) else None
+
+
 def command_edits(words: Sequence[Word], before: Request, after: Request, version: Version,
-                  vocab: Vocabulary) -> list[Edit]:
-    """Edits that turn the command ``words`` (of ``before``) into ``after``'s options."""
+                  vocab: Vocabulary, text: str | None = None) -> list[Edit]:
+    """Edits that turn the command ``words`` (of ``before``) into ``after``'s options. ``text``, the file the
+    words are in, tells words that are the items of a YAML list apart (each added word is an item)."""
     call = find_migrate(words)
     if call is None:
         raise RewriteError("not a 'virsh migrate' command")
@@ -145,11 +164,17 @@ def command_edits(words: Sequence[Word], before: Request, after: Request, versio
     if added:
         anchor = words[call.migrate_index]
         _need_positions(anchor)
-        text = ""
+        following = words[call.migrate_index + 1] if call.migrate_index + 1 < len(words) else None
+        item = _list_layout(text, anchor, following)
+        new = ""
         for name in added:
             value = now[name]
-            text += f" --{name}" if value is True else f" --{name} {_quote(value)}"
-        edits.append(Edit(anchor.end, anchor.end, text))
+            if item is None:
+                new += f" --{name}" if value is True else f" --{name} {_quote(value)}"
+            else:
+                for w in [f"--{name}"] + ([] if value is True else [str(value)]):
+                    new += item + (w if _PLAIN_ITEM.fullmatch(w) else json.dumps(w))
+        edits.append(Edit(anchor.end, anchor.end, new))
     return edits
 
 
@@ -167,22 +192,30 @@ def rewrite_command(text: str, before: Request, after: Request, vocab: Vocabular
 
 def fix_command(text: str, policies: PolicySet, evaluator: Evaluator, defaults: Defaults, *,
                 unsafe: bool = False) -> tuple[str, list[str]]:
-    """One command line fixed (``fix --command``), and the rules that still refuse it."""
+    """One command line fixed with the defaults alone (no configuration), and the rules that still refuse it."""
     version = policies.vocab.version(defaults.libvirt_version)
-    job = command_job(text, policies=policies, hypervisor=defaults.hypervisor, state=check_state(defaults.state),
-                      version=version, job_id="<command>")
-    result = evaluator(job.request)
-    if result.prediction == "accepted":
-        return text.strip(), []
-    plan = fix_stable(evaluator, job.request, unsafe=unsafe)
-    fixed = rewrite_command(text, job.request, plan.request, policies.vocab).strip() if plan.changed else text.strip()
-    check = command_job(fixed, policies=policies, hypervisor=job.request.hypervisor, state=job.request.state,
-                        version=version, job_id="<command>")
-    after = evaluator(check.request)
-    return fixed, [f.rule for f in after.findings if f.effect in REJECTING and not f.depends_on]
+
+    def read(t: str) -> list[object]:
+        return [command_job(t, policies=policies, hypervisor=defaults.hypervisor, state=check_state(defaults.state),
+                            version=version, job_id="<command>")]
+
+    ff = fix_file(text, "<command>", "command", read, lambda job: fix_stable(evaluator, job.request, unsafe=unsafe),
+                  evaluator, policies.vocab)
+    if ff.errors:
+        raise ff.errors[0]
+    final = ff.jobs[0].final if ff.jobs else None
+    still = [f.rule for f in final.findings if f.effect in REJECTING and not f.depends_on] if final else []
+    return ff.new.strip(), still
 
 
 # -- files -------------------------------------------------------------------------------------------
+
+# The text of a file -> what `check` reads in it (jobs, input errors; notes and suppressions are passed over).
+Reader = Callable[[str], Sequence[object]]
+# A job -> the fix to apply (None: nothing to fix), decided as the run's settings say.
+Planner = Callable[[Job], "FixPlan | None"]
+
+SHELL_KINDS = ("command", "script", "markdown", "makefile", "ansible")
 
 
 def _same(a: Request, b: Request) -> bool:
@@ -193,89 +226,136 @@ def _same(a: Request, b: Request) -> bool:
     return True
 
 
-Planner = Callable[[Request], FixPlan]
-
-
-def _planner(evaluator: Evaluator, unsafe: bool) -> Planner:
-    return lambda req: fix_stable(evaluator, req, unsafe=unsafe)
-
-
 def fix_text(text: str, path: str, kind: str, policies: PolicySet, defaults: Defaults, evaluator: Evaluator,
              *, unsafe: bool = False) -> FileFix:
-    """Fix every request in one file's text; ``kind`` is script, yaml, json or jsonl."""
-    planner = _planner(evaluator, unsafe)
-    if kind == "script":
-        return _fix_script(text, path, policies, defaults, evaluator, planner)
-    if kind == "jsonl":
-        return _fix_jsonl(text, path, policies, defaults, evaluator, planner)
-    return _fix_document(text, path, kind, policies, defaults, evaluator, planner)
+    """Fix every request in one file's text read with ``defaults`` alone (tools and tests; the command line
+    goes through miglint.pipeline.fix_files, which reads files as `check` does)."""
+    from ..inputs.files import jobs_of_data
+
+    def read(t: str) -> list[object]:
+        return list(jobs_of_data(kind, t.encode("utf-8"), path, False, policies, Settings(defaults=defaults)))
+
+    return fix_file(text, path, kind, read, lambda job: fix_stable(evaluator, job.request, unsafe=unsafe),
+                    evaluator, policies.vocab)
 
 
-def _verify(old_jobs: list[tuple[Job, FixPlan | None]], new_jobs: list[Job | UserError], evaluator: Evaluator,
-            path: str) -> list[Result | None]:
-    jobs = [j for j in new_jobs if isinstance(j, Job)]
-    if len(jobs) != len(old_jobs):
-        raise RewriteError("the fixed text no longer holds the same requests; not written", path)
-    out: list[Result | None] = []
-    for (job, plan), new in zip(old_jobs, jobs):
-        if plan is None:
-            out.append(None)
-            continue
-        if not _same(new.request, plan.request):
-            raise RewriteError("the fixed text does not say what the fix planned; not written", path)
-        out.append(evaluator(new.request))
-    return out
+def _jobs_of(items: Iterable[object]) -> tuple[list[Job | UserError], list[UserError]]:
+    kept = [i for i in items if isinstance(i, (Job, UserError))]
+    return kept, [e for e in kept if isinstance(e, UserError)]
 
 
-def _fix_script(text: str, path: str, policies: PolicySet, defaults: Defaults, evaluator: Evaluator,
-                planner: Planner) -> FileFix:
-    errors: list[UserError] = []
-    edits: list[Edit] = []
-    planned: list[tuple[Job, FixPlan | None]] = []
-    results: list[Result] = []
-    version = policies.vocab.version(defaults.libvirt_version)
-    # The commands as script_jobs reads them (variables followed, one reading per value), so that the fixed
-    # text can be read back request by request. Words resolved from elsewhere carry no span when an edit there
-    # would be unsafe (see miglint.inputs.shell.Word): such a fix is refused, not written.
-    reading = read_snippets([whole(text)], path)
-    if reading.errors:
-        return FileFix(path, text, text, (), (reading.errors[0],))
-    state = check_state(defaults.state)
-    for cmd in reading.commands:
-        for words in cmd.readings():
-            call = find_migrate(words)
-            if call is None or asks_help(words, call, version, policies.vocab):
-                continue
-            try:
-                job = command_job(" ".join(w.text for w in words), policies=policies, hypervisor=defaults.hypervisor,
-                                  state=state, version=version, job_id=f"{path}:{cmd.line}", file=path, words=words)
-            except UserError as e:
-                errors.append(e)
-                continue
-            result = evaluator(job.request)
-            plan = planner(job.request) if result.prediction != "accepted" else None
-            if plan is not None and plan.changed:
-                try:
-                    edits.extend(command_edits(words, job.request, plan.request, version, policies.vocab))
-                except RewriteError as e:
-                    e.where = e.where or f"{path}:{cmd.line}:{cmd.column}"
-                    errors.append(e)
-                    plan = None
-            else:
-                plan = None
-            planned.append((job, plan))
-            results.append(result)
-    edits = list(dict.fromkeys(edits))  # the readings of one command share their words: the same edit once
-    new = apply_edits(text, edits) if edits else text
-    after: list[Result | None] = [None] * len(planned)
-    if new != text:
+def fix_file(text: str, path: str, kind: str, read: Reader, planner: Planner, evaluator: Evaluator,
+             vocab: Vocabulary) -> FileFix:
+    """Fix every request of one file. ``kind``: command, script, markdown, makefile, ansible (edits of the
+    shell words where the reader found them), yaml, json or jsonl (edits of the plan entries).
+
+    The new text is read again as ``read`` reads it, and each fixed request must say what its fix planned;
+    a request whose edit reads otherwise (the edit landed inside a string that quotes differently, say) keeps
+    its old text and is reported, and the others are still fixed."""
+    items, errors = _jobs_of(read(text))
+    planned: list[tuple[Job, Result, FixPlan | None, list[Edit]]] = []
+    entries: list[Any] | None = None
+    lines: list[str] = []
+    offsets: list[int] = [0]
+    if kind in ("yaml", "json"):
         try:
-            after = _verify(planned, _jobs_only(script_jobs(new, path, policies, defaults)), evaluator, path)
+            entries = _entry_nodes(_compose(text)) if any(isinstance(i, Job) for i in items) else []
         except RewriteError as e:
-            return FileFix(path, text, text, tuple(JobFix(j, r, None, None) for (j, _), r in zip(planned, results)),
-                           tuple(errors) + (e,))
-    jobs = tuple(JobFix(j, r, p, a) for (j, p), r, a in zip(planned, results, after))
+            e.where = path
+            errors.append(e)
+            entries = []
+        if len(entries) != len(items):
+            entries = []  # entries the reader skipped: no telling which node is whose
+    elif kind == "jsonl":
+        lines = text.splitlines(keepends=True)
+        for line in lines:
+            offsets.append(offsets[-1] + len(line))
+    for index, job in enumerate(items):
+        if not isinstance(job, Job):
+            continue
+        before = evaluator(job.request)
+        plan = planner(job)
+        edits: list[Edit] = []
+        if plan is not None and plan.changed:
+            try:
+                if kind in SHELL_KINDS:
+                    if job.words is None:
+                        raise RewriteError("the command's words are not known")
+                    edits = command_edits(job.words, job.request, plan.request,
+                                          parse_version(job.request.libvirt_version), vocab, text)
+                elif kind in ("yaml", "json"):
+                    if not entries:
+                        raise RewriteError("cannot tell which entry of the file this request is")
+                    doc = _Doc(text, kind == "json", vocab)
+                    doc.fix_entry(entries[index], job, plan)
+                    edits = doc.edits
+                elif kind == "jsonl" and job.location is not None:
+                    n = job.location.line - 1
+                    doc = _Doc(lines[n], True, vocab)
+                    doc.fix_entry(_compose(lines[n]), job, plan)
+                    edits = [Edit(e.start + offsets[n], e.end + offsets[n], e.text) for e in doc.edits]
+                else:
+                    raise RewriteError(f"cannot edit requests of a {kind} file")
+            except RewriteError as e:
+                where = job.location
+                e.where = e.where or (f"{where.file}:{where.line}:{where.column}" if where else path)
+                errors.append(e)
+                plan, edits = None, []
+        else:
+            plan = None
+        planned.append((job, before, plan, edits))
+    new, after, refused = _write(text, path, planned, read, evaluator)
+    errors.extend(refused)
+    jobs = tuple(JobFix(j, r, p if a is not None else None, a) for (j, r, p, _), a in zip(planned, after))
     return FileFix(path, text, new, jobs, tuple(errors))
+
+
+def _write(text: str, path: str, planned: list[tuple[Job, Result, FixPlan | None, list[Edit]]], read: Reader,
+           evaluator: Evaluator) -> tuple[str, list[Result | None], list[UserError]]:
+    """The text with every planned edit that reads back as planned; the results of the fixed requests."""
+    active = [bool(edits) for *_, edits in planned]
+    refused: list[UserError] = []
+    for _ in range(len(planned) + 1):
+        # The readings of one command share their words: the same edit once.
+        edits = list(dict.fromkeys(e for (*_, es), on in zip(planned, active) if on for e in es))
+        if not edits:
+            return text, [None] * len(planned), refused
+        try:
+            new = apply_edits(text, edits)
+        except RewriteError as e:
+            e.where = path
+            return text, [None] * len(planned), refused + [e]
+        jobs = [j for j in _jobs_of(read(new))[0] if isinstance(j, Job)]
+        if len(jobs) != len(planned):
+            # Some edit made or unmade a command: find it by writing each request's edits alone.
+            bad = [k for k, on in enumerate(active) if on and not _alone_ok(text, planned, k, read)]
+            if not bad:
+                refused.append(RewriteError("the fixed text no longer holds the same requests; not written", path))
+                return text, [None] * len(planned), refused
+        else:
+            bad = [k for k, ((_, _, plan, _), on, job) in enumerate(zip(planned, active, jobs))
+                   if on and plan is not None and not _same(job.request, plan.request)]
+        if not bad:
+            return new, [evaluator(job.request) if on else None for on, job in zip(active, jobs)], refused
+        for k in bad:
+            active[k] = False
+            loc = planned[k][0].location
+            refused.append(RewriteError("the fixed text would not say what the fix planned (an edit inside a "
+                                        "string that quotes otherwise?); this request is left as it is",
+                                        f"{loc.file}:{loc.line}:{loc.column}" if loc else path))
+    return text, [None] * len(planned), refused
+
+
+def _alone_ok(text: str, planned: list[tuple[Job, Result, FixPlan | None, list[Edit]]], k: int,
+              read: Reader) -> bool:
+    """Request ``k``'s edits, written alone, leave the file's requests in place and say what was planned."""
+    edits = list(dict.fromkeys(planned[k][3]))
+    try:
+        jobs = [j for j in _jobs_of(read(apply_edits(text, edits)))[0] if isinstance(j, Job)]
+    except RewriteError:
+        return False
+    plan = planned[k][2]
+    return len(jobs) == len(planned) and plan is not None and _same(jobs[k].request, plan.request)
 
 
 # -- plan files: YAML node positions -------------------------------------------------------------------
@@ -422,7 +502,7 @@ class _Doc:
         if not isinstance(node, yaml.MappingNode):
             raise RewriteError("'params' is not a mapping")
         pairs = list(node.value)
-        keys = [vocab.param_key(str(k.value)) for k, _ in pairs]
+        keys = [vocab.param_key_or_name(str(k.value)) for k, _ in pairs]
         text = self.text
         if node.flow_style or not pairs:
             inner = []
@@ -451,7 +531,8 @@ class _Doc:
             at = _line_end_after(text, pairs[-1][1].start_mark.index, pairs[-1][1].end_mark.index)
             self.edits.append(Edit(at, at, "".join(f"{indent}{self.emit(k)}: {self.emit(put[k])}\n" for k in new_keys)))
         if all(key in remove for key in keys) and not put:
-            self.edits = [e for e in self.edits if not (node.start_mark.index <= e.start < node.end_mark.index)]
+            lo = _line_start(text, node.start_mark.index)  # the removed lines start before the first key
+            self.edits = [e for e in self.edits if not (lo <= e.start < node.end_mark.index)]
             key = key_value[0]
             self.edits.append(Edit(key.end_mark.index, _line_end_after(text, node.start_mark.index,
                                                                         node.end_mark.index) - 1, ": {}"))
@@ -498,108 +579,3 @@ class _Doc:
         put = {k: (list(v) if isinstance(v, tuple) else v) for k, v in now.items() if was.get(k) != v}
         if remove or put:
             self.set_params(entry, _get(entry, "params"), remove, put)
-
-
-def _jobs_only(items: Iterable[object]) -> list[Job | UserError]:
-    """Requests and input errors; notes and suppressions of the check runner do not matter to a fix."""
-    return [i for i in items if isinstance(i, (Job, UserError))]
-
-
-def _doc_jobs(text: str, path: str, kind: str, policies: PolicySet, defaults: Defaults) -> Iterator[Job | UserError]:
-    data = text.encode("utf-8")
-    if kind == "json":
-        yield from _jobs_only(json_jobs(data, path, policies, defaults))
-    else:
-        yield from _jobs_only(yaml_jobs(data, path, policies, defaults))
-
-
-def _fix_document(text: str, path: str, kind: str, policies: PolicySet, defaults: Defaults, evaluator: Evaluator,
-                  planner: Planner) -> FileFix:
-    items = list(_doc_jobs(text, path, kind, policies, defaults))
-    errors = [e for e in items if isinstance(e, UserError)]
-    good = [j for j in items if isinstance(j, Job)]
-    if not good:
-        return FileFix(path, text, text, (), tuple(errors))
-    try:
-        root = _compose(text)
-    except RewriteError as e:
-        e.where = path
-        return FileFix(path, text, text, (), tuple(errors) + (e,))
-    nodes = _entry_nodes(root)
-    doc = _Doc(text, kind == "json", policies.vocab)
-    planned: list[tuple[Job, FixPlan | None]] = []
-    results: list[Result] = []
-    # The plan readers yield one item (a job or an error) per entry, in order.
-    for index, job in enumerate(items):
-        if not isinstance(job, Job):
-            continue
-        result = evaluator(job.request)
-        plan = planner(job.request) if result.prediction != "accepted" else None
-        node = nodes[index] if len(nodes) == len(items) else None
-        if plan is not None and plan.changed and node is not None:
-            mark = len(doc.edits)
-            try:
-                doc.fix_entry(node, job, plan)
-            except RewriteError as e:
-                del doc.edits[mark:]
-                e.where = e.where or (f"{path}:{job.location.line}" if job.location else path)
-                errors.append(e)
-                plan = None
-        else:
-            plan = None
-        planned.append((job, plan))
-        results.append(result)
-    return _finish(text, path, doc.edits, planned, results, errors, evaluator,
-                   lambda new: list(_doc_jobs(new, path, kind, policies, defaults)))
-
-
-def _finish(text: str, path: str, edits: list[Edit], planned: list[tuple[Job, FixPlan | None]],
-            results: list[Result], errors: list[UserError], evaluator: Evaluator,
-            reread: Callable[[str], list[Job | UserError]]) -> FileFix:
-    try:
-        new = apply_edits(text, edits) if edits else text
-        after: list[Result | None] = [None] * len(planned)
-        if new != text:
-            after = _verify(planned, reread(new), evaluator, path)
-    except RewriteError as e:
-        e.where = e.where or path
-        return FileFix(path, text, text, tuple(JobFix(j, r, None, None) for (j, _), r in zip(planned, results)),
-                       tuple(errors) + (e,))
-    jobs = tuple(JobFix(j, r, p, a) for (j, p), r, a in zip(planned, results, after))
-    return FileFix(path, text, new, jobs, tuple(errors))
-
-
-def _fix_jsonl(text: str, path: str, policies: PolicySet, defaults: Defaults, evaluator: Evaluator,
-               planner: Planner) -> FileFix:
-    def read(t: str) -> list[Job | UserError]:
-        return _jobs_only(jsonl_jobs(io.BytesIO(t.encode("utf-8")), path, policies, defaults))
-
-    items = read(text)
-    errors = [e for e in items if isinstance(e, UserError)]
-    lines = text.splitlines(keepends=True)
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line))
-    edits: list[Edit] = []
-    planned: list[tuple[Job, FixPlan | None]] = []
-    results: list[Result] = []
-    for job in (j for j in items if isinstance(j, Job)):
-        result = evaluator(job.request)
-        plan = planner(job.request) if result.prediction != "accepted" else None
-        if plan is not None and plan.changed and job.location is not None:
-            n = job.location.line - 1
-            line = lines[n]
-            try:
-                doc = _Doc(line, True, policies.vocab)
-                root = _compose(line)
-                doc.fix_entry(root, job, plan)
-                edits += [Edit(e.start + offsets[n], e.end + offsets[n], e.text) for e in doc.edits]
-            except RewriteError as e:
-                e.where = f"{path}:{job.location.line}"
-                errors.append(e)
-                plan = None
-        else:
-            plan = None
-        planned.append((job, plan))
-        results.append(result)
-    return _finish(text, path, edits, planned, results, errors, evaluator, read)

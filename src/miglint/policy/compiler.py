@@ -68,8 +68,8 @@ class Compiler:
                     continue  # made with the first key
                 base = k.split("_")[0]
                 rng, unsure = spec[base], spec[base + "_unsure"]
-                node: Node = Libvirt(_range(rng, where, "libvirt"), _range(unsure, where, "libvirt")) \
-                    if base == "libvirt" else Qemu(_range(rng, where, "qemu"), _ranges(unsure, where),
+                node: Node = Libvirt(_libvirt_ranges(rng, where), _libvirt_ranges(unsure, where)) \
+                    if base == "libvirt" else Qemu(_qemu_ranges(rng, where), _ranges(unsure, where),
                                                    self.vocab.assumed_qemu)
                 nodes.append(self._located(node, path + (k,)))
                 continue
@@ -112,6 +112,12 @@ class Compiler:
         except UserError as e:
             self._bad(path, e.message, where)
             return None
+        if kind == "fact":
+            if name not in v.facts:
+                self._bad(path, f"unknown fact {name!r}{did_you_mean(name, v.facts)} (facts are declared in the "
+                                "vocabulary's 'facts')", where)
+                return None
+            return name
         resolved = v.resolve_option(name)
         if resolved not in v.options:
             self._bad(path, f"unknown virsh option {name!r}{did_you_mean(name, v.options)}", where)
@@ -136,19 +142,20 @@ class Compiler:
         if key == "params":
             return Params(*self._names(key, arg, where, path))
         if key == "params_outside":
-            return ParamsOutside(None if arg == "accepted" else frozenset(self._names(key, arg, where, path)[0]))
+            return ParamsOutside(None if arg == "accepted" else frozenset(self._names(key, arg, where, path)[0]),
+                                 {k: p.since for k, p in v.params.items()})
         if key == "options":
             return Options(*self._names(key, arg, where, path))
         if key in ("state", "mode", "input", "hypervisor"):
             return InSet(key, [arg] if isinstance(arg, str) else [str(x) for x in arg])
         if key == "libvirt":
-            return Libvirt(_range(arg, where, "libvirt"), None)
+            return Libvirt(_libvirt_ranges(arg, where), None)
         if key == "libvirt_unsure":
-            return Libvirt(None, _range(arg, where, "libvirt"))
+            return Libvirt(None, _libvirt_ranges(arg, where))
         if key == "feature":
             return Feature({str(k): bool(b) for k, b in arg.items()})
         if key == "qemu":
-            return Qemu(_range(arg, where, "qemu"), (), v.assumed_qemu)
+            return Qemu(_qemu_ranges(arg, where), (), v.assumed_qemu)
         if key == "qemu_unsure":
             return Qemu(None, _ranges(arg, where), v.assumed_qemu)
         if key == "first_error":
@@ -167,11 +174,14 @@ class Compiler:
             raw = arg.get(field)
             if not raw:
                 raise UserError(f"{where}: '{key}' needs 'key' or 'name'")
-            name = str(raw) if key == "fact" else self._name(key, str(raw), where, path + (field,))
+            name = self._name(key, str(raw), where, path + (field,))
             present = arg.get("present")
             written = {t: a for t, a in arg.items() if t not in ("key", "name")}
+            if_missing = arg.get("if_missing")
+            if if_missing is not None and (key != "fact" or not isinstance(if_missing, bool)):
+                raise UserError(f"{where}: if_missing (true or false) says what a fact that is not given means")
             return Value(key, name or str(raw), None if present is None else bool(present),
-                         compile_tests(arg, where), written)
+                         compile_tests(arg, where), written, if_missing)
         raise UserError(f"{where}: unknown condition {key!r}{did_you_mean(key, CONDITION_KEYS)}")
 
 
@@ -186,6 +196,16 @@ def _range(arg: Any, where: str, what: str) -> str:
     except UserError as e:
         raise UserError(f"{where}: {what} takes a version range such as \">=9.1\": {e}") from None
     return text
+
+
+def _libvirt_ranges(arg: Any, where: str) -> str | list[str]:
+    """A libvirt range, or a list of them (their union), checked now."""
+    return [_range(a, where, "libvirt") for a in arg] if isinstance(arg, list) else _range(arg, where, "libvirt")
+
+
+def _qemu_ranges(arg: Any, where: str) -> str | list[str]:
+    """A QEMU range, or a list of them (their union), checked now."""
+    return _ranges(arg, where) if isinstance(arg, list) else _range(arg, where, "qemu")
 
 
 def _ranges(arg: Any, where: str) -> list[str]:

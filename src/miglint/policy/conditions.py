@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from ..errors import did_you_mean
 from ..model import ACTIVE, ACTIVE_STATES, UNKNOWN, ParamValue, Request
 from ..version import Version, VersionRange, format_version
 from .values import Bindings, ValueTest, dotted_version, join_words, passes, tests_text
@@ -507,12 +508,15 @@ class FlagsOutside(Node):
 
 
 class ParamsOutside(Node):
-    """params_outside: accepted | [keys] -- parameters the driver does not accept (virTypedParamsValidate)."""
+    """params_outside: accepted | [keys] -- parameters the driver does not accept (virTypedParamsValidate). The
+    first (by name: libvirt walks them sorted) is bound as ``param``; a ``hint`` says when it comes with a newer
+    libvirt (``known``: every parameter's first version) or is close to a parameter's name."""
 
-    __slots__ = ("keys",)
+    __slots__ = ("keys", "known")
 
-    def __init__(self, keys: frozenset[str] | None) -> None:
+    def __init__(self, keys: frozenset[str] | None, known: Mapping[str, Version] | None = None) -> None:
         self.keys = keys
+        self.known: Mapping[str, Version] = known or {}
 
     def _split(self, ctx: Ctx) -> tuple[list[str], list[str]]:
         accepted = ctx.driver.accepted_params if self.keys is None else self.keys
@@ -538,6 +542,11 @@ class ParamsOutside(Node):
         keys = sure or unsure
         if keys:
             out["param"] = keys[0]
+            since = self.known.get(keys[0])
+            if since is None and self.known:
+                out["hint"] = f"'{keys[0]}' is no migration parameter libvirt defines{did_you_mean(keys[0], self.known)}."
+            elif since is not None and since > ctx.version:
+                out["hint"] = f"'{keys[0]}' comes with libvirt {format_version(since)}."
         for k in keys:
             out.setdefault("subjects", []).append("param:" + k)
             out.setdefault("matched", []).append("param:" + k)
@@ -597,30 +606,35 @@ class InSet(Node):
 
 
 class Libvirt(Node):
-    """libvirt: ">=9.4.0" with optional libvirt_unsure: ">9.0.0,<11.3.0" (versions whose answer is not known)."""
+    """libvirt: ">=9.4.0" with optional libvirt_unsure: ">9.0.0,<11.3.0" (versions whose answer is not known).
+    Either may be a list of ranges: the versions in any of them ("<=7.0.0" and ">=10.0.0")."""
 
-    __slots__ = ("range", "unsure", "range_text", "unsure_text")
+    __slots__ = ("range", "unsure", "range_text", "unsure_text", "range_texts", "unsure_texts")
 
-    def __init__(self, range_text: str | None, unsure_text: str | None) -> None:
-        self.range_text, self.unsure_text = range_text, unsure_text
-        self.range = VersionRange(range_text) if range_text is not None else None
-        self.unsure = VersionRange(unsure_text) if unsure_text is not None else None
+    def __init__(self, range_text: str | Sequence[str] | None, unsure_text: str | Sequence[str] | None) -> None:
+        self.range_texts = _texts(range_text)
+        self.unsure_texts = _texts(unsure_text)
+        # As written, for the documentation ("<=7.0.0 or >=10.0.0").
+        self.range_text = None if self.range_texts is None else " or ".join(self.range_texts)
+        self.unsure_text = None if self.unsure_texts is None else " or ".join(self.unsure_texts)
+        self.range = None if self.range_texts is None else tuple(VersionRange(t) for t in self.range_texts)
+        self.unsure = None if self.unsure_texts is None else tuple(VersionRange(t) for t in self.unsure_texts)
 
     def test(self, ctx: Ctx) -> Truth:
-        if self.unsure is not None and ctx.version in self.unsure:
+        if self.unsure is not None and _within(ctx.version, self.unsure):
             ctx.unknowns.append("libvirt_version")
             return None
-        return True if self.range is None else ctx.version in self.range
+        return True if self.range is None else _within(ctx.version, self.range)
 
     def simplify(self, known: Known) -> Node:
         v = known.version
         if v is None:
             return self
-        if self.unsure is not None and v in self.unsure:
-            return Libvirt(None, self.unsure_text)
+        if self.unsure is not None and _within(v, self.unsure):
+            return Libvirt(None, self.unsure_texts)
         if self.range is None:
             return TRUE
-        return Libvirt(self.range_text, None) if v in self.range else FALSE
+        return Libvirt(self.range_texts, None) if _within(v, self.range) else FALSE
 
     def describe(self, vocab: Vocabulary) -> str:
         parts = []
@@ -631,17 +645,28 @@ class Libvirt(Node):
         return " and ".join(parts)
 
 
+def _texts(text: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if text is None else (text,) if isinstance(text, str) else tuple(text)
+
+
+def _within(version: Version, ranges: tuple[VersionRange, ...]) -> bool:
+    return any(version in r for r in ranges)
+
+
 class Qemu(Node):
-    """qemu: ">=9.1" with optional qemu_unsure (a range, or a list of ranges: QEMU versions whose answer is not
-    known) -- the QEMU version (fact qemu.version) is in the range. Without the fact, the QEMU that the request's
-    libvirt version is assumed to run with (vocabulary qemu_assumed); with neither, unknown."""
+    """qemu: ">=9.1" (a range, or a list of ranges) with optional qemu_unsure (a range, or a list of ranges: QEMU
+    versions whose answer is not known) -- the QEMU version (fact qemu.version) is in the range. Without the fact,
+    the QEMU that the request's libvirt version is assumed to run with (vocabulary qemu_assumed); with neither,
+    unknown."""
 
     __slots__ = ("range", "unsure", "assumed", "range_text", "unsure_texts")
 
-    def __init__(self, range_text: str | None, unsure_texts: Sequence[str],
+    def __init__(self, range_text: str | Sequence[str] | None, unsure_texts: Sequence[str],
                  assumed: Callable[[Version], str | None]) -> None:
-        self.range_text, self.unsure_texts = range_text, tuple(unsure_texts)
-        self.range = VersionRange(range_text) if range_text is not None else None
+        ranges = _texts(range_text)
+        self.range_text = None if ranges is None else " or ".join(ranges)
+        self.unsure_texts = tuple(unsure_texts)
+        self.range = None if ranges is None else tuple(VersionRange(t) for t in ranges)
         self.unsure = tuple(VersionRange(u) for u in self.unsure_texts)
         self.assumed = assumed
 
@@ -661,7 +686,7 @@ class Qemu(Node):
         if any(v in u for u in self.unsure):
             ctx.unknowns.append("fact:" + QEMU_FACT)
             return None
-        return True if self.range is None else v in self.range
+        return True if self.range is None else _within(v, self.range)
 
     def bind(self, ctx: Ctx, out: Bindings) -> None:
         value = self._value(ctx)
@@ -783,14 +808,16 @@ class Value(Node):
     """param / option / fact: {key|name: X, present: bool, <tests>} -- tests on one value.
 
     A missing parameter or option fails every test but ``present: false``. A missing fact, or a value
-    the input could not know, makes the answer unknown.
+    the input could not know, makes the answer unknown -- unless the condition says what a fact that is not
+    given means (``if_missing: true|false``: a fact that refines what others say).
     """
 
-    __slots__ = ("source", "name", "present", "tests", "subject", "written")
+    __slots__ = ("source", "name", "present", "tests", "subject", "written", "if_missing")
 
     def __init__(self, source: str, name: str, present: bool | None, tests: tuple[ValueTest, ...],
-                 written: Mapping[str, Any] | None = None) -> None:
+                 written: Mapping[str, Any] | None = None, if_missing: bool | None = None) -> None:
         self.source, self.name, self.present, self.tests = source, name, present, tests
+        self.if_missing = if_missing
         self.subject = f"{source}:{name}"
         # The tests as the policy wrote them (present included, in its order), for the documentation.
         self.written: Mapping[str, Any] = written if written is not None else {t.key: t.arg for t in tests}
@@ -812,6 +839,8 @@ class Value(Node):
     def test(self, ctx: Ctx) -> Truth:
         present, value, maybe = self._get(ctx)
         if not present:
+            if self.if_missing is not None and self.source == "fact":
+                return self.if_missing
             if maybe:
                 ctx.unknowns.append(self.subject if self.source != "option" else "options")
                 return None
@@ -863,8 +892,11 @@ class Value(Node):
         if passes(self.tests, value, scratch, ctx):
             for k, v in scratch.items():
                 out.setdefault(k, v)
-        out.setdefault("value", ",".join(map(str, value)) if isinstance(value, tuple) else str(value))
+        text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+        out.setdefault("value", text)
         out.setdefault(self.source, self.name)
+        if self.source == "fact":  # a fact's value is also bound by its name: {host_uuid} for host.uuid
+            out.setdefault(self.name.replace(".", "_"), text)
 
     def simplify(self, known: Known) -> Node:
         given = known.params.get(self.name) if self.source == "param" else \

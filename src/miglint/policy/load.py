@@ -7,6 +7,7 @@ file and compiles conditions, without importing the YAML or JSON Schema librarie
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -85,6 +86,13 @@ class Driver:
     @property
     def modes(self) -> list[str]:
         return list(self.sequences)
+
+    @functools.cached_property
+    def done_anyway(self) -> frozenset[str]:
+        """Flags the driver's behaviour says it applies whether they are set or not (``default: on``, e.g.
+        COMPRESSED on vz): a fix that only removes some of them keeps the request's meaning, so it is safe."""
+        behaviour = self.doc.get("behaviour") or {}
+        return frozenset(f for f, b in behaviour.items() if isinstance(b, Mapping) and b.get("default") == "on")
 
     def rules_for(self, mode: str) -> tuple[Rule, ...]:
         got = self._ordered.get(mode)

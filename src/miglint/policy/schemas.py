@@ -98,3 +98,23 @@ def locate(text: str, path: list[str | int]) -> tuple[int, int] | None:
     if best is None:
         return None
     return best.start_mark.line + 1, best.start_mark.column + 1
+
+
+_FACT_TYPES: dict[str, dict[str, Any]] = {
+    "integer": {"type": "integer"},
+    "boolean": {"type": "boolean"},
+    "string": {"type": "string"},
+    "list": {"type": ["array", "string"], "items": {"type": "string"}},
+    "version": {"type": "string", "pattern": r"^\s*\d{1,4}(\.\d{1,4}){0,2}\s*$"},
+}
+
+
+def fact_properties(facts: Any, prefix: str = "") -> dict[str, Any]:
+    """The plan schema's ``facts`` (``prefix`` "": every fact a plan may give) or ``host`` (``prefix``
+    "host.": the host facts without it) properties, from the vocabulary's facts: what editors complete."""
+    out: dict[str, Any] = {}
+    for f in facts.values():
+        if f.internal or "plan" not in f.sources or not f.name.startswith(prefix):
+            continue
+        out[f.name[len(prefix):]] = {**_FACT_TYPES[f.type], "description": f.meaning}
+    return out

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
 from ..errors import UserError
+from .uri import parse as parse_uri
+from .uri import rewrite as rewrite_uri
 
 Bindings = dict[str, Any]
 TestFn = Callable[[Any, Bindings, Any], bool]
@@ -26,7 +27,7 @@ VERSION_COMPARE = {"version_gt": "gt", "version_ge": "ge", "version_lt": "lt", "
 _DOTTED = re.compile(r"^\s*v?(\d+(?:\.\d+)*)")
 BEFORE = "_items_before"  # the items before the one an item test looks at (any_item, first_item)
 # Keys of a param/option/fact condition that are not tests.
-SUBJECT_KEYS = ("key", "name", "present")
+SUBJECT_KEYS = ("key", "name", "present", "if_missing")
 
 
 class ValueTest(NamedTuple):
@@ -38,23 +39,14 @@ class ValueTest(NamedTuple):
 
 
 def uri_part(value: str, part: str) -> Any:
-    """A part of a URI as libvirt's virURIParse splits it; None when absent."""
-    try:
-        u = urlsplit(value)
-    except ValueError:
+    """A part of a URI as libvirt's virURIParse splits it (miglint.policy.uri); None when absent, or when the
+    text is no URI libvirt can parse."""
+    u = parse_uri(value)
+    if u is None:
         return None
-    if part == "scheme":
-        return u.scheme or None
     if part == "host":
-        return u.hostname or None
-    if part == "port":
-        try:
-            return u.port
-        except ValueError:
-            return None
-    if part == "user":
-        return u.username or None
-    return getattr(u, part) or None
+        return u.server
+    return getattr(u, part)
 
 
 def dotted_version(value: Any) -> tuple[int, ...] | None:
@@ -128,6 +120,8 @@ def _compile(key: str, arg: Any, where: str) -> TestFn:  # noqa: C901 - one bran
                 return True
             return False
         return part_test
+    if key == "uri":
+        return _uri_test(arg, where)
     if key == "any_item":
         inner = compile_tests(arg, where)
 
@@ -191,7 +185,50 @@ def _compile(key: str, arg: Any, where: str) -> TestFn:  # noqa: C901 - one bran
     if key == "count":
         inner = compile_tests(arg, where)
         return lambda v, b, c: passes(inner, len(_items(v)), b, c)
+    if key == "mod":
+        # integer arithmetic a program does with the value: its remainder by ``by`` (never negative), e.g. what is
+        # left of a number truncated to 8 bits, or whether a product overflows 64 bits
+        if not isinstance(arg, Mapping) or not isinstance(arg.get("by"), int) or arg["by"] <= 0:
+            raise UserError(f"{where}: mod takes 'by', a positive integer, and tests on the remainder")
+        by, inner = arg["by"], compile_tests({k: a for k, a in arg.items() if k != "by"}, where)
+        return lambda v, b, c: isinstance(v, int) and not isinstance(v, bool) and passes(inner, v % by, b, c)
     raise UserError(f"{where}: unknown value test {key!r}")
+
+
+def _uri_test(arg: Any, where: str) -> TestFn:
+    """uri: {rewrite: {prefix, unless, to}, parses: bool, <URI part tests>} -- the text as the driver hands it to
+    virURIParse (after its own rewrite of a prefix, when given): whether it parses, and tests on its parts. The
+    text parsed is bound as ``uri``."""
+    if not isinstance(arg, Mapping):
+        raise UserError(f"{where}: uri takes a mapping of tests (parses, scheme, host, ...) and an optional rewrite")
+    fix = arg.get("rewrite")
+    if fix is not None and (not isinstance(fix, Mapping) or not all(isinstance(fix.get(k), str) for k in ("prefix", "to"))):
+        raise UserError(f"{where}: uri rewrite takes 'prefix', 'to' and optionally 'unless' (strings)")
+    parses = arg.get("parses")
+    if parses is not None and not isinstance(parses, bool):
+        raise UserError(f"{where}: uri parses takes true or false")
+    parts = [(k, compile_tests(a, where)) for k, a in arg.items() if k not in ("rewrite", "parses")]
+    for k, _ in parts:
+        if k not in URI_PARTS:
+            raise UserError(f"{where}: uri tests a URI's parts ({', '.join(URI_PARTS)}) or 'parses', not {k!r}")
+
+    def test(v: Any, b: Bindings, c: Any) -> bool:
+        if not isinstance(v, str):
+            return False
+        text = rewrite_uri(v, fix["prefix"], fix.get("unless", ""), fix["to"]) if fix is not None else v
+        u = parse_uri(text)
+        if parses is not None and (u is not None) != parses:
+            return False
+        got: Bindings = {}
+        for k, inner in parts:
+            pv = None if u is None else (u.server if k == "host" else getattr(u, k))
+            if not passes(inner, pv, got, c):
+                return False
+            got[k] = "" if pv is None else pv
+        b.update(got)
+        b["uri"] = text
+        return True
+    return test
 
 
 # -- in words ---------------------------------------------------------------------------------------------
@@ -212,6 +249,8 @@ def tests_text(tests: Mapping[str, Any]) -> str:
     for t, v in tests.items():
         if t == "present":
             out.append("is given" if v else "is not given")
+        elif t == "if_missing":
+            out.append("(when not given: " + ("it holds)" if v else "it does not hold)"))
         elif t == "equals":
             out.append(f"is {v!r}" if isinstance(v, str) else f"is {v}")
         elif t == "in":
@@ -231,6 +270,8 @@ def tests_text(tests: Mapping[str, Any]) -> str:
             out.append(f"{verb} " + join_words([repr(x) for x in vals], "or"))
         elif t in URI_PARTS:
             out.append(f"has a {t} that " + tests_text(v))
+        elif t == "uri":
+            out.append(_uri_text(v))
         elif t == "any_item":
             out.append("has an item that " + tests_text(v))
         elif t == "first_item":
@@ -246,8 +287,26 @@ def tests_text(tests: Mapping[str, Any]) -> str:
             out.append("repeats an item")
         elif t == "count":
             out.append("has a count that " + tests_text(v))
+        elif t == "mod":
+            out.append(f"modulo {v['by']} " + tests_text({k: x for k, x in v.items() if k != "by"}))
         elif t in ("in_param", "not_in_param", "in_fact", "not_in_fact"):
             out.append(("is not" if t.startswith("not") else "is") + f" in {v}")
         else:
             out.append(f"{t} {v}")
     return " and ".join(out)
+
+
+def _uri_text(v: Mapping[str, Any]) -> str:
+    fix = v.get("rewrite")
+    what = "as a URI"
+    if fix:
+        unless = f" (unless it starts with {fix['unless']!r})" if fix.get("unless") else ""
+        what = f"with a leading {fix['prefix']!r}{unless} read as {fix['to']!r}, as a URI" if fix["prefix"] else \
+            f"with {fix['to']!r} put before it{unless}, as a URI"
+    words = []
+    if "parses" in v:
+        words.append("parses" if v["parses"] else "does not parse")
+    parts = {k: x for k, x in v.items() if k not in ("rewrite", "parses")}
+    if parts:
+        words.append(tests_text(parts))
+    return what + " " + " and ".join(words)

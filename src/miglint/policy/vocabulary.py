@@ -288,6 +288,13 @@ class Vocabulary:
             raise UserError(f"fact {shown or name!r} takes {fd.type_words}, got {value!r:.60}")
         return ok
 
+    def param_key_or_name(self, name: str) -> str:
+        """The key of a parameter libvirt defines, else the name as given (a key the driver will refuse)."""
+        try:
+            return self.param_key(name)
+        except UserError:
+            return name
+
     def params_known_at(self, version: Version) -> frozenset[str]:
         return frozenset(k for k, p in self.params.items() if p.since <= version)
 

@@ -34,12 +34,12 @@ def test_state_unknown_is_depends_not_a_guess(policies, evaluator):
     assert r.prediction == "rejected" and r.first_error.rule == "Q055"
 
 
-def test_unknown_libvirt_versions_between_known_ones(policies, evaluator):
+def test_libvirt_versions_between_known_ones_follow_the_release_that_changed(policies, evaluator):
     kw = dict(hypervisor="qemu", state="running", flags=["LIVE", "PEER2PEER"], params={"migrate_disks": ["vda"]})
     assert check(policies, evaluator, libvirt_version="9.0.0", **kw).prediction == "accepted"
     assert check(policies, evaluator, libvirt_version="11.3.0", **kw).first_error.rule == "Q059"
-    between = check(policies, evaluator, libvirt_version="10.0.0", **kw)
-    assert between.prediction == "depends" and between.depends_on == ("libvirt_version",)
+    assert check(policies, evaluator, libvirt_version="9.10.0", **kw).prediction == "accepted"
+    assert check(policies, evaluator, libvirt_version="10.0.0", **kw).first_error.rule == "Q059"  # NEWS v10.0.0
 
 
 def test_rules_needing_facts_fire_only_with_them(policies, evaluator):
@@ -96,3 +96,15 @@ def test_power_of_two_value_test(policies):
     req = make_request(policies, hypervisor="qemu", params={"bandwidth": 0})
     version = parse_version(req.libvirt_version)
     assert positive.test(Ctx(req, version, driver.view(version), 0, frozenset())) is False
+
+
+def test_a_parameter_libvirt_does_not_define_is_refused_with_a_hint(policies, evaluator):
+    kw = dict(hypervisor="qemu", state="running", flags=["LIVE", "PEER2PEER"], libvirt_version="9.0.0")
+    r = check(policies, evaluator, params={"bandwith": 100, "zz.bogus": 1}, **kw)
+    assert r.first_error.rule == "Q002" and r.first_error.message == "argument unsupported: parameter 'bandwith' not supported"
+    assert r.first_error.why.endswith("'bandwith' is no migration parameter libvirt defines (did you mean 'bandwidth'?).")
+    r = check(policies, evaluator, params={"compression.zlib.level": 1}, **kw)
+    assert r.first_error.why.endswith("'compression.zlib.level' comes with libvirt 9.4.0.")
+    r = check(policies, evaluator, hypervisor="libxl", state="running", flags=["LIVE", "PEER2PEER"],
+              params={"bandwidth": 1}, libvirt_version="9.0.0")
+    assert r.first_error.rule == "X002" and "libvirt defines" not in r.first_error.why  # known, not for libxl

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from miglint.engine.fixes import apply_fix, fix_stable, is_safe, minimize, plan_fix
+from miglint.engine.fixes import apply_fix, fix_stable, minimize, plan_fix
 from miglint.inputs.request import make_request
 from miglint.model import Fix
 
@@ -29,9 +29,11 @@ def test_a_fix_that_adds_p2p_to_a_virsh_line_makes_it_p2p(policies, evaluator):
 
 
 def test_the_managed_api_cannot_be_fixed_into_p2p(policies, evaluator):
-    # virDomainMigrate3 with PEER2PEER is refused (A005): adding the flag is no fix for a managed API call.
+    # virDomainMigrate3 with PEER2PEER is refused (A005): adding the flag (A006's fix) would trade one refusal
+    # for another that nothing fixes, so the plan leaves it to a person.
     plan = plan_fix(evaluator, req(policies, state="running", flags=["LIVE", "TUNNELLED"], mode="managed"))
-    assert plan.result.prediction == "rejected" and plan.result.first_error.rule == "A005"
+    assert plan.result.prediction == "rejected" and plan.result.first_error.rule == "A006"
+    assert not plan.changed
 
 
 def test_unsafe_fixes_only_when_asked(policies, evaluator):
@@ -47,9 +49,18 @@ def test_dropping_a_flag_that_happens_anyway_is_safe(policies, evaluator):
     r = req(policies, hypervisor="vz", state="running", flags=["LIVE", "PEER2PEER", "COMPRESSED"])
     result = evaluator(r)
     z002 = next(f for f in result.findings if f.rule == "Z002")
-    assert is_safe(z002.fix, z002, evaluator, r)
+    assert z002.fix.safe
     plan = plan_fix(evaluator, r)
-    assert plan.remove_flags == ("COMPRESSED",) and plan.result.prediction == "accepted"
+    # LIVE goes too: vz migrates live anyway (Z011, a safe fix of an info finding)
+    assert plan.remove_flags == ("LIVE", "COMPRESSED") and plan.result.prediction == "accepted"
+    assert plan.applied == ("Z002", "Z011") and not plan.result.findings
+
+
+def test_only_wanted_findings_are_fixed(policies, evaluator):
+    # The run's settings say which findings fix may act on: a disabled or suppressed rule is left alone.
+    r = req(policies, hypervisor="vz", state="running", flags=["LIVE", "PEER2PEER", "COMPRESSED"])
+    plan = plan_fix(evaluator, r, wanted=lambda f: f.rule != "Z011")
+    assert plan.remove_flags == ("COMPRESSED",) and plan.applied == ("Z002",)
 
 
 def test_findings_that_depend_on_a_missing_fact_are_not_fixed(policies, evaluator):

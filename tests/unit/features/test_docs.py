@@ -97,3 +97,13 @@ def test_html_matrix_renders_without_console_errors(browser, tmp_path, policies)
     dom, _ = _render(browser, site / "matrix.html", tmp_path / "profile")
     assert "Migration flags by hypervisor" in dom and 'class="legend"' in dom
     assert dom.count('<tr><th scope="row"><code>') == len(policies.vocab.flags) + len(policies.vocab.params)
+
+
+def test_the_readme_facts_table_is_the_vocabulary(policies):
+    from pathlib import Path
+
+    from miglint.features.docs import facts_markdown
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    block = readme.split("<!-- facts:", 1)[1].split("-->", 1)[1].split("<!-- /facts -->", 1)[0]
+    assert block.strip() == facts_markdown(policies.vocab).strip()

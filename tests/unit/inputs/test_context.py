@@ -124,10 +124,13 @@ def test_domain_xml_without_storage_facts_depends(capsys, web):
     ("virsh migrate --live --p2p --copy-storage-all --migrate-disks vdb web1 qemu+ssh://dst/system", "/mnt/nfs",
      ("rejected", ["Q033", "Q058"])),
     ("virsh migrate --live --p2p --copy-storage-all --migrate-disks vda,sda web1 qemu+ssh://dst/system", "/mnt/nfs",
-     ("accepted", [])),  # a CD-ROM is a disk target too
+     ("rejected", ["Q063"])),  # a CD-ROM is a disk target too, but an empty one has nothing to copy
+    ("virsh migrate --live --p2p --copy-storage-all --migrate-disks vda web1 qemu+ssh://dst/system", None,
+     ("accepted", [])),  # the only writable disk is copied: where it lives does not matter
 ])
 def test_domain_xml_disk_rules(capsys, web, command, shared, expected):
-    code, doc = run_json(capsys, "--domain-xml", web, "--host-fact", f"shared_paths={shared}",
+    storage = ["--host-fact", f"shared_paths={shared}"] if shared else []
+    code, doc = run_json(capsys, "--domain-xml", web, *storage,
                          "--state", "running", "--libvirt-version", "9.0.0", "--command", command)
     assert results(doc) == [expected]
 
@@ -163,9 +166,11 @@ def test_plan_entries_with_domain_xml_host_and_qemu_version(capsys, tmp_path):
         "  - command: virsh migrate --live --p2p web2 qemu+ssh://dst/system\n"
         "    host: {shared_paths: [/mnt/nfs]}\n"
         "    domain_xml: |\n" + "".join(f"      {line}\n" for line in inline.splitlines()) +
-        "  - {command: \"virsh migrate --live --p2p --comp-methods mt web3 qemu+ssh://dst/system\", qemu_version: '9.1'}\n")
+        "  - {command: \"virsh migrate --live --p2p --comp-methods mt web3 qemu+ssh://dst/system\", qemu_version: '9.1'}\n"
+        "  - {hypervisor: qemu, flags: [LIVE, PEER2PEER], domain: web1, domain_xml: xml/web1.xml,\n"
+        "     host: {shared_paths: [/mnt/nfs]}}\n")
     code, doc = run_json(capsys, str(plan))
-    assert results(doc) == [("rejected", ["Q033"]), ("accepted", []), ("rejected", ["Q120"])]
+    assert results(doc) == [("rejected", ["Q033"]), ("accepted", []), ("rejected", ["Q120"]), ("rejected", ["Q033"])]
 
 
 def test_entry_facts_win_over_the_command_line(capsys, tmp_path):

@@ -148,3 +148,14 @@ def test_entities_are_not_expanded_and_nothing_is_fetched(monkeypatch):
 def test_bytes_and_an_xml_declaration_with_an_encoding():
     text = "<?xml version='1.0' encoding='UTF-8'?>\n<domain><name>caf\u00e9</name></domain>"
     assert dx.domain_info(text.encode()).name == "caf\u00e9"
+
+
+def test_writable_disks_are_what_libvirt_checks_whatever_their_storage():
+    xml = ("<domain><devices><disk type='file' device='disk'><source file='/x/vda.img'/><target dev='vda'/></disk>"
+           "<disk type='file' device='cdrom'><source file='/x/cd.iso'/><target dev='hdc'/><readonly/></disk>"
+           "<disk type='file' device='cdrom'><target dev='hdd'/></disk>"
+           "<disk type='network' device='disk'><source protocol='rbd' name='p/i'/><target dev='vdb'/></disk>"
+           "</devices></domain>")
+    f = dx.facts(dx.domain_info(xml))
+    assert f["domain.writable_disks"] == ("vda", "vdb") and f["domain.disk_targets"] == ("vda", "hdc", "hdd", "vdb")
+    assert f["domain.local_disks"] is UNKNOWN  # vda's storage is not known

@@ -18,15 +18,16 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "python"
 _VOCAB = yaml.safe_load((ROOT / "policies" / "vocabulary.yaml").read_text())
 BITS = {f["name"]: 1 << f["bit"] for f in _VOCAB["flags"]}
 MACROS = {p["name"]: p["key"] for p in _VOCAB["params"]}
+P2P = _VOCAB["mode_flag"]
 
 
 def read(name: str, **kw):
     path = DATA / name
-    return read_python(path.read_text(), str(path), flag_bits=BITS, param_macros=MACROS, **kw)
+    return read_python(path.read_text(), str(path), flag_bits=BITS, param_macros=MACROS, p2p_flag=P2P, **kw)
 
 
 def read_text(text: str, **kw):
-    return read_python(text, "t.py", flag_bits=BITS, param_macros=MACROS, **kw)
+    return read_python(text, "t.py", flag_bits=BITS, param_macros=MACROS, p2p_flag=P2P, **kw)
 
 
 def shape(p: PyPath) -> tuple:
@@ -141,6 +142,8 @@ def test_attributes_set_in_another_method_and_rewrites():
     base = F("LIVE", "PEER2PEER", "UNDEFINE_SOURCE")
     common = (("bandwidth", UNKNOWN), ("destination_xml", UNKNOWN))
     with_disks = common + (("migrate_disks", UNKNOWN),)
+    # device_names is false there (`if not device_names`, after the dict was made): an empty value.
+    no_disks = common + (("migrate_disks", ()),)
 
     def g(*pairs):
         return tuple((t, v, line) for (t, line), v in pairs)
@@ -149,7 +152,7 @@ def test_attributes_set_in_another_method_and_rewrites():
     # tunnelled, migrate_disks is popped (the test of the flags is decided by the flags themselves).
     assert shapes(c) == {
         (g((tun, True), (disks, False)), base | {"TUNNELLED"}, common),
-        (g((tun, False), (disks, False)), base, with_disks),
+        (g((tun, False), (disks, False)), base, no_disks),
         (g((block, True), (tun, True), (disks, True)), base | {"NON_SHARED_INC", "TUNNELLED"}, common),
         (g((block, False), (tun, True), (disks, True)), base | {"TUNNELLED"}, common),
         (g((block, True), (tun, False), (disks, True)), base | {"NON_SHARED_INC"}, with_disks),
@@ -283,11 +286,11 @@ def test_inverted_is_active_gives_the_state():
     either, running = read("isactive.py").calls
     assert {(shape(p), p.state) for p in either.paths} == {
         (((("dom.isActive()", False, 6),), F("OFFLINE", "PERSIST_DEST", "PEER2PEER"), ()), "shutoff"),
-        (((("dom.isActive()", True, 6),), F("LIVE", "PEER2PEER"), ()), "running"),
+        (((("dom.isActive()", True, 6),), F("LIVE", "PEER2PEER"), ()), "active"),
     }
     # `if dom.isActive() == 0: raise`: only the running path reaches the call.
     (p,) = running.paths
-    assert (shape(p), p.state) == (((("dom.isActive()", True, 15),), F("LIVE", "PEER2PEER"), ()), "running")
+    assert (shape(p), p.state) == (((("dom.isActive()", True, 15),), F("LIVE", "PEER2PEER"), ()), "active")
 
 
 def test_guards_in_expressions_and_except():
@@ -325,16 +328,16 @@ def test_guards_in_expressions_and_except():
     assert p.contributors["param:bandwidth"] == ((26, 48),)
 
 
-def test_suppressions():
+def test_comments_naming_miglint_are_given_for_directives():
     r = read("suppressed.py")
-    above, trailing, none, shell_style, empty = r.calls
-    assert [(s.rules, s.reason, s.line, s.column, s.trailing) for s in above.suppressed] == \
-        [(("Q051",), "the destination checks this itself", 5, 5, False)]
-    assert [(s.rules, s.reason, s.line, s.trailing) for s in trailing.suppressed] == \
-        [(("Q051", "Q052"), "old host", 7, True)]
-    assert none.suppressed == () and shell_style.suppressed == () and empty.suppressed == ()
-    assert [(s.line, s.rules, bool(s.problem)) for s in r.suppressions] == \
-        [(5, ("Q051",), False), (7, ("Q051", "Q052"), False), (9, (), True), (11, (), True)]
+    assert [(c.text, c.line, c.column, c.trailing) for c in r.comments] == [
+        (" miglint: ignore[A010] the destination checks this itself", 5, 5, False),
+        (" miglint: ignore[A010, Q052] -- old host", 7, 55, True),
+        (" miglint: disable=direct-migration-unsupported -- the shell spelling", 9, 5, False),
+        (" miglint: ignore[] no rule", 11, 5, False),
+    ]
+    # A '#' inside a string is not a comment.
+    assert read_text("import libvirt\nx = '# miglint: ignore[Q051] no'\n# migrate\n").comments == []
 
 
 def test_too_many_paths():
@@ -348,7 +351,7 @@ def test_too_many_paths():
 
 def test_no_libvirt_gives_nothing():
     r = read("no_libvirt.py")
-    assert (r.calls, r.shell, r.argv, r.suppressions, r.errors) == ([], [], [], [], [])
+    assert (r.calls, r.runs, r.comments, r.errors) == ([], [], [], [])
     assert read_text("import libvirt\nconn = libvirt.open('qemu:///system')\n").calls == []
 
 
@@ -356,7 +359,7 @@ def test_syntax_error():
     r = read("syntax_error.py")
     (e,) = r.errors
     assert isinstance(e, UserError) and e.where == f"{DATA / 'syntax_error.py'}:6:5"
-    assert r.calls == [] and r.suppressions == []
+    assert r.calls == [] and r.comments == []
 
 
 _EVENTS: list[str] | None = None
@@ -378,7 +381,7 @@ def test_reading_runs_nothing():
     _EVENTS = []
     try:
         for name, text in texts.items():
-            read_python(text, name, flag_bits=BITS, param_macros=MACROS)
+            read_python(text, name, flag_bits=BITS, param_macros=MACROS, p2p_flag=P2P)
         events = _EVENTS
     finally:
         _EVENTS = None
@@ -453,4 +456,57 @@ def test_long_chains_and_deep_nesting():
     (p,) = r.calls[0].paths  # read as unknown, not lost, not "too many paths"
     assert p.unknown_bits and p.param_unknown and not r.calls[0].too_many_paths
     (e,) = read_text("import libvirt\nflags = " + "-" * 5000 + "1\n# migrate\n").errors
-    assert e.where == "t.py"
+    assert e.where == "t.py" and e.message == "cannot parse as Python: nested too deeply for Python's parser"
+    (e,) = read_text("import libvirt\nflags = " + "-" * 100000 + "1\n# migrate\n").errors  # MemoryError
+    assert e.where == "t.py" and e.message == "cannot parse as Python: nested too deeply for Python's parser"
+
+
+def test_a_helper_with_too_many_paths_makes_the_call_have_too_many():
+    # Eight options and a post-copy step: 512 flag sets, built in a helper on self.
+    (c,) = read("vdsm_like.py", max_paths=256).calls
+    assert c.too_many_paths and c.paths == () and not c.unknown_flags  # not "flags not followed"
+    (c,) = read("vdsm_like.py").calls  # the default bound follows them
+    assert not c.too_many_paths and len(c.paths) == 512
+    assert all(p.flags >= F("LIVE", "PEER2PEER") and not p.unknown_bits for p in c.paths)
+    both = {p.params.get("parallel.connections") for p in c.paths if "PARALLEL" in p.flags}
+    assert both == {4} and all("parallel.connections" not in p.params for p in c.paths if "PARALLEL" not in p.flags)
+
+
+def test_a_value_decided_false_on_the_path_is_empty():
+    text = ("import libvirt\n"
+            "def f(dom, dest, disks, name):\n"
+            "    params = {'migrate_disks': disks, 'destination_name': name}\n"
+            "    flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER\n"
+            "    if disks:\n"
+            "        flags |= libvirt.VIR_MIGRATE_NON_SHARED_DISK\n"
+            "    dom.migrateToURI3(dest, params, flags)\n"
+            "    disks = other()\n"
+            "    if not disks:\n"
+            "        flags |= libvirt.VIR_MIGRATE_TLS\n"
+            "    dom.migrateToURI3(dest, params, flags)\n")
+    first, second = read_text(text).calls
+    assert {p.guards[0].value: dict(p.params)["migrate_disks"] for p in first.paths} == {True: UNKNOWN, False: ()}
+    assert {dict(p.params)["destination_name"] for p in first.paths} == {UNKNOWN}  # nothing decided on name
+    # Assigned again, disks is another value: what the new one is says nothing of the parameter's.
+    assert {(tuple(g.value for g in p.guards), dict(p.params)["migrate_disks"]) for p in second.paths} == {
+        ((True, True), UNKNOWN), ((True, False), UNKNOWN), ((False, True), ()), ((False, False), ())}
+
+
+def test_each_runner_call_with_its_commands():
+    r = read("subprocess_virsh.py")
+    assert [(x.runner, x.line, x.column, x.function, len(x.commands)) for x in r.runs] == [
+        ("subprocess.run", 8, 5, "by_argv", 1), ("subprocess.check_call", 12, 5, "by_argv", 2),
+        ("os.system", 16, 5, "by_string", 1), ("subprocess.call", 17, 5, "by_string", 1),
+        ("os.popen", 18, 5, "by_string", 1)]
+    assert r.calls == [] and r.runs[1].end_line == 12
+
+
+def test_the_destination_scheme_when_the_host_is_not_known():
+    text = ("import libvirt\n"
+            "def f(dom, host, uri):\n"
+            "    dom.migrateToURI3(f'vz+ssh://{host}/system', {}, libvirt.VIR_MIGRATE_PEER2PEER)\n"
+            "    dom.migrateToURI3('qemu+tls://' + host + '/system', {}, libvirt.VIR_MIGRATE_PEER2PEER)\n"
+            "    dom.migrateToURI3(uri, {}, libvirt.VIR_MIGRATE_PEER2PEER)\n")
+    vz, qemu, unknown = read_text(text).calls
+    assert [(p.desturi, p.scheme) for c in (vz, qemu, unknown) for p in c.paths] == \
+        [(None, "vz+ssh"), (None, "qemu+tls"), (None, None)]

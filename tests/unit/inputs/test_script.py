@@ -179,8 +179,30 @@ def test_line_and_file_suppressions(policies):
     ("# miglint: disabel=Q053 -- x", "did you mean 'disable'"),
     ("# miglint: disable=Q053", "gives no reason"),
     ("# miglint: disable= -- x", "names no rule"),
+    ("# miglint: ignore[Q053]", "gives no reason (add why after the ']')"),
+    ("# miglint: ignore[] x", "'ignore[]' names no rule"),
+    ("# miglint: ignor[Q053] x", "did you mean 'ignore'"),
+    ("# miglint: ignore[Q999] x", "unknown rule 'Q999'"),
 ])
 def test_bad_directives_are_notes(policies, comment, message):
     out = items(policies, comment + "\nvirsh migrate --offline a qemu+ssh://h/system\n")
     notes = [i for i in out if isinstance(i, Note)]
     assert len(notes) == 1 and notes[0].rule == "M002" and message in notes[0].message, notes
+
+
+def test_the_bracket_form_suppresses_as_disable_does(policies):
+    out = items(policies, """\
+        # miglint: ignore[Q053] the definition is copied by hand afterwards
+        virsh migrate --offline a qemu+ssh://h/system
+        virsh migrate --offline b qemu+ssh://h/system  # miglint: ignore[offline-needs-persistent, M003]: ok
+        virsh migrate --offline c qemu+ssh://h/system
+        # miglint: ignore-file[M003] -- config files
+        """, state="shutoff")
+    found = {j.request.domain: sorted((s.rule, s.scope) for s in j.suppressed) for j in out if isinstance(j, Job)}
+    assert found == {"a": [("M003", "file"), ("Q053", "line")], "b": [("M003", "file"), ("M003", "line"),
+                                                                    ("Q053", "line")], "c": [("M003", "file")]}
+    sups = [i for i in out if isinstance(i, Suppression)]
+    assert [(s.rule, s.reason, s.location.line) for s in sups] == [
+        ("Q053", "the definition is copied by hand afterwards", 1), ("Q053", "ok", 3), ("M003", "ok", 3),
+        ("M003", "config files", 5)]
+    assert not [i for i in out if isinstance(i, Note)]

@@ -7,6 +7,9 @@ import json
 import pytest
 
 from miglint.cli.app import main
+from miglint.inputs.script import script_jobs
+from miglint.model import Job
+from miglint.settings import Defaults
 
 SCRIPT = """\
 #!/bin/bash
@@ -79,13 +82,13 @@ migrations:
     hypervisor: qemu
     state: shutoff
     flags: [OFFLINE]
-    ignore: [Q053, Q099]
+    ignore: [Q053, Q199]
 """)
     code, doc = run(capsys, "p.plan.yaml")
     found = {r["id"]: [f["rule"] for f in r["findings"]] for r in doc["results"]}
     assert found == {"db": [], "ct": [], "web": []}
     notes = sorted((n["rule"], n["location"]["line"], n["message"].split(" (")[0]) for n in doc["notes"])
-    assert notes == [("M002", 14, "ignore names unknown rule 'Q099'"),
+    assert notes == [("M002", 14, "ignore names unknown rule 'Q199'"),
                      ("M002", 14, "ignore of Q053 gives no reason")]
     assert code == 0
 
@@ -114,3 +117,17 @@ def test_miglint_own_rule_ids_are_stable_and_distinct(policies):
         assert re.fullmatch(r"M[0-9]{3}", r.id) and r.id not in policies.rules
         assert r.name not in policies.rules_by_name and r.severity in ("error", "warning", "info")
         assert r.summary and r.why and r.fix
+
+
+def test_a_comment_above_a_compound_command_speaks_of_what_it_runs(policies):
+    text = ("# miglint: disable=Q053 -- definitions copied by hand\n"
+            "for d in a b; do\n"
+            "  virsh migrate --offline \"$d\" qemu+ssh://dst/system\n"
+            "done\n"
+            "# miglint: disable=A006 -- not this one\n"
+            "if true; then\n"
+            "  :\n"
+            "fi\n"
+            "virsh migrate --offline c qemu+ssh://dst/system\n")
+    jobs = [i for i in script_jobs(text, "s.sh", policies, Defaults(hypervisor="qemu")) if isinstance(i, Job)]
+    assert [sorted(s.rule for s in j.suppressed) for j in jobs] == [["Q053"], ["Q053"], []]

@@ -6,12 +6,15 @@ from __future__ import annotations
 import importlib.resources
 import json
 import re
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from jsonschema import Draft4Validator
 
 from miglint.cli.app import main
+
+ROOT = Path(__file__).resolve().parents[3]
 
 SCRIPT = """\
 #!/bin/sh
@@ -51,8 +54,10 @@ def test_sarif_is_valid_and_complete(capsys, script, sarif_schema):
     rules = run_["tool"]["driver"]["rules"]
     for r in rules:
         assert r["shortDescription"]["text"] and r["fullDescription"]["text"] and r["help"]["text"]
-        uri = urlparse(r["helpUri"])
-        assert uri.scheme == "https" and uri.path.endswith(f"/{r['id']}.md")
+        # no rule-docs-url configured: no helpUri (it must be absolute), the help names the page in the repository
+        assert "helpUri" not in r and f"docs/rules/{r['id']}.md" in r["help"]["markdown"]
+        assert (ROOT / "docs" / "rules" / f"{r['id']}.md").is_file()
+    assert "informationUri" not in run_["tool"]["driver"]
     by_id = {r["id"]: r for r in rules}
     assert by_id["Q053"]["name"] == "offline-needs-persistent"
     assert by_id["Q053"]["defaultConfiguration"]["level"] == "error"
@@ -121,7 +126,8 @@ def test_json_lists_each_rules_text_once(capsys, plan, policies, fmt):
     assert rules["Q053"]["severity"] == "error" and rules["Q053"]["why"] == policies.rules["Q053"].why
     vz = results[-1]["findings"][0]  # a message that shows the request's flags, and the fix for this request
     assert vz["message"] == "unsupported flags (0x800) in function vzDomainMigratePerform3Params"
-    assert vz["fix"] == {"remove_flags": ["VIR_MIGRATE_COMPRESSED"]}
+    # vz compresses anyway, so dropping the flag is safe for this request though the rule's fix is not
+    assert vz["fix"] == {"remove_flags": ["VIR_MIGRATE_COMPRESSED"], "safe": True, "text": "remove --compressed"}
 
 
 def test_json_schema_1_repeats_each_rules_text(capsys, plan, policies):
@@ -236,3 +242,90 @@ def test_json_lists_notes_when_there_are_some(capsys, script):
     code, out = run(capsys, "--format", "json", script)
     notes = json.loads(out)["notes"]
     assert [(n["rule"], n["location"]["line"]) for n in notes] == [("M002", 2)]
+
+
+def test_sarif_help_links_where_the_configuration_says(capsys, script, tmp_path, monkeypatch):
+    url = "https://git.example.com/tools/miglint/-/blob/v0.1.0/docs/rules/{rule}.md"
+    (tmp_path / "cfg.yaml").write_text(f"rule-docs-url: {url}\n")
+    code = main(["check", "--state", "running", "--format", "sarif", "--config", str(tmp_path / "cfg.yaml"), script])
+    out = capsys.readouterr().out
+    driver = json.loads(out)["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "https://git.example.com/tools/miglint/-/blob/v0.1.0/docs/rules/"
+    for r in driver["rules"]:
+        uri = urlparse(r["helpUri"])
+        assert uri.scheme == "https" and uri.path.endswith(f"/docs/rules/{r['id']}.md")
+    (tmp_path / "cfg.yaml").write_text("rule-docs-url: docs/rules/{rule}.md\n")
+    assert main(["check", "--format", "sarif", "--config", str(tmp_path / "cfg.yaml"), script]) == 2
+    assert "cfg.yaml:1:16: configuration key 'rule-docs-url' takes an absolute http(s) URL" in capsys.readouterr().err
+
+
+PYTHON = """\
+import libvirt
+
+
+def migrate(dom, cfg):
+    flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
+    if cfg.compressed:
+        flags |= libvirt.VIR_MIGRATE_COMPRESSED
+    if cfg.parallel:
+        flags |= libvirt.VIR_MIGRATE_PARALLEL
+    dom.migrateToURI3("qemu+ssh://dst/system", {}, flags)
+"""
+# Q086 on the way where both are set: at the call, with where the flags were set and the conditions of that way.
+RELATED = [((7, 9), "VIR_MIGRATE_COMPRESSED is set here"), ((9, 9), "VIR_MIGRATE_PARALLEL is set here"),
+           ((6, 8), "this way: `cfg.compressed`"), ((8, 8), "this way: `cfg.parallel`")]
+
+
+@pytest.fixture
+def pyfile(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mig.py").write_text(PYTHON)
+    return "mig.py"
+
+
+def test_python_calls_in_sarif_have_related_locations(capsys, pyfile, sarif_schema):
+    code, out = run(capsys, "--format", "sarif", pyfile)
+    doc = json.loads(out)
+    assert not list(Draft4Validator(sarif_schema).iter_errors(doc))
+    (res,) = doc["runs"][0]["results"]
+    region = res["locations"][0]["physicalLocation"]["region"]
+    assert (res["ruleId"], res["level"], region) == ("Q086", "warning", {"startLine": 10, "startColumn": 5})
+    assert res["message"]["text"].startswith("when `cfg.compressed` and `cfg.parallel` (lines 6, 8): invalid argument")
+    rel = [((r["physicalLocation"]["region"]["startLine"], r["physicalLocation"]["region"]["startColumn"]),
+            r["message"]["text"]) for r in res["relatedLocations"]]
+    assert rel == RELATED
+    assert [r["id"] for r in res["relatedLocations"]] == [0, 1, 2, 3]
+    assert all(r["physicalLocation"]["artifactLocation"] == {"uri": "mig.py", "uriBaseId": "%SRCROOT%"}
+               for r in res["relatedLocations"])
+    assert code == 0  # a warning does not fail the default gate
+
+
+def test_python_calls_in_json_and_text(capsys, pyfile):
+    from jsonschema import Draft202012Validator
+
+    from miglint.policy import schemas
+
+    code, out = run(capsys, "--format", "json", pyfile)  # compact: related locations by file index
+    doc = json.loads(out)
+    assert list(Draft202012Validator(schemas.schema("result")).iter_errors(doc)) == []
+    (f,) = doc["results"][0]["findings"]
+    assert [((r["line"], r["column"]), r["message"]) for r in f["related"]] == RELATED
+    assert {doc["files"][r["file"]] for r in f["related"]} == {"mig.py"}
+    code, out = run(capsys, "--format", "json", "--json-schema-version", "1", pyfile)
+    doc = json.loads(out)
+    check = Draft202012Validator(schemas.schema("result-1"))
+    assert list(check.iter_errors(doc)) == []
+    (result,) = doc["results"]
+    result["findings"][0]["related"][0]["location"]["line"] = 0  # the schema describes related locations
+    assert [list(e.absolute_path)[-3:] for e in check.iter_errors(doc)] == [["related", 0, "location"]]
+    result["findings"][0]["related"][0]["location"]["line"] = 7
+    assert (result["prediction"], result["depends_on"], result["location"]) == \
+        ("depends", ["path"], {"file": "mig.py", "line": 10, "column": 5})
+    (f,) = result["findings"]
+    assert [((r["location"]["line"], r["location"]["column"]), r["message"]) for r in f["related"]] == RELATED
+    code, out = run(capsys, pyfile)
+    assert "mig.py:10:5: qemu 12.8.0, p2p, running: depends on the path taken\n" in out
+    assert "     10:5 warning Q086 parallel-compression-needs-method\n" in out
+    assert "          7:9: VIR_MIGRATE_COMPRESSED is set here\n          9:9: VIR_MIGRATE_PARALLEL is set here\n" in out
+    code, out = run(capsys, "--quiet", pyfile)
+    assert "is set here" not in out

@@ -111,6 +111,19 @@ def test_libvirt_range_and_unsure_range(policies):
     assert node.test(c) is None and c.unknowns == ["libvirt_version"]
 
 
+def test_libvirt_ranges_may_be_lists(policies):
+    """A list of ranges is their union: a check some releases make, others not, then again."""
+    node = compile_(policies, {"libvirt": ["<=7.0.0", ">=10.0.0"], "libvirt_unsure": [">7.0.0,<8.7.0", ">9.0.0,<10.0.0"]})
+    assert [node.test(ctx(policies, version=v)) for v in ("7.0.0", "8.7.0", "9.0.0", "10.0.0", "12.8.0")] == \
+        [True, False, False, True, True]
+    c = ctx(policies, version="8.0.0")
+    assert node.test(c) is None and c.unknowns == ["libvirt_version"]
+    assert node.describe(policies.vocab) == ("libvirt <=7.0.0 or >=10.0.0 and "
+                                             "(not known for libvirt >7.0.0,<8.7.0 or >9.0.0,<10.0.0)")
+    assert node.simplify(known(policies, version="9.0.0")) is FALSE
+    assert node.simplify(known(policies, version="12.8.0")).describe(policies.vocab) == "libvirt <=7.0.0 or >=10.0.0"
+
+
 def test_the_pair_of_ranges_stands_where_the_policy_wrote_it(policies):
     node = compile_(policies, {"state": "running", "libvirt_unsure": "<9.0.0", "flags": ["LIVE"], "libvirt": ">=9.0.0"})
     assert [type(n).__name__ for n in node.children()] == ["InSet", "Libvirt", "Flags"]
@@ -183,3 +196,25 @@ def test_first_error_is_unknown_while_an_earlier_error_is(policies):
     assert node.test(c) is True
     c.findings = [F("begin")]
     assert node.test(c) is False
+
+
+def test_qemu_ranges_may_be_lists(policies):
+    node = compile_(policies, {"qemu": [">=5.2,<6.0", ">=7.2"], "qemu_unsure": ["<5.2", ">=6.0,<7.2"]})
+    def at(qemu):
+        c = ctx(policies)
+        c.facts["qemu.version"] = qemu
+        return node.test(c), c.unknowns
+    assert [at(q)[0] for q in ("5.2.0", "6.2", "7.2.22", "11.1.3", "4.2")] == [True, None, True, True, None]
+    assert at("6.2") == (None, ["fact:qemu.version"])
+    assert node.describe(policies.vocab) == "QEMU >=5.2,<6.0 or >=7.2 and (not known for QEMU <5.2, >=6.0,<7.2)"
+
+
+def test_a_fact_is_bound_by_its_name_too(policies):
+    node = compile_(policies, {"fact": {"name": "host.uuid", "if_missing": True}})
+    c = ctx(policies)
+    c.facts["host.uuid"] = "5ac0ffee"
+    out: dict = {}
+    node.bind(c, out)
+    assert out["host_uuid"] == "5ac0ffee" and out["value"] == "5ac0ffee"
+    c = ctx(policies)
+    assert node.test(c) is True and c.unknowns == []

@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
 from miglint.cli.app import app, main
+from miglint.inputs.request import ENTRY_KEYS
 from miglint.policy import schemas
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -94,3 +95,31 @@ def test_plan_schema_matches_the_vocabulary(policies):
     names = set(defs["flag"]["anyOf"][0]["enum"])
     assert {f for f in names if not f.startswith("VIR_")} == set(policies.vocab.flags)
     assert set(defs["params"]["properties"]) == set(policies.vocab.params)
+
+
+def test_plan_schema_lists_the_vocabulary_facts(policies):
+    """Editors complete fact names from the schema: it must list exactly the facts a plan may give, typed as
+    the vocabulary types them (regenerate with schemas.fact_properties when the vocabulary changes)."""
+    defs = schemas.schema("plan")["$defs"]
+    assert defs["facts"]["properties"] == schemas.fact_properties(policies.vocab.facts)
+    assert defs["entry"]["properties"]["host"]["properties"] == schemas.fact_properties(policies.vocab.facts, "host.")
+    assert "domain.snapshots" in defs["facts"]["properties"] and "request.domain" not in defs["facts"]["properties"]
+
+
+def test_plan_schema_defaults_take_every_entry_key_but_the_id():
+    defs = schemas.schema("plan")["$defs"]
+    expected = {k for k in ENTRY_KEYS if k != "id"} | {k.replace("_", "-") for k in ENTRY_KEYS if "_" in k}
+    assert set(defs["defaults"]["properties"]) == expected
+
+
+@pytest.mark.parametrize("doc, ok", [
+    ({"defaults": {"libvirt-version": "9.10.0", "facts": {"domain.snapshots": 0}}, "migrations": []}, True),
+    ({"defaults": {"host": {"migrate_tls_force": True}}, "migrations": []}, True),
+    ([{"command": "virsh migrate --live d qemu:///system", "facts": {"domain.snapshot": 2}}], False),
+    ([{"command": "virsh migrate --live d qemu:///system", "facts": {"domain.snapshots": "two"}}], False),
+    ([{"command": "virsh migrate --live d qemu:///system", "host": {"migrate_tls_forc": True}}], False),
+    ([{"command": "virsh migrate --live d qemu:///system", "libvirt_version": 9.1}], False),
+    ({"defaults": {"id": "x"}, "migrations": []}, False),
+])
+def test_plan_schema_facts_and_defaults(doc, ok):
+    assert (list(validator("plan").iter_errors(doc)) == []) is ok

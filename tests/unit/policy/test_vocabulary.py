@@ -34,8 +34,10 @@ def test_flags_match(policies, ref):
 
 
 def test_params_match(policies, ref):
+    """The reference describes libvirt up to 11.3.0; newer parameters (12.2.0's migrate_disks_target_zero) are
+    checked against the 12.8.0 binding by the live conformance test."""
     vocab = policies.vocab
-    assert len(vocab.params) == len(ref["params"])
+    assert len([p for p in vocab.params.values() if p.since <= (11, 3, 0)]) == len(ref["params"])
     for p in ref["params"]:
         pd = vocab.params[p["key"]]
         assert (pd.macro, pd.type, pd.multi, pd.since) == (p["macro"], p["type"], p["multiple"], parse_version(p["since"]))

@@ -19,7 +19,13 @@ def width_of(width: int | None) -> int:
 
 
 def jsonable(value: Any) -> Any:
-    """NamedTuples to objects, tuples to lists; everything else as is."""
+    """NamedTuples to objects, tuples to lists; everything else as is. A request asked about a flag or
+    parameter (features.probe) is what check said of it."""
+    from ...features.probe import Answer
+
+    if isinstance(value, Answer):
+        return {"mode": value.mode, "state": value.state, "status": value.status, "rules": list(value.rules),
+                "needs": list(value.needs), "prediction": value.result.prediction}
     if hasattr(value, "_asdict"):
         return {k: jsonable(v) for k, v in value._asdict().items()}
     if isinstance(value, (list, tuple)):

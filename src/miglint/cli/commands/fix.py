@@ -20,27 +20,19 @@ from ..base import app, options_command, user_errors
 @options_command(FixOptions)
 def fix(opts: FixOptions) -> None:
     """Apply the findings' fixes: safe ones by default (add a required flag, drop a refused one that changes
-    nothing). Exit 0 when nothing is left to fix, 1 when a diff is pending or a request is still refused."""
+    nothing). Files are read as check reads them (configuration, facts, suppressions). Exit 0 when nothing
+    is left to fix, 1 when a diff is pending or a request still fails the check."""
     from ...engine.evaluate import Evaluator
-    from ...model import REJECTING
-    from ...outputs.rewrite import fix_command
+    from ...outputs.rewrite import RewriteError
     from ...outputs.streams import replace_file
-    from ...pipeline import fix_files, prepare
+    from ...pipeline import fix_files, left_over, prepare
 
     if not opts.paths and not opts.command:
         raise UserError("nothing to fix: give files, directories or --command")
     with ExitStack() as stack:
         prepared = prepare(opts, stack)
-        policies, defaults = prepared.policies, prepared.settings.defaults
-        evaluator = Evaluator(policies)
+        evaluator = Evaluator(prepared.policies)
         pending = failed = False
-        no_fix = f"no {'' if opts.unsafe_fixes else 'safe '}fix"
-        for text in opts.command:
-            fixed, still = fix_command(text, policies, evaluator, defaults, unsafe=opts.unsafe_fixes)
-            typer.echo(fixed)
-            if still:
-                typer.echo(f"miglint: still refused: {', '.join(still)} ({no_fix})", err=True)
-                failed = True
         errors = changed_files = fixed_requests = 0
         for ff in fix_files(prepared, opts):
             if isinstance(ff, UserError):
@@ -48,18 +40,26 @@ def fix(opts: FixOptions) -> None:
                 errors += 1
                 continue
             for problem in ff.errors:
-                typer.echo(f"miglint: error: {problem}", err=True)
-                errors += 1
+                if isinstance(problem, RewriteError):  # a fix miglint cannot write there: left to a person
+                    typer.echo(f"{problem.where}: cannot write the fix here: {problem.message}", err=True)
+                    failed = True
+                else:
+                    typer.echo(f"miglint: error: {problem}", err=True)
+                    errors += 1
+            said: set[str] = set()  # the readings of one command (a loop over two domains) say it once
             for j in ff.jobs:
-                final = j.after or (j.before if j.plan is None else j.plan.result)
                 if j.plan is not None:
                     fixed_requests += 1
-                still = [f.rule for f in final.findings if f.effect in REJECTING and not f.depends_on]
-                if still:
-                    loc = j.job.location
-                    where = f"{loc.file}:{loc.line}" if loc else j.job.id
-                    typer.echo(f"{where}: still refused: {', '.join(still)} ({no_fix})", err=True)
+                loc = j.job.location
+                where = f"{loc.file}:{loc.line}:{loc.column}" if loc else j.job.id
+                for line in left_over(prepared, evaluator, j.job, j.final, opts.unsafe_fixes):
                     failed = True
+                    if f"{where}: {line}" not in said:
+                        said.add(f"{where}: {line}")
+                        typer.echo(f"{where}: {line}", err=True)
+            if ff.path == "<command>":
+                typer.echo(ff.new.strip())
+                continue
             if not ff.changed:
                 continue
             changed_files += 1

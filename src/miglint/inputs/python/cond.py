@@ -1,7 +1,7 @@
 """Conditions for the Python reader: a condition splits the states into those where it is true and
 those where it is false, remembering it as a guard. A condition already decided on a path (the same
 text, ``not`` removed) is not asked again; one the code itself fixes (a literal, flags already known)
-asks nothing. ``dom.isActive()`` tells the domain's state."""
+asks nothing. ``dom.isActive()`` tells the domain's state (active: running or paused; or shut off)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import ast
 import operator
 from collections.abc import Callable
 
+from ...model import ACTIVE
 from .syntax import LineMap, keys_read
 from .value import Flags, Guard, Lit, Pos, Seq, State, TooManyPaths, Val, truth
 
@@ -116,11 +117,12 @@ class CondEval:
             k = st.known[text]
             st2 = st.show(text) if shown else st
             return ([st2], []) if k.value == value else ([], [st2])
-        line = e.lineno
+        line, col = self.lines.pos(e)
         keys = frozenset(keys_read(e, self.self_name))
-        on, off = (("running", "shutoff") if _is_active(e) else (None, None))
-        yes = st.decide(Guard(text, True, line), keys, shown or on is not None, on)
-        no = st.decide(Guard(text, False, line), keys, shown or on is not None, off)
+        # virDomainIsActive is true for a paused domain too: "active" is running or paused.
+        on, off = ((ACTIVE, "shutoff") if _is_active(e) else (None, None))
+        yes = st.decide(Guard(text, True, line, col), keys, shown or on is not None, on)
+        no = st.decide(Guard(text, False, line, col), keys, shown or on is not None, off)
         return ([yes], [no]) if value else ([no], [yes])
 
     def _fixed(self, e: ast.expr, st: State) -> list[tuple[State, bool]] | None:

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from ...model import UNKNOWN
 from .cond import Alts
-from .expr import ExprEval
+from .expr import ExprEval, ref
 from .syntax import MUTATORS, Func, LineMap, dotted, keys_read, relevance, target_keys
 from .value import Guard, Item, Lit, Params, Pos, Seq, State, Unknown, Val, param_value
 
@@ -120,7 +120,7 @@ class DataRun(ExprEval):
         return any(keys_read(a, self.self_name) & self.rel for a in c.args + [k.value for k in c.keywords]
                    if isinstance(a, (ast.Name, ast.Attribute)))
 
-    def fork(self, text: str, line: int, sts: list[State]) -> tuple[list[State], list[State]]:
+    def fork(self, text: str, at: Pos, sts: list[State]) -> tuple[list[State], list[State]]:
         """Split on a condition that is not an expression (an exception handler ran)."""
         t: list[State] = []
         f: list[State] = []
@@ -128,8 +128,8 @@ class DataRun(ExprEval):
             if text in st.known:
                 (t if st.known[text].value else f).append(st.show(text))
             else:
-                t.append(st.decide(Guard(text, True, line), frozenset(), True, None))
-                f.append(st.decide(Guard(text, False, line), frozenset(), True, None))
+                t.append(st.decide(Guard(text, True, *at), frozenset(), True, None))
+                f.append(st.decide(Guard(text, False, *at), frozenset(), True, None))
         self.check(len(t) + len(f))
         return t, f
 
@@ -149,15 +149,17 @@ class DataRun(ExprEval):
             load = ast.Subscript(s.target.value, s.target.slice) if isinstance(s.target, ast.Subscript) \
                 else s.target
             value = ast.copy_location(ast.BinOp(load, s.op, s.value), s)
+        src = s.value if not isinstance(s, ast.AugAssign) else None
         out: list[State] = []
         for st in sts:
             for s2, v in self.ev(value, st, at):
                 for t in targets:
-                    s2 = self.bind(t, v, s2, at)
+                    s2 = self.bind(t, v, s2, at, src)
                 out.append(s2)
         return out
 
-    def bind(self, t: ast.expr, v: Val, st: State, at: Pos) -> State:
+    def bind(self, t: ast.expr, v: Val, st: State, at: Pos, src: ast.expr | None = None) -> State:
+        """``t = v`` (``src``: the expression v came from, when written there)."""
         if isinstance(t, ast.Name):
             return st.bind(t.id, v)
         if isinstance(t, ast.Attribute):
@@ -174,7 +176,7 @@ class DataRun(ExprEval):
             k = idx[0][1] if len(idx) == 1 else Unknown()
             if isinstance(base, Params):
                 if isinstance(k, Lit) and isinstance(k.value, str):
-                    return st.bind(key, base.set(k.value, param_value(v), (at,)))
+                    return st.bind(key, base.set(k.value, param_value(v), (at,), ref(src, self.self_name) if src else None))
                 return st.bind(key, replace(base, open=True))
             if isinstance(base, Seq):
                 return st.bind(key, replace(base, open=True))
@@ -237,7 +239,8 @@ class DataRun(ExprEval):
             for v in pos:
                 p = p.merge(v) if isinstance(v, Params) else replace(p, open=True)
             for k, v in zip(c.keywords, vals[len(c.args):]):
-                p = p.set(k.arg, param_value(v), (self.lines.pos(k),)) if k.arg else replace(p, open=True)
+                p = p.set(k.arg, param_value(v), (self.lines.pos(k),), ref(k.value, self.self_name)) if k.arg \
+                    else replace(p, open=True)
             return p
         key = pos[0].value if pos and isinstance(pos[0], Lit) and isinstance(pos[0].value, str) else None
         if op == "clear":

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from .cond import Alts, CondEval
-from .syntax import dotted
-from .value import (Conn, Flags, Item, Lit, Params, Pos, Seq, State, Unknown, Val, as_flags, flags_add, flags_and,
+from .syntax import dotted, keys_read
+from .value import (Conn, Flags, Item, Lit, Params, Pos, Ref, Seq, State, Unknown, Val, as_flags, flags_add, flags_and,
                       flags_or, flags_without, from_param, is_str, make_text, param_value, percent, str_format,
                       text_of, truth)
 
@@ -27,6 +27,22 @@ _ARITH: dict[type, Callable[[int, int], int]] = {
     ast.LShift: operator.lshift, ast.RShift: operator.rshift, ast.Sub: operator.sub, ast.Mult: operator.mul,
     ast.Pow: operator.pow, ast.FloorDiv: operator.floordiv}
 _COPIES = frozenset({"dict", "list", "tuple", "copy.copy", "copy.deepcopy", "str", "int"})
+
+
+def ref(e: ast.expr, self_name: str | None) -> Ref | None:
+    """A value that is a variable's (a name, ``self.x``, ``cfg.disks``), as conditions on it are written."""
+    if not isinstance(e, (ast.Name, ast.Attribute)):
+        return None
+    return Ref("", ast.unparse(e), frozenset(keys_read(e, self_name)))
+
+
+def _decided(e: ast.expr, st: State, v: Val) -> Val:
+    """A value the reader cannot see, known to be false where a condition on it was decided false."""
+    if isinstance(v, Unknown) and not v.falsy and st.known:
+        k = st.known.get(ast.unparse(e))
+        if k is not None and not k.value:
+            return Unknown(falsy=True)
+    return v
 
 
 class ExprEval(CondEval):
@@ -62,6 +78,12 @@ class ExprEval(CondEval):
         return acc
 
     def ev(self, e: ast.expr, st: State, at: Pos) -> Alts:
+        out = self._ev(e, st, at)
+        if isinstance(e, (ast.Name, ast.Attribute)):  # `if not disks: ...`: there, disks is false
+            return [(s, _decided(e, s, v)) for s, v in out]
+        return out
+
+    def _ev(self, e: ast.expr, st: State, at: Pos) -> Alts:
         if isinstance(e, ast.Constant):
             if isinstance(e.value, (str, int, float, bool)) or e.value is None:
                 src = self.lines.literal_src(e) if isinstance(e.value, str) else None
@@ -125,8 +147,9 @@ class ExprEval(CondEval):
         return out
 
     def _op(self, op: ast.operator, a: Val, b: Val, at: Pos) -> Val:
-        if isinstance(op, ast.Add) and is_str(a) and is_str(b):
-            return make_text(list(text_of(a).parts + text_of(b).parts))
+        if isinstance(op, ast.Add) and (is_str(a) or is_str(b)) and all(is_str(x) or isinstance(x, Unknown)
+                                                                         for x in (a, b)):
+            return make_text(list(text_of(a).parts + text_of(b).parts))  # str + what is not seen: a str too
         if isinstance(op, ast.Add) and isinstance(a, Seq) and isinstance(b, Seq):
             return Seq(a.items + b.items, a.open or b.open)
         if isinstance(op, ast.Add) and isinstance(a, Params):
@@ -204,13 +227,13 @@ class ExprEval(CondEval):
         for s, vals in self.ev_all(exprs, st, self.lines.pos(e)):
             p = Params()
             it = iter(vals)
-            for k, _ in zip(e.keys, e.values):
+            for k, v in zip(e.keys, e.values):
                 if k is None:
                     p = p.merge(self._as_params(next(it)))
                     continue
                 kv, vv = next(it), next(it)
                 if isinstance(kv, Lit) and isinstance(kv.value, str):
-                    p = p.set(kv.value, param_value(vv), (self.lines.pos(k),))
+                    p = p.set(kv.value, param_value(vv), (self.lines.pos(k),), ref(v, self.self_name))
                 else:
                     p = replace(p, open=True)
             out.append((s, p))

@@ -38,7 +38,7 @@ class Flow:
         self.funcs = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
         self.classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
         self.owner = owner  # method id -> its class
-        self.cache: dict[object, list[tuple[State, Val]]] = {}
+        self.cache: dict[object, list[tuple[State, Val]] | None] = {}
         self.busy: set[object] = set()
         self._assigned: dict[tuple[tuple[int, ...], str | None], frozenset[str]] = {}
 
@@ -76,14 +76,22 @@ class Flow:
         return Run(self, node.body, mode, seeds, self_name, cls, params, targets if mode == "call" else set())
 
     def alts(self, key: object, make: Callable[[], list[tuple[State, Val]]]) -> list[tuple[State, Val]]:
+        """A helper's (or a variable's) alternatives, made once. One with too many paths makes every call that
+        reads it have too many too (said as such, not as a value the reader cannot see)."""
         if key in self.cache:
-            return self.cache[key]
+            got = self.cache[key]
+            if got is None:
+                raise TooManyPaths()
+            return got
         if key in self.busy:
             return [(State(), Unknown())]
         self.busy.add(key)
         try:
             got = make()
-        except (TooManyPaths, RecursionError):
+        except TooManyPaths:
+            self.cache[key] = None
+            raise
+        except RecursionError:
             got = [(State(), Unknown())]
         finally:
             self.busy.discard(key)
@@ -299,7 +307,7 @@ class Run(DataRun):
         out: list[State] = []
         for h in changing:  # a handler that changes relevant data is a path of its own
             text = "except " + ast.unparse(h.type) if h.type is not None else "except"
-            t, f = self.fork(text, h.lineno, body_in)
+            t, f = self.fork(text, self.lines.pos(h), body_in)
             out += self.block(h.body, t)
             body_in = f
         for h in data:

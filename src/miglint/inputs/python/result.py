@@ -13,7 +13,8 @@ from ...errors import UserError
 from ...model import ParamValue
 from .expr import ExprEval
 from .syntax import LineMap
-from .value import Conn, Flags, Guard, Lit, Params, Pos, State, Unknown, Val, as_flags, as_params, param_value
+from .value import (Conn, Flags, Guard, Lit, Params, Pos, State, Text, Unknown, Val, as_flags, as_params,
+                    param_value)
 
 
 # libvirt-python's signatures (generated from libvirt's API description: flags and "(optional)"
@@ -35,18 +36,6 @@ _DEFAULT_KEYS = {"DEST_NAME": "destination_name", "URI": "migrate_uri", "DEST_XM
                  "BANDWIDTH": "bandwidth"}
 
 
-class PySuppression(NamedTuple):
-    """``# miglint: ignore[RULE,...] reason``. ``trailing``: after code on its line (it covers that line),
-    else alone (it covers the next line). ``problem``: why a comment naming miglint is not a directive."""
-
-    rules: tuple[str, ...]
-    reason: str
-    line: int
-    column: int
-    trailing: bool
-    problem: str = ""
-
-
 @dataclass(frozen=True)
 class PyPath:
     """One way through the code to a call: what libvirt receives when these guards hold."""
@@ -57,10 +46,11 @@ class PyPath:
     params: Mapping[str, ParamValue]  # UNKNOWN: present, value not known
     param_unknown: bool  # more parameters may be set
     contributors: Mapping[str, tuple[Pos, ...]]  # "flag:LIVE" / "param:bandwidth" -> where written
-    state: str | None  # "running" / "shutoff" when a dom.isActive() guard tells it
+    state: str | None  # "active" (running or paused) / "shutoff" when a dom.isActive() guard tells it
     desturi: str | None  # the destination (connection) URI when a literal
     mode: str  # managed / p2p / direct (migrate and migrate2 with PEER2PEER go peer-to-peer)
     extra_bits: int = 0  # literal bits no flag name covers
+    scheme: str | None = None  # the destination URI's scheme, also when the rest is not known (f"qemu+tls://{host}/")
 
 
 @dataclass(frozen=True)
@@ -76,7 +66,6 @@ class PyCall:
     paths: tuple[PyPath, ...] = ()
     too_many_paths: bool = False
     unknown_flags: bool = False  # on some path the flags expression could not be followed
-    suppressed: tuple[PySuppression, ...] = ()
 
 
 class ArgvWord(NamedTuple):
@@ -95,7 +84,6 @@ class ArgvCommand:
     column: int
     guards: tuple[Guard, ...] = ()
     open: bool = False  # more words may follow
-    suppressed: tuple[PySuppression, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,17 +98,47 @@ class ShellText:
     exact: bool
     runner: str
     guards: tuple[Guard, ...] = ()
-    suppressed: tuple[PySuppression, ...] = ()
+
+
+@dataclass(frozen=True)
+class PyRun:
+    """A call of ``subprocess``/``os`` that runs ``virsh ... migrate``: the commands it runs, one per path."""
+
+    runner: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    function: str
+    commands: tuple[ArgvCommand | ShellText, ...] = ()
+    too_many_paths: bool = False
+
+
+class PyComment(NamedTuple):
+    """A comment that names miglint (a directive, or meant as one): its text after the '#'. ``trailing``: code
+    stands before it on its line."""
+
+    text: str
+    line: int
+    column: int
+    trailing: bool
 
 
 @dataclass(frozen=True)
 class PyReading:
     file: str
     calls: list[PyCall] = field(default_factory=list)
-    shell: list[ShellText] = field(default_factory=list)
-    argv: list[ArgvCommand] = field(default_factory=list)
-    suppressions: list[PySuppression] = field(default_factory=list)
+    runs: list[PyRun] = field(default_factory=list)
+    comments: list[PyComment] = field(default_factory=list)
     errors: list[UserError] = field(default_factory=list)
+
+    @property
+    def shell(self) -> list[ShellText]:
+        return [c for r in self.runs for c in r.commands if isinstance(c, ShellText)]
+
+    @property
+    def argv(self) -> list[ArgvCommand]:
+        return [c for r in self.runs for c in r.commands if isinstance(c, ArgvCommand)]
 
 
 def fits(c: ast.Call, names: tuple[str, ...]) -> bool:
@@ -132,8 +150,8 @@ def fits(c: ast.Call, names: tuple[str, ...]) -> bool:
 class CallPaths:
     """A libvirt call's paths: its arguments bound by the API's signature, evaluated on each state."""
 
-    def __init__(self, lines: LineMap, bits: dict[str, int], macros: dict[str, str]) -> None:
-        self.lines, self.bits, self.macros = lines, bits, macros
+    def __init__(self, lines: LineMap, bits: dict[str, int], macros: dict[str, str], p2p_flag: str) -> None:
+        self.lines, self.bits, self.macros, self.p2p_flag = lines, bits, macros, p2p_flag
 
     def unknown(self, c: ast.Call, api: str) -> PyPath:
         """A call whose arguments cannot be read at all: any flags, any parameters."""
@@ -166,8 +184,10 @@ class CallPaths:
     def path(self, api: str, v: dict[str, Val], where: dict[str, Pos], splat: bool, st: State, at: Pos) -> PyPath:
         flags = as_flags(v["flags"], self.bits, at) if "flags" in v else Flags()
         params = as_params(v["params"]) if "params" in v else Params()
+        if params.refs:
+            params = params.decided({t: k.value for t, k in st.known.items()})
         dest = v.get("duri", v.get("dconnuri", v.get("dconn")))
-        p2p = "PEER2PEER" in flags.names
+        p2p = self.p2p_flag in flags.names
         if api.startswith("migrateToURI"):
             mode = "p2p" if p2p else "direct"
         else:  # virDomainMigrate and Migrate2 go peer-to-peer with that flag; Migrate3 refuses it
@@ -192,10 +212,12 @@ class CallPaths:
             uri = dest.value
         elif isinstance(dest, Conn):
             uri = dest.uri
+        head = uri if uri is not None else dest.parts[0] if isinstance(dest, Text) and dest.parts else None
+        scheme = head.partition("://")[0] if head and "://" in head else None
         contrib: dict[str, tuple[Pos, ...]] = {"flag:" + k: w for k, w in flags.where}
         contrib.update({"param:" + k: w for k, _, w in params.items})
         return PyPath(st.guards, flags.names, flags.unknown or splat, {k: val for k, val, _ in params.items},
-                      params.open or splat, contrib, st.dom, uri, mode, flags.extra)
+                      params.open or splat, contrib, st.dom, uri, mode, flags.extra, scheme)
 
 
 _G = TypeVar("_G", PyPath, ArgvCommand, ShellText)

@@ -5,28 +5,26 @@ Found: calls of libvirt-python's ``migrate``, ``migrate2``, ``migrate3``, ``migr
 (an argv list: words; a string: shell text for the shell reader) or ``os.system``/``os.popen``. For each
 call, the flags and typed parameters it passes are followed through the module (see ``pyflow``) and
 given per path: the guards that lead there, the flags and parameters with the lines that wrote them,
-the domain's state when a guard tells it, the destination URI when it is a literal. Suppressions are
-``# miglint: ignore[RULE,...] reason`` on the call's line or the line above.
+the domain's state when a guard tells it, the destination URI when it is a literal. Comments naming miglint
+are given too (directives: ``# miglint: ignore[RULE,...] reason``, read by ``inputs.suppress``).
 """
 
 from __future__ import annotations
 
 import ast
 import io
-import re
 import tokenize
 from collections.abc import Mapping
-from dataclasses import replace
 
 from ...errors import UserError
 from .flow import Flow, Run
-from .result import (SIGNATURES, ArgvCommand, ArgvWord, CallPaths, PyCall, PyPath, PyReading, PySuppression,
-                       ShellText, fits, simplify)
+from .result import (SIGNATURES, ArgvCommand, ArgvWord, CallPaths, PyCall, PyComment, PyPath, PyReading, PyRun,
+                     ShellText, fits, simplify)
 from .syntax import DEFS, LineMap, dotted, header
 from .value import Guard, Lit, Pos, Seq, State, Text, TooManyPaths, Val
 
-__all__ = ["ArgvCommand", "ArgvWord", "Guard", "PyCall", "PyPath", "PyReading", "PySuppression", "ShellText",
-           "SIGNATURES", "read_python"]
+__all__ = ["ArgvCommand", "ArgvWord", "Guard", "PyCall", "PyComment", "PyPath", "PyReading", "PyRun", "ShellText",
+           "SIGNATURES", "MAX_PATHS", "read_python"]
 
 
 _RUNNERS = frozenset({"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
@@ -36,13 +34,15 @@ _RUNNERS = frozenset({"subprocess.run", "subprocess.call", "subprocess.check_cal
 _SHELL_RUNNERS = frozenset({"os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput"})
 
 
-_DIRECTIVE = re.compile(r"#\s*miglint\s*:\s*(?P<kind>[\w-]*)\s*(?:\[(?P<rules>[^\]]*)\])?(?P<reason>.*)$")
+# Ways through the code to one call that are followed one by one; more make the call "depend" (too many paths).
+MAX_PATHS = 512
 
 
 def read_python(text: str, file: str, *, flag_bits: Mapping[str, int], param_macros: Mapping[str, str],
-                max_paths: int = 256) -> PyReading:
+                p2p_flag: str, max_paths: int = MAX_PATHS) -> PyReading:
     """Read one Python file. ``flag_bits``: flag name -> value ("LIVE" -> 1); ``param_macros``: macro
-    suffix -> key ("URI" -> "migrate_uri"). A file that does not parse gives one error and nothing else."""
+    suffix -> key ("URI" -> "migrate_uri"); ``p2p_flag``: the flag that makes a migration peer-to-peer (the
+    vocabulary's mode flag). A file that does not parse gives one error and nothing else."""
     if not (("libvirt" in text or "virsh" in text) and "migrate" in text):
         return PyReading(file)
     try:
@@ -50,9 +50,12 @@ def read_python(text: str, file: str, *, flag_bits: Mapping[str, int], param_mac
     except SyntaxError as e:
         where = f"{file}:{e.lineno or 0}:{e.offset or 0}"
         return PyReading(file, errors=[UserError(f"Python syntax error: {e.msg}", where)])
-    except (ValueError, RecursionError) as e:
+    except ValueError as e:  # null bytes
         return PyReading(file, errors=[UserError(f"cannot parse as Python: {e}", file)])
-    return _Reader(text, file, tree, dict(flag_bits), dict(param_macros), max_paths).read()
+    except (RecursionError, MemoryError):  # CPython's parser gives up on expressions nested this deep
+        return PyReading(file, errors=[UserError("cannot parse as Python: nested too deeply for Python's parser",
+                                                 file)])
+    return _Reader(text, file, tree, dict(flag_bits), dict(param_macros), p2p_flag, max_paths).read()
 
 
 Scope = ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
@@ -60,10 +63,10 @@ Scope = ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
 
 class _Reader:
     def __init__(self, text: str, file: str, tree: ast.Module, bits: dict[str, int], macros: dict[str, str],
-                 cap: int) -> None:
+                 p2p_flag: str, cap: int) -> None:
         self.text, self.file, self.cap = text, file, cap
         self.lines = LineMap(text)
-        self.calls = CallPaths(self.lines, bits, macros)
+        self.calls = CallPaths(self.lines, bits, macros, p2p_flag)
         self.alias: dict[str, str] = {}
         self.star = False
         self.owner: dict[int, ast.ClassDef] = {}
@@ -116,7 +119,7 @@ class _Reader:
             self.scope[id(c)] = (c, scope, qual)
 
     def read(self) -> PyReading:
-        out = PyReading(self.file, suppressions=self._suppressions())
+        out = PyReading(self.file, comments=self._comments())
         for c, scope, qual in sorted(self.scope.values(), key=lambda x: (x[0].lineno, x[0].col_offset)):
             try:  # one run per call: only what feeds it splits the paths
                 self.flow.run(scope, "call", targets={id(c)}).block(scope.body, [State()])
@@ -126,7 +129,7 @@ class _Reader:
                 self.found.pop(id(c), None)
             if id(c) not in self.found and id(c) not in self.exploded:  # not reached: read it on its own
                 self._on_call(self.flow.run(scope, "call", targets={id(c)}), c, [State()])
-            self._emit(out, c, qual, out.suppressions)
+            self._emit(out, c, qual)
         return out
 
     def _resolve(self, f: ast.expr) -> str | None:
@@ -162,23 +165,24 @@ class _Reader:
                 and len(simplify([p for p in got if isinstance(p, PyPath)])) > self.cap:
             self.exploded.add(id(c))
 
-    def _emit(self, out: PyReading, c: ast.Call, qual: str, sups: list[PySuppression]) -> None:
+    def _emit(self, out: PyReading, c: ast.Call, qual: str) -> None:
         line, col = self.lines.pos(c)
         end_line, end_col = self.lines.end(c)
-        mine = tuple(s for s in sups if not s.problem and
-                     (line <= s.line <= end_line if s.trailing else s.line == line - 1))
         kind, name = self.what[id(c)]
         items = self.found.get(id(c), [])
+        many = id(c) in self.exploded
         if kind == "api":
             assert isinstance(c.func, ast.Attribute)
             paths = tuple(simplify([p for p in items if isinstance(p, PyPath)]))
-            many = id(c) in self.exploded
             out.calls.append(PyCall(name, "uri" if "ToURI" in name else "dconn", line, col, end_line, end_col,
                                     qual, ast.unparse(c.func.value), () if many else paths, many,
-                                    any(p.unknown_bits for p in paths) and not many, mine))
+                                    any(p.unknown_bits for p in paths) and not many))
             return
-        out.argv.extend(replace(x, suppressed=mine) for x in simplify([x for x in items if isinstance(x, ArgvCommand)]))
-        out.shell.extend(replace(x, suppressed=mine) for x in simplify([x for x in items if isinstance(x, ShellText)]))
+        commands: list[ArgvCommand | ShellText] = []
+        commands += simplify([x for x in items if isinstance(x, ArgvCommand)])
+        commands += simplify([x for x in items if isinstance(x, ShellText)])
+        if commands or many:
+            out.runs.append(PyRun(name, line, col, end_line, end_col, qual, () if many else tuple(commands), many))
 
     def _commands(self, run: Run, c: ast.Call, runner: str, sts: list[State]) -> list[object]:
         cmd = self._cmd(c)
@@ -221,8 +225,9 @@ class _Reader:
                 parts.append(p)
         return ShellText("".join(parts), line, col, self.lines.offset(line, col), False, runner, guards)
 
-    def _suppressions(self) -> list[PySuppression]:
-        out: list[PySuppression] = []
+    def _comments(self) -> list[PyComment]:
+        """Comments that name miglint, by Python's own tokenizer (a '#' in a string is not one)."""
+        out: list[PyComment] = []
         if "miglint" not in self.text:
             return out
         try:
@@ -230,17 +235,7 @@ class _Reader:
         except (tokenize.TokenError, SyntaxError):
             return out
         for t in toks:
-            if t.type != tokenize.COMMENT or not re.match(r"#\s*miglint\s*:", t.string):
-                continue
-            line, col = t.start[0], t.start[1] + 1
-            trailing = bool(t.line[:t.start[1]].strip())
-            m = _DIRECTIVE.match(t.string)
-            rules = tuple(r.strip() for r in (m.group("rules") or "").split(",") if r.strip()) if m else ()
-            reason = re.sub(r"^[\s:-]+", "", m.group("reason")).strip() if m else ""
-            problem = ""
-            if m is None or m.group("kind") != "ignore":
-                problem = "not a miglint directive: write '# miglint: ignore[RULE] reason'"
-            elif not rules:
-                problem = "'ignore' names no rule: write '# miglint: ignore[RULE] reason'"
-            out.append(PySuppression(rules, reason, line, col, trailing, problem))
+            if t.type == tokenize.COMMENT and "miglint" in t.string:
+                trailing = bool(t.line[:t.start[1]].strip())
+                out.append(PyComment(t.string[1:], t.start[0], t.start[1] + 1, trailing))  # columns in characters
         return out

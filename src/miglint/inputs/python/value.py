@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple, Union
@@ -71,12 +72,24 @@ class Seq:
     open: bool = False  # more elements may follow (appended in a loop, by a call)
 
 
+class Ref(NamedTuple):
+    """A typed parameter whose value is a variable's: the variable as written, and the names it reads."""
+
+    key: str
+    text: str
+    reads: frozenset[str]
+
+
 @dataclass(frozen=True)
 class Params:
     """A typed-parameter dict: key -> (value, positions of the dict keys or assignments that set it)."""
 
     items: tuple[tuple[str, ParamValue, tuple[Pos, ...]], ...] = ()
     open: bool = False  # may hold more keys than these
+    # Values not seen that are a variable's (``'migrate_disks': device_names``): (key, the variable's source
+    # text, the names it reads), so that a condition decided later on the path (``if not device_names``) still
+    # tells they are false, until one of those names is assigned again.
+    refs: tuple[Ref, ...] = ()
 
     def get(self, key: str) -> tuple[ParamValue, tuple[Pos, ...]] | None:
         for k, v, w in self.items:
@@ -84,18 +97,41 @@ class Params:
                 return v, w
         return None
 
-    def set(self, key: str, value: ParamValue, pos: tuple[Pos, ...]) -> Params:
+    def set(self, key: str, value: ParamValue, pos: tuple[Pos, ...], ref: Ref | None = None) -> Params:
         kept = tuple(i for i in self.items if i[0] != key)
-        return replace(self, items=kept + ((key, value, pos),))
+        refs = tuple(r for r in self.refs if r[0] != key) + ((ref._replace(key=key),) if ref and value is UNKNOWN
+                                                               else ())
+        return replace(self, items=kept + ((key, value, pos),), refs=refs)
 
     def drop(self, key: str) -> Params:
-        return replace(self, items=tuple(i for i in self.items if i[0] != key))
+        return replace(self, items=tuple(i for i in self.items if i[0] != key),
+                       refs=tuple(r for r in self.refs if r[0] != key))
 
     def merge(self, other: Params) -> Params:
         out = self
+        refs = {r.key: r for r in other.refs}
         for k, v, w in other.items:
-            out = out.set(k, v, w)
+            out = out.set(k, v, w, refs.get(k))
         return replace(out, open=self.open or other.open)
+
+    def decided(self, known: Mapping[str, bool]) -> Params:
+        """The values of variables a condition on the path decided false: ``()`` (see ``param_value``)."""
+        out = self
+        for r in self.refs:
+            if known.get(r.text) is False:
+                got = out.get(r.key)
+                if got is not None:
+                    out = out.set(r.key, (), got[1])
+        return out
+
+    def unref(self, keys: AbstractSet[str], known: Mapping[str, bool]) -> Params:
+        """The variables ``keys`` are assigned again: the values taken from them are no longer theirs (what the
+        path decided of them so far still holds)."""
+        gone = [r for r in self.refs if r.reads & keys]
+        if not gone:
+            return self
+        out = Params(self.items, self.open, tuple(r for r in gone)).decided(known)
+        return replace(out, refs=tuple(r for r in self.refs if not r.reads & keys))
 
 
 @dataclass(frozen=True)
@@ -109,11 +145,12 @@ Val = Union[Unknown, Lit, Text, Flags, Seq, Params, Conn]
 
 
 class Guard(NamedTuple):
-    """A condition on a path: its source text (``not`` removed), the value it has there, its line."""
+    """A condition on a path: its source text (``not`` removed), the value it has there, where it is written."""
 
     text: str
     value: bool
     line: int
+    column: int = 0
 
 
 # --- flags -------------------------------------------------------------------------------------------
@@ -206,7 +243,11 @@ def is_str(v: Val) -> bool:
 
 
 def param_value(v: Val) -> ParamValue:
-    """A typed parameter's value as the request model holds it: str, int, a tuple of str, or UNKNOWN."""
+    """A typed parameter's value as the request model holds it: str, int, a tuple of str, or UNKNOWN. A false
+    value not seen (``[]``, ``None``, ``""``: ``disks`` where ``if not disks`` held) is ``()``, as an empty list
+    is: libvirt-python sends nothing for an empty list, and no string or number for the others."""
+    if isinstance(v, Unknown) and v.falsy:
+        return ()
     if isinstance(v, Lit) and isinstance(v.value, (str, int)) and not isinstance(v.value, bool):
         return v.value
     if isinstance(v, Seq) and not v.open:
@@ -320,10 +361,15 @@ class State:
         return replace(self, env={**self.env, key: v})
 
     def forget(self, keys: AbstractSet[str]) -> State:
-        """Assigning a variable forgets the conditions that read it."""
+        """Assigning a variable forgets the conditions that read it (and which parameters are its value)."""
+        out = self
+        if any(isinstance(v, Params) and v.refs for v in self.env.values()):
+            known = {t: k.value for t, k in self.known.items()}
+            out = replace(out, env={k: v.unref(keys, known) if isinstance(v, Params) else v
+                                    for k, v in self.env.items()})
         if not any(k.keys & keys for k in self.known.values()):
-            return self
-        return replace(self, known={t: k for t, k in self.known.items() if not k.keys & keys})
+            return out
+        return replace(out, known={t: k for t, k in self.known.items() if not k.keys & keys})
 
     def decide(self, g: Guard, keys: frozenset[str], shown: bool, dom: str | None) -> State:
         guards = self.guards + (g,) if shown else self.guards

@@ -8,9 +8,9 @@ from typing import TextIO
 from ...engine.fixes import FixPlan
 from ...model import Job, Note, Result
 from ...policy.vocabulary import Vocabulary
+from ..describe import fix_words
 from . import Summary
 from .json import location_of
-from .text import fix_text
 
 LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -48,7 +48,7 @@ class GithubReporter:
         for f in result.findings:
             loc = location_of(job, f)
             msg = f.message + (f" (depends on {', '.join(f.depends_on)})" if f.depends_on else "")
-            fx = fix_text(f, self.vocab)
+            fx = fix_words(f.fix, self.vocab)
             msg += f"\nwhy: {f.why}" + (f"\nfix: {fx}" if fx else "")
             level = "notice" if f.depends_on and not self.fail_on_depends else LEVELS[f.severity]
             self.out.write(command(level, msg, loc.file if loc else None, loc.line if loc else 0,

@@ -10,8 +10,9 @@ import json
 from typing import Any, TextIO
 
 from ...engine.fixes import FixPlan
-from ...model import UNKNOWN, Finding, Fix, Job, Location, Note, Result
+from ...model import UNKNOWN, Finding, Fix, Job, Location, Note, Related, Result
 from ...policy.vocabulary import FLAG_PREFIX, Vocabulary
+from ..describe import fix_words
 from . import Summary
 
 SCHEMA = "miglint-result/1"
@@ -32,6 +33,13 @@ def location_of(job: Job | None, finding: Finding | None) -> Location | None:
     return job.location
 
 
+def related_of(job: Job | None, finding: Finding) -> list[Related]:
+    """Where else a finding comes from (the lines of code that set what is at fault, the conditions of the way)."""
+    if job is None or not job.related:
+        return []
+    return [r for r in job.related if r.rule == finding.rule]
+
+
 def _param(v: Any) -> Any:
     if v is UNKNOWN:
         return None
@@ -43,7 +51,7 @@ param_json = _param
 
 def fix_json(fix: Fix, vocab: Vocabulary) -> dict[str, Any]:
     """A finding's (or a rule's) fix as JSON."""
-    return {"text": fix.text, "safe": fix.safe,
+    return {"text": fix_words(fix, vocab), "safe": fix.safe,
             "add_flags": [FLAG_PREFIX + x for x in fix.add_flags],
             "remove_flags": [FLAG_PREFIX + x for x in fix.remove_flags],
             "add_options": ["--" + x for x in fix.add_options] + [
@@ -64,6 +72,8 @@ def finding_dict(f: Finding, job: Job | None, vocab: Vocabulary) -> dict[str, An
         "subjects": list(f.subjects),
         "location": _loc(location_of(job, f)),
         "policy": f.policy,
+        **({"related": [{"location": _loc(r.location), "message": r.message} for r in related]}
+           if (related := related_of(job, f)) else {}),
     }
 
 

@@ -28,7 +28,7 @@ from ...model import Finding, Job, Note, Result
 from ...policy.load import PolicySet, Rule
 from ...policy.vocabulary import FLAG_PREFIX, Vocabulary
 from . import Summary
-from .json import fix_json, location_of, note_dict, param_json
+from .json import fix_json, location_of, note_dict, param_json, related_of
 
 SCHEMA = "miglint-result/2"
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -133,10 +133,16 @@ class CompactJsonReporter:
             d["severity"] = f.severity
         if r is None or f.phase != r.groups[0]:
             d["phase"] = f.phase
+        if r is None or f.why != r.why:
+            d["why"] = f.why  # a condition added a sentence about this request (the parameter meant)
         if f.depends_on:
             d["depends_on"] = list(f.depends_on)
         if f.subjects:
             d["subjects"] = list(f.subjects)
+        related = related_of(job, f)
+        if related:
+            d["related"] = [{"file": self.file_index(x.location.file), "line": x.location.line,
+                             "column": x.location.column, "message": x.message} for x in related]
         loc = location_of(job, f)
         if loc is not None and loc != job.location:
             if job.location is None or loc.file != job.location.file:

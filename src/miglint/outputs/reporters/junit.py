@@ -10,9 +10,9 @@ from xml.etree import ElementTree as ET
 from ...engine.fixes import FixPlan
 from ...model import SEVERITIES, Job, Note, Result
 from ...policy.vocabulary import Vocabulary
+from ..describe import fix_words
 from . import Summary, where_text
 from .json import location_of
-from .text import fix_text
 
 
 class JunitReporter:
@@ -46,7 +46,7 @@ class JunitReporter:
             where = f"{at.line}:{at.column} " if at else ""
             maybe = f" (depends on {', '.join(f.depends_on)})" if f.depends_on else ""
             lines.append(f"{where}{f.severity} {f.rule} {f.name}{maybe}: {f.message}")
-            fx = fix_text(f, self.vocab)
+            fx = fix_words(f.fix, self.vocab)
             lines.append(f"    why: {f.why}" + (f"\n    fix: {fx}" if fx else ""))
             if SEVERITIES.index(f.severity) <= self.rank and (self.fail_on_depends or not f.depends_on):
                 failing.append(f)

@@ -20,9 +20,9 @@ from ...engine.fixes import FixPlan
 from ...model import Finding, Job, Location, Note, Result
 from ...notes import NOTE_RULES
 from ...policy.vocabulary import Vocabulary
+from ..describe import fix_words
 from . import Summary
-from .json import location_of
-from .text import fix_text
+from .json import location_of, related_of
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -54,7 +54,7 @@ def _location(file: str | None, line: int, column: int) -> dict[str, Any] | None
 
 class SarifReporter:
     def __init__(self, out: TextIO, vocab: Vocabulary, policies: Any = None,
-                 rule_docs: str = "https://miglint.invalid/docs/rules/{rule}.md", fail_on_depends: bool = False) -> None:
+                 rule_docs: str | None = None, fail_on_depends: bool = False) -> None:
         self.out, self.vocab, self.policies, self.rule_docs = out, vocab, policies, rule_docs
         self.fail_on_depends = fail_on_depends
         self.results: list[dict[str, Any]] = []
@@ -81,7 +81,7 @@ class SarifReporter:
         text = f.message
         if f.depends_on:
             text += f" (depends on {', '.join(f.depends_on)})"
-        fx = fix_text(f, self.vocab)
+        fx = fix_words(f.fix, self.vocab)
         if fx:
             text += f". Fix: {fx}"
         # A finding that depends on a fact the input does not give is a note, unless it fails the run.
@@ -91,6 +91,13 @@ class SarifReporter:
         where = _location(loc.file, loc.line, loc.column) if loc else None
         if where:
             out["locations"] = [where]
+        related = []
+        for n, rel in enumerate(related_of(job, f)):
+            place = _location(rel.location.file, rel.location.line, rel.location.column)
+            if place:
+                related.append({"id": n, **place, "message": {"text": rel.message}})
+        if related:
+            out["relatedLocations"] = related
         basis = f"{f.rule}\0{loc.file if loc else ''}\0{job.text or job.id}"
         out["partialFingerprints"] = {"miglintRequest/v1": hashlib.sha256(basis.encode()).hexdigest()[:32]}
         out["properties"] = {"request": job.id, "prediction": prediction, "effect": f.effect,
@@ -128,18 +135,21 @@ class SarifReporter:
         self.results.append(result)
 
     def _descriptor(self, rule_id: str) -> dict[str, Any]:
-        help_uri = self.rule_docs.replace("{rule}", rule_id)
+        # helpUri is an absolute URI (SARIF 3.49.12): given only when the configuration's rule-docs-url says
+        # where the rule pages are served; the help text names the page in miglint's repository anyway.
+        link = {"helpUri": self.rule_docs.replace("{rule}", rule_id)} if self.rule_docs else {}
+        page = f"Rule page: docs/rules/{rule_id}.md in miglint's repository."
         note = NOTE_RULES.get(rule_id)
         if note is not None:
             return {"id": note.id, "name": note.name, "shortDescription": {"text": note.summary},
                     "fullDescription": {"text": note.why},
-                    "help": {"text": f"{note.why}\nFix: {note.fix}",
-                             "markdown": f"{note.why}\n\n**Fix:** {note.fix}"},
-                    "helpUri": help_uri, "defaultConfiguration": {"level": LEVELS[note.severity]},
+                    "help": {"text": f"{note.why}\nFix: {note.fix}\n{page}",
+                             "markdown": f"{note.why}\n\n**Fix:** {note.fix}\n\n{page}"},
+                    **link, "defaultConfiguration": {"level": LEVELS[note.severity]},
                     "properties": {"tags": ["miglint"]}}
         r = self.policies.rules[rule_id] if self.policies is not None and rule_id in self.policies.rules else None
         if r is None:
-            return {"id": rule_id, "helpUri": help_uri}
+            return {"id": rule_id, **link}
         fix = r.fix.text or ""
         src = r.source
         cite = f"{src.file} {src.function}".strip() + (f" (libvirt {src.libvirt})" if src.libvirt else "")
@@ -151,15 +161,16 @@ class SarifReporter:
         return {"id": r.id, "name": r.name,
                 "shortDescription": {"text": r.title},
                 "fullDescription": {"text": full},
-                "help": {"text": "\n".join(lines), "markdown": "\n\n".join(md)},
-                "helpUri": help_uri,
+                "help": {"text": "\n".join(lines + [page]), "markdown": "\n\n".join(md + [page])},
+                **link,
                 "defaultConfiguration": {"level": LEVELS[r.severity]},
                 "properties": {"tags": list(dict.fromkeys([r.policy, r.kind, r.effect]))}}
 
     def finish(self, summary: Summary) -> None:
-        driver = {"name": "miglint", "version": __version__, "semanticVersion": __version__,
-                  "informationUri": self.rule_docs.split("{rule}")[0] or "https://miglint.invalid/",
-                  "rules": [self._descriptor(r) for r in self.rule_ids]}
+        driver: dict[str, Any] = {"name": "miglint", "version": __version__, "semanticVersion": __version__}
+        if self.rule_docs:
+            driver["informationUri"] = self.rule_docs.split("{rule}")[0]
+        driver["rules"] = [self._descriptor(r) for r in self.rule_ids]
         run: dict[str, Any] = {
             "tool": {"driver": driver},
             "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(os.getcwd()).as_uri() + "/"}},

@@ -8,48 +8,33 @@ from typing import TextIO
 from ...engine.fixes import FixPlan
 from ...model import ACTIVE, Finding, Job, Note, Result
 from ...policy.vocabulary import Vocabulary
+from ..describe import fix_words, plan_words
 from . import Summary, where_text
-from .json import location_of
+from .json import location_of, related_of
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m", "bold": "\033[1m", "dim": "\033[2m",
            "reset": "\033[0m", "accepted": "\033[32m", "rejected": "\033[31m", "depends": "\033[33m"}
-
-
-def fix_text(f: Finding, vocab: Vocabulary) -> str:
-    fix = f.fix
-    if fix.text:
-        return fix.text
-    parts = []
-    for flag in fix.add_flags:
-        opt = vocab.option_for_flag.get(flag)
-        parts.append(f"add --{opt}" if opt else f"add VIR_MIGRATE_{flag}")
-    for flag in fix.remove_flags:
-        opt = vocab.option_for_flag.get(flag)
-        parts.append(f"remove --{opt}" if opt else f"remove VIR_MIGRATE_{flag}")
-    parts += [f"add --{o}" for o in fix.add_options] + [f"remove --{o}" for o in fix.remove_options]
-    for key in fix.remove_params:
-        opt = vocab.option_for_param.get(key)
-        parts.append(f"remove --{opt} ({key})" if opt else f"remove parameter {key}")
-    return "; ".join(parts)
-
-
-def plan_text(plan: FixPlan) -> str:
-    parts = [f"add --{o}" for o in plan.add_options] + [f"remove --{o}" for o in plan.remove_options]
-    if not plan.request.options:
-        parts = [f"add VIR_MIGRATE_{x}" for x in plan.add_flags] + [f"remove VIR_MIGRATE_{x}" for x in plan.remove_flags]
-        parts += [f"remove parameter {k}" for k in plan.remove_params]
-    parts += [f"set {k}" for k, _ in plan.set_params if not plan.request.options]
-    return ", ".join(parts) or "no change"
 
 
 VERBS = {"reject": "refused", "fail": "refused", "warn": "warned", "info": "noted", "policy": "against policy"}
 STATE_WORDS = {"shutoff": "shut off"}
 
 
+# What is open in a request, by its depends_on word: a script's words, values code computes, the ways through code.
+OPEN = {"options": ("words known only when it runs", "depending on what they hold"),
+        "values": ("values the code computes when it runs", "depending on what they hold"),
+        "paths": ("the path taken", "depending on which way through the code (more than are followed one by one)")}
+# A result's depends_on: libvirt refuses the request on some ways through the code, not on others.
+PATH_WORDS = {"path": "the path taken"}
+
+
 def _group(f: Finding, open_words: bool) -> str:
     """The missing fact a conditional finding is said under: the words miglint cannot know first (a parameter
     that may hide in them is one of them), then the state, then the rest."""
-    if "options" in f.depends_on or (open_words and all(d.startswith("param:") for d in f.depends_on)):
+    for word in OPEN:
+        if word in f.depends_on:
+            return word
+    if open_words and all(d.startswith("param:") for d in f.depends_on):
         return "options"
     if "state" in f.depends_on:
         return "state"
@@ -74,11 +59,11 @@ def depends_lines(job: Job, result: Result) -> list[tuple[str, str]]:
                 when = " or ".join(STATE_WORDS.get(s, s) for s in states) or "in some state"
                 parts.append(f"{verb} if {domain} is {when} ({', '.join(rules)})")
             out.append(("state", "; ".join(parts)))
-        elif key == "options":
+        elif key in OPEN:
             rules = [f.rule for f in found]
             shown = ", ".join(rules[:8]) + (f" and {len(rules) - 8} more" if len(rules) > 8 else "")
-            out.append(("words known only when it runs", f"{len(rules)} rule(s) could apply, depending on what "
-                                                        f"they hold ({shown}; --format json lists each)"))
+            subject, how = OPEN[key]
+            out.append((subject, f"{len(rules)} rule(s) could apply, {how} ({shown}; --format json lists each)"))
         else:
             verbs = sorted({VERBS.get(f.effect, "noted") for f in found})
             subject = key.split(":", 1)[1] if ":" in key else key.replace("_", " ")
@@ -114,7 +99,8 @@ class TextReporter:
         if verdict == "rejected" and result.first_error:
             w(self._c(verdict, "rejected") + f" (libvirt reports {result.first_error.rule} first){against}\n")
         elif verdict == "depends":
-            facts = list(dict.fromkeys(key for key, _ in depends_lines(job, result)))
+            facts = [PATH_WORDS[d] for d in result.depends_on if d in PATH_WORDS]
+            facts = list(dict.fromkeys(facts + [key for key, _ in depends_lines(job, result)]))
             w(self._c(verdict, "depends") + f" on {', '.join(facts)}{against}\n")
         else:
             w(self._c(verdict, verdict) + (f" by libvirt{against}" if org else "") + "\n")
@@ -130,13 +116,15 @@ class TextReporter:
             w(f"          {f.message}{self._c('dim', code)}\n")
             if self.verbose:
                 w(f"          why: {f.why}\n")
-                fx = fix_text(f, self.vocab)
+                fx = fix_words(f.fix, self.vocab)
                 if fx:
                     w(f"          fix: {fx}\n")
+                for rel in related_of(job, f):
+                    w(f"          {self._c('dim', f'{rel.location.line}:{rel.location.column}')}: {rel.message}\n")
         for key, line in depends_lines(job, result):
             w(f"  {self._c('depends', 'depends')} on {key}: {line}\n")
         if fix is not None and fix.changed:
-            w(f"  {self._c('bold', 'fix')}: {plan_text(fix)} (then: {fix.result.prediction})\n")
+            w(f"  {self._c('bold', 'fix')}: {plan_words(fix)} (then: {fix.result.prediction})\n")
 
     def note(self, note: Note) -> None:
         where = where_text(note.file, note.line, note.column)
