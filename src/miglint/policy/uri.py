@@ -30,6 +30,7 @@ brackets of an IPv6 address, host, user, path and fragment are unescaped and the
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 from urllib.parse import unquote
 
@@ -45,6 +46,17 @@ _PCHAR = _REG_NAME | frozenset(":@")
 _PCHAR_NC = _REG_NAME | frozenset("@")
 _QUERY = _PCHAR | frozenset("/?")
 PORT_MAX = 2147483647
+MEMO_SIZE = 1024  # texts parsed lately: a rule's part tests and its sibling rules parse the same URI again
+_RUNS: dict[frozenset[str], re.Pattern[str]] = {}
+
+
+def _run(allowed: frozenset[str]) -> re.Pattern[str]:
+    """A run of allowed characters and percent-escapes (what _scan walks), as one regular expression."""
+    got = _RUNS.get(allowed)
+    if got is None:
+        chars = "".join(sorted(re.escape(c) for c in allowed))
+        got = _RUNS[allowed] = re.compile(f"(?:[{chars}]+|%[0-9A-Fa-f]{{2}})*")
+    return got
 
 
 class URI(NamedTuple):
@@ -59,11 +71,22 @@ class URI(NamedTuple):
     fragment: str | None
 
 
+_memo: dict[str, URI | None] = {}
+
+
 def parse(text: str) -> URI | None:
     """The URI as libvirt's virURIParse reads it, or None where it reports "Unable to parse URI"."""
     if not isinstance(text, str):
         return None
-    return _Parser(text).absolute() or _Parser(text).relative()
+    try:
+        return _memo[text]
+    except KeyError:
+        pass
+    got = _Parser(text).absolute() or _Parser(text).relative()
+    if len(_memo) >= MEMO_SIZE:
+        _memo.clear()
+    _memo[text] = got
+    return got
 
 
 class _Parser:
@@ -141,17 +164,8 @@ class _Parser:
     def _scan(self, j: int, allowed: frozenset[str]) -> int | None:
         """The end of the run of allowed characters and percent-escapes from j; None at a broken escape."""
         s = self.s
-        while j < len(s):
-            c = s[j]
-            if c == "%":
-                if j + 2 < len(s) and s[j + 1] in _HEX and s[j + 2] in _HEX:
-                    j += 3
-                    continue
-                return None
-            if c not in allowed:
-                break
-            j += 1
-        return j
+        end = _run(allowed).match(s, j).end()  # type: ignore[union-attr]  # (a run may be empty: it matches)
+        return None if end < len(s) and s[end] == "%" else end
 
     def _authority(self) -> bool:
         s = self.s
