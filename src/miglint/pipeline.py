@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from . import config
 from .engine.assume import assume_state
 from .engine.evaluate import Evaluator
-from .engine.fixes import FixPlan, fix_stable
+from .engine.fixes import FixPlan, StablePlans, fix_stable
 from .errors import UserError
 from .inputs.context import Context, make_context
 from .inputs.domainxml import XML_FACT
@@ -214,16 +214,26 @@ def as_checked(prepared: Prepared, evaluator: Evaluator, items: Iterable[Item]) 
 def fixable(settings: Settings, job: Job) -> Callable[[Finding], bool]:
     """The findings of ``job`` whose fixes `fix` applies (and `check` plans): those it shows, so neither a
     disabled rule nor one a comment suppresses; and none that holds only for some value of a missing fact."""
-    sups = {s.rule for s in job.suppressed} if settings.suppress else set()
-    off = settings.disabled | sups
+    off = _off(settings, job)
 
     def wanted(f: Finding) -> bool:
         return f.rule not in off and f.name not in off and not f.depends_on
     return wanted
 
 
-def plan_for(evaluator: Evaluator, settings: Settings, job: Job, unsafe: bool = False) -> FixPlan:
-    """The fix of one job as the run's settings say (the plan `check` shows is the one `fix` writes)."""
+def _off(settings: Settings, job: Job) -> frozenset[str]:
+    """The rules (ids or names) whose fixes are not wanted for ``job``: disabled or suppressed."""
+    if settings.suppress and job.suppressed:
+        return frozenset(settings.disabled | {s.rule for s in job.suppressed})
+    return frozenset(settings.disabled)
+
+
+def plan_for(evaluator: Evaluator, settings: Settings, job: Job, unsafe: bool = False,
+             plans: StablePlans | None = None) -> FixPlan:
+    """The fix of one job as the run's settings say (the plan `check` shows is the one `fix` writes); ``plans``:
+    the plans of a run, remembered for requests that the rules read alike."""
+    if plans is not None:
+        return plans(job.request, unsafe=unsafe, wanted=fixable(settings, job), off=_off(settings, job))
     return fix_stable(evaluator, job.request, unsafe=unsafe, wanted=fixable(settings, job))
 
 
@@ -254,6 +264,7 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
     for r in reps:
         r.start()
     memo = _plan_memo(prepared, reps, evaluator)
+    plans = StablePlans(evaluator)
     policies, settings, context = prepared.policies, prepared.settings, prepared.context
     items: list[Iterable[Item]] = [command_jobs(commands, policies, settings)]
     for p in walk(paths, settings):
@@ -308,7 +319,7 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
             failing = failing or fails
             plan = None
             if result.prediction == "rejected" and want_fix:
-                plan = plan_for(evaluator, settings, item)
+                plan = plan_for(evaluator, settings, item, plans=plans)
             if memo is not None and memo.record(item, result, plan, suppressed, fails):
                 continue  # written by the memo
             for r in reps:

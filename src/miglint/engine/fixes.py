@@ -7,12 +7,14 @@ them keeps the meaning of the request. ``unsafe=True`` also applies the other fi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import replace
 from typing import NamedTuple
 
 from ..model import REJECTING, Finding, Fix, ParamValue, Request, Result
 from .evaluate import Evaluator
+from .projection import Projection, names
 
 MAX_ROUNDS = 6
 
@@ -230,3 +232,47 @@ def fix_stable(evaluator: Evaluator, request: Request, *, unsafe: bool = False, 
         applied += [r for r in nxt.applied if r not in applied]
         plan = nxt
     return make_plan(evaluator, request, plan.request, evaluator(plan.request), applied)
+
+
+class StablePlans:
+    """fix_stable remembered by what every rule reads of a request (engine/projection.py over all the rules, not
+    only those that fire: a fix adds flags, and the rules those bring may test values the first ones did not).
+    Two requests with the same key get the same findings at every step of planning, so the same changes; the
+    changes are replayed on the second request and its fixed request evaluated afresh (texts are its own). A
+    plan that sets a parameter's value is not remembered (a fix may carry values taken from the request), nor
+    one for a command with virsh's own problems (dropping an unknown option is no change of flags or options), nor
+    one whose replay would not give the same changes. Bounded; ``off``: the rules not wanted (keys the plans)."""
+
+    def __init__(self, evaluator: Evaluator, size: int = 4096) -> None:
+        self.evaluator = evaluator
+        self.projection = Projection.of(evaluator.policies, evaluator.signers)
+        self.size = size
+        self._plans: OrderedDict[Hashable, FixPlan] = OrderedDict()
+
+    def __call__(self, request: Request, *, unsafe: bool = False, wanted: Callable[[Finding], bool] = every_finding,
+                 off: frozenset[str] = frozenset()) -> FixPlan:
+        ev = self.evaluator
+        if self.projection.opaque or request.virsh_problems:  # a fix may drop a virsh problem: not in the changes
+            return fix_stable(ev, request, unsafe=unsafe, wanted=wanted)
+        key = (names(request), self.projection.values(request), unsafe, off)
+        got = self._plans.get(key)
+        if got is not None:
+            if not got.changed:
+                return make_plan(ev, request, request, ev(request), [])
+            fixed = apply_fix(request, Fix(add_flags=got.add_flags, remove_flags=got.remove_flags,
+                                           add_options=got.add_options, remove_options=got.remove_options,
+                                           remove_params=got.remove_params), ev)
+            if fixed.options and got.add_options:  # options added in the order the plan added them
+                had = {name for name, _ in request.options or ()}
+                order = {name: i for i, (name, _) in enumerate(got.request.options or ())}
+                added = sorted((o for o in fixed.options if o[0] not in had), key=lambda o: order.get(o[0], -1))
+                fixed = replace(fixed, options=tuple(o for o in fixed.options if o[0] in had) + tuple(added))
+            plan = make_plan(ev, request, fixed, ev(fixed), list(got.applied))
+            if plan[2:] == got[2:]:
+                return plan
+        plan = fix_stable(ev, request, unsafe=unsafe, wanted=wanted)
+        if not plan.set_params:
+            self._plans[key] = plan
+            if len(self._plans) > self.size:
+                self._plans.popitem(last=False)
+        return plan

@@ -161,11 +161,11 @@ class Projection:
             (name.split(".", 1)[1], self.facts[name] if name in self.facts else _given) for name in REQUEST_FACTS)
 
     @classmethod
-    def of(cls, policies: PolicySet) -> Projection:
-        """Every rule's conditions and the assumptions' of a policy set."""
+    def of(cls, policies: PolicySet, shared: dict[tuple[int, ...], Signer] | None = None) -> Projection:
+        """Every rule's conditions and the assumptions' of a policy set (``shared``: as for the constructor)."""
         nodes: list[Node] = [n for r in policies.rules.values() for n in walk(r.when)]
         nodes += [n for node, _, _ in policies.assumed_states for n in walk(node)]
-        return cls([reads(nodes)])
+        return cls([reads(nodes)], shared)
 
     @property
     def opaque(self) -> bool:

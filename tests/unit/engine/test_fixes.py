@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from miglint.engine.fixes import apply_fix, fix_stable, minimize, plan_fix
+from hypothesis import given
+from hypothesis import strategies as st
+from test_projection import POLICIES as P_POLICIES
+from test_projection import SETTINGS, api_requests, command_requests
+
+from miglint.engine.evaluate import Evaluator
+from miglint.engine.fixes import StablePlans, apply_fix, fix_stable, minimize, plan_fix
 from miglint.inputs.request import make_request
 from miglint.model import Fix
 
@@ -90,3 +96,37 @@ def test_fixing_a_fixed_request_changes_nothing(policies, evaluator):
     once = fix_stable(evaluator, r, unsafe=True)
     again = fix_stable(evaluator, once.request, unsafe=True)
     assert again.request == once.request and not again.applied
+
+
+# -- plans remembered across a run (StablePlans) -----------------------------------------------------------------
+
+_EV = Evaluator(P_POLICIES)
+_PLANS = StablePlans(_EV, size=64)  # small: old plans are pushed out while the test runs
+
+
+@SETTINGS
+@given(st.lists(st.one_of(api_requests(), command_requests()), min_size=1, max_size=6), st.booleans(),
+       st.sampled_from([frozenset(), frozenset({"Q053"}), frozenset({"V014", "Q020"})]))
+def test_remembered_plans_are_the_plans(requests, unsafe, off):
+    """A plan taken from a request the rules read alike is the plan made afresh: the same changes, rules
+    applied, fixed request and result (its texts its own)."""
+    def wanted(f):
+        return f.rule not in off and not f.depends_on
+
+    fresh_ev = Evaluator(P_POLICIES)
+    for request in requests + requests:  # the second time from the table, where the key allows
+        got = _PLANS(request, unsafe=unsafe, wanted=wanted, off=off)
+        expected = fix_stable(fresh_ev, request, unsafe=unsafe, wanted=wanted)
+        assert got == expected
+
+
+def test_a_plan_is_replayed_on_a_request_read_alike():
+    """Two VMs with the same mistake and their own names: one plan made, the other replayed with its own texts."""
+    plans = StablePlans(Evaluator(P_POLICIES))
+    a, b = (make_request(P_POLICIES, hypervisor="qemu", state="shutoff", flags=["OFFLINE", "PEER2PEER"], domain=d,
+                         desturi=f"qemu+ssh://{h}/system", params={"destination_name": d + "-new"})
+            for d, h in (("web-1", "kvm-1"), ("db-7", "kvm-9")))
+    first, second = plans(a), plans(b)
+    assert len(plans._plans) == 1
+    assert first.add_flags == second.add_flags == ("PERSIST_DEST",) and second.request.domain == "db-7"
+    assert second.result.prediction == "accepted"
