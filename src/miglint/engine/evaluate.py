@@ -117,7 +117,7 @@ class Evaluator:
             values = render_values(request, got.refs)
             found = got.results.get(values)
             if found is None:
-                found = self.evaluate(request)
+                found = self._rendered(request, next(iter(got.results.values())), self._selection(request))
                 got.store(values, found)
                 return found
             got_result = found
@@ -195,6 +195,19 @@ class Evaluator:
             read_keys.append(self._read_position(rule, version, option))
         if any(k is not None for k in read_keys):
             findings = _in_read_order(findings, read_keys, driver.sequences.get(request.mode, []))
+        return predict(request, findings)
+
+    def _rendered(self, request: Request, like: Result, selected: tuple[Hashable, Plan, Selection]) -> Result:
+        """The result of a request whose key is that of ``like``: the same rules fire in the same order with the
+        same truth, so only their findings are made again (their texts show this request's values)."""
+        _, compiled, _ = selected
+        ctx = Ctx(request, compiled.version, compiled.view, *self._maybe(request))
+        ctx.findings = list(like.findings)
+        rules = self.policies.rules
+        findings = []
+        for f in like.findings:
+            finding, _ = self._finding(rules[f.rule], compiled.driver, ctx, f.depends_on)
+            findings.append(finding._replace(states=f.states) if f.states else finding)
         return predict(request, findings)
 
     def _states(self, rule: Rule, ctx: Ctx) -> tuple[str, ...]:

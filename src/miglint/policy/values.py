@@ -75,7 +75,10 @@ def compile_tests(spec: Mapping[str, Any], where: str) -> tuple[ValueTest, ...]:
 
 
 def passes(tests: tuple[ValueTest, ...], value: Any, bindings: Bindings, ctx: Any) -> bool:
-    return all(t.fn(value, bindings, ctx) for t in tests)
+    for t in tests:  # (a loop: most lists hold one test, and a generator costs more than the test)
+        if not t.fn(value, bindings, ctx):
+            return False
+    return True
 
 
 def _compile(key: str, arg: Any, where: str) -> TestFn:  # noqa: C901 - one branch per test, like the docs
