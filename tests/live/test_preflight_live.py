@@ -40,7 +40,8 @@ UNCHANGED = ("state", "reason", "persistent", "snapshots", "job", "xml", "inacti
 
 def miglint(src_uri: str, command: str) -> tuple[int, dict]:
     p = subprocess.run([sys.executable, "-m", "miglint", "check", "--no-config", "--format", "json",
-                        "--connect", src_uri, "--command", command], capture_output=True, text=True, timeout=120)
+                        "--json-schema-version", "1", "--connect", src_uri, "--command", command],
+                       capture_output=True, text=True, timeout=120)
     assert p.returncode in (0, 1), p.stdout + p.stderr
     return p.returncode, json.loads(p.stdout)
 
