@@ -111,6 +111,8 @@ class EntryMemo:
         self.bodies: dict[str, Body] = {}  # one copy of each result text (bounded like the outcomes)
         self.bodies_size = 0
         self.outcomes: OrderedDict[Hashable, Outcome | None] = OrderedDict()
+        self.texts: dict[str, Hashable] = {}  # a line's text after its leading id -> the entry's key
+        self.texts_size = 0
         self.size = 0
         self.counts: Counter[Kind] = Counter()
         self.file = ""
@@ -124,7 +126,21 @@ class EntryMemo:
         self.files = []  # the reporters' index of the file, once a line of it is served (an earlier one listed it)
 
     def seen_text(self, text: str, line: int) -> bool:
-        return False  # every line is parsed: its values make the key
+        """The same as ``seen`` without parsing the line, for a line ``{"id": "ID", REST`` whose REST followed
+        another id on a line that parsed (and holds no other "id" member): the same entry with another id, when ID
+        is a plain JSON string (no escapes, no control characters)."""
+        rest, ident = _after_id(text)
+        if rest is None:
+            return False
+        key = self.texts.get(rest)
+        if key is None:
+            return False
+        got = self.outcomes.get(key)
+        if got is None:
+            return False
+        self.outcomes.move_to_end(key)
+        self._write(ident, line, got)
+        return True
 
     def seen(self, text: str, entry: Any, line: int) -> bool:
         """Write the entry's result from a known outcome and return True; else remember its key, if it has one."""
@@ -132,6 +148,13 @@ class EntryMemo:
         key = self.key(entry)
         if key is None:
             return False
+        rest, _ = _after_id(text)
+        if rest is not None and '"id"' not in rest:
+            if len(self.texts) >= MAX_KEYS or self.texts_size + len(rest) > MAX_BYTES:
+                self.texts.clear()
+                self.texts_size = 0
+            self.texts[rest] = key
+            self.texts_size += len(rest)
         got = self.outcomes.get(key)
         if got is None:
             if key not in self.outcomes:
@@ -143,6 +166,10 @@ class EntryMemo:
             ident = f"{self.file}#{line}"
         elif ident.__class__ is not str:
             ident = str(ident)  # a number, or null ("None", as the ordinary path says)
+        self._write(ident, line, got)
+        return True
+
+    def _write(self, ident: str, line: int, got: Outcome) -> None:
         id_json = encode_basestring(ident)
         if not self.files:
             self.files = [r.file_index(self.file) for r in self.reporters]
@@ -150,7 +177,6 @@ class EntryMemo:
             r.write_body(id_json, file, line, got.body)
         self.counts[got.kind] += 1
         self.served_id = ident
-        return True
 
     def expect(self, job: object) -> None:
         if self.new is not None and isinstance(job, Job):
@@ -338,3 +364,20 @@ def _frozen(v: Any) -> Hashable:
         items = tuple(sorted((k, _frozen(x)) for k, x in v.items()))
         return _UNUSUAL if any(x is _UNUSUAL for _, x in items) else (dict, items)
     return _UNUSUAL
+
+
+def _after_id(text: str) -> tuple[str | None, str]:
+    """(what follows the id, the id) of a line that starts with a plain string id, else (None, "")."""
+    if text.startswith('{"id": "'):
+        start = 7
+    elif text.startswith('{"id":"'):
+        start = 6
+    else:
+        return None, ""
+    end = text.find('"', start + 1)
+    if end < 0:
+        return None, ""
+    ident = text[start + 1:end]
+    if "\\" in ident or not ident.isprintable():
+        return None, ""
+    return text[end + 1:], ident

@@ -97,9 +97,18 @@ def test_same_output_as_the_ordinary_path(tmp_path, fmt, monkeypatch):
         served.append(got)
         return got
     monkeypatch.setattr(entry_memo.EntryMemo, "seen", counting)
+    by_text = []
+    original_text = entry_memo.EntryMemo.seen_text
+
+    def counting_text(self, text, line):
+        got = original_text(self, text, line)
+        by_text.append(got)
+        return got
+    monkeypatch.setattr(entry_memo.EntryMemo, "seen_text", counting_text)
     fast, slow = outputs(tmp_path, plan, fmt)
     assert fast == slow
     assert sum(served) > 500  # many realistic entries share an outcome with an earlier one
+    assert sum(by_text) > 20  # lines that differ only in their id, written without being parsed
     assert fast.count('"M006"') > 50
 
 
