@@ -26,9 +26,9 @@ from typing import Any, TextIO
 from ...engine.fixes import FixPlan
 from ...model import Finding, Job, Note, Result
 from ...policy.load import PolicySet, Rule
-from ...policy.vocabulary import FLAG_PREFIX, Vocabulary
+from ...policy.vocabulary import Vocabulary
 from . import Summary
-from .json import fix_json, location_of, note_dict, param_json, related_of
+from .json import fix_dict, fix_json, location_of, note_dict, related_of
 
 SCHEMA = "miglint-result/2"
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -209,18 +209,8 @@ class CompactJsonReporter:
 
 def _fix_plan(plan: FixPlan | None) -> dict[str, Any] | None:
     """The fixes combined, members that would be empty left out (schema 1's fix_dict, compact)."""
-    if plan is None or not plan.changed:
+    full = fix_dict(plan)
+    if full is None:
         return None
-    full = {
-        "add_flags": [FLAG_PREFIX + x for x in plan.add_flags],
-        "remove_flags": [FLAG_PREFIX + x for x in plan.remove_flags],
-        "add_options": ["--" + x for x in plan.add_options],
-        "remove_options": ["--" + x for x in plan.remove_options],
-        "remove_params": list(plan.remove_params),
-        "set_params": {k: param_json(v) for k, v in plan.set_params},
-        "rules": list(plan.applied),
-        "prediction_after": plan.result.prediction,
-        "remaining": [f.rule for f in plan.result.findings],
-    }
     return {k: v for k, v in full.items() if v or k == "prediction_after"}
 
