@@ -35,8 +35,8 @@ from .policy.load import PolicySet
 from .policy.vocabulary import int_range
 from .settings import Defaults
 
-MAX_KEYS = 8192
-MAX_BYTES = 8 << 20
+MAX_KEYS = 4096
+MAX_BYTES = 4 << 20
 MAX_TABLE = 4096  # flag lists and (hypervisor, state, version, mode) already checked
 # The keys of an entry this path takes (others, such as command, ignore and domain_xml, go the ordinary way).
 PLAIN_KEYS = frozenset(("id", "hypervisor", "state", "libvirt_version", "mode", "flags", "params", "facts", "host",

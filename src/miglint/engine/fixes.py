@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import replace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..model import REJECTING, Finding, Fix, ParamValue, Request, Result
 from .evaluate import Evaluator
@@ -243,11 +243,13 @@ class StablePlans:
     one for a command with virsh's own problems (dropping an unknown option is no change of flags or options), nor
     one whose replay would not give the same changes. Bounded; ``off``: the rules not wanted (keys the plans)."""
 
-    def __init__(self, evaluator: Evaluator, size: int = 4096) -> None:
+    def __init__(self, evaluator: Evaluator, size: int = 2048) -> None:
         self.evaluator = evaluator
         self.projection = Projection.of(evaluator.policies, evaluator.signers)
         self.size = size
-        self._plans: OrderedDict[Hashable, FixPlan] = OrderedDict()
+        # key -> the plan's changes (FixPlan's fields after request and result) and the options it added, in order:
+        # no request or result is kept
+        self._plans: OrderedDict[Hashable, tuple[tuple[Any, ...], tuple[str, ...]]] = OrderedDict()
 
     def __call__(self, request: Request, *, unsafe: bool = False, wanted: Callable[[Finding], bool] = every_finding,
                  off: frozenset[str] = frozenset()) -> FixPlan:
@@ -257,19 +259,27 @@ class StablePlans:
         key = (names(request), self.projection.values(request), unsafe, off)
         got = self._plans.get(key)
         if got is not None:
-            if not got.changed:
-                return make_plan(ev, request, request, ev(request), [])
-            fixed = apply_fix(request, Fix(add_flags=got.add_flags, remove_flags=got.remove_flags,
-                                           add_options=got.add_options, remove_options=got.remove_options,
-                                           remove_params=got.remove_params), ev)
-            if fixed.options and got.add_options:  # options added in the order the plan added them
+            changes, added_order = got
+            add_flags, remove_flags, add_options, remove_options, remove_params, _, applied = changes
+            fixed = request
+            if any(changes):
+                fixed = apply_fix(request, Fix(add_flags=add_flags, remove_flags=remove_flags, add_options=add_options,
+                                               remove_options=remove_options, remove_params=remove_params), ev)
+            if fixed.options and added_order:  # options added in the order the plan added them
                 had = {name for name, _ in request.options or ()}
-                order = {name: i for i, (name, _) in enumerate(got.request.options or ())}
+                order = {name: i for i, name in enumerate(added_order)}
                 added = sorted((o for o in fixed.options if o[0] not in had), key=lambda o: order.get(o[0], -1))
                 fixed = replace(fixed, options=tuple(o for o in fixed.options if o[0] in had) + tuple(added))
-            plan = make_plan(ev, request, fixed, ev(fixed), list(got.applied))
-            if plan[2:] == got[2:]:
+            plan = make_plan(ev, request, fixed, ev(fixed), list(applied))
+            if tuple(plan[2:]) == changes:
                 return plan
+        plan = fix_stable(ev, request, unsafe=unsafe, wanted=wanted)
+        if not plan.set_params:
+            had = {name for name, _ in request.options or ()}
+            self._plans[key] = (tuple(plan[2:]), tuple(n for n, _ in plan.request.options or () if n not in had))
+            if len(self._plans) > self.size:
+                self._plans.popitem(last=False)
+        return plan
         plan = fix_stable(ev, request, unsafe=unsafe, wanted=wanted)
         if not plan.set_params:
             self._plans[key] = plan

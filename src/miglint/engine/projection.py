@@ -72,7 +72,7 @@ _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 # The request's own attributes that conditions read as facts.
 REQUEST_FACTS = ("request.desturi", "request.domain", "request.connect_uri")
 QEMU_FACT = "qemu.version"
-MEMO_SIZE = 8192  # signatures remembered per set of costly tests, for values that recur (destination URIs)
+MEMO_SIZE = 4096  # signatures remembered per set of costly tests, for values that recur (destination URIs)
 # Tests whose answer costs more than a table lookup (a URI parsed, a list walked): their signatures are remembered.
 COSTLY_TESTS = frozenset({"any_item", "first_item", "duplicate_items", "count", "uri", *URI_PARTS})
 
