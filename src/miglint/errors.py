@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import errno
 import os
 from collections.abc import Iterable
@@ -45,6 +44,8 @@ class At:
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return ' (did you mean X?)' for the closest choice, or ''."""
     pool = list(choices)
+    import difflib  # here: only a mistake pays for it, not every start-up
+
     close = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
     if not close:
         close = difflib.get_close_matches(word.lower(), [c.lower() for c in pool], n=1, cutoff=0.6)

@@ -4,7 +4,6 @@ virsh's own refusals recorded as facts for the virsh policy layer."""
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace as dc_replace
@@ -361,6 +360,8 @@ def asks_help(words: Sequence[Word], call: VirshCall, version: Version, vocab: V
 
 def _closest(name: str, defs: Mapping[str, OptionDef], vocab: Vocabulary) -> str:
     """The option of this virsh version (or alias) an unknown one is probably a misspelling of, or ""."""
+    import difflib  # here: only a misspelt option pays for it, not every start-up
+
     pool = [n for n in [*defs, *vocab.aliases] if vocab.resolve_option(n) in defs]
     close = difflib.get_close_matches(name, pool, n=1, cutoff=0.75)
     return close[0] if close else ""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,6 +49,8 @@ def open_output(path: Path | None) -> Iterator[TextIO]:
         raise UserError("is a directory, expected a file to write the report to", str(path))
     try:
         directory.mkdir(parents=True, exist_ok=True)  # a CI's reports/ directory need not exist yet
+        import tempfile  # here: only a run that writes a file pays for it, not every start-up
+
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     except (FileExistsError, NotADirectoryError):
         raise UserError("cannot write report: a part of the path is a file, not a directory", str(path)) from None
@@ -79,6 +80,8 @@ def replace_file(path: Path, text: str) -> None:
     real = Path(os.path.realpath(path))
     try:
         st = real.stat()
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=TEMP_SUFFIX, dir=real.parent)
     except OSError as e:
         raise UserError(f"cannot rewrite: {e.strerror}", str(path)) from None
