@@ -6,7 +6,6 @@ import errno
 import os
 from collections.abc import Iterable
 
-
 Path = tuple[str | int, ...]
 
 
