@@ -38,6 +38,7 @@ from .settings import Defaults
 MAX_KEYS = 4096
 MAX_BYTES = 4 << 20
 MAX_TABLE = 4096  # flag lists and (hypervisor, state, version, mode) already checked
+MAX_TEXTS, MAX_TEXTS_BYTES = 1024, 1 << 20  # lines after their id: they help only plans whose lines repeat
 # The keys of an entry this path takes (others, such as command, ignore and domain_xml, go the ordinary way).
 PLAIN_KEYS = frozenset(("id", "hypervisor", "state", "libvirt_version", "mode", "flags", "params", "facts", "host",
                         "qemu_version", "domain", "desturi"))
@@ -150,7 +151,7 @@ class EntryMemo:
             return False
         rest, _ = _after_id(text)
         if rest is not None and '"id"' not in rest:
-            if len(self.texts) >= MAX_KEYS or self.texts_size + len(rest) > MAX_BYTES:
+            if len(self.texts) >= MAX_TEXTS or self.texts_size + len(rest) > MAX_TEXTS_BYTES:
                 self.texts.clear()
                 self.texts_size = 0
             self.texts[rest] = key

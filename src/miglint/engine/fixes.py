@@ -243,7 +243,7 @@ class StablePlans:
     one for a command with virsh's own problems (dropping an unknown option is no change of flags or options), nor
     one whose replay would not give the same changes. Bounded; ``off``: the rules not wanted (keys the plans)."""
 
-    def __init__(self, evaluator: Evaluator, size: int = 2048) -> None:
+    def __init__(self, evaluator: Evaluator, size: int = 1024) -> None:
         self.evaluator = evaluator
         self.projection = Projection.of(evaluator.policies, evaluator.signers)
         self.size = size

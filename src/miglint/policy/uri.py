@@ -46,7 +46,7 @@ _PCHAR = _REG_NAME | frozenset(":@")
 _PCHAR_NC = _REG_NAME | frozenset("@")
 _QUERY = _PCHAR | frozenset("/?")
 PORT_MAX = 2147483647
-MEMO_SIZE = 1024  # texts parsed lately: a rule's part tests and its sibling rules parse the same URI again
+MEMO_SIZE = 256  # texts parsed lately: a rule's part tests and its sibling rules parse the same URI again
 _RUNS: dict[frozenset[str], re.Pattern[str]] = {}
 
 
