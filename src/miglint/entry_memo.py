@@ -24,10 +24,10 @@ from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
 from .engine.evaluate import Evaluator
-from .errors import UserError
 from .engine.fixes import FixPlan
 from .engine.projection import Projection, Signer, reads
-from .jsonl_templates import Counted
+from .errors import UserError
+from .jsonl_templates import Counted, after_id
 from .model import MODES, STATES, Job, Result
 from .outputs.reporters.json2 import Body, CompactJsonReporter
 from .policy.conditions import walk
@@ -130,7 +130,7 @@ class EntryMemo:
         """The same as ``seen`` without parsing the line, for a line ``{"id": "ID", REST`` whose REST followed
         another id on a line that parsed (and holds no other "id" member): the same entry with another id, when ID
         is a plain JSON string (no escapes, no control characters)."""
-        rest, ident = _after_id(text)
+        rest, ident = after_id(text)
         if rest is None:
             return False
         key = self.texts.get(rest)
@@ -149,7 +149,7 @@ class EntryMemo:
         key = self.key(entry)
         if key is None:
             return False
-        rest, _ = _after_id(text)
+        rest, _ = after_id(text)
         if rest is not None and '"id"' not in rest:
             if len(self.texts) >= MAX_TEXTS or self.texts_size + len(rest) > MAX_TEXTS_BYTES:
                 self.texts.clear()
@@ -366,19 +366,3 @@ def _frozen(v: Any) -> Hashable:
         return _UNUSUAL if any(x is _UNUSUAL for _, x in items) else (dict, items)
     return _UNUSUAL
 
-
-def _after_id(text: str) -> tuple[str | None, str]:
-    """(what follows the id, the id) of a line that starts with a plain string id, else (None, "")."""
-    if text.startswith('{"id": "'):
-        start = 7
-    elif text.startswith('{"id":"'):
-        start = 6
-    else:
-        return None, ""
-    end = text.find('"', start + 1)
-    if end < 0:
-        return None, ""
-    ident = text[start + 1:end]
-    if "\\" in ident or not ident.isprintable():
-        return None, ""
-    return text[end + 1:], ident

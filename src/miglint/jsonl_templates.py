@@ -146,22 +146,13 @@ class LineMemo:
         A line ``{"id": "ID", REST`` whose REST is a stored key is that key's entry with another id: the
         key was stored from a line that parsed, its text holds no other "id" member, and ID is a plain
         JSON string (no escapes, no control characters), so the line parses to the same entry."""
-        if text.startswith('{"id": "'):
-            start = 7
-        elif text.startswith('{"id":"'):
-            start = 6
-        else:
+        rest, ident = after_id(text)
+        if rest is None:
             return False
-        end = text.find('"', start + 1)
-        if end < 0:
-            return False
-        ident = text[start + 1:end]
-        if "\\" in ident or not ident.isprintable():
-            return False
-        known = self.outcomes.get("{" + text[end + 1:])
+        known = self.outcomes.get("{" + rest)
         if known is None:
             return False
-        id_json = text[start:end + 1]
+        id_json = f'"{ident}"'
         known.count += 1
         for write, template in zip(self.writers, known.templates):
             write('{"id":' + id_json + (LINE % line).join(template.pieces))
@@ -197,3 +188,21 @@ class LineMemo:
         """The counts of the lines written from the table (for the summary)."""
         self._retire()
         return [Counted(*kind, n) for kind, n in self.counts.items()]
+
+
+def after_id(text: str) -> tuple[str | None, str]:
+    """(what follows the id, the id) of a JSON Lines line that starts with a plain string id (no escapes, no
+    control characters: the id as written is the id as parsed), else (None, "")."""
+    if text.startswith('{"id": "'):
+        start = 7
+    elif text.startswith('{"id":"'):
+        start = 6
+    else:
+        return None, ""
+    end = text.find('"', start + 1)
+    if end < 0:
+        return None, ""
+    ident = text[start + 1:end]
+    if "\\" in ident or not ident.isprintable():
+        return None, ""
+    return text[end + 1:], ident

@@ -214,11 +214,7 @@ def as_checked(prepared: Prepared, evaluator: Evaluator, items: Iterable[Item]) 
 def fixable(settings: Settings, job: Job) -> Callable[[Finding], bool]:
     """The findings of ``job`` whose fixes `fix` applies (and `check` plans): those it shows, so neither a
     disabled rule nor one a comment suppresses; and none that holds only for some value of a missing fact."""
-    off = _off(settings, job)
-
-    def wanted(f: Finding) -> bool:
-        return f.rule not in off and f.name not in off and not f.depends_on
-    return wanted
+    return _wanted(_off(settings, job))
 
 
 def _off(settings: Settings, job: Job) -> frozenset[str]:
@@ -228,13 +224,20 @@ def _off(settings: Settings, job: Job) -> frozenset[str]:
     return frozenset(settings.disabled)
 
 
+def _wanted(off: frozenset[str]) -> Callable[[Finding], bool]:
+    def wanted(f: Finding) -> bool:
+        return f.rule not in off and f.name not in off and not f.depends_on
+    return wanted
+
+
 def plan_for(evaluator: Evaluator, settings: Settings, job: Job, unsafe: bool = False,
              plans: StablePlans | None = None) -> FixPlan:
     """The fix of one job as the run's settings say (the plan `check` shows is the one `fix` writes); ``plans``:
     the plans of a run, remembered for requests that the rules read alike."""
+    off = _off(settings, job)
     if plans is not None:
-        return plans(job.request, unsafe=unsafe, wanted=fixable(settings, job), off=_off(settings, job))
-    return fix_stable(evaluator, job.request, unsafe=unsafe, wanted=fixable(settings, job))
+        return plans(job.request, unsafe=unsafe, wanted=_wanted(off), off=off)
+    return fix_stable(evaluator, job.request, unsafe=unsafe, wanted=_wanted(off))
 
 
 def _plan_memo(prepared: Prepared, reps: list[Reporter], evaluator: Evaluator) -> PlanMemo | None:
