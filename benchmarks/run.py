@@ -124,7 +124,7 @@ print(json.dumps({{"wall": w, "cpu": c, "digest": digest,
 '''
 PROFILE = r'''
 import cProfile, io, pstats, sys
-from miglint.entry import main
+from miglint.cli import main
 main(["check", "--format", "json", "--output", {out!r}, {plan!r}])  # warm start, as in the timed runs
 prof = cProfile.Profile()
 prof.enable()
