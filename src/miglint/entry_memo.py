@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 from .engine.evaluate import Evaluator
 from .engine.fixes import FixPlan
-from .engine.projection import Projection, Signer, reads
+from .engine.projection import REQUEST_FACTS, Projection, Signer, reads
 from .errors import UserError
 from .jsonl_templates import Counted, after_id
 from .model import MODES, STATES, Job, Result
@@ -192,7 +192,7 @@ class EntryMemo:
         key = pending[1]
         loc = job.location
         keep = loc is not None and loc.column == 1 and not job.subject_locations and not job.text \
-            and not self.evaluator.shows_values(result) and (plan is None or not self.evaluator.shows_values(plan.result))
+            and not self._own_values(result) and (plan is None or not self._own_values(plan.result))
         outcome = None
         if keep and loc is not None:
             files = [r.file_index(loc.file) for r in self.reporters]  # listed before the rules the body refers to
@@ -219,6 +219,11 @@ class EntryMemo:
             if old is not None:
                 self.size -= len(old.body.text)
         return outcome is not None
+
+    def _own_values(self, result: Result) -> bool:
+        """Whether the findings show values of the entry that its key does not hold as they are (the key holds
+        facts exactly: a fact's value shown is every entry's of the key)."""
+        return any(source != "fact" or name in REQUEST_FACTS for source, name in self.evaluator.shown(result))
 
     def repeated(self) -> list[Counted]:
         """The counts of the entries written from known outcomes (for the summary)."""

@@ -19,7 +19,7 @@ from ..policy.load import Driver, PolicySet, Rule, Variant
 from ..policy.values import Bindings
 from ..version import VersionRange, parse_version
 from .compiled import Plan, Plans, Selection
-from .projection import Projection, Ref, names, reads, render_refs, render_values
+from .projection import MISSING, Projection, Ref, names, reads, render_refs, render_values
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
@@ -140,7 +140,15 @@ class Evaluator:
     def shows_values(self, result: Result) -> bool:
         """Whether a result's findings show values of the request that its key leaves out (its domain's name, a
         parameter's value): such a result is its request's alone."""
-        return bool(self._render_refs(result))
+        return bool(self.shown(result))
+
+    def shown(self, result: Result) -> tuple[Ref, ...]:
+        """The inputs whose values the result's findings may show and its request gives. (One the request does not
+        give is shown as missing, ``<value>``, by every request of its key, whose names say what is given.)"""
+        refs = self._render_refs(result)
+        if not refs:
+            return ()
+        return tuple(ref for ref, v in zip(refs, render_values(result.request, refs)) if v is not None and v is not MISSING)
 
     def assumed(self, request: Request) -> tuple[str, str] | None:
         """The first of the vocabulary's assumptions (state, because) whose condition holds for the request (a

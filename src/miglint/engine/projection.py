@@ -244,14 +244,14 @@ def render_values(r: Request, refs: tuple[Ref, ...]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-_MISSING = ("<absent>",)
+MISSING = ("<absent>",)  # render_values of a value not given
 
 
 def _lookup(pairs: tuple[tuple[str, Any], ...], name: str) -> Any:
     for k, v in pairs:
         if k == name:
             return (v,)
-    return _MISSING
+    return MISSING
 
 
 def _classify(key: str, arg: Any) -> tuple[str, list[Ref]]:
