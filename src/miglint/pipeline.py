@@ -38,7 +38,7 @@ from .model import SEVERITIES, Finding, Job, Note, Result, Suppression, Ways
 from .notes import make_note
 from .options import CheckOptions, FixOptions, RunOptions
 from .outputs.reporters import FORMATS, Reporter, Summary, make_reporter
-from .outputs.streams import open_output, parse_formats, read_for_fix
+from .outputs.streams import check_outputs, open_output, parse_formats, read_for_fix
 from .policy.load import PolicySet, load_policies
 from .settings import Settings
 
@@ -92,6 +92,7 @@ def run_check(opts: CheckOptions) -> int:
     formats = parse_formats(list(opts.format), opts.output, FORMATS)
     if not opts.paths and not opts.command:
         raise UserError("nothing to check: give files, directories, - for stdin, or --command")
+    check_outputs([path for _, path in formats], opts.paths)
     with ExitStack() as stack:
         prepared = prepare(opts, stack)
         reporters = []

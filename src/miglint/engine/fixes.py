@@ -280,9 +280,3 @@ class StablePlans:
             if len(self._plans) > self.size:
                 self._plans.popitem(last=False)
         return plan
-        plan = fix_stable(ev, request, unsafe=unsafe, wanted=wanted)
-        if not plan.set_params:
-            self._plans[key] = plan
-            if len(self._plans) > self.size:
-                self._plans.popitem(last=False)
-        return plan

@@ -40,18 +40,38 @@ def parse_formats(formats: list[str], output: Path | None, known: tuple[str, ...
 
 @contextmanager
 def open_output(path: Path | None) -> Iterator[TextIO]:
+    """Where a report goes: stdout; a regular file, written atomically (a temporary file beside it renamed into
+    place, through a symbolic link to the file it points at, with the old file's permissions); or a device, a pipe
+    or a terminal (``/dev/null``, ``/dev/stdout``, a FIFO), written to as it is: there is no file to replace."""
     if path is None or str(path) == "-":
         yield sys.stdout
         sys.stdout.flush()
         return
-    directory = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
+    try:
+        st: os.stat_result | None = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except NotADirectoryError:
+        raise UserError("cannot write report: a part of the path is a file, not a directory", str(path)) from None
+    except OSError as e:
+        raise UserError(f"cannot write report: {e.strerror}", str(path)) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
         raise UserError("is a directory, expected a file to write the report to", str(path))
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        try:
+            stream = open(path, "w", encoding="utf-8")
+        except OSError as e:
+            raise UserError(f"cannot write report: {e.strerror}", str(path)) from None
+        with stream:
+            yield stream
+        return
+    real = Path(os.path.realpath(path))  # a link keeps pointing at the report
+    directory = real.parent
     try:
         directory.mkdir(parents=True, exist_ok=True)  # a CI's reports/ directory need not exist yet
         import tempfile  # here: only a run that writes a file pays for it, not every start-up
 
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", dir=directory)
     except (FileExistsError, NotADirectoryError):
         raise UserError("cannot write report: a part of the path is a file, not a directory", str(path)) from None
     except OSError as e:
@@ -59,8 +79,8 @@ def open_output(path: Path | None) -> Iterator[TextIO]:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as out:
             yield out
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        os.chmod(tmp, 0o644 if st is None else st.st_mode & 0o7777)
+        os.replace(tmp, real)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -69,17 +89,36 @@ def open_output(path: Path | None) -> Iterator[TextIO]:
         raise
 
 
+def check_outputs(outputs: list[Path | None], inputs: tuple[str, ...]) -> None:
+    """Refuse a report that would be written over one of the files it reports on."""
+    for out in outputs:
+        if out is None or str(out) == "-":
+            continue
+        for name in inputs:
+            if name == "-":
+                continue
+            try:
+                same = os.path.samefile(out, name)
+            except OSError:  # either is missing (or unreadable): not the same file
+                continue
+            if same and os.path.isfile(name):
+                raise UserError(f"the report would be written over the input {name}: give another file", str(out))
+
+
 TEMP_SUFFIX = ".miglint.tmp"
 
 
 def replace_file(path: Path, text: str) -> None:
-    """Rewrite ``path`` atomically: a temporary file in the same directory, flushed to disk, with the old
+    """Write ``path`` atomically: a temporary file in the same directory, flushed to disk, with the old
     file's permissions (and owner, when root), then os.replace. Killed at any moment, the file is either
     old or new; what may be left is the temporary file, a dot-file named ``.NAME.XXXXXXXX.miglint.tmp``
     that no lint pattern matches. A symbolic link keeps pointing at the rewritten file."""
     real = Path(os.path.realpath(path))
     try:
-        st = real.stat()
+        try:
+            st: os.stat_result | None = real.stat()
+        except FileNotFoundError:  # a new file (a page `miglint docs` adds)
+            st = None
         import tempfile
 
         fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=TEMP_SUFFIX, dir=real.parent)
@@ -90,8 +129,8 @@ def replace_file(path: Path, text: str) -> None:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(tmp, st.st_mode & 0o7777)
-        if os.geteuid() == 0 and (st.st_uid, st.st_gid) != (0, 0):
+        os.chmod(tmp, 0o644 if st is None else st.st_mode & 0o7777)
+        if st is not None and os.geteuid() == 0 and (st.st_uid, st.st_gid) != (0, 0):
             os.chown(tmp, st.st_uid, st.st_gid)
         os.replace(tmp, real)
     except BaseException:

@@ -22,6 +22,7 @@ def docs(
     """Generate the reference documentation from the policies alone."""
     from ...engine.evaluate import Evaluator
     from ...features import docs as gen
+    from ...outputs.streams import replace_file
     from ...policy.load import load_policies
 
     if fmt not in gen.FORMATS:
@@ -57,10 +58,7 @@ def docs(
             path.unlink()
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            path.write_text(pages[rel], encoding="utf-8")
-        except OSError as e:
-            raise UserError(f"cannot write: {e.strerror}", str(path)) from None
+        replace_file(path, pages[rel])  # atomically, like every file miglint writes
         written += 1
     typer.echo(f"{output}: wrote {written} of {len(pages)} page(s)")
 
