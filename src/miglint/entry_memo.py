@@ -187,7 +187,9 @@ class EntryMemo:
         """After the pipeline evaluated a job: when it is a new key's, keep its outcome, and write it from that (True);
         else the reporters write it as usual (False)."""
         pending, self.pending = self.pending, None
-        if pending is None or pending[0] is not job:
+        # The job the reader made, or that job with the state assumed (pipeline.as_checked: the assumption is
+        # read from what the key holds, so every entry of the key gets it).
+        if pending is None or (pending[0] is not job and pending[0].location is not job.location):
             return False
         key = pending[1]
         loc = job.location
