@@ -17,7 +17,9 @@ def run_guarded(fn: Callable[[], int], debug: bool = False) -> int:
     except UserError as e:
         if debug:
             raise
-        sys.stderr.write(f"miglint: error: {e}\n")
+        from ..outputs.safe import printable
+
+        sys.stderr.write(f"miglint: error: {printable(str(e))}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("miglint: interrupted\n")

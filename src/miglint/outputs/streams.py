@@ -38,6 +38,21 @@ def parse_formats(formats: list[str], output: Path | None, known: tuple[str, ...
     return out
 
 
+# A lone surrogate read from a JSON escape ("\ud800") has no UTF-8 form: a report writes it as that escape,
+# which JSON reads back as the same string (and text shows as typed), instead of stopping the run.
+UNENCODABLE = "backslashreplace"
+
+
+def reports_to_stdout() -> None:
+    """Standard output as reports are written to a file (UNENCODABLE), for a run that prints them."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors=UNENCODABLE)
+        except (ValueError, OSError):  # a stream that cannot change: as it is
+            pass
+
+
 @contextmanager
 def open_output(path: Path | None) -> Iterator[TextIO]:
     """Where a report goes: stdout; a regular file, written atomically (a temporary file beside it renamed into
@@ -59,7 +74,7 @@ def open_output(path: Path | None) -> Iterator[TextIO]:
         raise UserError("is a directory, expected a file to write the report to", str(path))
     if st is not None and not stat.S_ISREG(st.st_mode):
         try:
-            stream = open(path, "w", encoding="utf-8")
+            stream = open(path, "w", encoding="utf-8", errors=UNENCODABLE)
         except OSError as e:
             raise UserError(f"cannot write report: {e.strerror}", str(path)) from None
         with stream:
@@ -77,7 +92,7 @@ def open_output(path: Path | None) -> Iterator[TextIO]:
     except OSError as e:
         raise UserError(f"cannot write report: {e.strerror}", str(path)) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as out:
+        with os.fdopen(fd, "w", encoding="utf-8", errors=UNENCODABLE, buffering=1 << 20) as out:
             yield out
         os.chmod(tmp, 0o644 if st is None else st.st_mode & 0o7777)
         os.replace(tmp, real)

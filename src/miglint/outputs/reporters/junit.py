@@ -11,6 +11,7 @@ from ...engine.fixes import FixPlan
 from ...model import SEVERITIES, Job, Note, Result
 from ...policy.vocabulary import Vocabulary
 from ..describe import fix_words
+from ..safe import printable
 from . import Summary, where_text
 from .json import location_of
 
@@ -87,5 +88,5 @@ class JunitReporter:
         root.append(self.suite)
         ET.indent(root)
         self.out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-        self.out.write(ET.tostring(root, encoding="unicode"))
+        self.out.write(printable(ET.tostring(root, encoding="unicode")))  # what XML forbids, as escapes
         self.out.write("\n")

@@ -21,6 +21,7 @@ from ...model import Finding, Job, Location, Note, Result
 from ...notes import NOTE_RULES
 from ...policy.vocabulary import Vocabulary
 from ..describe import fix_words
+from ..streams import UNENCODABLE
 from . import Summary
 from .json import location_of, related_of
 
@@ -36,7 +37,7 @@ def artifact_uri(file: str) -> str | None:
     p = Path(file)
     if p.is_absolute():
         return p.as_uri()
-    return quote(p.as_posix())
+    return quote(p.as_posix(), errors="surrogateescape")  # a name that is no UTF-8: its bytes
 
 
 def _location(file: str | None, line: int, column: int) -> dict[str, Any] | None:
@@ -99,7 +100,7 @@ class SarifReporter:
         if related:
             out["relatedLocations"] = related
         basis = f"{f.rule}\0{loc.file if loc else ''}\0{job.text or job.id}"
-        out["partialFingerprints"] = {"miglintRequest/v1": hashlib.sha256(basis.encode()).hexdigest()[:32]}
+        out["partialFingerprints"] = {"miglintRequest/v1": hashlib.sha256(basis.encode("utf-8", UNENCODABLE)).hexdigest()[:32]}
         out["properties"] = {"request": job.id, "prediction": prediction, "effect": f.effect,
                              "hypervisor": job.request.hypervisor, "libvirtVersion": job.request.libvirt_version}
         if f.depends_on:
@@ -130,7 +131,7 @@ class SarifReporter:
                 n["locations"] = [loc]
                 result["locations"] = [loc]
         basis = f"M007\0{where or ''}\0{message}"
-        result["partialFingerprints"] = {"miglintRequest/v1": hashlib.sha256(basis.encode()).hexdigest()[:32]}
+        result["partialFingerprints"] = {"miglintRequest/v1": hashlib.sha256(basis.encode("utf-8", UNENCODABLE)).hexdigest()[:32]}
         self.notifications.append(n)
         self.results.append(result)
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import TextIO
 
 from ...engine.fixes import FixPlan
 from ...model import ACTIVE, Finding, Job, Note, Result
 from ...policy.vocabulary import Vocabulary
 from ..describe import fix_words, plan_words
+from ..safe import printable_around
 from . import Summary, where_text
 from .json import location_of, related_of
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m", "bold": "\033[1m", "dim": "\033[2m",
            "reset": "\033[0m", "accepted": "\033[32m", "rejected": "\033[31m", "depends": "\033[33m"}
+_OWN_CODES = re.compile("|".join(sorted({re.escape(c) for c in _COLORS.values()})))
 
 
 VERBS = {"reject": "refused", "fail": "refused", "warn": "warned", "info": "noted", "policy": "against policy"}
@@ -71,9 +74,20 @@ def depends_lines(job: Job, result: Result) -> list[tuple[str, str]]:
     return out
 
 
+class _Shown:
+    """The stream a text report goes to, every line shown safely (outputs.safe): what comes from the inputs
+    cannot act on the terminal; the reporter's own colour codes pass."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.stream = out
+
+    def write(self, text: str) -> int:
+        return self.stream.write(printable_around(text, _OWN_CODES))
+
+
 class TextReporter:
     def __init__(self, out: TextIO, vocab: Vocabulary, color: bool | None = None, verbose: bool = True) -> None:
-        self.out, self.vocab = out, vocab
+        self.out, self.vocab = _Shown(out), vocab
         if color is None:
             color = hasattr(out, "isatty") and out.isatty() and not os.environ.get("NO_COLOR")
         self.color = color
