@@ -21,7 +21,9 @@ from typing import Any
 # 2: newer_cases() added at the end (11.3.0's parameters, options and QEMU 10's refusals); others unchanged.
 # 3: fidelity_cases() added at the end (issue 15: what miglint is not told, unknown parameters, URIs libvirt cannot
 #    parse, the source host as destination, a domain with disks, 12.8.0's migrate_disks_target_zero).
-GENERATOR_VERSION = 3
+# 4: disks_uri_cases() added at the end (the destination's checks of the disks URI and port, reached only for a
+#    domain with a disk to copy).
+GENERATOR_VERSION = 4
 SEED = 20230117  # libvirt 9.0.0's release date
 
 FLAGS = ["LIVE", "PEER2PEER", "TUNNELLED", "PERSIST_DEST", "UNDEFINE_SOURCE", "PAUSED", "NON_SHARED_DISK",
@@ -662,6 +664,29 @@ def fidelity_cases() -> list[dict[str, Any]]:
     return out
 
 
+def disks_uri_cases() -> list[dict[str, Any]]:
+    """The destination checks the disks URI and port when it starts the NBD server for a storage copy
+    (qemuMigrationDstStartNBDServer), which it does only when the source has a disk to copy: mlc-disk has one,
+    mlc-run none (there the same requests go on to the data connection)."""
+    out = []
+    bad = [("unparseable", {"disks_uri": "127.0.0.3:49402"}), ("noscheme", {"disks_uri": "//127.0.0.3:49402"}),
+           ("tcp-nohost", {"disks_uri": "tcp://:49402"}), ("unix-nopath", {"disks_uri": "unix://"}),
+           ("ftp", {"disks_uri": "ftp://127.0.0.3"}), ("nbd", {"disks_uri": "nbd://127.0.0.3:10809"}),
+           ("port-high", {"disks_port": 70000}), ("port-negative", {"disks_port": -1})]
+    for name, params in bad:
+        for api in MODES:
+            case = _api_case(f"dk-{name}-{api}", "running", api, ["LIVE", "NON_SHARED_DISK"], params)
+            case["domain"] = "mlc-disk"
+            out.append(case)
+        out.append(_api_case(f"dk-nodisk-{name}", "running", "p2p", ["LIVE", "NON_SHARED_DISK"], params))
+    tail = ["{dom}", "{dest}"]
+    for name, words in (("ftp", ["--disks-uri", "ftp://127.0.0.3"]), ("port-high", ["--disks-port", "70000"])):
+        case = _virsh_case(f"vdk-{name}", "running", ["--live", "--p2p", "--copy-storage-all"] + words + tail)
+        case["domain"] = "mlc-disk"
+        out.append(case)
+    return out
+
+
 def generate(seed: int = SEED) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     cases = flag_cases()
@@ -673,6 +698,7 @@ def generate(seed: int = SEED) -> list[dict[str, Any]]:
     cases += virsh_cases(rng, 400)
     cases += newer_cases()
     cases += fidelity_cases()
+    cases += disks_uri_cases()
     ids = [c["id"] for c in cases]
     assert len(ids) == len(set(ids)), "case ids are unique"
     return cases

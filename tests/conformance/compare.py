@@ -54,6 +54,7 @@ FACTS: dict[str, Any] = {
     "dest.host_uuid": DAEMONS["dst"],
     "domain.snapshots": 0,
     "domain.disk_targets": [],
+    "domain.writable_disks": [],
     "domain.local_disks": [],
     "domain.cache_unsafe_disks": [],
     "domain.postcopy_failed": False,
