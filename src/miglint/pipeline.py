@@ -16,7 +16,7 @@ from dataclasses import replace as dc_replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import config
-from .engine.assume import assume_state
+from .engine.assume import assume_state, assume_version
 from .engine.evaluate import Evaluator
 from .engine.fixes import FixPlan, StablePlans, fix_stable
 from .errors import UserError
@@ -193,7 +193,7 @@ def as_checked(prepared: Prepared, evaluator: Evaluator, items: Iterable[Item]) 
             job, notes = (context or Context()).apply(job)
         if replace:
             job = _replaced(job, replace)
-        return assume_state(evaluator, job), notes
+        return assume_version(evaluator.vocab, assume_state(evaluator, job)), notes
 
     for item in (_per_hypervisor(items, settings.hypervisors) if settings.hypervisors else items):
         if not isinstance(item, (Job, Ways)):
