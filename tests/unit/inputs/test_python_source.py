@@ -445,8 +445,8 @@ def test_long_chains_and_deep_nesting():
     chain = " | ".join(["libvirt.VIR_MIGRATE_LIVE"] * 1500)
     (c,) = read_text(f"import libvirt\ndef f(d):\n    d.migrateToURI3('u', {{}}, {chain})\n").calls
     assert [shape(p) for p in c.paths] == [((), F("LIVE"), ())]
-    deep = "[" * 60 + "1" + "]" * 60
-    text = f"import libvirt\ndef f(d):\n    d.migrateToURI3('u', {{}}, {deep})\n"
+    deep = "{'k': " * 60 + "1" + "}" * 60
+    text = f"import libvirt\ndef f(d):\n    d.migrateToURI3('u', {deep}, 0)\n"
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(len(inspect.stack()) + 120)  # too shallow for the reader to follow the argument
     try:
@@ -510,3 +510,69 @@ def test_the_destination_scheme_when_the_host_is_not_known():
     vz, qemu, unknown = read_text(text).calls
     assert [(p.desturi, p.scheme) for c in (vz, qemu, unknown) for p in c.paths] == \
         [(None, "vz+ssh"), (None, "qemu+tls"), (None, None)]
+
+
+def test_a_method_the_file_defines_is_not_libvirts():
+    text = """\
+import libvirt
+class VM:
+    def __init__(self, conn, name): self.dom = conn.lookupByName(name)
+    def migrate(self, dest_host, extra_flags=0):
+        flags = libvirt.VIR_MIGRATE_PEER2PEER | extra_flags
+        self.dom.migrateToURI3("qemu+ssh://%s/system" % dest_host, {}, flags)
+    def again(self, host):
+        self.migrate(host, libvirt.VIR_MIGRATE_TUNNELLED)
+class Fleet:
+    lead = VM(None, "a")
+    def __init__(self, conn):
+        self.vm = VM(conn, "b")
+    def go(self, target, other: VM, dom, vm2: "Special"):
+        self.vm.migrate(target, libvirt.VIR_MIGRATE_TUNNELLED)
+        self.lead.migrate(target, libvirt.VIR_MIGRATE_TUNNELLED)
+        other.migrate(target, libvirt.VIR_MIGRATE_TUNNELLED)
+        vm2.migrate(target, libvirt.VIR_MIGRATE_TUNNELLED)
+        dom.migrate(target, libvirt.VIR_MIGRATE_TUNNELLED)
+class Special(VM):
+    pass
+class Wrapped(libvirt.virDomain):
+    pass
+def evacuate(conn, names, target, w: Wrapped):
+    for name in names:
+        VM(conn, name).migrate(target, libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_TUNNELLED)
+        vm = VM(conn, name)
+        vm.migrate(target, libvirt.VIR_MIGRATE_LIVE)
+        VM.migrate(vm, target, libvirt.VIR_MIGRATE_LIVE)
+        w.migrate(target, libvirt.VIR_MIGRATE_LIVE)
+        maybe = VM(conn, name) if name else conn.lookupByName(name)
+        maybe.migrate(target, libvirt.VIR_MIGRATE_LIVE)
+        mixed = VM(conn, name)
+        mixed = conn.lookupByName(name)
+        mixed.migrate(target, libvirt.VIR_MIGRATE_LIVE)
+"""
+    r = read_text(text)
+    # Only libvirt's: the call inside VM.migrate, a parameter nothing tells of, a subclass of libvirt's class
+    # without its own migrate, and variables that may hold a libvirt domain.
+    assert [(c.line, c.receiver) for c in r.calls] == [
+        (6, "self.dom"), (18, "dom"), (29, "w"), (31, "maybe"), (34, "mixed")]
+
+
+def test_a_call_whose_arguments_cannot_fit_libvirts_signature_is_not_libvirts():
+    text = """\
+import libvirt
+def go(t, dom, dconn, args, kw):
+    t.migrate()
+    t.migrate("0042")
+    t.migrate(f"{dom}")
+    t.migrateToURI3("qemu+ssh://h/system")
+    t.migrateToURI3("qemu+ssh://h/system", [], 0)
+    t.migrateToURI3("qemu+ssh://h/system", {}, "LIVE")
+    t.migrate3(dconn, params={}, dconn=dconn)
+    dom.migrate(dconn)
+    dom.migrate(None, libvirt.VIR_MIGRATE_LIVE, dname="x")
+    dom.migrate3(*args)
+    dom.migrateToURI3(**kw)
+    dom.migrateToURI2()
+    dom.migrateToURI3("qemu+ssh://h/system", params={}, flags=True)
+"""
+    r = read_text(text)
+    assert [c.line for c in r.calls] == [10, 11, 12, 13, 14, 15]

@@ -29,6 +29,16 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
 }
 
 
+# How many of the leading arguments have no default (libvirt-python raises TypeError without them).
+REQUIRED = {"migrate": 1, "migrate2": 1, "migrate3": 2, "migrateToURI": 1, "migrateToURI2": 0, "migrateToURI3": 2}
+# What each argument takes: a connection (libvirt-python reads its ``_o``, None allowed), a string or None
+# (the C binding's "z"), an unsigned integer, a dict of typed parameters.
+_ARG_KIND = {"dconn": "conn", "duri": "str", "dconnuri": "str", "miguri": "str", "dxml": "str", "dname": "str",
+             "uri": "str", "flags": "int", "bandwidth": "int", "params": "dict"}
+_TAKES = {"conn": frozenset({"NoneType"}), "str": frozenset({"str", "NoneType"}), "int": frozenset({"int"}),
+          "dict": frozenset({"dict"})}
+
+
 # The typed parameter each fixed argument stands for (libvirt-domain.c documents the equivalence).
 _ARG_PARAM = {"dname": "DEST_NAME", "uri": "URI", "miguri": "URI", "dxml": "DEST_XML", "bandwidth": "BANDWIDTH"}
 # Their keys (libvirt-domain.h), for a param_macros that lacks them.
@@ -141,10 +151,40 @@ class PyReading:
         return [c for r in self.runs for c in r.commands if isinstance(c, ArgvCommand)]
 
 
-def fits(c: ast.Call, names: tuple[str, ...]) -> bool:
-    """Whether a call could be libvirt-python's: it would raise TypeError on other keywords."""
-    given = [a for a in c.args if not isinstance(a, ast.Starred)]
-    return len(given) <= len(names) and all(k.arg is None or k.arg in names[len(given):] for k in c.keywords)
+def fits(c: ast.Call, api: str) -> bool:
+    """Whether a call could be libvirt-python's ``api``: its arguments bind to the signature (libvirt-python
+    raises TypeError on other keywords, too many or too few arguments), and none is a literal of a type the
+    argument cannot take (a string for a connection: libvirt-python reads its ``_o``)."""
+    names = SIGNATURES[api]
+    bound: dict[str, ast.expr] = {}
+    splat = False
+    for i, a in enumerate(c.args):
+        if isinstance(a, ast.Starred):
+            splat = True
+        elif i >= len(names):
+            return False
+        elif not splat:
+            bound[names[i]] = a
+    for k in c.keywords:
+        if k.arg is None:
+            splat = True
+        elif k.arg not in names or k.arg in bound:
+            return False
+        else:
+            bound[k.arg] = k.value
+    if not splat and any(n not in bound for n in names[:REQUIRED[api]]):
+        return False
+    return all(_literal_kind(v) in _TAKES[_ARG_KIND[n]] for n, v in bound.items() if _literal_kind(v) is not None)
+
+
+def _literal_kind(e: ast.expr) -> str | None:
+    """The type of a value written as a literal (``"0042"``: str), else None."""
+    if isinstance(e, ast.Constant):
+        return "int" if isinstance(e.value, bool) else type(e.value).__name__
+    kinds: dict[type, str] = {ast.JoinedStr: "str", ast.List: "list", ast.ListComp: "list", ast.Tuple: "tuple",
+                              ast.Dict: "dict", ast.DictComp: "dict", ast.Set: "set", ast.SetComp: "set",
+                              ast.Lambda: "function", ast.GeneratorExp: "generator"}
+    return kinds.get(type(e))
 
 
 class CallPaths:

@@ -1,8 +1,9 @@
 """Python source -> the libvirt migrations it makes, path by path, without importing or running it.
 
 Found: calls of libvirt-python's ``migrate``, ``migrate2``, ``migrate3``, ``migrateToURI``,
-``migrateToURI2`` and ``migrateToURI3`` on any object, and ``virsh migrate`` run through ``subprocess``
-(an argv list: words; a string: shell text for the shell reader) or ``os.system``/``os.popen``. For each
+``migrateToURI2`` and ``migrateToURI3`` on any object whose arguments fit libvirt-python's signature, unless
+it is an instance of a class the file defines with that method (``own``), and ``virsh migrate`` run through
+``subprocess`` (an argv list: words; a string: shell text for the shell reader) or ``os.system``/``os.popen``. For each
 call, the flags and typed parameters it passes are followed through the module (see ``pyflow``) and
 given per path: the guards that lead there, the flags and parameters with the lines that wrote them,
 the domain's state when a guard tells it, the destination URI when it is a literal. Comments naming miglint
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 
 from ...errors import UserError
 from .flow import Flow, Run
+from .own import OwnMethods
 from .result import (SIGNATURES, ArgvCommand, ArgvWord, CallPaths, PyCall, PyComment, PyPath, PyReading, PyRun,
                      ShellText, fits, simplify)
 from .syntax import DEFS, LineMap, dotted, header
@@ -73,6 +75,7 @@ class _Reader:
         self.what: dict[int, tuple[str, str]] = {}  # call id -> ("api"|"runner", name)
         self.tracked: dict[int, list[ast.expr]] = {}  # call id -> the arguments it reads
         self.scope: dict[int, tuple[ast.Call, Scope, str]] = {}  # call id -> (call, scope, qualified name)
+        self.own = OwnMethods(tree, self.owner)
         self._index(tree)
         mods = {k for k, v in self.alias.items() if v == "libvirt"} | {"libvirt"}
         consts = {k: v.split(".", 1)[1] for k, v in self.alias.items() if v.startswith("libvirt.VIR_")}
@@ -107,7 +110,8 @@ class _Reader:
             else:
                 stack += [(c, scope, qual) for c in ast.iter_child_nodes(n)]
         for c, scope, qual in calls:  # once every import is known: one may follow its use in a function
-            if isinstance(c.func, ast.Attribute) and c.func.attr in SIGNATURES and fits(c, SIGNATURES[c.func.attr]):
+            if isinstance(c.func, ast.Attribute) and c.func.attr in SIGNATURES and fits(c, c.func.attr) \
+                    and not self.own.calls_own(c, scope):
                 self.what[id(c)] = ("api", c.func.attr)
                 self.tracked[id(c)] = list(c.args) + [k.value for k in c.keywords]
             else:
