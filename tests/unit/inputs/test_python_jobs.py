@@ -103,3 +103,17 @@ def test_virsh_runs_are_read_by_the_shell_reader(policies):
     assert tunnelled == Location("m.py", 5, 20)  # where the word was appended
     (w,) = text.ways
     assert w.job.request.domain is None and dict(w.job.request.options)["offline"] is True
+
+
+def test_exclusive_branches_on_one_value_give_no_way_with_both(policies, evaluator):
+    (call,) = ways(policies, """\
+        import libvirt
+        def go(dom, dest, mode):
+            flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
+            if mode == "tunnel":   flags |= libvirt.VIR_MIGRATE_TUNNELLED
+            if mode == "parallel": flags |= libvirt.VIR_MIGRATE_PARALLEL
+            dom.migrateToURI3("qemu+ssh://%s/system" % dest, {}, flags)
+        """, state="running")
+    assert len(call.ways) == 3
+    _, result = combine(call, [evaluator(w.job.request) for w in call.ways])
+    assert result.prediction == "accepted" and result.findings == ()

@@ -576,3 +576,57 @@ def go(t, dom, dconn, args, kw):
 """
     r = read_text(text)
     assert [c.line for c in r.calls] == [10, 11, 12, 13, 14, 15]
+
+
+def _guards(c: PyCall) -> set[tuple]:
+    return {tuple((g.text, g.value) for g in p.guards) for p in c.paths}
+
+
+def test_ways_whose_conditions_cannot_hold_together_do_not_exist():
+    text = """\
+import libvirt
+def f(dom, dest, mode, n, kind, cfg):
+    flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
+    if mode == "tunnel":   flags |= libvirt.VIR_MIGRATE_TUNNELLED
+    if mode == "parallel": flags |= libvirt.VIR_MIGRATE_PARALLEL
+    if "tunnel" != mode:   flags |= libvirt.VIR_MIGRATE_COMPRESSED
+    dom.migrateToURI3("qemu+ssh://h/system", {}, flags)
+    if n in (1, 2):       flags |= libvirt.VIR_MIGRATE_TLS
+    if n not in [1, 2, 3]: flags |= libvirt.VIR_MIGRATE_OFFLINE
+    if n is None:          flags |= libvirt.VIR_MIGRATE_PAUSED
+    dom.migrateToURI3("qemu+ssh://h/system", {}, flags)
+    if cfg.kind == "a": flags |= libvirt.VIR_MIGRATE_ZEROCOPY
+    kind = cfg.kind
+    if kind == "a": flags |= libvirt.VIR_MIGRATE_UNSAFE
+    cfg = load()
+    if cfg.kind == "b": flags |= libvirt.VIR_MIGRATE_AUTO_CONVERGE
+    dom.migrateToURI3("qemu+ssh://h/system", {}, flags)
+"""
+    first, second, third = read_text(text).calls
+    t, p, c = "mode == 'tunnel'", "mode == 'parallel'", "'tunnel' != mode"
+    assert _guards(first) == {((t, True), (p, False), (c, False)), ((t, False), (p, True), (c, True)),
+                              ((t, False), (p, False), (c, True))}
+    # n in (1, 2) leaves n not None and inside [1, 2, 3]; n outside them may be None or not.
+    got = {g[3:] for g in _guards(second)}
+    a, b, d = "n in (1, 2)", "n not in [1, 2, 3]", "n is None"
+    assert got == {((a, True), (b, False), (d, False)), ((a, False), (b, True), (d, True)),
+                   ((a, False), (b, True), (d, False)), ((a, False), (b, False), (d, False))}
+    # Another variable, or the same one assigned again, is not bound by what was decided before.
+    got = {g[6:] for g in _guards(third)}
+    assert len(got) == 8
+
+
+def test_a_helpers_way_that_contradicts_the_callers_is_dropped():
+    text = """\
+import libvirt
+MODE = read_mode()
+def extra():
+    if MODE == "fast":
+        return libvirt.VIR_MIGRATE_COMPRESSED
+    return 0
+def f(dom):
+    if MODE == "slow":
+        dom.migrateToURI3("qemu+ssh://h/system", {}, libvirt.VIR_MIGRATE_PEER2PEER | extra())
+"""
+    (c,) = read_text(text).calls
+    assert {p.flags for p in c.paths} == {F("PEER2PEER")}

@@ -341,13 +341,24 @@ class TooManyPaths(Exception):
     """More states than the bound: the code cannot be followed path by path."""
 
 
+class About(NamedTuple):
+    """What a condition says of one variable when it holds: its value is one of ``values`` (``inside``), or none
+    of them (``mode == 'tunnel'``: mode, {'tunnel'}, True; ``x not in (1, 2)``: x, {1, 2}, False)."""
+
+    subject: str
+    values: frozenset[object]
+    inside: bool
+
+
 @dataclass(frozen=True)
 class Known:
-    """A condition decided on a path. ``hidden``: decided by an early exit, not shown until it matters."""
+    """A condition decided on a path. ``hidden``: decided by an early exit, not shown until it matters.
+    ``about``: what it says of a variable when true."""
 
     value: bool
     keys: frozenset[str]
     hidden: Guard | None = None
+    about: About | None = None
 
 
 @dataclass(frozen=True)
@@ -371,10 +382,24 @@ class State:
             return out
         return replace(out, known={t: k for t, k in self.known.items() if not k.keys & keys})
 
-    def decide(self, g: Guard, keys: frozenset[str], shown: bool, dom: str | None) -> State:
+    def decide(self, g: Guard, keys: frozenset[str], shown: bool, dom: str | None,
+               about: About | None = None) -> State:
         guards = self.guards + (g,) if shown else self.guards
-        known = {**self.known, g.text: Known(g.value, keys, None if shown else g)}
+        known = {**self.known, g.text: Known(g.value, keys, None if shown else g, about)}
         return State(guards, known, self.env, dom or self.dom)
+
+    def possible(self, subject: str) -> bool:
+        """Whether the conditions decided on this path leave the variable some value (``mode == 'a'`` and
+        ``mode == 'b'`` do not; a variable assigned since is another one: its conditions are forgotten)."""
+        inside: list[frozenset[object]] = []
+        outside: set[object] = set()
+        for k in self.known.values():
+            if k.about is not None and k.about.subject == subject:
+                if k.about.inside == k.value:
+                    inside.append(k.about.values)
+                else:
+                    outside |= k.about.values
+        return not inside or bool(frozenset.intersection(*inside) - outside)
 
     def show(self, text: str) -> State:
         k = self.known[text]
