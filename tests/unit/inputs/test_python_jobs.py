@@ -117,3 +117,15 @@ def test_exclusive_branches_on_one_value_give_no_way_with_both(policies, evaluat
     assert len(call.ways) == 3
     _, result = combine(call, [evaluator(w.job.request) for w in call.ways])
     assert result.prediction == "accepted" and result.findings == ()
+
+
+def test_a_uri_built_with_a_known_scheme_names_the_driver(policies):
+    got = ways(policies, """\
+        import libvirt, subprocess
+        def go(dom, dest):
+            subprocess.run(["virsh", "migrate", "--p2p", "--compressed", dom, f"vz+ssh://{dest}/system"])
+            subprocess.run(["virsh", "migrate", "--p2p", "--compressed", dom, "vz+ssh://%s/system" % dest])
+            dconn = libvirt.open(f"vz+ssh://{dest}/system")
+            dom.migrate3(dconn, {}, libvirt.VIR_MIGRATE_COMPRESSED)
+        """, state="running")
+    assert [w.job.request.hypervisor for call in got for w in call.ways] == ["vz", "vz", "vz"]

@@ -630,3 +630,23 @@ def f(dom):
 """
     (c,) = read_text(text).calls
     assert {p.flags for p in c.paths} == {F("PEER2PEER")}
+
+
+def test_a_uri_built_of_pieces_keeps_its_known_start_in_argv_and_connections():
+    text = """\
+import libvirt, subprocess
+def f(dom, dest):
+    subprocess.run(["virsh", "migrate", "--p2p", dom, f"vz+ssh://{dest}/system", "qemu+ssh://%s/" % dest])
+    subprocess.run(["virsh", "migrate", "--p2p", dom, "{}://x/".format(dest), f"{dest}"])
+    dconn = libvirt.open(f"vz+ssh://{dest}/system")
+    dom.migrate3(dconn, {}, 0)
+    dom.migrate3(libvirt.open("vz+" + dest), {}, 0)
+    dom.migrate3(libvirt.open(dest), {}, 0)
+"""
+    r = read_text(text)
+    a, b = r.argv
+    assert [(w.text, w.unknown) for w in a.words[3:]] == [
+        ("dom", True), ("vz+ssh://${PY_1}/system", True), ("qemu+ssh://${PY_1}/", True)]
+    assert [(w.text, w.unknown) for w in b.words[4:]] == [("${PY_1}://x/", True), ("f'{dest}'", True)]
+    assert [(p.desturi, p.scheme) for c in r.calls for p in c.paths] == [
+        (None, "vz+ssh"), (None, None), (None, None)]

@@ -16,7 +16,7 @@ from dataclasses import replace
 from .cond import Alts, CondEval
 from .syntax import dotted, keys_read
 from .value import (Conn, Flags, Item, Lit, Params, Pos, Ref, Seq, State, Unknown, Val, as_flags, flags_add, flags_and,
-                      flags_or, flags_without, from_param, is_str, make_text, param_value, percent, str_format,
+                      flags_or, flags_without, from_param, is_str, known_prefix, make_text, param_value, percent, str_format,
                       text_of, truth)
 
 
@@ -269,7 +269,7 @@ class ExprEval(CondEval):
                 and f.value.id in self.mods and "libvirt." + f.attr in _OPENERS:
             if not e.args:
                 return [(st, Conn(None))]
-            return [(s, Conn(v.value if isinstance(v, Lit) and isinstance(v.value, str) else None))
+            return [(s, Conn(v.value if isinstance(v, Lit) and isinstance(v.value, str) else None, known_prefix(v)))
                     for s, v in self.ev(e.args[0], st, at)]
         if fn in _COPIES and len(e.args) == 1 and not e.keywords:
             return [(s, v if fn not in ("str", "int") or isinstance(v, Lit) else Unknown())

@@ -13,7 +13,7 @@ from ...errors import UserError
 from ...model import ParamValue
 from .expr import ExprEval
 from .syntax import LineMap
-from .value import (Conn, Flags, Guard, Lit, Params, Pos, State, Text, Unknown, Val, as_flags, as_params,
+from .value import (Conn, Flags, Guard, Lit, Params, Pos, State, Text, Unknown, Val, as_flags, as_params, known_prefix,
                     param_value)
 
 
@@ -248,11 +248,13 @@ class CallPaths:
             if not absent and params.get(key) is None:
                 params = params.set(key, param_value(val), (where[arg],))
         uri: str | None = None
+        head: str | None = None
         if isinstance(dest, Lit) and isinstance(dest.value, str):
-            uri = dest.value
+            uri = head = dest.value
         elif isinstance(dest, Conn):
-            uri = dest.uri
-        head = uri if uri is not None else dest.parts[0] if isinstance(dest, Text) and dest.parts else None
+            uri, head = dest.uri, dest.prefix
+        elif isinstance(dest, Text):
+            head = known_prefix(dest)
         scheme = head.partition("://")[0] if head and "://" in head else None
         contrib: dict[str, tuple[Pos, ...]] = {"flag:" + k: w for k, w in flags.where}
         contrib.update({"param:" + k: w for k, _, w in params.items})

@@ -212,22 +212,20 @@ class _Reader:
 
     @staticmethod
     def _word(v: Val, pos: Pos, src: str, star: bool) -> ArgvWord:
+        """A word of an argv list. One built of known and unknown pieces (``f"vz+ssh://{host}/system"``) is its
+        known text with each unknown piece as ``${PY_n}``, as a shell reader shows an expansion (the scheme
+        stays readable); one not known at all is its source text."""
         if isinstance(v, Lit) and isinstance(v.value, (str, int)) and not isinstance(v.value, bool) and not star:
             return ArgvWord(str(v.value), pos[0], pos[1], False)
+        if isinstance(v, Text) and not star and any(p is not None for p in v.parts):
+            return ArgvWord(_placeholders(v.parts), pos[0], pos[1], True)
         return ArgvWord(src, pos[0], pos[1], True, star)
 
     def _shell(self, v: Lit | Text, runner: str, line: int, col: int, guards: tuple[Guard, ...]) -> ShellText:
         if isinstance(v, Lit) and v.src is not None:
             return ShellText(str(v.value), v.src[0], v.src[1], v.src[2], True, runner, guards)
-        n = 0
-        parts: list[str] = []
-        for p in (v.parts if isinstance(v, Text) else (str(v.value),)):
-            if p is None:
-                n += 1
-                parts.append("${PY_%d}" % n)
-            else:
-                parts.append(p)
-        return ShellText("".join(parts), line, col, self.lines.offset(line, col), False, runner, guards)
+        text = _placeholders(v.parts if isinstance(v, Text) else (str(v.value),))
+        return ShellText(text, line, col, self.lines.offset(line, col), False, runner, guards)
 
     def _comments(self) -> list[PyComment]:
         """Comments that name miglint, by Python's own tokenizer (a '#' in a string is not one)."""
@@ -243,3 +241,16 @@ class _Reader:
                 trailing = bool(t.line[:t.start[1]].strip())
                 out.append(PyComment(t.string[1:], t.start[0], t.start[1] + 1, trailing))  # columns in characters
         return out
+
+
+def _placeholders(parts: tuple[str | None, ...]) -> str:
+    """A string's known pieces, each unknown one as ``${PY_n}``."""
+    out: list[str] = []
+    n = 0
+    for p in parts:
+        if p is None:
+            n += 1
+            out.append("${PY_%d}" % n)
+        else:
+            out.append(p)
+    return "".join(out)

@@ -136,9 +136,11 @@ class Params:
 
 @dataclass(frozen=True)
 class Conn:
-    """A connection opened in the code: ``libvirt.open(uri)``; ``uri`` None when not a literal."""
+    """A connection opened in the code: ``libvirt.open(uri)``; ``uri`` None when not a literal; ``prefix``: the
+    start of the URI that is known (``f"vz+ssh://{host}/system"``: "vz+ssh://"), the whole URI when it is."""
 
     uri: str | None
+    prefix: str | None = None
 
 
 Val = Union[Unknown, Lit, Text, Flags, Seq, Params, Conn]
@@ -223,6 +225,15 @@ def text_of(v: Val) -> Text:
     if isinstance(v, Text):
         return v
     return Text((None,))
+
+
+def known_prefix(v: Val) -> str | None:
+    """The start of a string that is known: the whole of a literal, the first piece of a string built of pieces."""
+    if isinstance(v, Lit) and isinstance(v.value, str):
+        return v.value
+    if isinstance(v, Text) and v.parts and v.parts[0] is not None:
+        return v.parts[0]
+    return None
 
 
 def make_text(parts: list[str | None]) -> Lit | Text:
