@@ -129,3 +129,25 @@ def test_a_uri_built_with_a_known_scheme_names_the_driver(policies):
             dom.migrate3(dconn, {}, libvirt.VIR_MIGRATE_COMPRESSED)
         """, state="running")
     assert [w.job.request.hypervisor for call in got for w in call.ways] == ["vz", "vz", "vz"]
+
+
+def test_the_source_connection_names_the_driver_and_may_be_read_only(policies, evaluator):
+    xen, ro = ways(policies, """\
+        import libvirt
+        def go(n, dest_uri):
+            conn = libvirt.open("xen:///system")
+            dom = conn.lookupByName(n)
+            dom.migrateToURI3(dest_uri, {}, libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
+                              | libvirt.VIR_MIGRATE_COMPRESSED)
+            rconn = libvirt.openReadOnly("qemu:///system")
+            rconn.lookupByName(n).migrateToURI3("qemu+ssh://h/system", {}, libvirt.VIR_MIGRATE_PEER2PEER)
+        """, state="running")
+    (w,) = xen.ways
+    assert (w.job.request.hypervisor, w.job.request.connect_uri) == ("libxl", "xen:///system")
+    _, result = combine(xen, [evaluator(w.job.request)])
+    assert result.prediction == "rejected" and result.first_error.rule == "X001"
+    (w,) = ro.ways
+    assert dict(w.job.request.facts)["connection.readonly"] is True
+    _, result = combine(ro, [evaluator(w.job.request)])
+    assert result.prediction == "rejected" and result.first_error.rule == "A001"
+    assert result.first_error.message.endswith("read only access prevents virDomainMigrateToURI3")

@@ -650,3 +650,23 @@ def f(dom, dest):
     assert [(w.text, w.unknown) for w in b.words[4:]] == [("${PY_1}://x/", True), ("f'{dest}'", True)]
     assert [(p.desturi, p.scheme) for c in r.calls for p in c.paths] == [
         (None, "vz+ssh"), (None, None), (None, None)]
+
+
+def test_the_source_connection_of_a_domain_looked_up_from_one():
+    text = """\
+import libvirt
+def f(n, dest, uri, names):
+    conn = libvirt.open("xen:///system")
+    dom = conn.lookupByName(n)
+    dom.migrateToURI3(dest, {}, libvirt.VIR_MIGRATE_PEER2PEER)
+    libvirt.openReadOnly(f"qemu+ssh://{dest}/system").lookupByUUIDString(n).migrateToURI3(dest, {}, 0)
+    ro = libvirt.openReadOnly("qemu:///system")
+    for d in ro.listAllDomains():
+        d.migrateToURI3(dest, {}, 0)
+    libvirt.open(uri).lookupByID(3).migrate(libvirt.openReadOnly(dest), 0)
+    other = load()
+    other.lookupByName(n).migrateToURI3(dest, {}, 0)
+"""
+    got = [(p.connect_uri, p.connect_scheme, p.readonly) for c in read_text(text).calls for p in c.paths]
+    assert got == [("xen:///system", "xen", False), (None, "qemu+ssh", True), ("qemu:///system", "qemu", True),
+                   (None, None, True), (None, None, False)]

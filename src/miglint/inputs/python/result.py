@@ -13,7 +13,7 @@ from ...errors import UserError
 from ...model import ParamValue
 from .expr import ExprEval
 from .syntax import LineMap
-from .value import (Conn, Flags, Guard, Lit, Params, Pos, State, Text, Unknown, Val, as_flags, as_params, known_prefix,
+from .value import (Conn, Dom, Flags, Guard, Lit, Params, Pos, State, Text, Unknown, Val, as_flags, as_params, known_prefix,
                     param_value)
 
 
@@ -61,6 +61,9 @@ class PyPath:
     mode: str  # managed / p2p / direct (migrate and migrate2 with PEER2PEER go peer-to-peer)
     extra_bits: int = 0  # literal bits no flag name covers
     scheme: str | None = None  # the destination URI's scheme, also when the rest is not known (f"qemu+tls://{host}/")
+    connect_uri: str | None = None  # the source connection's URI, when the code opens it with a literal
+    connect_scheme: str | None = None  # its scheme, also when the rest is not known
+    readonly: bool = False  # the code opens the source (or the destination) connection read-only
 
 
 @dataclass(frozen=True)
@@ -215,13 +218,17 @@ class CallPaths:
                 args[k.arg], where[k.arg] = k.value, self.lines.pos(k)
         keys = [n for n in names if n in args]
         at = self.lines.pos(c)
+        assert isinstance(c.func, ast.Attribute)
         out: list[PyPath] = []
         for st in sts:
-            for s, vals in run.ev_all([args[k] for k in keys], st, at):
-                out.append(self.path(api, dict(zip(keys, vals)), where, splat, s, at))
+            for s, vals in run.ev_all([c.func.value] + [args[k] for k in keys], st, at):
+                out.append(self.path(api, vals[0], dict(zip(keys, vals[1:])), where, splat, s, at))
         return out
 
-    def path(self, api: str, v: dict[str, Val], where: dict[str, Pos], splat: bool, st: State, at: Pos) -> PyPath:
+    def path(self, api: str, dom: Val, v: dict[str, Val], where: dict[str, Pos], splat: bool, st: State,
+             at: Pos) -> PyPath:
+        """One way: ``dom`` the domain the call is made on (its connection, when the code opens it), ``v`` the
+        arguments by name."""
         flags = as_flags(v["flags"], self.bits, at) if "flags" in v else Flags()
         params = as_params(v["params"]) if "params" in v else Params()
         if params.refs:
@@ -258,8 +265,15 @@ class CallPaths:
         scheme = head.partition("://")[0] if head and "://" in head else None
         contrib: dict[str, tuple[Pos, ...]] = {"flag:" + k: w for k, w in flags.where}
         contrib.update({"param:" + k: w for k, _, w in params.items})
+        src = dom.conn if isinstance(dom, Dom) and not dom.many else None
+        src_head = src.prefix if src is not None else None
+        # libvirt refuses a read-only source connection, and a read-only destination one where the client
+        # opens it (virDomainMigrate*: virCheckReadOnlyGoto on both).
+        readonly = (src is not None and src.readonly) or (isinstance(dest, Conn) and dest.readonly)
         return PyPath(st.guards, flags.names, flags.unknown or splat, {k: val for k, val, _ in params.items},
-                      params.open or splat, contrib, st.dom, uri, mode, flags.extra, scheme)
+                      params.open or splat, contrib, st.dom, uri, mode, flags.extra, scheme,
+                      src.uri if src is not None else None,
+                      src_head.partition("://")[0] if src_head and "://" in src_head else None, readonly)
 
 
 _G = TypeVar("_G", PyPath, ArgvCommand, ShellText)

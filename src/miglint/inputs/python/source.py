@@ -113,7 +113,7 @@ class _Reader:
             if isinstance(c.func, ast.Attribute) and c.func.attr in SIGNATURES and fits(c, c.func.attr) \
                     and not self.own.calls_own(c, scope):
                 self.what[id(c)] = ("api", c.func.attr)
-                self.tracked[id(c)] = list(c.args) + [k.value for k in c.keywords]
+                self.tracked[id(c)] = [c.func.value] + list(c.args) + [k.value for k in c.keywords]
             else:
                 runner = self._runner(c.func)
                 if runner is None:

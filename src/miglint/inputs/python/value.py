@@ -141,9 +141,19 @@ class Conn:
 
     uri: str | None
     prefix: str | None = None
+    readonly: bool = False  # libvirt.openReadOnly
 
 
-Val = Union[Unknown, Lit, Text, Flags, Seq, Params, Conn]
+@dataclass(frozen=True)
+class Dom:
+    """A domain looked up from a connection opened in the code (``conn.lookupByName(name)``); ``many``: the
+    list of them (``conn.listAllDomains()``), whose items are each such a domain."""
+
+    conn: Conn
+    many: bool = False
+
+
+Val = Union[Unknown, Lit, Text, Flags, Seq, Params, Conn, Dom]
 
 
 class Guard(NamedTuple):
