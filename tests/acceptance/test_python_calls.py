@@ -192,3 +192,11 @@ def test_state_and_hypervisor_said_around_the_call(capsys, tmp_path):
         ("shutoff", "rejected", ["Q030"])
     assert "'# miglint: state=shutoff' on line 3" in first["assumed"][-1]
     assert (second["hypervisor"], [f["rule"] for f in second["findings"] if not f["depends_on"]]) == ("vz", ["Z002"])
+
+
+def test_a_file_in_the_encoding_it_declares(capsys, tmp_path):
+    # PEP 263: Python reads a file in the encoding its first two lines declare; so does miglint.
+    (tmp_path / "m.py").write_bytes(b"#!/usr/bin/python3\n# -*- coding: latin-1 -*-\nimport libvirt\n"
+                                    b"def go(dom):\n    x = '\xe9'; dom.migrateToURI3('qemu+ssh://h/system', {}, 0)\n")
+    code, doc = check(capsys, str(tmp_path / "m.py"))
+    assert doc["errors"] == [] and calls(doc) == {(5, 14): ("rejected", [("A010", E)])}
