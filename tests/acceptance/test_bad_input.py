@@ -228,6 +228,10 @@ CASES = [
          {"m.py": b"import libvirt\n\x00\x01migrate\n"}),
     Case("python-utf8", CHECK + ["m.py"], "invalid UTF-8 (byte 0xff)", "m.py:2",
          {"m.py": b"import libvirt\nx = '\xff'  # migrate\n"}),
+    Case("python-declared-encoding", CHECK + ["m.py"], "invalid shift_jis (byte 0xff), the encoding the file declares",
+         "m.py:3", {"m.py": b"# -*- coding: shift_jis -*-\nimport libvirt\nx = '\xff'  # migrate\n"}),
+    Case("python-unknown-encoding", CHECK + ["m.py"], "Python source: unknown encoding: klingon", "m.py:2",
+         {"m.py": b"#!/usr/bin/python3\n# coding: klingon\nimport libvirt  # migrate\n"}),
     Case("empty-policy-file", CHECK + ["--policy-dir", "pol", "--command", OK], "a policy file is a YAML mapping",
          "pol/a.yaml:1", {"pol/a.yaml": ""}),
     # -- a directory (or worse) where a file is expected -----------------------------------------------------------

@@ -72,6 +72,9 @@ EXPECTED = {
     "postcopy_loop.py": {(17, 5): ("depends", [("Q090", D)]), (22, 5): ("depends", [])},
     # More than 512 ways: the call depends on the path taken; the next one is plain.
     "many_guards.py": {(27, 5): ("depends", []), (28, 5): ("rejected", [("A010", E)])},
+    # A class of the code's own with a migrate method, and calls that cannot be libvirt's (no connection, a
+    # string for one): only the libvirt call inside the method is read; its flags come from its callers.
+    "own_methods.py": {(9, 9): ("depends", [])},
     # virsh run from Python: argv lists (built under a guard, `*extra`) and strings a shell reads.
     "subprocess_virsh.py": {(8, 5): ("accepted", []), (12, 5): ("depends", []), (16, 5): ("accepted", []),
                             (17, 5): ("accepted", []), (18, 5): ("rejected", [("Q053", E)])},
@@ -189,3 +192,11 @@ def test_state_and_hypervisor_said_around_the_call(capsys, tmp_path):
         ("shutoff", "rejected", ["Q030"])
     assert "'# miglint: state=shutoff' on line 3" in first["assumed"][-1]
     assert (second["hypervisor"], [f["rule"] for f in second["findings"] if not f["depends_on"]]) == ("vz", ["Z002"])
+
+
+def test_a_file_in_the_encoding_it_declares(capsys, tmp_path):
+    # PEP 263: Python reads a file in the encoding its first two lines declare; so does miglint.
+    (tmp_path / "m.py").write_bytes(b"#!/usr/bin/python3\n# -*- coding: latin-1 -*-\nimport libvirt\n"
+                                    b"def go(dom):\n    x = '\xe9'; dom.migrateToURI3('qemu+ssh://h/system', {}, 0)\n")
+    code, doc = check(capsys, str(tmp_path / "m.py"))
+    assert doc["errors"] == [] and calls(doc) == {(5, 14): ("rejected", [("A010", E)])}

@@ -270,7 +270,7 @@ def _jobs(kind_: str, data: bytes, name: str, walked: bool, policies: PolicySet,
                             "binary file, expected a shell script or a plan", name)
         return
     try:
-        text = decode_text(data, name)
+        text = _decode_python(data, name) if kind_ == "python" else decode_text(data, name)
     except UserError as e:
         yield e
         return
@@ -295,6 +295,26 @@ def _jobs(kind_: str, data: bytes, name: str, walked: bool, policies: PolicySet,
 # __import__ take it), or virsh run.
 _LIBVIRT_USE = re.compile(r"^[ \t]*(?:import[ \t][^\n#]*\blibvirt\b|from[ \t]+libvirt\b)|['\"]libvirt['\"]|\bvirsh\b",
                           re.MULTILINE)
+
+
+def _decode_python(data: bytes, name: str) -> str:
+    """Python source decoded as Python decodes it: in the encoding its coding declaration (PEP 263) names, else
+    UTF-8; bytes invalid in that encoding, or an encoding Python does not know, are an error at their line."""
+    import tokenize  # here: only Python files need it
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as e:  # an unknown encoding, or a UTF-8 BOM with another declaration
+        line = next((n + 1 for n, ln in enumerate(data.split(b"\n")[:2]) if b"coding" in ln), 1)
+        raise UserError(f"Python source: {e.msg}", f"{name}:{line}") from None
+    if encoding in ("utf-8", "utf-8-sig"):
+        return decode_text(data, name)
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise UserError(f"invalid {encoding} (byte 0x{data[e.start]:02x}), the encoding the file declares",
+                        f"{name}:{line}") from None
 
 
 def uses_libvirt(text: str) -> bool:

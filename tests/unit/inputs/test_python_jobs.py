@@ -103,3 +103,51 @@ def test_virsh_runs_are_read_by_the_shell_reader(policies):
     assert tunnelled == Location("m.py", 5, 20)  # where the word was appended
     (w,) = text.ways
     assert w.job.request.domain is None and dict(w.job.request.options)["offline"] is True
+
+
+def test_exclusive_branches_on_one_value_give_no_way_with_both(policies, evaluator):
+    (call,) = ways(policies, """\
+        import libvirt
+        def go(dom, dest, mode):
+            flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
+            if mode == "tunnel":   flags |= libvirt.VIR_MIGRATE_TUNNELLED
+            if mode == "parallel": flags |= libvirt.VIR_MIGRATE_PARALLEL
+            dom.migrateToURI3("qemu+ssh://%s/system" % dest, {}, flags)
+        """, state="running")
+    assert len(call.ways) == 3
+    _, result = combine(call, [evaluator(w.job.request) for w in call.ways])
+    assert result.prediction == "accepted" and result.findings == ()
+
+
+def test_a_uri_built_with_a_known_scheme_names_the_driver(policies):
+    got = ways(policies, """\
+        import libvirt, subprocess
+        def go(dom, dest):
+            subprocess.run(["virsh", "migrate", "--p2p", "--compressed", dom, f"vz+ssh://{dest}/system"])
+            subprocess.run(["virsh", "migrate", "--p2p", "--compressed", dom, "vz+ssh://%s/system" % dest])
+            dconn = libvirt.open(f"vz+ssh://{dest}/system")
+            dom.migrate3(dconn, {}, libvirt.VIR_MIGRATE_COMPRESSED)
+        """, state="running")
+    assert [w.job.request.hypervisor for call in got for w in call.ways] == ["vz", "vz", "vz"]
+
+
+def test_the_source_connection_names_the_driver_and_may_be_read_only(policies, evaluator):
+    xen, ro = ways(policies, """\
+        import libvirt
+        def go(n, dest_uri):
+            conn = libvirt.open("xen:///system")
+            dom = conn.lookupByName(n)
+            dom.migrateToURI3(dest_uri, {}, libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
+                              | libvirt.VIR_MIGRATE_COMPRESSED)
+            rconn = libvirt.openReadOnly("qemu:///system")
+            rconn.lookupByName(n).migrateToURI3("qemu+ssh://h/system", {}, libvirt.VIR_MIGRATE_PEER2PEER)
+        """, state="running")
+    (w,) = xen.ways
+    assert (w.job.request.hypervisor, w.job.request.connect_uri) == ("libxl", "xen:///system")
+    _, result = combine(xen, [evaluator(w.job.request)])
+    assert result.prediction == "rejected" and result.first_error.rule == "X001"
+    (w,) = ro.ways
+    assert dict(w.job.request.facts)["connection.readonly"] is True
+    _, result = combine(ro, [evaluator(w.job.request)])
+    assert result.prediction == "rejected" and result.first_error.rule == "A001"
+    assert result.first_error.message.endswith("read only access prevents virDomainMigrateToURI3")

@@ -445,8 +445,8 @@ def test_long_chains_and_deep_nesting():
     chain = " | ".join(["libvirt.VIR_MIGRATE_LIVE"] * 1500)
     (c,) = read_text(f"import libvirt\ndef f(d):\n    d.migrateToURI3('u', {{}}, {chain})\n").calls
     assert [shape(p) for p in c.paths] == [((), F("LIVE"), ())]
-    deep = "[" * 60 + "1" + "]" * 60
-    text = f"import libvirt\ndef f(d):\n    d.migrateToURI3('u', {{}}, {deep})\n"
+    deep = "{'k': " * 60 + "1" + "}" * 60
+    text = f"import libvirt\ndef f(d):\n    d.migrateToURI3('u', {deep}, 0)\n"
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(len(inspect.stack()) + 120)  # too shallow for the reader to follow the argument
     try:
@@ -510,3 +510,163 @@ def test_the_destination_scheme_when_the_host_is_not_known():
     vz, qemu, unknown = read_text(text).calls
     assert [(p.desturi, p.scheme) for c in (vz, qemu, unknown) for p in c.paths] == \
         [(None, "vz+ssh"), (None, "qemu+tls"), (None, None)]
+
+
+def test_a_method_the_file_defines_is_not_libvirts():
+    text = """\
+import libvirt
+class VM:
+    def __init__(self, conn, name): self.dom = conn.lookupByName(name)
+    def migrate(self, dest_host, extra_flags=0):
+        flags = libvirt.VIR_MIGRATE_PEER2PEER | extra_flags
+        self.dom.migrateToURI3("qemu+ssh://%s/system" % dest_host, {}, flags)
+    def again(self, host):
+        self.migrate(host, libvirt.VIR_MIGRATE_TUNNELLED)
+class Fleet:
+    lead = VM(None, "a")
+    def __init__(self, conn):
+        self.vm = VM(conn, "b")
+    def go(self, target, other: VM, dom, vm2: "Special"):
+        self.vm.migrate(target, libvirt.VIR_MIGRATE_TUNNELLED)
+        self.lead.migrate(target, libvirt.VIR_MIGRATE_TUNNELLED)
+        other.migrate(target, libvirt.VIR_MIGRATE_TUNNELLED)
+        vm2.migrate(target, libvirt.VIR_MIGRATE_TUNNELLED)
+        dom.migrate(target, libvirt.VIR_MIGRATE_TUNNELLED)
+class Special(VM):
+    pass
+class Wrapped(libvirt.virDomain):
+    pass
+def evacuate(conn, names, target, w: Wrapped):
+    for name in names:
+        VM(conn, name).migrate(target, libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_TUNNELLED)
+        vm = VM(conn, name)
+        vm.migrate(target, libvirt.VIR_MIGRATE_LIVE)
+        VM.migrate(vm, target, libvirt.VIR_MIGRATE_LIVE)
+        w.migrate(target, libvirt.VIR_MIGRATE_LIVE)
+        maybe = VM(conn, name) if name else conn.lookupByName(name)
+        maybe.migrate(target, libvirt.VIR_MIGRATE_LIVE)
+        mixed = VM(conn, name)
+        mixed = conn.lookupByName(name)
+        mixed.migrate(target, libvirt.VIR_MIGRATE_LIVE)
+"""
+    r = read_text(text)
+    # Only libvirt's: the call inside VM.migrate, a parameter nothing tells of, a subclass of libvirt's class
+    # without its own migrate, and variables that may hold a libvirt domain.
+    assert [(c.line, c.receiver) for c in r.calls] == [
+        (6, "self.dom"), (18, "dom"), (29, "w"), (31, "maybe"), (34, "mixed")]
+
+
+def test_a_call_whose_arguments_cannot_fit_libvirts_signature_is_not_libvirts():
+    text = """\
+import libvirt
+def go(t, dom, dconn, args, kw):
+    t.migrate()
+    t.migrate("0042")
+    t.migrate(f"{dom}")
+    t.migrateToURI3("qemu+ssh://h/system")
+    t.migrateToURI3("qemu+ssh://h/system", [], 0)
+    t.migrateToURI3("qemu+ssh://h/system", {}, "LIVE")
+    t.migrate3(dconn, params={}, dconn=dconn)
+    dom.migrate(dconn)
+    dom.migrate(None, libvirt.VIR_MIGRATE_LIVE, dname="x")
+    dom.migrate3(*args)
+    dom.migrateToURI3(**kw)
+    dom.migrateToURI2()
+    dom.migrateToURI3("qemu+ssh://h/system", params={}, flags=True)
+"""
+    r = read_text(text)
+    assert [c.line for c in r.calls] == [10, 11, 12, 13, 14, 15]
+
+
+def _guards(c: PyCall) -> set[tuple]:
+    return {tuple((g.text, g.value) for g in p.guards) for p in c.paths}
+
+
+def test_ways_whose_conditions_cannot_hold_together_do_not_exist():
+    text = """\
+import libvirt
+def f(dom, dest, mode, n, kind, cfg):
+    flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
+    if mode == "tunnel":   flags |= libvirt.VIR_MIGRATE_TUNNELLED
+    if mode == "parallel": flags |= libvirt.VIR_MIGRATE_PARALLEL
+    if "tunnel" != mode:   flags |= libvirt.VIR_MIGRATE_COMPRESSED
+    dom.migrateToURI3("qemu+ssh://h/system", {}, flags)
+    if n in (1, 2):       flags |= libvirt.VIR_MIGRATE_TLS
+    if n not in [1, 2, 3]: flags |= libvirt.VIR_MIGRATE_OFFLINE
+    if n is None:          flags |= libvirt.VIR_MIGRATE_PAUSED
+    dom.migrateToURI3("qemu+ssh://h/system", {}, flags)
+    if cfg.kind == "a": flags |= libvirt.VIR_MIGRATE_ZEROCOPY
+    kind = cfg.kind
+    if kind == "a": flags |= libvirt.VIR_MIGRATE_UNSAFE
+    cfg = load()
+    if cfg.kind == "b": flags |= libvirt.VIR_MIGRATE_AUTO_CONVERGE
+    dom.migrateToURI3("qemu+ssh://h/system", {}, flags)
+"""
+    first, second, third = read_text(text).calls
+    t, p, c = "mode == 'tunnel'", "mode == 'parallel'", "'tunnel' != mode"
+    assert _guards(first) == {((t, True), (p, False), (c, False)), ((t, False), (p, True), (c, True)),
+                              ((t, False), (p, False), (c, True))}
+    # n in (1, 2) leaves n not None and inside [1, 2, 3]; n outside them may be None or not.
+    got = {g[3:] for g in _guards(second)}
+    a, b, d = "n in (1, 2)", "n not in [1, 2, 3]", "n is None"
+    assert got == {((a, True), (b, False), (d, False)), ((a, False), (b, True), (d, True)),
+                   ((a, False), (b, True), (d, False)), ((a, False), (b, False), (d, False))}
+    # Another variable, or the same one assigned again, is not bound by what was decided before.
+    got = {g[6:] for g in _guards(third)}
+    assert len(got) == 8
+
+
+def test_a_helpers_way_that_contradicts_the_callers_is_dropped():
+    text = """\
+import libvirt
+MODE = read_mode()
+def extra():
+    if MODE == "fast":
+        return libvirt.VIR_MIGRATE_COMPRESSED
+    return 0
+def f(dom):
+    if MODE == "slow":
+        dom.migrateToURI3("qemu+ssh://h/system", {}, libvirt.VIR_MIGRATE_PEER2PEER | extra())
+"""
+    (c,) = read_text(text).calls
+    assert {p.flags for p in c.paths} == {F("PEER2PEER")}
+
+
+def test_a_uri_built_of_pieces_keeps_its_known_start_in_argv_and_connections():
+    text = """\
+import libvirt, subprocess
+def f(dom, dest):
+    subprocess.run(["virsh", "migrate", "--p2p", dom, f"vz+ssh://{dest}/system", "qemu+ssh://%s/" % dest])
+    subprocess.run(["virsh", "migrate", "--p2p", dom, "{}://x/".format(dest), f"{dest}"])
+    dconn = libvirt.open(f"vz+ssh://{dest}/system")
+    dom.migrate3(dconn, {}, 0)
+    dom.migrate3(libvirt.open("vz+" + dest), {}, 0)
+    dom.migrate3(libvirt.open(dest), {}, 0)
+"""
+    r = read_text(text)
+    a, b = r.argv
+    assert [(w.text, w.unknown) for w in a.words[3:]] == [
+        ("dom", True), ("vz+ssh://${PY_1}/system", True), ("qemu+ssh://${PY_1}/", True)]
+    assert [(w.text, w.unknown) for w in b.words[4:]] == [("${PY_1}://x/", True), ("f'{dest}'", True)]
+    assert [(p.desturi, p.scheme) for c in r.calls for p in c.paths] == [
+        (None, "vz+ssh"), (None, None), (None, None)]
+
+
+def test_the_source_connection_of_a_domain_looked_up_from_one():
+    text = """\
+import libvirt
+def f(n, dest, uri, names):
+    conn = libvirt.open("xen:///system")
+    dom = conn.lookupByName(n)
+    dom.migrateToURI3(dest, {}, libvirt.VIR_MIGRATE_PEER2PEER)
+    libvirt.openReadOnly(f"qemu+ssh://{dest}/system").lookupByUUIDString(n).migrateToURI3(dest, {}, 0)
+    ro = libvirt.openReadOnly("qemu:///system")
+    for d in ro.listAllDomains():
+        d.migrateToURI3(dest, {}, 0)
+    libvirt.open(uri).lookupByID(3).migrate(libvirt.openReadOnly(dest), 0)
+    other = load()
+    other.lookupByName(n).migrateToURI3(dest, {}, 0)
+"""
+    got = [(p.connect_uri, p.connect_scheme, p.readonly) for c in read_text(text).calls for p in c.paths]
+    assert got == [("xen:///system", "xen", False), (None, "qemu+ssh", True), ("qemu:///system", "qemu", True),
+                   (None, None, True), (None, None, False)]

@@ -10,8 +10,8 @@ import operator
 from collections.abc import Callable
 
 from ...model import ACTIVE
-from .syntax import LineMap, keys_read
-from .value import Flags, Guard, Lit, Pos, Seq, State, TooManyPaths, Val, truth
+from .syntax import LineMap, dotted, keys_read
+from .value import About, Flags, Guard, Lit, Pos, Seq, State, TooManyPaths, Val, truth
 
 Alts = list[tuple[State, Val]]
 
@@ -54,6 +54,34 @@ def _known(e: ast.expr, st: State) -> bool | None:
         return bool(e.value) == value
     k = st.known.get(ast.unparse(e)) if isinstance(e, (ast.Name, ast.Attribute, ast.Call, ast.Compare)) else None
     return None if k is None else k.value == value
+
+
+def _literal(e: ast.expr) -> object:
+    if isinstance(e, ast.Constant) and (e.value is None or isinstance(e.value, (str, bytes, int, float))):
+        return e.value
+    return _NOPE
+
+
+def _about(e: ast.expr) -> About | None:
+    """What a comparison of a variable (a name, ``self.x``, ``cfg.mode``) with literals says of it: ``==``,
+    ``!=``, ``is (not) None``, ``(not) in`` a literal tuple, list or set."""
+    if not isinstance(e, ast.Compare) or len(e.ops) != 1:
+        return None
+    left, op, right = e.left, e.ops[0], e.comparators[0]
+    if isinstance(op, (ast.Eq, ast.NotEq)) and _literal(left) is not _NOPE:
+        left, right = right, left
+    subject = dotted(left)
+    if subject is None:
+        return None
+    if isinstance(op, (ast.Eq, ast.NotEq)) and _literal(right) is not _NOPE:
+        return About(subject, frozenset({_literal(right)}), isinstance(op, ast.Eq))
+    if isinstance(op, (ast.Is, ast.IsNot)) and isinstance(right, ast.Constant) and right.value is None:
+        return About(subject, frozenset({None}), isinstance(op, ast.Is))
+    if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, (ast.Tuple, ast.List, ast.Set)):
+        values = [_literal(x) for x in right.elts]
+        if _NOPE not in values:
+            return About(subject, frozenset(values), isinstance(op, ast.In))
+    return None
 
 
 def _is_active(e: ast.expr) -> bool:
@@ -121,9 +149,13 @@ class CondEval:
         keys = frozenset(keys_read(e, self.self_name))
         # virDomainIsActive is true for a paused domain too: "active" is running or paused.
         on, off = ((ACTIVE, "shutoff") if _is_active(e) else (None, None))
-        yes = st.decide(Guard(text, True, line, col), keys, shown or on is not None, on)
-        no = st.decide(Guard(text, False, line, col), keys, shown or on is not None, off)
-        return ([yes], [no]) if value else ([no], [yes])
+        about = _about(e)
+        yes = st.decide(Guard(text, True, line, col), keys, shown or on is not None, on, about)
+        no = st.decide(Guard(text, False, line, col), keys, shown or on is not None, off, about)
+        t, f = [yes], [no]
+        if about is not None:  # a way whose conditions cannot hold together does not exist
+            t, f = [x for x in t if x.possible(about.subject)], [x for x in f if x.possible(about.subject)]
+        return (t, f) if value else (f, t)
 
     def _fixed(self, e: ast.expr, st: State) -> list[tuple[State, bool]] | None:
         """A condition whose value the code itself fixes: a literal, a name bound to one, a test of

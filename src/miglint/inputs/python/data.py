@@ -51,7 +51,10 @@ def adopt(st: State, alt: State) -> State | None:
             return None
     have = {(g.text, g.value) for g in st.guards}
     guards = st.guards + tuple(g for g in alt.guards if (g.text, g.value) not in have)
-    return State(guards, {**alt.known, **st.known}, st.env, alt.dom or st.dom)
+    out = State(guards, {**alt.known, **st.known}, st.env, alt.dom or st.dom)
+    if any(k.about is not None and not out.possible(k.about.subject) for k in alt.known.values()):
+        return None
+    return out
 
 
 class DataRun(ExprEval):

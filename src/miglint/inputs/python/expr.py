@@ -3,7 +3,9 @@
 Evaluating may split a path (``x if c else y``, ``c and X``, ``getattr(libvirt, NAME, 0)``, a helper
 with several returns), so every evaluation answers a list of (state, value). Flags are followed through
 ``|``, ``+`` of distinct flags, ``& ~``; strings through ``+``, ``%``, ``.format``, f-strings and
-``.join``; lists, dicts (typed parameters) and ``libvirt.open(uri)`` are kept; anything else is unknown.
+``.join``; lists, dicts (typed parameters), ``libvirt.open(uri)`` (``openReadOnly``: read-only) and the domains
+looked up from such a connection (``conn.lookupByName(n)``, the items of ``conn.listAllDomains()``) are kept;
+anything else is unknown.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from dataclasses import replace
 
 from .cond import Alts, CondEval
 from .syntax import dotted, keys_read
-from .value import (Conn, Flags, Item, Lit, Params, Pos, Ref, Seq, State, Unknown, Val, as_flags, flags_add, flags_and,
-                      flags_or, flags_without, from_param, is_str, make_text, param_value, percent, str_format,
+from .value import (Conn, Dom, Flags, Item, Lit, Params, Pos, Ref, Seq, State, Unknown, Val, as_flags, flags_add, flags_and,
+                      flags_or, flags_without, from_param, is_str, known_prefix, make_text, param_value, percent, str_format,
                       text_of, truth)
 
 
 _OPENERS = ("libvirt.open", "libvirt.openAuth", "libvirt.openReadOnly")
+# virConnect's methods that give one of its domains
+_LOOKUPS = frozenset({"lookupByName", "lookupByUUID", "lookupByUUIDString", "lookupByID"})
 
 
 _ARITH: dict[type, Callable[[int, int], int]] = {
@@ -267,10 +271,14 @@ class ExprEval(CondEval):
             return self._getattr(e, e.args[0].id, st, at)
         if fn is not None and isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
                 and f.value.id in self.mods and "libvirt." + f.attr in _OPENERS:
+            ro = f.attr == "openReadOnly"
             if not e.args:
-                return [(st, Conn(None))]
-            return [(s, Conn(v.value if isinstance(v, Lit) and isinstance(v.value, str) else None))
-                    for s, v in self.ev(e.args[0], st, at)]
+                return [(st, Conn(None, None, ro))]
+            return [(s, Conn(v.value if isinstance(v, Lit) and isinstance(v.value, str) else None, known_prefix(v),
+                             ro)) for s, v in self.ev(e.args[0], st, at)]
+        if isinstance(f, ast.Attribute) and (f.attr in _LOOKUPS or f.attr == "listAllDomains"):
+            return [(s, Dom(v, f.attr == "listAllDomains") if isinstance(v, Conn) else Unknown())
+                    for s, v in self.ev(f.value, st, at)]
         if fn in _COPIES and len(e.args) == 1 and not e.keywords:
             return [(s, v if fn not in ("str", "int") or isinstance(v, Lit) else Unknown())
                     for s, v in self.ev(e.args[0], st, at)]

@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from .data import DataRun
 from .syntax import DEFS, Func, LineMap, assigned, dotted, edges, header, keys_read, target_keys, walk_body
-from .value import Flags, Lit, Params, Seq, State, TooManyPaths, Unknown, Val
+from .value import Dom, Flags, Lit, Params, Seq, State, TooManyPaths, Unknown, Val
 
 _EXITS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 OnCall = Callable[["Run", ast.Call, list[State]], None]
@@ -266,6 +266,7 @@ class Run(DataRun):
             return self.forget(sts, [s])
         out: list[State] = []
         rest: list[State] = []
+        each: list[Val] = []  # per state of rest: what every item is (the domains of a connection)
         for st in sts:
             alts = self.ev(s.iter, st, self.lines.pos(s)) if isinstance(s, ast.For) else [(st, Unknown())]
             for s2, it in alts:
@@ -280,16 +281,19 @@ class Run(DataRun):
                     out += self.block(s.orelse, cur) + done
                 else:
                     rest.append(s2)
+                    each.append(replace(it, many=False) if isinstance(it, Dom) and it.many else Unknown())
         if not rest:
             return out
         changed = self.flow.assigned([s], self.self_name) & self.rel
         ors = self._or_sites(s.body)
         weak = self.weaken(rest, [s])
+        if isinstance(s, ast.For) and target_keys(s.target, self.self_name) & self.rel:
+            weak = [self.bind(s.target, v, st, self.lines.pos(s)) for st, v in zip(weak, each)]
         if changed and all(ors.get(k) == 1 for k in changed):
             # Each changed variable is only ORed, at one place: zero turns, or turns that OR it in.
             start = [st.forget(self.flow.assigned([s], self.self_name)) for st in rest]
             if isinstance(s, ast.For):
-                start = [self.bind(s.target, Unknown(), st, self.lines.pos(s)) for st in start]
+                start = [self.bind(s.target, v, st, self.lines.pos(s)) for st, v in zip(start, each)]
             went, brk = self.body(s.body, start)
             more = [x for x in went + brk if not any(self._same(x, y, changed) for y in rest)]
             return out + self.block(s.orelse, rest + more)

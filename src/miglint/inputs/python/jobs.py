@@ -132,7 +132,9 @@ class _CallJobs:
 
     def _way(self, c: PyCall, p: PyPath) -> Way:
         vocab = self.policies.vocab
-        hv, assumed = self._hypervisor(p.desturi or (p.scheme + "://" if p.scheme else None))
+        # As virsh -c: the source connection's URI names the driver, else the destination's.
+        hv, assumed = self._hypervisor(p.connect_uri or (p.connect_scheme + "://" if p.connect_scheme else None)
+                                       or p.desturi or (p.scheme + "://" if p.scheme else None))
         flags = sum(vocab.flags[n].value for n in p.flags) | p.extra_bits
         state = self.state
         said: tuple[str, ...] = ()
@@ -145,7 +147,9 @@ class _CallJobs:
                 said = (f"the domain is {_STATE_WORDS.get(state, state)} where {'' if g.value else 'not '}"
                         f"`{g.text}` (line {g.line})",)
         request = Request(hv, format_version(self.version), state, p.mode, flags, _params(p.params, self.policies),
-                          desturi=p.desturi, open_flags=p.unknown_bits, open_params=p.param_unknown)
+                          desturi=p.desturi, connect_uri=p.connect_uri, open_flags=p.unknown_bits,
+                          open_params=p.param_unknown,
+                          facts=(("connection.readonly", True),) if p.readonly else ())
         where = tuple((subject, Location(self.file, *pos)) for subject, poss in p.contributors.items()
                       for pos in poss)
         job = Job(f"{self.file}:{c.line}", request, Location(self.file, c.line, c.column), where, self.text,

@@ -13,7 +13,7 @@ from ...errors import UserError
 from ...model import ParamValue
 from .expr import ExprEval
 from .syntax import LineMap
-from .value import (Conn, Flags, Guard, Lit, Params, Pos, State, Text, Unknown, Val, as_flags, as_params,
+from .value import (Conn, Dom, Flags, Guard, Lit, Params, Pos, State, Text, Unknown, Val, as_flags, as_params, known_prefix,
                     param_value)
 
 
@@ -27,6 +27,16 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "migrateToURI2": ("dconnuri", "miguri", "dxml", "flags", "dname", "bandwidth"),
     "migrateToURI3": ("dconnuri", "params", "flags"),
 }
+
+
+# How many of the leading arguments have no default (libvirt-python raises TypeError without them).
+REQUIRED = {"migrate": 1, "migrate2": 1, "migrate3": 2, "migrateToURI": 1, "migrateToURI2": 0, "migrateToURI3": 2}
+# What each argument takes: a connection (libvirt-python reads its ``_o``, None allowed), a string or None
+# (the C binding's "z"), an unsigned integer, a dict of typed parameters.
+_ARG_KIND = {"dconn": "conn", "duri": "str", "dconnuri": "str", "miguri": "str", "dxml": "str", "dname": "str",
+             "uri": "str", "flags": "int", "bandwidth": "int", "params": "dict"}
+_TAKES = {"conn": frozenset({"NoneType"}), "str": frozenset({"str", "NoneType"}), "int": frozenset({"int"}),
+          "dict": frozenset({"dict"})}
 
 
 # The typed parameter each fixed argument stands for (libvirt-domain.c documents the equivalence).
@@ -51,6 +61,9 @@ class PyPath:
     mode: str  # managed / p2p / direct (migrate and migrate2 with PEER2PEER go peer-to-peer)
     extra_bits: int = 0  # literal bits no flag name covers
     scheme: str | None = None  # the destination URI's scheme, also when the rest is not known (f"qemu+tls://{host}/")
+    connect_uri: str | None = None  # the source connection's URI, when the code opens it with a literal
+    connect_scheme: str | None = None  # its scheme, also when the rest is not known
+    readonly: bool = False  # the code opens the source (or the destination) connection read-only
 
 
 @dataclass(frozen=True)
@@ -141,10 +154,40 @@ class PyReading:
         return [c for r in self.runs for c in r.commands if isinstance(c, ArgvCommand)]
 
 
-def fits(c: ast.Call, names: tuple[str, ...]) -> bool:
-    """Whether a call could be libvirt-python's: it would raise TypeError on other keywords."""
-    given = [a for a in c.args if not isinstance(a, ast.Starred)]
-    return len(given) <= len(names) and all(k.arg is None or k.arg in names[len(given):] for k in c.keywords)
+def fits(c: ast.Call, api: str) -> bool:
+    """Whether a call could be libvirt-python's ``api``: its arguments bind to the signature (libvirt-python
+    raises TypeError on other keywords, too many or too few arguments), and none is a literal of a type the
+    argument cannot take (a string for a connection: libvirt-python reads its ``_o``)."""
+    names = SIGNATURES[api]
+    bound: dict[str, ast.expr] = {}
+    splat = False
+    for i, a in enumerate(c.args):
+        if isinstance(a, ast.Starred):
+            splat = True
+        elif i >= len(names):
+            return False
+        elif not splat:
+            bound[names[i]] = a
+    for k in c.keywords:
+        if k.arg is None:
+            splat = True
+        elif k.arg not in names or k.arg in bound:
+            return False
+        else:
+            bound[k.arg] = k.value
+    if not splat and any(n not in bound for n in names[:REQUIRED[api]]):
+        return False
+    return all(_literal_kind(v) in _TAKES[_ARG_KIND[n]] for n, v in bound.items() if _literal_kind(v) is not None)
+
+
+def _literal_kind(e: ast.expr) -> str | None:
+    """The type of a value written as a literal (``"0042"``: str), else None."""
+    if isinstance(e, ast.Constant):
+        return "int" if isinstance(e.value, bool) else type(e.value).__name__
+    kinds: dict[type, str] = {ast.JoinedStr: "str", ast.List: "list", ast.ListComp: "list", ast.Tuple: "tuple",
+                              ast.Dict: "dict", ast.DictComp: "dict", ast.Set: "set", ast.SetComp: "set",
+                              ast.Lambda: "function", ast.GeneratorExp: "generator"}
+    return kinds.get(type(e))
 
 
 class CallPaths:
@@ -175,13 +218,17 @@ class CallPaths:
                 args[k.arg], where[k.arg] = k.value, self.lines.pos(k)
         keys = [n for n in names if n in args]
         at = self.lines.pos(c)
+        assert isinstance(c.func, ast.Attribute)
         out: list[PyPath] = []
         for st in sts:
-            for s, vals in run.ev_all([args[k] for k in keys], st, at):
-                out.append(self.path(api, dict(zip(keys, vals)), where, splat, s, at))
+            for s, vals in run.ev_all([c.func.value] + [args[k] for k in keys], st, at):
+                out.append(self.path(api, vals[0], dict(zip(keys, vals[1:])), where, splat, s, at))
         return out
 
-    def path(self, api: str, v: dict[str, Val], where: dict[str, Pos], splat: bool, st: State, at: Pos) -> PyPath:
+    def path(self, api: str, dom: Val, v: dict[str, Val], where: dict[str, Pos], splat: bool, st: State,
+             at: Pos) -> PyPath:
+        """One way: ``dom`` the domain the call is made on (its connection, when the code opens it), ``v`` the
+        arguments by name."""
         flags = as_flags(v["flags"], self.bits, at) if "flags" in v else Flags()
         params = as_params(v["params"]) if "params" in v else Params()
         if params.refs:
@@ -208,16 +255,25 @@ class CallPaths:
             if not absent and params.get(key) is None:
                 params = params.set(key, param_value(val), (where[arg],))
         uri: str | None = None
+        head: str | None = None
         if isinstance(dest, Lit) and isinstance(dest.value, str):
-            uri = dest.value
+            uri = head = dest.value
         elif isinstance(dest, Conn):
-            uri = dest.uri
-        head = uri if uri is not None else dest.parts[0] if isinstance(dest, Text) and dest.parts else None
+            uri, head = dest.uri, dest.prefix
+        elif isinstance(dest, Text):
+            head = known_prefix(dest)
         scheme = head.partition("://")[0] if head and "://" in head else None
         contrib: dict[str, tuple[Pos, ...]] = {"flag:" + k: w for k, w in flags.where}
         contrib.update({"param:" + k: w for k, _, w in params.items})
+        src = dom.conn if isinstance(dom, Dom) and not dom.many else None
+        src_head = src.prefix if src is not None else None
+        # libvirt refuses a read-only source connection, and a read-only destination one where the client
+        # opens it (virDomainMigrate*: virCheckReadOnlyGoto on both).
+        readonly = (src is not None and src.readonly) or (isinstance(dest, Conn) and dest.readonly)
         return PyPath(st.guards, flags.names, flags.unknown or splat, {k: val for k, val, _ in params.items},
-                      params.open or splat, contrib, st.dom, uri, mode, flags.extra, scheme)
+                      params.open or splat, contrib, st.dom, uri, mode, flags.extra, scheme,
+                      src.uri if src is not None else None,
+                      src_head.partition("://")[0] if src_head and "://" in src_head else None, readonly)
 
 
 _G = TypeVar("_G", PyPath, ArgvCommand, ShellText)

@@ -1,8 +1,9 @@
 """Python source -> the libvirt migrations it makes, path by path, without importing or running it.
 
 Found: calls of libvirt-python's ``migrate``, ``migrate2``, ``migrate3``, ``migrateToURI``,
-``migrateToURI2`` and ``migrateToURI3`` on any object, and ``virsh migrate`` run through ``subprocess``
-(an argv list: words; a string: shell text for the shell reader) or ``os.system``/``os.popen``. For each
+``migrateToURI2`` and ``migrateToURI3`` on any object whose arguments fit libvirt-python's signature, unless
+it is an instance of a class the file defines with that method (``own``), and ``virsh migrate`` run through
+``subprocess`` (an argv list: words; a string: shell text for the shell reader) or ``os.system``/``os.popen``. For each
 call, the flags and typed parameters it passes are followed through the module (see ``pyflow``) and
 given per path: the guards that lead there, the flags and parameters with the lines that wrote them,
 the domain's state when a guard tells it, the destination URI when it is a literal. Comments naming miglint
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 
 from ...errors import UserError
 from .flow import Flow, Run
+from .own import OwnMethods
 from .result import (SIGNATURES, ArgvCommand, ArgvWord, CallPaths, PyCall, PyComment, PyPath, PyReading, PyRun,
                      ShellText, fits, simplify)
 from .syntax import DEFS, LineMap, dotted, header
@@ -73,6 +75,7 @@ class _Reader:
         self.what: dict[int, tuple[str, str]] = {}  # call id -> ("api"|"runner", name)
         self.tracked: dict[int, list[ast.expr]] = {}  # call id -> the arguments it reads
         self.scope: dict[int, tuple[ast.Call, Scope, str]] = {}  # call id -> (call, scope, qualified name)
+        self.own = OwnMethods(tree, self.owner)
         self._index(tree)
         mods = {k for k, v in self.alias.items() if v == "libvirt"} | {"libvirt"}
         consts = {k: v.split(".", 1)[1] for k, v in self.alias.items() if v.startswith("libvirt.VIR_")}
@@ -107,9 +110,10 @@ class _Reader:
             else:
                 stack += [(c, scope, qual) for c in ast.iter_child_nodes(n)]
         for c, scope, qual in calls:  # once every import is known: one may follow its use in a function
-            if isinstance(c.func, ast.Attribute) and c.func.attr in SIGNATURES and fits(c, SIGNATURES[c.func.attr]):
+            if isinstance(c.func, ast.Attribute) and c.func.attr in SIGNATURES and fits(c, c.func.attr) \
+                    and not self.own.calls_own(c, scope):
                 self.what[id(c)] = ("api", c.func.attr)
-                self.tracked[id(c)] = list(c.args) + [k.value for k in c.keywords]
+                self.tracked[id(c)] = [c.func.value] + list(c.args) + [k.value for k in c.keywords]
             else:
                 runner = self._runner(c.func)
                 if runner is None:
@@ -208,22 +212,20 @@ class _Reader:
 
     @staticmethod
     def _word(v: Val, pos: Pos, src: str, star: bool) -> ArgvWord:
+        """A word of an argv list. One built of known and unknown pieces (``f"vz+ssh://{host}/system"``) is its
+        known text with each unknown piece as ``${PY_n}``, as a shell reader shows an expansion (the scheme
+        stays readable); one not known at all is its source text."""
         if isinstance(v, Lit) and isinstance(v.value, (str, int)) and not isinstance(v.value, bool) and not star:
             return ArgvWord(str(v.value), pos[0], pos[1], False)
+        if isinstance(v, Text) and not star and any(p is not None for p in v.parts):
+            return ArgvWord(_placeholders(v.parts), pos[0], pos[1], True)
         return ArgvWord(src, pos[0], pos[1], True, star)
 
     def _shell(self, v: Lit | Text, runner: str, line: int, col: int, guards: tuple[Guard, ...]) -> ShellText:
         if isinstance(v, Lit) and v.src is not None:
             return ShellText(str(v.value), v.src[0], v.src[1], v.src[2], True, runner, guards)
-        n = 0
-        parts: list[str] = []
-        for p in (v.parts if isinstance(v, Text) else (str(v.value),)):
-            if p is None:
-                n += 1
-                parts.append("${PY_%d}" % n)
-            else:
-                parts.append(p)
-        return ShellText("".join(parts), line, col, self.lines.offset(line, col), False, runner, guards)
+        text = _placeholders(v.parts if isinstance(v, Text) else (str(v.value),))
+        return ShellText(text, line, col, self.lines.offset(line, col), False, runner, guards)
 
     def _comments(self) -> list[PyComment]:
         """Comments that name miglint, by Python's own tokenizer (a '#' in a string is not one)."""
@@ -239,3 +241,16 @@ class _Reader:
                 trailing = bool(t.line[:t.start[1]].strip())
                 out.append(PyComment(t.string[1:], t.start[0], t.start[1] + 1, trailing))  # columns in characters
         return out
+
+
+def _placeholders(parts: tuple[str | None, ...]) -> str:
+    """A string's known pieces, each unknown one as ``${PY_n}``."""
+    out: list[str] = []
+    n = 0
+    for p in parts:
+        if p is None:
+            n += 1
+            out.append("${PY_%d}" % n)
+        else:
+            out.append(p)
+    return "".join(out)

@@ -136,12 +136,24 @@ class Params:
 
 @dataclass(frozen=True)
 class Conn:
-    """A connection opened in the code: ``libvirt.open(uri)``; ``uri`` None when not a literal."""
+    """A connection opened in the code: ``libvirt.open(uri)``; ``uri`` None when not a literal; ``prefix``: the
+    start of the URI that is known (``f"vz+ssh://{host}/system"``: "vz+ssh://"), the whole URI when it is."""
 
     uri: str | None
+    prefix: str | None = None
+    readonly: bool = False  # libvirt.openReadOnly
 
 
-Val = Union[Unknown, Lit, Text, Flags, Seq, Params, Conn]
+@dataclass(frozen=True)
+class Dom:
+    """A domain looked up from a connection opened in the code (``conn.lookupByName(name)``); ``many``: the
+    list of them (``conn.listAllDomains()``), whose items are each such a domain."""
+
+    conn: Conn
+    many: bool = False
+
+
+Val = Union[Unknown, Lit, Text, Flags, Seq, Params, Conn, Dom]
 
 
 class Guard(NamedTuple):
@@ -223,6 +235,15 @@ def text_of(v: Val) -> Text:
     if isinstance(v, Text):
         return v
     return Text((None,))
+
+
+def known_prefix(v: Val) -> str | None:
+    """The start of a string that is known: the whole of a literal, the first piece of a string built of pieces."""
+    if isinstance(v, Lit) and isinstance(v.value, str):
+        return v.value
+    if isinstance(v, Text) and v.parts and v.parts[0] is not None:
+        return v.parts[0]
+    return None
 
 
 def make_text(parts: list[str | None]) -> Lit | Text:
@@ -341,13 +362,24 @@ class TooManyPaths(Exception):
     """More states than the bound: the code cannot be followed path by path."""
 
 
+class About(NamedTuple):
+    """What a condition says of one variable when it holds: its value is one of ``values`` (``inside``), or none
+    of them (``mode == 'tunnel'``: mode, {'tunnel'}, True; ``x not in (1, 2)``: x, {1, 2}, False)."""
+
+    subject: str
+    values: frozenset[object]
+    inside: bool
+
+
 @dataclass(frozen=True)
 class Known:
-    """A condition decided on a path. ``hidden``: decided by an early exit, not shown until it matters."""
+    """A condition decided on a path. ``hidden``: decided by an early exit, not shown until it matters.
+    ``about``: what it says of a variable when true."""
 
     value: bool
     keys: frozenset[str]
     hidden: Guard | None = None
+    about: About | None = None
 
 
 @dataclass(frozen=True)
@@ -371,10 +403,24 @@ class State:
             return out
         return replace(out, known={t: k for t, k in self.known.items() if not k.keys & keys})
 
-    def decide(self, g: Guard, keys: frozenset[str], shown: bool, dom: str | None) -> State:
+    def decide(self, g: Guard, keys: frozenset[str], shown: bool, dom: str | None,
+               about: About | None = None) -> State:
         guards = self.guards + (g,) if shown else self.guards
-        known = {**self.known, g.text: Known(g.value, keys, None if shown else g)}
+        known = {**self.known, g.text: Known(g.value, keys, None if shown else g, about)}
         return State(guards, known, self.env, dom or self.dom)
+
+    def possible(self, subject: str) -> bool:
+        """Whether the conditions decided on this path leave the variable some value (``mode == 'a'`` and
+        ``mode == 'b'`` do not; a variable assigned since is another one: its conditions are forgotten)."""
+        inside: list[frozenset[object]] = []
+        outside: set[object] = set()
+        for k in self.known.values():
+            if k.about is not None and k.about.subject == subject:
+                if k.about.inside == k.value:
+                    inside.append(k.about.values)
+                else:
+                    outside |= k.about.values
+        return not inside or bool(frozenset.intersection(*inside) - outside)
 
     def show(self, text: str) -> State:
         k = self.known[text]
