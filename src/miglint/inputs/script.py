@@ -37,7 +37,15 @@ from .shell import (
 from .snippet import Snippet, whole
 from .loops import Block, LoopState, blocks, loop_states
 from .suppress import Stated, attach, parse_directive, rule_ids
-from .virsh import RESERVED, asks_help, command_job, command_word, find_migrate, parse_migrate_args
+from .virsh import (
+    RESERVED,
+    asks_help,
+    command_job,
+    command_word,
+    find_migrate,
+    parse_migrate_args,
+    with_input,
+)
 
 _STATE_WORDS = {"active": "running or paused", "shutoff": "shut off"}
 
@@ -93,6 +101,14 @@ def _strings_run(cmd: Command, file: str) -> list[Command]:
     return out
 
 
+def _with_input(cmd: Command) -> Command:
+    """The command with the words ``xargs``/``parallel`` add from their input (unknown words)."""
+    readings = tuple(with_input(ws) for ws in cmd.readings())
+    if readings == cmd.readings():
+        return cmd
+    return cmd._replace(words=readings[0], alternatives=readings if cmd.alternatives else ())
+
+
 def _scan_recovering(snippet: Snippet, file: str) -> tuple[Scan | None, list[UserError]]:
     """Scan; on an error (an unterminated quote), report it and keep what comes before its line."""
     errors: list[UserError] = []
@@ -137,7 +153,7 @@ def read_snippets(snippets: Sequence[Snippet], file: str) -> Reading:
         commands.extend(r.finish())
     commands.sort(key=lambda c: (c.line, c.column))
     out: list[Command] = []
-    for cmd in commands:
+    for cmd in map(_with_input, commands):
         out.append(cmd)
         if all(find_migrate(words) is None for words in cmd.readings()):
             out.extend(_strings_run(cmd, file))

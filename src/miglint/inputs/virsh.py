@@ -5,6 +5,7 @@ virsh's own refusals recorded as facts for the virsh policy layer."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace as dc_replace
 from typing import NamedTuple
@@ -42,6 +43,40 @@ PREFIXES: dict[str, frozenset[str]] = {
 }
 # Prefixes with a positional argument before the command (timeout DURATION).
 PREFIX_ARGS = {"timeout": 1}
+
+
+
+class InputRunner(NamedTuple):
+    """A program that runs a command with words it reads from its input: after the command's own words, or in
+    place of a replace-string (``xargs -I{}``, ``parallel ... {}``)."""
+
+    takes: frozenset[str]  # options that take the next word as their value
+    replace: frozenset[str]  # options whose value (next word, or attached) is the replace-string
+    replace_default: str  # the replace-string of a bare -i / --replace (xargs), "" when none
+    patterns: str  # a regular expression of the replace-strings the program always knows ("" when none)
+    one: frozenset[str]  # options (attached value) that make it add exactly one word per run: -n1
+    many: frozenset[str]  # options that make it add any number of words (parallel -X, -m)
+    stop: frozenset[str]  # words after which the input is written out (parallel's ::: lists): not the command's
+    default_one: bool  # without such options, one word per run (parallel) or as many as fit (xargs)
+
+
+INPUT_RUNNERS: dict[str, InputRunner] = {
+    # GNU findutils xargs(1)
+    "xargs": InputRunner(
+        frozenset({"-a", "--arg-file", "-d", "--delimiter", "-E", "-I", "-L", "-n", "--max-args", "-P",
+                   "--max-procs", "-s", "--max-chars", "--process-slot-var"}),
+        frozenset({"-I", "-i", "--replace"}), "{}", "", frozenset({"-n1", "--max-args=1", "-L1", "-l1", "-l"}),
+        frozenset(), frozenset(), False),
+    # GNU parallel(1): {} {.} {/} {//} {/.} {#} {%} {1} {2.} ... are replaced by the input
+    "parallel": InputRunner(
+        frozenset({"-j", "--jobs", "-P", "-S", "--sshlogin", "-N", "-n", "--max-args", "-L", "--max-lines",
+                   "--delay", "--timeout", "--joblog", "--results", "--tag-string", "-I", "-C", "--colsep",
+                   "--retries", "--halt", "--memfree", "--load", "-a", "--arg-file", "-d", "--delimiter",
+                   "-E", "--tmpdir", "--workdir", "--basefile", "--env", "--sshloginfile", "--slf"}),
+        frozenset({"-I"}), "", r"\{(?:[0-9]+)?(?:\.|/|//|/\.|#|%)?\}",
+        frozenset({"-N1", "-n1", "--max-args=1", "-L1"}), frozenset({"-X", "-m", "--xargs"}),
+        frozenset({":::", "::::", ":::+", "::::+"}), True),
+}
 
 # virsh's global options (tools/virsh.c, getopt string "+:c:d:e:hk:K:l:qrtvV").
 GLOBAL_WITH_VALUE = {"-c": "connect", "--connect": "connect", "-d": "debug", "--debug": "debug",
@@ -99,6 +134,63 @@ def _skip_prefixes(words: Sequence[Word]) -> int:
             i += PREFIX_ARGS.get(name, 0)
         if i == start:
             return i
+
+
+def with_input(words: Sequence[Word]) -> tuple[Word, ...]:
+    """The words a command runs through ``xargs``/``parallel`` (``INPUT_RUNNERS``) gets: the words those read
+    from their input are not known here, so each replace-string word is unknown, and without one an unknown
+    word is added at the end (one word with ``-n1``, or ``parallel``'s default; else any number of words).
+    Other commands are returned as they are."""
+    i = _skip_prefixes(words)
+    if i >= len(words) or words[i].unknown:
+        return tuple(words)
+    name = os.path.basename(words[i].text)
+    spec = INPUT_RUNNERS.get(name)
+    if spec is None:
+        return tuple(words)
+    runner = words[i]
+    replace: set[str] = set()
+    one = spec.default_one
+    k = i + 1
+    n = len(words)
+    while k < n and words[k].text.startswith("-") and not words[k].unknown:
+        t = words[k].text
+        if t == "--":
+            k += 1
+            break
+        opt, eq, val = t.partition("=")
+        if opt in spec.replace:
+            if eq:
+                replace.add(val)
+            elif opt in spec.takes and k + 1 < n:
+                replace.add(words[k + 1].text)
+            else:
+                replace.add(spec.replace_default)
+        elif t[:2] in spec.replace and len(t) > 2 and not t.startswith("--"):
+            replace.add(t[2:])  # -I% , -i%
+        if t in spec.one or (opt in ("-n", "-N", "--max-args", "-L") and not eq and k + 1 < n
+                             and words[k + 1].text == "1"):
+            one = True
+        elif opt in spec.many or opt in ("-n", "-N", "--max-args", "-L", "--max-lines", "-l") \
+                or t[:2] in ("-n", "-N", "-L"):
+            one = False
+        k += 2 if (opt in spec.takes and not eq) else 1
+    end = next((j for j in range(k, n) if words[j].text in spec.stop and not words[j].unknown), n)
+    command = list(words[k:end])
+    if not command:
+        return tuple(words)
+    known = re.compile(spec.patterns) if spec.patterns else None
+    hit = False
+    for j, w in enumerate(command):
+        if w.unknown:
+            continue
+        if any(r and r in w.text for r in replace) or (known is not None and not replace and known.search(w.text)):
+            command[j] = w._replace(unknown=True, start=-1, end=-1)
+            hit = True
+    if not hit and not replace:
+        # Placed at the program that adds it: what turns on the word is said there.
+        command.append(Word(f"<input of {name}>", runner.line, runner.column, True, not one, many=not one))
+    return tuple(words[:k]) + tuple(command)
 
 
 def command_word(words: Sequence[Word]) -> Word | None:
@@ -317,6 +409,9 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
                 i += 1
                 continue
             v = words[i + 1]
+            if v.many:
+                # ``--desturi "$@"``: the first of any number of words is the value; the others are not known.
+                open_options = positions_unknown = True
             given.setdefault(name, (UNKNOWN if v.unknown else v.text, w))
             spans.append(Span(name, (w, v)))
             i += 2

@@ -206,3 +206,48 @@ def test_the_bracket_form_suppresses_as_disable_does(policies):
         ("Q053", "the definition is copied by hand afterwards", 1), ("Q053", "ok", 3), ("M003", "ok", 3),
         ("M003", "config files", 5)]
     assert not [i for i in out if isinstance(i, Note)]
+
+
+# -- commands run through xargs and parallel ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "virsh list --name | xargs -r -n1 virsh migrate --live --p2p --desturi qemu+ssh://kvm2/system",
+    "virsh list --name | xargs -n 1 virsh migrate --live --p2p --desturi qemu+ssh://kvm2/system",
+    "virsh list --name | parallel -j4 virsh migrate --live --p2p --desturi qemu+ssh://kvm2/system",
+    "virsh list --name | xargs -n1 -P4 virsh migrate --live --p2p --desturi qemu+ssh://kvm2/system --domain",
+])
+def test_xargs_and_parallel_add_one_word_the_run_knows(policies, text):
+    (job,) = jobs(policies, text)
+    assert not job.request.virsh_problems, "the domain is the word the input gives"
+    assert job.request.domain is None  # not known here
+
+
+@pytest.mark.parametrize("text", [
+    "virsh list --name | xargs virsh migrate --live --p2p --desturi qemu+ssh://kvm2/system",
+    "virsh list --name | parallel -X virsh migrate --live --p2p --desturi qemu+ssh://kvm2/system",
+    "virsh list --name | xargs virsh migrate --live --p2p --desturi",
+])
+def test_xargs_may_add_any_number_of_words(policies, text):
+    (job,) = jobs(policies, text)
+    kinds = {p.kind for p in job.request.virsh_problems}
+    assert not kinds & {"missing_required", "unexpected_data"}, kinds
+
+
+@pytest.mark.parametrize("text", [
+    "virsh list --name | xargs -I% virsh migrate --live --p2p % qemu+ssh://kvm2/system",
+    "virsh list --name | xargs -I {} virsh migrate --live --p2p {} qemu+ssh://kvm2/system",
+    "virsh list --name | xargs --replace virsh migrate --live --p2p {} qemu+ssh://kvm2/system",
+    "parallel virsh migrate --live --p2p {} qemu+ssh://kvm2/system ::: vm1 vm2",
+    "parallel -I@@ virsh migrate --live --p2p @@ qemu+ssh://kvm2/system ::: vm1 vm2",
+])
+def test_a_replace_string_is_the_unknown_word(policies, text):
+    (job,) = jobs(policies, text)
+    assert not job.request.virsh_problems
+    assert job.request.domain is None
+    assert job.request.desturi == "qemu+ssh://kvm2/system"
+
+
+def test_what_xargs_runs_is_still_checked(policies, evaluator):
+    (job,) = jobs(policies, "virsh list --name | xargs -n1 virsh migrate --live --offline --desturi qemu+ssh://k/system")
+    assert "V010" in {f.rule for f in evaluator(job.request).findings if not f.depends_on}

@@ -126,3 +126,13 @@ def test_bad_values_in_the_order_virsh_reads_them(policies, evaluator):
     assert r.first_error.message == "Numeric value 'x' for <postcopy-bandwidth> option is malformed or out of range"
     r = job(policies, "virsh migrate --live --dname '' --disks-port x dom qemu+ssh://d/system").request
     assert [(p.kind, p.option) for p in r.virsh_problems] == [("malformed_number", "disks-port"), ("empty_value", "dname")]
+
+
+def test_a_value_of_any_number_of_words_may_fill_the_positionals_too(policies):
+    from miglint.inputs.virsh import parse_migrate_args
+
+    words = split_line("virsh migrate --live --desturi x")
+    words[-1] = words[-1]._replace(unknown=True, split=True, many=True)
+    parsed = parse_migrate_args(words[2:], parse_version("9.0.0"), policies.vocab)
+    assert not parsed.problems and parsed.positions_unknown
+
