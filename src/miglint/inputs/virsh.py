@@ -446,6 +446,20 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
     return Parsed(options, problems, open_options, tuple(spans), positions_unknown, asks_help)
 
 
+def value_word(parsed: Parsed, name: str) -> Word | None:
+    """The word holding the value of option ``name`` however it is written (positional, ``--name VALUE``,
+    ``--name=VALUE``: the word with the text after ``=``), the first one given; None when it is not given."""
+    for sp in parsed.spans:
+        if sp.name != name:
+            continue
+        w = sp.words[-1]
+        if not sp.positional and len(sp.words) == 1:
+            _, eq, inline = w.text.partition("=")
+            return w._replace(text=inline) if eq else None
+        return w
+    return None
+
+
 def asks_help(words: Sequence[Word], call: VirshCall, version: Version, vocab: Vocabulary) -> bool:
     """``virsh migrate ... --help`` (parsed without error): virsh prints help, nothing is migrated."""
     if not any(w.text.startswith("--help") for w in words[call.migrate_index + 1:]):
@@ -585,10 +599,9 @@ def command_job(text: str, *, policies: PolicySet, hypervisor: str | None, state
         uri_driver = _uri_driver(call.connect, policies)
     if uri_driver is None:
         # No -c: the destination URI names the same driver.
-        pre = parse_migrate_args(ws[call.migrate_index + 1:], version, policies.vocab)
-        for name, _, word in pre.options:
-            if name == "desturi":
-                uri_driver = _uri_driver(word, policies)
+        dest = value_word(parse_migrate_args(ws[call.migrate_index + 1:], version, policies.vocab), "desturi")
+        if dest is not None:
+            uri_driver = _uri_driver(dest, policies)
     # An explicit hypervisor wins when it models the URI's driver (vz-2015 for vz://, an organisation's qemu).
     hv: str | None = uri_driver
     if hypervisor is not None and (uri_driver is None or policies.driver_family(hypervisor) == uri_driver):
@@ -600,9 +613,8 @@ def command_job(text: str, *, policies: PolicySet, hypervisor: str | None, state
                             "destination URI with a driver scheme (qemu+ssh://...)",
                             f"{file}:{call.virsh.line}:{call.virsh.column}")
         hv, because = policies.assumed_hypervisor
-        written = _unknown_scheme(call.connect, policies) or next(
-            (_unknown_scheme(w, policies) for n, _, w in parse_migrate_args(
-                ws[call.migrate_index + 1:], version, policies.vocab).options if n == "desturi"), None)
+        written = _unknown_scheme(call.connect, policies) or _unknown_scheme(value_word(parse_migrate_args(
+            ws[call.migrate_index + 1:], version, policies.vocab), "desturi"), policies)
         if written:  # a scheme miglint knows no driver by: say so, with the name it looks like
             alias = policies.vocab.hypervisor_aliases.get(written)
             hint = f" (libvirt's driver is {alias!r})" if alias else did_you_mean(written, policies.vocab.uri_drivers)
