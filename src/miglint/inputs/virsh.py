@@ -136,19 +136,33 @@ def _skip_prefixes(words: Sequence[Word]) -> int:
             return i
 
 
-def with_input(words: Sequence[Word]) -> tuple[Word, ...]:
-    """The words a command runs through ``xargs``/``parallel`` (``INPUT_RUNNERS``) gets: the words those read
-    from their input are not known here, so each replace-string word is unknown, and without one an unknown
-    word is added at the end (one word with ``-n1``, or ``parallel``'s default; else any number of words).
-    Other commands are returned as they are."""
+class InputCommand(NamedTuple):
+    """The command ``xargs``/``parallel`` runs: ``words[start:end]``, and what they put in it."""
+
+    runner: Word
+    start: int
+    end: int
+    replace: frozenset[str]  # replace-strings given by option: words holding one are the input's
+    pattern: re.Pattern[str] | None  # the replace-strings the program always knows (parallel's {})
+    one: bool  # one input word per run
+
+    def placeholder(self, text: str) -> bool:
+        """The text holds a replace-string (it is the input's, not known here)."""
+        if self.replace:
+            return any(r and r in text for r in self.replace)
+        return self.pattern is not None and self.pattern.search(text) is not None
+
+
+def input_command(words: Sequence[Word]) -> InputCommand | None:
+    """The command a program of ``INPUT_RUNNERS`` runs with words read from its input; None for other
+    commands (or when no command follows its options)."""
     i = _skip_prefixes(words)
     if i >= len(words) or words[i].unknown:
-        return tuple(words)
+        return None
     name = os.path.basename(words[i].text)
     spec = INPUT_RUNNERS.get(name)
     if spec is None:
-        return tuple(words)
-    runner = words[i]
+        return None
     replace: set[str] = set()
     one = spec.default_one
     k = i + 1
@@ -176,21 +190,32 @@ def with_input(words: Sequence[Word]) -> tuple[Word, ...]:
             one = False
         k += 2 if (opt in spec.takes and not eq) else 1
     end = next((j for j in range(k, n) if words[j].text in spec.stop and not words[j].unknown), n)
-    command = list(words[k:end])
-    if not command:
+    if k >= end:
+        return None
+    return InputCommand(words[i], k, end, frozenset(replace), re.compile(spec.patterns) if spec.patterns else None,
+                        one)
+
+
+def with_input(words: Sequence[Word]) -> tuple[Word, ...]:
+    """The words a command runs through ``xargs``/``parallel`` (``INPUT_RUNNERS``) gets: the words those read
+    from their input are not known here, so each replace-string word is unknown, and without one an unknown
+    word is added at the end (one word with ``-n1``, or ``parallel``'s default; else any number of words).
+    Other commands are returned as they are."""
+    ic = input_command(words)
+    if ic is None:
         return tuple(words)
-    known = re.compile(spec.patterns) if spec.patterns else None
+    command = list(words[ic.start:ic.end])
     hit = False
     for j, w in enumerate(command):
-        if w.unknown:
-            continue
-        if any(r and r in w.text for r in replace) or (known is not None and not replace and known.search(w.text)):
+        if not w.unknown and ic.placeholder(w.text):
             command[j] = w._replace(unknown=True, start=-1, end=-1)
             hit = True
-    if not hit and not replace:
+    if not hit and not ic.replace:
         # Placed at the program that adds it: what turns on the word is said there.
-        command.append(Word(f"<input of {name}>", runner.line, runner.column, True, not one, many=not one))
-    return tuple(words[:k]) + tuple(command)
+        name = os.path.basename(ic.runner.text)
+        command.append(Word(f"<input of {name}>", ic.runner.line, ic.runner.column, True, not ic.one,
+                            many=not ic.one))
+    return tuple(words[:ic.start]) + tuple(command)
 
 
 def command_word(words: Sequence[Word]) -> Word | None:
@@ -222,8 +247,32 @@ def find_migrate(words: Sequence[Word]) -> VirshCall | None:
 
 
 def _virsh_call(words: Sequence[Word], i: int) -> VirshCall | None:
+    g = _globals(words, i)
+    if g is None:
+        return None
+    end, connect, readonly, open_globals = g
+    if end < len(words) and words[end].text == "migrate" and not words[end].unknown:
+        return VirshCall(words[i], end, connect, readonly, open_globals)
+    return None
+
+
+def virsh_string(words: Sequence[Word]) -> int | None:
+    """The index of the one word after virsh's global options when that is all virsh is given: virsh reads it
+    as a command string of its own (``virsh -c URI "migrate --live dom URI"``; vshParseArgv); else None."""
+    i = _skip_prefixes(words)
+    if i >= len(words) or os.path.basename(words[i].text) != "virsh" or words[i].unknown:
+        return None
+    g = _globals(words, i)
+    if g is None or g[0] != len(words) - 1 or g[3]:
+        return None
+    w = words[-1]
+    return len(words) - 1 if not w.unknown or not w.split else None
+
+
+def _globals(words: Sequence[Word], i: int) -> tuple[int, Word | None, bool, bool] | None:
+    """virsh's global options from ``words[i]`` (virsh): (the index after them, the -c URI word, -r given,
+    an unknown word among them); None when virsh only prints its help or version."""
     n = len(words)
-    virsh = words[i]
     i += 1
     connect: Word | None = None
     readonly = False
@@ -277,9 +326,7 @@ def _virsh_call(words: Sequence[Word], i: int) -> VirshCall | None:
             i += 1
             continue
         i += 1  # an option virsh does not know: virsh itself would refuse it; skip it here
-    if i < n and words[i].text == "migrate" and not words[i].unknown:
-        return VirshCall(virsh, i, connect, readonly, open_globals)
-    return None
+    return i, connect, readonly, open_globals
 
 
 class Span(NamedTuple):
