@@ -54,6 +54,13 @@ NOTE_RULES: dict[str, NoteRule] = {r.id: r for r in (
              "miglint could not read an input: a file, an entry, a value it does not understand.",
              "What is not read is not checked: the migrations it holds are neither accepted nor refused.",
              "Correct the input at the position given (the message says what is expected there)."),
+    NoteRule("M008", "string-not-read", "info",
+             "A command string another program runs was not read.",
+             "miglint reads the strings ssh, sh -c, bash -c, su -c, virsh and the like run, and the strings "
+             "those run in turn, a few levels deep; a string nested deeper, or one that does not parse as "
+             "shell, is not checked.",
+             "Run the migration with fewer levels of quoting (a script on the remote host), or check the "
+             "string separately."),
 )}
 
 

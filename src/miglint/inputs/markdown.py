@@ -9,7 +9,8 @@ console block.
 
 In a console block, a command is a line with a prompt (``$ ``, ``% ``, ``# ``, ``user@host:~$ ``,
 ``[root@host ~]# ``, ``(venv) $ ``), prompt stripped, and its continuation lines (after a trailing ``\\``,
-``|``, ``&&``, ``||``, inside an open quote, or with a ``> `` secondary prompt, which is stripped); every other
+``|``, ``&&``, ``||``, inside an open quote, or any line with a ``> `` secondary prompt, which is stripped: the
+shell prints it only while a command goes on, as in ``$ for vm in a b; do``); every other
 line is the command's output and is ignored. In a shell block every line is shell, ``$ `` prompts stripped.
 
 A line ``# virsh migrate ...`` in a runbook is a root prompt far more often than a comment: ``# `` is read as
@@ -100,8 +101,11 @@ def _block_lines(content: list[tuple[int, str]], starts: list[int], lines: list[
         raw = lines[k].rstrip("\r\n")
         base = starts[k] + (len(raw) - len(line))  # file offset of line[0]
         if console:
-            if pending and len(pending) < MAX_CONTINUATION and _incomplete("\n".join(pending)):
-                body = line[2:] if line.startswith("> ") else line
+            # A "> " line after a command is the shell's secondary prompt (PS2): the command goes on there
+            # (`$ for vm in a b; do` / `>   virsh migrate ...` / `> done`), however it looks on its own.
+            secondary = line.startswith("> ") or line == ">"
+            if pending and len(pending) < MAX_CONTINUATION and (secondary or _incomplete("\n".join(pending))):
+                body = line[2:] if line.startswith("> ") else ("" if line == ">" else line)
                 off = base + (len(line) - len(body))
                 pending.append(body)
                 out.append((k, (off, body)))

@@ -18,9 +18,14 @@ Like shellcheck, this resolves what the file itself defines and never guesses th
   may also hold something unknown (set only on one path and otherwise the environment's) is unknown.
   ``unset X`` is a known value (nothing). Values along paths that end (``exit``, ``return``, a function that
   always exits) do not flow on; commands after an ``exit`` are still read (with the values before it).
-* Loops: the body is read once with the values from before the loop merged with those after one pass (so a
-  variable set at the end of the body is seen at its start), and the values after the loop are those of the
-  pass (plus those from before it when the loop may not run).
+* Loops: a ``for`` loop over words the file gives (one reading, at most ``MAX_VALUES`` words) runs its passes
+  in order, as the shell does: a command of the body has one reading per pass (with what the passes before
+  built: ``OPTS+=("$o")``), and the values after the loop are those of the last pass (and of passes a
+  ``break`` ended). Any other loop (``while``, ``for d in $(...)``) runs a number of passes not known: the
+  body is read once with the values from before the loop merged with those after one pass (so a variable set
+  at the end of the body is seen at its start), a variable a second pass changes again (it builds on itself)
+  is unknown, and the values after the loop are those of the pass (plus those from before it when the loop
+  may not run).
 * Function bodies run at their calls, with the caller's variables (the shell's dynamic scoping) and the call's
   words as ``$1``... and ``"$@"``; globals a function assigns take effect at each call; ``local`` values are
   restored after it. A command of the body is reported once per call (``Command.via`` names the call), with
@@ -174,6 +179,21 @@ def _norm(values: Sequence[Value]) -> Val:
     return tuple(out)
 
 
+def _growing(before: Env, after: Env | None) -> list[str]:
+    """Variables a pass of a loop gives values they did not have before it (it builds on them)."""
+    if after is None:
+        return []
+    out = []
+    for name, val in after.items():
+        old = before.get(name)
+        if old is None or val is old or old == _UNKNOWN_VAL:
+            continue
+        keys = {_key(v) for v in old}
+        if any(_key(v) not in keys for v in val):
+            out.append(name)
+    return out
+
+
 def _merge(envs: Sequence[Env | None]) -> Env | None:
     alive = [e for e in envs if e is not None]
     if not alive:
@@ -253,6 +273,9 @@ class Resolver:
         self.loop_depth = 0
         self.depth = 0
         self.runs: Counter[int] = Counter()  # readings recorded per command node
+        # While a for loop is unrolled: (command node, calls) -> index in records, so that the passes of a
+        # command of its body are the readings of one command.
+        self.merging: dict[tuple[int, tuple[tuple[int, int], ...]], int] | None = None
 
     # -- entry points ---------------------------------------------------------------------------------------
 
@@ -357,6 +380,10 @@ class Resolver:
         return _merge(outs)
 
     def loop(self, n: Loop, env: Env) -> Env | None:
+        if n.kind == "for" and n.var and self.steps < MAX_STEPS:
+            items = self.loop_items(n, env)
+            if items:
+                return self.unrolled(n, env, items)
         entry = dict(env)
         sure = False  # the body runs at least once
         if n.kind in ("for", "select") and n.var:
@@ -383,23 +410,81 @@ class Resolver:
                 self.loop_depth -= 1
             return _merge([out, *frame.continues]), frame
 
-        if self.steps < MAX_STEPS and self.loop_depth < 3:
+        def quiet_pass(start: Env) -> Env | None:
             was = self.recording
             self.recording = False
             try:
-                first, _ = one_pass(entry)
+                return one_pass(start)[0]
             finally:
                 self.recording = was
-            merged = _merge([entry, first])
+
+        if self.steps < MAX_STEPS and self.loop_depth < 3:
+            # The number of passes is not known: the body sees the values from before the loop and those after
+            # a pass. A variable a second pass changes again (OPTS="$OPTS $o", A+=(x)) grows with each pass:
+            # how much is not known, so it is unknown.
+            merged = _merge([entry, quiet_pass(entry)])
             if merged is not None:
                 if n.kind in ("for", "select") and n.var:
                     merged[n.var] = entry[n.var]
+                again = quiet_pass(dict(merged))
+                for name in _growing(merged, again):
+                    merged[name] = _UNKNOWN_VAL
                 entry = merged
         out, frame = one_pass(entry)
         ends: list[Env | None] = [out, *frame.exits]
         if not sure:
-            ends.append(entry if n.cond is None else entry)
+            ends.append(entry)
         return _merge(ends) if any(e is not None for e in ends) else dict(entry)
+
+    def unrolled(self, n: Loop, env: Env, items: Sequence[Value]) -> Env | None:
+        """A for loop over words the file gives: its passes one after the other, as the shell runs them. A
+        command of the body has one reading per pass (merged into one command); after the loop, the values
+        are those of the last pass (and of the passes a ``break`` left)."""
+        for w in n.items or ():
+            self.substitutions(w, env)
+        cur: Env | None = env
+        exits: list[Env] = []
+        outer = self.merging
+        if outer is None:
+            self.merging = {}
+        self.loop_depth += 1
+        try:
+            for item in items:
+                if cur is None:
+                    break
+                start = dict(cur)
+                start[n.var] = _norm([item])
+                frame = _LoopFrame()
+                self.loops.append(frame)
+                try:
+                    out = self.node(n.body, start)
+                finally:
+                    self.loops.pop()
+                exits.extend(frame.exits)
+                cur = _merge([out, *frame.continues])
+        finally:
+            self.loop_depth -= 1
+            if outer is None:
+                self.merging = None
+        ends: list[Env | None] = [cur, *exits]
+        return _merge(ends) if any(e is not None for e in ends) else dict(env)
+
+    def loop_items(self, n: Loop, env: Env) -> list[Value] | None:
+        """The words a for loop takes, in order, when the file says exactly which (one reading, each word
+        known as a word, at most ``MAX_VALUES``); else None."""
+        if n.items is None:
+            args = env.get("@", _UNKNOWN_VAL)
+            if len(args) != 1 or not isinstance(args[0], Array) or any(f.many for f in args[0].items):
+                return None
+            fields = list(args[0].items)
+        else:
+            alts = self.expand_all(n.items, env)
+            if len(alts) != 1:
+                return None
+            fields = alts[0]
+        if len(fields) > MAX_VALUES or any(f.many or f.split for f in fields):
+            return None
+        return [Scalar(_stored(f).pieces) for f in fields]
 
     def loop_values(self, n: Loop, env: Env) -> Val:
         if n.items is None:
@@ -527,14 +612,23 @@ class Resolver:
 
     def record(self, n: Simple, assigns: list[WordNode], alts: list[list[tuple[Field, Word]]]) -> None:
         assert n.command is not None
-        self.runs[id(n)] += 1
-        if self.runs[id(n)] > MAX_RUNS:
-            return
+        via = tuple(f.site for f in self.frames if f.site != (0, 0))
+        merge_key = (id(n), via)
+        earlier = self.merging.get(merge_key) if self.merging is not None else None
+        if earlier is None:
+            self.runs[id(n)] += 1
+            if self.runs[id(n)] > MAX_RUNS:
+                return
         site = n.command
         readings: list[tuple[Word, ...]] = []
         pre = tuple(a.word for a in assigns)
         seen: set[tuple[tuple[str, bool, bool, bool], ...]] = set()
+        if earlier is not None:
+            readings.extend(self.records[earlier].command.readings())
+            seen.update(tuple((w.text, w.unknown, w.split, w.many) for w in ws) for ws in readings)
         for fields in alts:
+            if len(readings) >= MAX_RUNS:
+                break
             ws = pre + tuple(_word(f, site) for f, site in fields)
             key = tuple((w.text, w.unknown, w.split, w.many) for w in ws)
             if key in seen or not ws:
@@ -544,11 +638,15 @@ class Resolver:
         if not readings:
             return
         first = readings[0]
-        via = tuple(f.site for f in self.frames if f.site != (0, 0))
         cmd = Command(first, first[0].line if first else site.line, first[0].column if first else site.column,
                       max(site.end_line, site.line), site.nested,
                       tuple(readings) if len(readings) > 1 else (), via)
+        if earlier is not None:
+            self.records[earlier] = self.records[earlier]._replace(command=cmd)
+            return
         self.seq += 1
+        if self.merging is not None:
+            self.merging[merge_key] = len(self.records)
         self.records.append(_Record((cmd.line, cmd.column, self.seq), cmd))
 
     # -- expansion -----------------------------------------------------------------------------------------------

@@ -37,12 +37,25 @@ from .shell import (
 from .snippet import Snippet, whole
 from .loops import Block, LoopState, blocks, loop_states
 from .suppress import Stated, attach, parse_directive, rule_ids
-from .virsh import RESERVED, asks_help, command_job, command_word, find_migrate, parse_migrate_args
+from .virsh import (
+    RESERVED,
+    InputCommand,
+    asks_help,
+    command_job,
+    command_word,
+    find_migrate,
+    input_command,
+    parse_migrate_args,
+    virsh_string,
+    with_input,
+)
 
 _STATE_WORDS = {"active": "running or paused", "shutoff": "shut off"}
 
 # Programs that run a command given as one string argument.
-STRING_RUNNERS = frozenset({"ssh", "sh", "bash", "dash", "ksh", "zsh", "su", "runuser", "eval", "pdsh", "clush"})
+STRING_RUNNERS = frozenset({"ssh", "sh", "bash", "dash", "ksh", "zsh", "su", "runuser", "eval", "pdsh", "clush",
+                            "tmux", "script", "watch", "flock"})
+MAX_STRING_DEPTH = 4  # strings run inside strings read this deep
 
 Item = Job | UserError | Note | Suppression
 
@@ -58,39 +71,108 @@ class Reading(NamedTuple):
     errors: list[UserError]
     loops: dict[tuple[int, int], LoopState]  # commands in a loop fed by `virsh list`, by position
     blocks: list[Block]  # compound commands: what a comment above one speaks of
+    unread: tuple[Unread, ...] = ()  # command strings found but not read
 
 
-def _strings_run(cmd: Command, file: str) -> list[Command]:
-    """Commands inside a string another shell runs (``ssh host 'virsh migrate ...'``), positioned in the file.
+class Unread(NamedTuple):
+    """A command string miglint found (it mentions virsh) but did not read, and why."""
 
-    The string is read in a shell of its own (the local variables are not the remote ones); expansions in a
-    double-quoted string were done by the local shell first, so its resolved text is what is read."""
-    out: list[Command] = []
-    seen: set[tuple[object, ...]] = set()
-    for words in cmd.readings():
-        cw = command_word(words)
-        if cw is None or os.path.basename(cw.text) not in STRING_RUNNERS:
-            continue
-        for w in words:
-            if w is cw or "virsh" not in w.text or not any(ch in w.text for ch in " \t\n"):
-                continue
-            line, column = w.origin()
-            # A string written as it runs ('virsh migrate ...', or "..." without expansions or escapes) has
-            # its words at known offsets in the file, one past the opening quote: fix can edit them there.
-            # Whether it is (and not, say, ''virsh ...') is checked again before an edit is written.
-            exact = w.start >= 0 and not w.unknown and w.end - w.start == len(w.text) + 2
-            try:
-                # The word starts with its opening quote, so its text starts one column later.
-                sc = scan(w.text, file, positions=Positions(w.text, line, column + 1, spans=exact,
-                                                             base=w.start + 1))
-            except UserError:
-                continue
-            for inner in resolve(sc):
-                key = (inner.line, inner.column, tuple(x.text for x in inner.words))
-                if key not in seen:
-                    seen.add(key)
+    line: int
+    column: int
+    why: str
+
+
+class _Strings:
+    """Commands inside strings that another program runs, read recursively (``ssh h "bash -c '...'"``)."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.seen: set[tuple[object, ...]] = set()
+        self.loops: dict[tuple[int, int], LoopState] = {}
+        self.unread: list[Unread] = []
+
+    def run(self, cmd: Command, depth: int = 0) -> list[Command]:
+        """Commands inside a string the command hands to another shell, to virsh (a command string of its own)
+        or, through ``xargs``/``parallel``, to either, positioned in the file; and those inside strings they
+        run in turn, ``MAX_STRING_DEPTH`` deep.
+
+        The string is read in a shell of its own (the local variables are not the remote ones); expansions in
+        a double-quoted string were done by the local shell first, so its resolved text is what is read."""
+        out: list[Command] = []
+        for words in cmd.readings():
+            ic = input_command(words)
+            sub = words[ic.start:ic.end] if ic is not None else words
+            at = virsh_string(sub)
+            prefix: tuple[Word, ...] = ()
+            if at is not None:
+                prefix, strings = tuple(sub[:at]), [sub[at]]
+            else:
+                cw = command_word(sub)
+                if cw is None or os.path.basename(cw.text) not in STRING_RUNNERS:
+                    continue
+                strings = [w for w in sub if w is not cw]
+            for w in strings:
+                if "virsh" not in w.text and not prefix or not any(ch in w.text for ch in " \t\n"):
+                    continue
+                if depth >= MAX_STRING_DEPTH:
+                    self.unread.append(Unread(*w.origin(), f"a command string run {depth + 1} levels deep is "
+                                              f"not read (miglint reads {MAX_STRING_DEPTH})"))
+                    continue
+                for inner in self.read(w):
+                    if prefix:
+                        inner = _prefixed(inner, prefix)
+                    if ic is not None and (ic.replace or ic.pattern is not None):
+                        inner = _placeholders(inner, ic)
+                    key = (inner.line, inner.column, tuple(x.text for x in inner.words))
+                    if key in self.seen:
+                        continue
+                    self.seen.add(key)
                     out.append(inner)
-    return out
+                    if all(find_migrate(r) is None for r in inner.readings()):
+                        out.extend(self.run(inner, depth + 1))
+        return out
+
+    def read(self, w: Word) -> list[Command]:
+        line, column = w.origin()
+        # A string written as it runs ('virsh migrate ...', or "..." without expansions or escapes) has its
+        # words at known offsets in the file, one past the opening quote: fix can edit them there. Whether it
+        # is (and not, say, ''virsh ...') is checked again before an edit is written.
+        exact = w.start >= 0 and not w.unknown and w.end - w.start == len(w.text) + 2
+        try:
+            # The word starts with its opening quote, so its text starts one column later.
+            sc = scan(w.text, self.file, positions=Positions(w.text, line, column + 1, spans=exact,
+                                                              base=w.start + 1))
+        except UserError as e:
+            self.unread.append(Unread(line, column, f"a command string that does not parse as shell is not "
+                                                    f"read ({e.message})"))
+            return []
+        self.loops.update(loop_states(sc.tree))
+        return resolve(sc)
+
+
+def _prefixed(cmd: Command, prefix: tuple[Word, ...]) -> Command:
+    """A command of virsh's own command string, with the words that ran virsh before it."""
+    readings = tuple(prefix + r for r in cmd.readings())
+    return cmd._replace(words=readings[0], alternatives=readings if cmd.alternatives else (),
+                        line=prefix[0].line, column=prefix[0].column)
+
+
+def _placeholders(cmd: Command, ic: InputCommand) -> Command:
+    """Words of a string run through xargs -I/parallel that hold the replace-string: the input's, unknown."""
+    def mark(ws: tuple[Word, ...]) -> tuple[Word, ...]:
+        return tuple(x._replace(unknown=True, start=-1, end=-1) if not x.unknown and ic.placeholder(x.text)
+                     else x for x in ws)
+
+    readings = tuple(mark(r) for r in cmd.readings())
+    return cmd._replace(words=readings[0], alternatives=readings if cmd.alternatives else ())
+
+
+def _with_input(cmd: Command) -> Command:
+    """The command with the words ``xargs``/``parallel`` add from their input (unknown words)."""
+    readings = tuple(with_input(ws) for ws in cmd.readings())
+    if readings == cmd.readings():
+        return cmd
+    return cmd._replace(words=readings[0], alternatives=readings if cmd.alternatives else ())
 
 
 def _scan_recovering(snippet: Snippet, file: str) -> tuple[Scan | None, list[UserError]]:
@@ -137,12 +219,15 @@ def read_snippets(snippets: Sequence[Snippet], file: str) -> Reading:
         commands.extend(r.finish())
     commands.sort(key=lambda c: (c.line, c.column))
     out: list[Command] = []
-    for cmd in commands:
+    strings = _Strings(file)
+    for cmd in map(_with_input, commands):
         out.append(cmd)
         if all(find_migrate(words) is None for words in cmd.readings()):
-            out.extend(_strings_run(cmd, file))
+            out.extend(map(_with_input, strings.run(cmd)))
     comments.sort(key=lambda c: (c.line, c.column))
-    return Reading(out, comments, heredocs, errors, loops, compound)
+    for pos, ls in strings.loops.items():
+        loops.setdefault(pos, ls)
+    return Reading(out, comments, heredocs, errors, loops, compound, tuple(strings.unread))
 
 
 def script_jobs(text: str, file: str, policies: PolicySet, defaults: Defaults) -> Iterator[Item]:
@@ -176,6 +261,8 @@ def snippet_jobs(snippets: Sequence[Snippet], file: str, policies: PolicySet, de
             covering.setdefault(calls[k][0], []).extend(s for s in sups if s not in covering.get(calls[k][0], []))
     if reading.heredocs:
         yield _heredoc_note(reading.heredocs, file)
+    for u in reading.unread:
+        yield make_note("M008", u.why, Location(file, u.line, u.column))
     version = policies.vocab.version(defaults.libvirt_version)
     state = check_state(defaults.state)
     for n, cmd in enumerate(commands):

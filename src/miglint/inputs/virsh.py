@@ -5,6 +5,7 @@ virsh's own refusals recorded as facts for the virsh policy layer."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace as dc_replace
 from typing import NamedTuple
@@ -42,6 +43,40 @@ PREFIXES: dict[str, frozenset[str]] = {
 }
 # Prefixes with a positional argument before the command (timeout DURATION).
 PREFIX_ARGS = {"timeout": 1}
+
+
+
+class InputRunner(NamedTuple):
+    """A program that runs a command with words it reads from its input: after the command's own words, or in
+    place of a replace-string (``xargs -I{}``, ``parallel ... {}``)."""
+
+    takes: frozenset[str]  # options that take the next word as their value
+    replace: frozenset[str]  # options whose value (next word, or attached) is the replace-string
+    replace_default: str  # the replace-string of a bare -i / --replace (xargs), "" when none
+    patterns: str  # a regular expression of the replace-strings the program always knows ("" when none)
+    one: frozenset[str]  # options (attached value) that make it add exactly one word per run: -n1
+    many: frozenset[str]  # options that make it add any number of words (parallel -X, -m)
+    stop: frozenset[str]  # words after which the input is written out (parallel's ::: lists): not the command's
+    default_one: bool  # without such options, one word per run (parallel) or as many as fit (xargs)
+
+
+INPUT_RUNNERS: dict[str, InputRunner] = {
+    # GNU findutils xargs(1)
+    "xargs": InputRunner(
+        frozenset({"-a", "--arg-file", "-d", "--delimiter", "-E", "-I", "-L", "-n", "--max-args", "-P",
+                   "--max-procs", "-s", "--max-chars", "--process-slot-var"}),
+        frozenset({"-I", "-i", "--replace"}), "{}", "", frozenset({"-n1", "--max-args=1", "-L1", "-l1", "-l"}),
+        frozenset(), frozenset(), False),
+    # GNU parallel(1): {} {.} {/} {//} {/.} {#} {%} {1} {2.} ... are replaced by the input
+    "parallel": InputRunner(
+        frozenset({"-j", "--jobs", "-P", "-S", "--sshlogin", "-N", "-n", "--max-args", "-L", "--max-lines",
+                   "--delay", "--timeout", "--joblog", "--results", "--tag-string", "-I", "-C", "--colsep",
+                   "--retries", "--halt", "--memfree", "--load", "-a", "--arg-file", "-d", "--delimiter",
+                   "-E", "--tmpdir", "--workdir", "--basefile", "--env", "--sshloginfile", "--slf"}),
+        frozenset({"-I"}), "", r"\{(?:[0-9]+)?(?:\.|/|//|/\.|#|%)?\}",
+        frozenset({"-N1", "-n1", "--max-args=1", "-L1"}), frozenset({"-X", "-m", "--xargs"}),
+        frozenset({":::", "::::", ":::+", "::::+"}), True),
+}
 
 # virsh's global options (tools/virsh.c, getopt string "+:c:d:e:hk:K:l:qrtvV").
 GLOBAL_WITH_VALUE = {"-c": "connect", "--connect": "connect", "-d": "debug", "--debug": "debug",
@@ -101,6 +136,88 @@ def _skip_prefixes(words: Sequence[Word]) -> int:
             return i
 
 
+class InputCommand(NamedTuple):
+    """The command ``xargs``/``parallel`` runs: ``words[start:end]``, and what they put in it."""
+
+    runner: Word
+    start: int
+    end: int
+    replace: frozenset[str]  # replace-strings given by option: words holding one are the input's
+    pattern: re.Pattern[str] | None  # the replace-strings the program always knows (parallel's {})
+    one: bool  # one input word per run
+
+    def placeholder(self, text: str) -> bool:
+        """The text holds a replace-string (it is the input's, not known here)."""
+        if self.replace:
+            return any(r and r in text for r in self.replace)
+        return self.pattern is not None and self.pattern.search(text) is not None
+
+
+def input_command(words: Sequence[Word]) -> InputCommand | None:
+    """The command a program of ``INPUT_RUNNERS`` runs with words read from its input; None for other
+    commands (or when no command follows its options)."""
+    i = _skip_prefixes(words)
+    if i >= len(words) or words[i].unknown:
+        return None
+    name = os.path.basename(words[i].text)
+    spec = INPUT_RUNNERS.get(name)
+    if spec is None:
+        return None
+    replace: set[str] = set()
+    one = spec.default_one
+    k = i + 1
+    n = len(words)
+    while k < n and words[k].text.startswith("-") and not words[k].unknown:
+        t = words[k].text
+        if t == "--":
+            k += 1
+            break
+        opt, eq, val = t.partition("=")
+        if opt in spec.replace:
+            if eq:
+                replace.add(val)
+            elif opt in spec.takes and k + 1 < n:
+                replace.add(words[k + 1].text)
+            else:
+                replace.add(spec.replace_default)
+        elif t[:2] in spec.replace and len(t) > 2 and not t.startswith("--"):
+            replace.add(t[2:])  # -I% , -i%
+        if t in spec.one or (opt in ("-n", "-N", "--max-args", "-L") and not eq and k + 1 < n
+                             and words[k + 1].text == "1"):
+            one = True
+        elif opt in spec.many or opt in ("-n", "-N", "--max-args", "-L", "--max-lines", "-l") \
+                or t[:2] in ("-n", "-N", "-L"):
+            one = False
+        k += 2 if (opt in spec.takes and not eq) else 1
+    end = next((j for j in range(k, n) if words[j].text in spec.stop and not words[j].unknown), n)
+    if k >= end:
+        return None
+    return InputCommand(words[i], k, end, frozenset(replace), re.compile(spec.patterns) if spec.patterns else None,
+                        one)
+
+
+def with_input(words: Sequence[Word]) -> tuple[Word, ...]:
+    """The words a command runs through ``xargs``/``parallel`` (``INPUT_RUNNERS``) gets: the words those read
+    from their input are not known here, so each replace-string word is unknown, and without one an unknown
+    word is added at the end (one word with ``-n1``, or ``parallel``'s default; else any number of words).
+    Other commands are returned as they are."""
+    ic = input_command(words)
+    if ic is None:
+        return tuple(words)
+    command = list(words[ic.start:ic.end])
+    hit = False
+    for j, w in enumerate(command):
+        if not w.unknown and ic.placeholder(w.text):
+            command[j] = w._replace(unknown=True, start=-1, end=-1)
+            hit = True
+    if not hit and not ic.replace:
+        # Placed at the program that adds it: what turns on the word is said there.
+        name = os.path.basename(ic.runner.text)
+        command.append(Word(f"<input of {name}>", ic.runner.line, ic.runner.column, True, not ic.one,
+                            many=not ic.one))
+    return tuple(words[:ic.start]) + tuple(command)
+
+
 def command_word(words: Sequence[Word]) -> Word | None:
     """The word naming the program a simple command runs (after reserved words and wrappers)."""
     i = _skip_prefixes(words)
@@ -130,8 +247,32 @@ def find_migrate(words: Sequence[Word]) -> VirshCall | None:
 
 
 def _virsh_call(words: Sequence[Word], i: int) -> VirshCall | None:
+    g = _globals(words, i)
+    if g is None:
+        return None
+    end, connect, readonly, open_globals = g
+    if end < len(words) and words[end].text == "migrate" and not words[end].unknown:
+        return VirshCall(words[i], end, connect, readonly, open_globals)
+    return None
+
+
+def virsh_string(words: Sequence[Word]) -> int | None:
+    """The index of the one word after virsh's global options when that is all virsh is given: virsh reads it
+    as a command string of its own (``virsh -c URI "migrate --live dom URI"``; vshParseArgv); else None."""
+    i = _skip_prefixes(words)
+    if i >= len(words) or os.path.basename(words[i].text) != "virsh" or words[i].unknown:
+        return None
+    g = _globals(words, i)
+    if g is None or g[0] != len(words) - 1 or g[3]:
+        return None
+    w = words[-1]
+    return len(words) - 1 if not w.unknown or not w.split else None
+
+
+def _globals(words: Sequence[Word], i: int) -> tuple[int, Word | None, bool, bool] | None:
+    """virsh's global options from ``words[i]`` (virsh): (the index after them, the -c URI word, -r given,
+    an unknown word among them); None when virsh only prints its help or version."""
     n = len(words)
-    virsh = words[i]
     i += 1
     connect: Word | None = None
     readonly = False
@@ -185,9 +326,7 @@ def _virsh_call(words: Sequence[Word], i: int) -> VirshCall | None:
             i += 1
             continue
         i += 1  # an option virsh does not know: virsh itself would refuse it; skip it here
-    if i < n and words[i].text == "migrate" and not words[i].unknown:
-        return VirshCall(virsh, i, connect, readonly, open_globals)
-    return None
+    return i, connect, readonly, open_globals
 
 
 class Span(NamedTuple):
@@ -317,6 +456,9 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
                 i += 1
                 continue
             v = words[i + 1]
+            if v.many:
+                # ``--desturi "$@"``: the first of any number of words is the value; the others are not known.
+                open_options = positions_unknown = True
             given.setdefault(name, (UNKNOWN if v.unknown else v.text, w))
             spans.append(Span(name, (w, v)))
             i += 2
@@ -349,6 +491,20 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
     syntax = {"unknown_option", "bool_with_value", "duplicate_option", "missing_value", "unexpected_data"}
     asks_help = help_seen and not any(p.kind in syntax for p, _ in problems)
     return Parsed(options, problems, open_options, tuple(spans), positions_unknown, asks_help)
+
+
+def value_word(parsed: Parsed, name: str) -> Word | None:
+    """The word holding the value of option ``name`` however it is written (positional, ``--name VALUE``,
+    ``--name=VALUE``: the word with the text after ``=``), the first one given; None when it is not given."""
+    for sp in parsed.spans:
+        if sp.name != name:
+            continue
+        w = sp.words[-1]
+        if not sp.positional and len(sp.words) == 1:
+            _, eq, inline = w.text.partition("=")
+            return w._replace(text=inline) if eq else None
+        return w
+    return None
 
 
 def asks_help(words: Sequence[Word], call: VirshCall, version: Version, vocab: Vocabulary) -> bool:
@@ -490,10 +646,9 @@ def command_job(text: str, *, policies: PolicySet, hypervisor: str | None, state
         uri_driver = _uri_driver(call.connect, policies)
     if uri_driver is None:
         # No -c: the destination URI names the same driver.
-        pre = parse_migrate_args(ws[call.migrate_index + 1:], version, policies.vocab)
-        for name, _, word in pre.options:
-            if name == "desturi":
-                uri_driver = _uri_driver(word, policies)
+        dest = value_word(parse_migrate_args(ws[call.migrate_index + 1:], version, policies.vocab), "desturi")
+        if dest is not None:
+            uri_driver = _uri_driver(dest, policies)
     # An explicit hypervisor wins when it models the URI's driver (vz-2015 for vz://, an organisation's qemu).
     hv: str | None = uri_driver
     if hypervisor is not None and (uri_driver is None or policies.driver_family(hypervisor) == uri_driver):
@@ -505,9 +660,8 @@ def command_job(text: str, *, policies: PolicySet, hypervisor: str | None, state
                             "destination URI with a driver scheme (qemu+ssh://...)",
                             f"{file}:{call.virsh.line}:{call.virsh.column}")
         hv, because = policies.assumed_hypervisor
-        written = _unknown_scheme(call.connect, policies) or next(
-            (_unknown_scheme(w, policies) for n, _, w in parse_migrate_args(
-                ws[call.migrate_index + 1:], version, policies.vocab).options if n == "desturi"), None)
+        written = _unknown_scheme(call.connect, policies) or _unknown_scheme(value_word(parse_migrate_args(
+            ws[call.migrate_index + 1:], version, policies.vocab), "desturi"), policies)
         if written:  # a scheme miglint knows no driver by: say so, with the name it looks like
             alias = policies.vocab.hypervisor_aliases.get(written)
             hint = f" (libvirt's driver is {alias!r})" if alias else did_you_mean(written, policies.vocab.uri_drivers)

@@ -272,6 +272,90 @@ def test_loop_values_and_a_value_built_in_the_loop():
     assert [w[-1].text for w in found] == ["qemu+ssh://n2/system", "qemu+ssh://n3/system"]
 
 
+@pytest.mark.parametrize("build", [
+    'OPTS=(--live)\nfor o in --p2p --tunnelled; do\n  OPTS+=("$o")\ndone\nvirsh migrate "${OPTS[@]}"',
+    'OPTS="--live"\nfor o in --p2p --tunnelled; do\n  OPTS="$OPTS $o"\ndone\nvirsh migrate $OPTS',
+    'set -- --p2p --tunnelled\nOPTS=--live\nfor o; do\n  OPTS+=" $o"\ndone\nvirsh migrate $OPTS',
+])
+def test_a_value_built_over_a_loop_is_read_after_its_last_pass(build):
+    w = one(build + " vm1 qemu+ssh://kvm2/system\n")
+    assert texts(w)[2:] == ["--live", "--p2p", "--tunnelled", "vm1", "qemu+ssh://kvm2/system"]
+
+
+def test_a_list_built_over_a_loop_keeps_the_order_of_its_passes():
+    w = one("""\
+        DISKS=""
+        for d in vda vdb; do
+          DISKS="${DISKS:+$DISKS,}$d"
+        done
+        virsh migrate --live --copy-storage-all --migrate-disks "$DISKS" web01 qemu+ssh://kvm2/system
+        """)
+    assert w[5].text == "vda,vdb"
+
+
+def test_a_command_in_the_loop_sees_each_pass_with_what_was_built_so_far():
+    (cmd,) = [c for c in run("""\
+        OPTS=(--live)
+        for o in --p2p --tunnelled; do
+          OPTS+=("$o")
+          virsh migrate "${OPTS[@]}" vm1 qemu+ssh://kvm2/system
+        done
+        """) if find_migrate(c.words) is not None]
+    assert [texts(w)[2:-2] for w in cmd.readings()] == [["--live", "--p2p"], ["--live", "--p2p", "--tunnelled"]]
+
+
+def test_a_break_leaves_the_values_of_the_passes_before_it():
+    found = migrations("""\
+        OPTS=--live
+        for o in --p2p --tunnelled; do
+          [ -e /x ] && break
+          OPTS="$OPTS $o"
+        done
+        virsh migrate $OPTS vm1 qemu+ssh://kvm2/system
+        """)
+    assert sorted(texts(w)[2:-2] for w in found) == [["--live"], ["--live", "--p2p"],
+                                                     ["--live", "--p2p", "--tunnelled"]]
+
+
+@pytest.mark.parametrize("loop", [
+    "for d in $(virsh list --name); do",
+    "while read -r d; do",
+    "for d in $DOMS; do",  # the environment's: how many words is not known
+])
+def test_a_value_built_over_a_loop_of_unknown_length_is_unknown(loop):
+    found = migrations(f"""\
+        OPTS=(--live)
+        {loop}
+          OPTS+=(--p2p)
+        done
+        virsh migrate "${{OPTS[@]}}" vm1 qemu+ssh://kvm2/system
+        """)
+    assert found and all(any(x.unknown for x in w[2:-2]) for w in found), [texts(w) for w in found]
+
+
+def test_a_value_a_loop_sets_without_building_on_it_stays_known():
+    found = migrations("""\
+        MODE=--offline
+        while read -r d; do
+          MODE=--live
+        done
+        virsh migrate $MODE vm1 qemu+ssh://kvm2/system
+        """)
+    assert sorted(texts(w)[2] for w in found) == ["--live", "--offline"]
+
+
+def test_options_built_over_a_loop_are_one_request(policies):
+    (job,) = jobs(policies, """\
+        OPTS=(--live)
+        for o in --p2p --tunnelled; do
+          OPTS+=("$o")
+        done
+        virsh migrate "${OPTS[@]}" vm1 qemu+ssh://kvm2/system
+        """)
+    assert not job.request.virsh_problems
+    assert job.id == "s.sh:5"
+
+
 def test_and_or_paths():
     assert {ws[2].text for ws in migrations("OPTS=--live\n[ x ] && OPTS=--offline\n"
                                              "virsh migrate $OPTS d qemu+ssh://n2/system\n")} == {"--live", "--offline"}

@@ -157,6 +157,26 @@ def test_markdown_console_prompts_and_output():
     ]
 
 
+def test_markdown_secondary_prompts_continue_a_compound_command():
+    snips = md("""\
+        ```console
+        $ for vm in web01 web02; do
+        >   virsh migrate --live "$vm" qemu+ssh://n2/system
+        > done
+        $ if true; then
+        >
+        >   virsh migrate --live web03 qemu+ssh://n2/system
+        > fi
+        Done.
+        ```
+        """)
+    assert found(snips) == [
+        (3, 5, ["virsh", "migrate", "--live", "web01", "qemu+ssh://n2/system"]),
+        (3, 5, ["virsh", "migrate", "--live", "web02", "qemu+ssh://n2/system"]),
+        (7, 5, ["virsh", "migrate", "--live", "web03", "qemu+ssh://n2/system"]),
+    ]
+
+
 def test_markdown_root_prompt_or_comment():
     snips = md("""\
         ```bash

@@ -49,6 +49,19 @@ FOUND = [
     ('bash -c "virsh migrate --live d qemu+ssh://h/system"', 1, 10),
     ("virsh migrate \\\n  --live \\\n  d qemu+ssh://h/system", 1, 1),
     ("true;  virsh migrate --live d qemu+ssh://h/system  # trailing comment", 1, 8),
+    # strings run inside strings
+    ("ssh kvm1 \"bash -c 'virsh migrate --live d qemu+ssh://h/system'\"", 1, 20),
+    ("ssh h \"sh -c 'virsh migrate --live d qemu+ssh://h/system'\"", 1, 15),
+    ("bash -c \"ssh h 'virsh migrate --live d qemu+ssh://h/system'\"", 1, 17),
+    ("ssh h \"ssh h2 'virsh migrate --live d qemu+ssh://h/system'\"", 1, 16),
+    ("bash -c 'bash -c \"virsh migrate --live d qemu+ssh://h/system\"'", 1, 19),
+    # programs that run a command string
+    ("tmux new-session -d -s mig \"virsh migrate --live d qemu+ssh://h/system\"", 1, 29),
+    ("script -qc \"virsh migrate --live d qemu+ssh://h/system\" /dev/null", 1, 13),
+    ("watch -n 5 'virsh migrate --live d qemu+ssh://h/system'", 1, 13),
+    # virsh's own command string (vshParseArgv: one argument after the global options)
+    ("virsh -c qemu:///system \"migrate --live d qemu+ssh://h/system\"", 1, 1),
+    ("virsh 'migrate --live d qemu+ssh://h/system'", 1, 1),
 ]
 
 
@@ -206,3 +219,100 @@ def test_the_bracket_form_suppresses_as_disable_does(policies):
         ("Q053", "the definition is copied by hand afterwards", 1), ("Q053", "ok", 3), ("M003", "ok", 3),
         ("M003", "config files", 5)]
     assert not [i for i in out if isinstance(i, Note)]
+
+
+# -- commands run through xargs and parallel ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "virsh list --name | xargs -r -n1 virsh migrate --live --p2p --desturi qemu+ssh://kvm2/system",
+    "virsh list --name | xargs -n 1 virsh migrate --live --p2p --desturi qemu+ssh://kvm2/system",
+    "virsh list --name | parallel -j4 virsh migrate --live --p2p --desturi qemu+ssh://kvm2/system",
+    "virsh list --name | xargs -n1 -P4 virsh migrate --live --p2p --desturi qemu+ssh://kvm2/system --domain",
+])
+def test_xargs_and_parallel_add_one_word_the_run_knows(policies, text):
+    (job,) = jobs(policies, text)
+    assert not job.request.virsh_problems, "the domain is the word the input gives"
+    assert job.request.domain is None  # not known here
+
+
+@pytest.mark.parametrize("text", [
+    "virsh list --name | xargs virsh migrate --live --p2p --desturi qemu+ssh://kvm2/system",
+    "virsh list --name | parallel -X virsh migrate --live --p2p --desturi qemu+ssh://kvm2/system",
+    "virsh list --name | xargs virsh migrate --live --p2p --desturi",
+])
+def test_xargs_may_add_any_number_of_words(policies, text):
+    (job,) = jobs(policies, text)
+    kinds = {p.kind for p in job.request.virsh_problems}
+    assert not kinds & {"missing_required", "unexpected_data"}, kinds
+
+
+@pytest.mark.parametrize("text", [
+    "virsh list --name | xargs -I% virsh migrate --live --p2p % qemu+ssh://kvm2/system",
+    "virsh list --name | xargs -I {} virsh migrate --live --p2p {} qemu+ssh://kvm2/system",
+    "virsh list --name | xargs --replace virsh migrate --live --p2p {} qemu+ssh://kvm2/system",
+    "parallel virsh migrate --live --p2p {} qemu+ssh://kvm2/system ::: vm1 vm2",
+    "parallel -I@@ virsh migrate --live --p2p @@ qemu+ssh://kvm2/system ::: vm1 vm2",
+])
+def test_a_replace_string_is_the_unknown_word(policies, text):
+    (job,) = jobs(policies, text)
+    assert not job.request.virsh_problems
+    assert job.request.domain is None
+    assert job.request.desturi == "qemu+ssh://kvm2/system"
+
+
+def test_what_xargs_runs_is_still_checked(policies, evaluator):
+    (job,) = jobs(policies, "virsh list --name | xargs -n1 virsh migrate --live --offline --desturi qemu+ssh://k/system")
+    assert "V010" in {f.rule for f in evaluator(job.request).findings if not f.depends_on}
+
+
+def test_a_string_through_xargs_takes_the_input_in_place_of_the_replace_string(policies):
+    (job,) = jobs(policies, "virsh list --name | xargs -r -I% sh -c "
+                            "'virsh migrate --live --p2p --tunnelled % qemu+ssh://kvm2/system'")
+    assert job.request.domain is None and not job.request.virsh_problems
+
+
+def test_virsh_reads_its_command_string_with_its_global_options(policies, evaluator):
+    (job,) = jobs(policies, 'virsh -c vz:///system "migrate --live --compressed vm1 vz+ssh://kvm2/system"')
+    assert job.request.hypervisor == "vz"
+    (job,) = jobs(policies, 'virsh -c qemu:///system "migrate --live --offline vm1 qemu+ssh://kvm2/system"')
+    assert "V010" in {f.rule for f in evaluator(job.request).findings if not f.depends_on}
+
+
+def test_virsh_with_several_words_is_not_a_command_string(policies):
+    assert jobs(policies, "virsh 'migrate --live' d qemu+ssh://h/system") == []
+
+
+def _notes(policies, text):
+    return [i for i in items(policies, text) if isinstance(i, Note)]
+
+
+def test_a_string_nested_too_deep_is_said_not_read(policies):
+    inner = "virsh migrate --live d qemu+ssh://h/system"
+    text = inner
+    for _ in range(6):
+        text = "bash -c " + "'" + text.replace("'", "'\\''") + "'"
+    out = items(policies, text)
+    notes = [i for i in out if isinstance(i, Note)]
+    assert [n.rule for n in notes] == ["M008"] and "deep" in notes[0].message
+    assert not [i for i in out if isinstance(i, Job)]
+
+
+def test_a_string_that_does_not_parse_is_said_not_read(policies):
+    (note,) = _notes(policies, """ssh h "virsh migrate --live 'd qemu+ssh://h/system" """)
+    assert note.rule == "M008" and (note.line, note.column) == (1, 7)
+
+
+def test_strings_without_virsh_are_not_said(policies):
+    assert _notes(policies, "ssh h 'uptime; echo \"it's\"'") == []
+
+
+@pytest.mark.parametrize("text,state", [
+    ("ssh kvm1 'for d in $(virsh list --name --state-shutoff); do virsh migrate --persistent $d "
+     "qemu+ssh://kvm2/system; done'", "shutoff"),
+    ("ssh kvm1 'virsh list --name | while read d; do virsh migrate --live $d qemu+ssh://kvm2/system; done'",
+     "active"),
+])
+def test_the_state_a_loop_says_holds_inside_a_string_too(policies, text, state):
+    (job,) = jobs(policies, text)
+    assert job.request.state == state and job.state_from == "line 1"

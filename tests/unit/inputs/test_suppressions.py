@@ -112,7 +112,7 @@ def test_miglint_own_rule_ids_are_stable_and_distinct(policies):
 
     from miglint.notes import NOTE_RULES
 
-    assert list(NOTE_RULES) == ["M001", "M002", "M003", "M004", "M005", "M006", "M007"]
+    assert list(NOTE_RULES) == ["M001", "M002", "M003", "M004", "M005", "M006", "M007", "M008"]
     for r in NOTE_RULES.values():
         assert re.fullmatch(r"M[0-9]{3}", r.id) and r.id not in policies.rules
         assert r.name not in policies.rules_by_name and r.severity in ("error", "warning", "info")

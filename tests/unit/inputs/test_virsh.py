@@ -126,3 +126,41 @@ def test_bad_values_in_the_order_virsh_reads_them(policies, evaluator):
     assert r.first_error.message == "Numeric value 'x' for <postcopy-bandwidth> option is malformed or out of range"
     r = job(policies, "virsh migrate --live --dname '' --disks-port x dom qemu+ssh://d/system").request
     assert [(p.kind, p.option) for p in r.virsh_problems] == [("malformed_number", "disks-port"), ("empty_value", "dname")]
+
+
+def test_a_value_of_any_number_of_words_may_fill_the_positionals_too(policies):
+    from miglint.inputs.virsh import parse_migrate_args
+
+    words = split_line("virsh migrate --live --desturi x")
+    words[-1] = words[-1]._replace(unknown=True, split=True, many=True)
+    parsed = parse_migrate_args(words[2:], parse_version("9.0.0"), policies.vocab)
+    assert not parsed.problems and parsed.positions_unknown
+
+
+@pytest.mark.parametrize("text", [
+    "virsh migrate --live --compressed vm {uri}",
+    "virsh migrate --live --compressed --domain vm --desturi {uri}",
+    "virsh migrate --live --compressed --desturi {uri} vm",
+    "virsh migrate --live --compressed --domain vm --desturi={uri}",
+    "virsh migrate --live --compressed --desturi={uri} --domain=vm",
+])
+@pytest.mark.parametrize("uri,driver", [("vz+ssh://h/system", "vz"), ("xen+ssh://h/system", "libxl"),
+                                        ("qemu+ssh://$H/system", "qemu")])
+def test_the_destination_names_the_driver_however_it_is_written(policies, text, uri, driver):
+    j = job(policies, text.format(uri=uri), hypervisor=None)
+    assert j.request.hypervisor == driver
+    assert not j.assumed or "hypervisor" not in j.assumed[0]
+
+
+@pytest.mark.parametrize("text", [
+    "virsh -c vz:///system migrate --live vm --desturi $D",
+    "virsh --connect vz:///system migrate --live vm $D",
+    "virsh --connect=vz:///system migrate --live --domain vm --desturi=$D",
+])
+def test_the_source_connection_names_the_driver_however_it_is_written(policies, text):
+    assert job(policies, text, hypervisor=None).request.hypervisor == "vz"
+
+
+def test_a_named_destination_with_an_unknown_scheme_is_said_by_its_scheme(policies):
+    j = job(policies, "virsh migrate --live --domain vm --desturi=foo+ssh://h/system", hypervisor=None)
+    assert "'foo'" in j.assumed[0] and "--desturi" not in j.assumed[0]
