@@ -170,8 +170,13 @@ class Plan:
     def _selection(self, allowed: int) -> Selection:
         got = self._by_mask.get(allowed)
         if got is None:
-            got = self._by_mask[allowed] = Selection(
-                tuple((p.rule, p.test) for i, p in enumerate(self.rules) if allowed >> i & 1))
+            rules, chosen, rest = self.rules, [], allowed
+            while rest:  # the rules of the set bits only, lowest first (check order)
+                low = rest & -rest
+                p = rules[low.bit_length() - 1]
+                chosen.append((p.rule, p.test))
+                rest ^= low
+            got = self._by_mask[allowed] = Selection(tuple(chosen))
         return got
 
 
