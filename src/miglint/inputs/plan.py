@@ -27,6 +27,7 @@ from .suppress import rule_ids, vet
 PLAN_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 Item = Job | UserError | Note | Suppression
+TOP_LEVEL_KEYS = ("migrations", "defaults", "schema", "ignore")
 
 
 class _Ignores:
@@ -170,7 +171,7 @@ def looks_like_plan(doc: Any, lenient: bool = False) -> bool:
         items = doc["migrations"]
         if lenient:
             return True
-        return set(map(str, doc)) <= {"migrations", "defaults", "schema", "ignore"} and isinstance(items, list) \
+        return set(map(str, doc)) <= set(TOP_LEVEL_KEYS) and isinstance(items, list) \
             and all(entry(x) for x in items)
     if isinstance(doc, list):
         return bool(doc) and (any(entry(x) for x in doc) if lenient else all(entry(x) for x in doc))
@@ -182,7 +183,7 @@ def _entries(doc: Any, where: str) -> list[Any]:
         return doc
     if isinstance(doc, dict):
         if "migrations" in doc:
-            extra = set(doc) - {"migrations", "defaults", "schema", "ignore"}
+            extra = set(doc) - set(TOP_LEVEL_KEYS)
             if extra:
                 raise UserError(f"unknown top-level key(s): {', '.join(sorted(map(str, extra)))}", where)
             if not isinstance(doc["migrations"], list):
@@ -331,9 +332,10 @@ def _json_item_lines(text: str) -> list[int]:
 
 
 def _decode(data: bytes, file: str) -> str:
+    """A JSON plan's text, a leading byte order mark skipped (as YAML's reader does)."""
     if b"\0" in data[:8192]:
         raise UserError("binary file, expected a plan (YAML, JSON or JSON Lines)", file)
-    return decode_text(data, file)
+    return decode_text(data.removeprefix(b"\xef\xbb\xbf"), file)
 
 
 def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defaults,
