@@ -298,10 +298,19 @@ def checked_request(policies: PolicySet, *, hypervisor: str, state: str | None =
     )
 
 
+# Two ways to say what is asked: a command line, or flags and parameters. An entry that says one takes no default
+# for the other (a command says its own flags).
+_CHOICES = (("command",), ("flags", "params"))
+
+
 def entry_with_defaults(entry: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
     """A plan entry with the plan's ``defaults`` for what it does not say (``facts`` and ``host`` merged: the
-    entry's own win)."""
+    entry's own win; a command, or flags and parameters, only when the entry says neither)."""
     out = dict(defaults)
+    for mine, other in (_CHOICES, _CHOICES[::-1]):
+        if any(k in entry for k in mine):
+            for k in other:
+                out.pop(k, None)
     for k, v in entry.items():
         if k in ("facts", "host") and isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
             out[k] = {**out[k], **v}

@@ -33,6 +33,47 @@ migrations:
     assert jobs[0].request.libvirt_version == "9.0.0" and jobs[0].request.mode == "p2p"
 
 
+def test_default_flags_and_params_are_for_entries_without_a_command(policies):
+    text = b"""defaults: {hypervisor: qemu, state: running, flags: [LIVE, PEER2PEER], params: {bandwidth: 5}}
+migrations:
+  - {id: c1, command: virsh migrate --live c1 qemu+ssh://kvm-08/system}
+  - {id: f1, desturi: qemu+ssh://kvm-08/system}
+  - {id: f2, flags: [OFFLINE, PERSIST_DEST]}
+"""
+    jobs = ok(list(yaml_jobs(text, "p.yaml", policies, Defaults())))
+    assert [j.id for j in jobs] == ["c1", "f1", "f2"]
+    c1, f1, f2 = (j.request for j in jobs)
+    live, p2p = policies.vocab.flags["LIVE"].value, policies.vocab.flags["PEER2PEER"].value
+    assert c1.flags == live and c1.params == () and c1.mode == "managed"  # what its command says
+    assert f1.flags == live | p2p and f1.params == (("bandwidth", 5),)
+    assert f2.flags & live == 0 and f2.params == (("bandwidth", 5),)
+
+
+def test_a_default_command_is_for_entries_without_flags_or_params(policies):
+    text = b"""defaults: {hypervisor: qemu, state: running, command: virsh migrate --live d qemu+ssh://h/system}
+migrations:
+  - {id: f1, flags: [LIVE, PEER2PEER]}
+  - {id: c1}
+"""
+    jobs = ok(list(yaml_jobs(text, "p.yaml", policies, Defaults())))
+    assert [(j.id, j.text) for j in jobs] == [("f1", None), ("c1", "virsh migrate --live d qemu+ssh://h/system")]
+
+
+def test_an_entry_with_a_command_and_its_own_flags_is_an_error_at_the_entry(policies):
+    text = b"""defaults: {hypervisor: qemu, flags: [LIVE]}
+migrations:
+  - {id: ok, command: virsh migrate --live a qemu+ssh://h/system}
+  - id: c2
+    command: virsh migrate --live c2 qemu+ssh://h/system
+    params: {bandwidth: 5}
+"""
+    items = list(yaml_jobs(text, "p.yaml", policies, Defaults()))
+    errors = [i for i in items if isinstance(i, UserError)]
+    assert [i.id for i in items if not isinstance(i, UserError)] == ["ok"]
+    assert [(e.where, e.message) for e in errors] == [
+        ("p.yaml:6:5", "a plan entry has either 'command' or 'flags'/'params', not both")]
+
+
 def test_json_plan_lines(policies):
     text = json.dumps([{"id": "x", "hypervisor": "vz", "flags": 0x802}, {"id": "y", "hypervisor": "qemu"}], indent=1)
     jobs = ok(list(json_jobs(text.encode(), "p.json", policies, Defaults())))
