@@ -57,6 +57,15 @@ PLANS = [
      "did you mean 'libxl'?"),
     ("p.json", '[' + J.replace('"LIVE"]', '"LIVE", "p2p"]') + '}]\n', "1:74", "did you mean 'PEER2PEER'"),
     ("p.json", '[' + J + ',\n  "facts": {"domain.snapshot": 1}}]\n', "2:13", "did you mean 'domain.snapshots'?"),
+    # a key given twice: an error at the second (the loaders would keep only the last value)
+    ("p.yaml", "migrations:\n  " + E + "}\nmigrations:\n  " + E + "}\n", "3:1",
+     "duplicate key 'migrations': it is also at line 1, column 1"),
+    ("p.yaml", "- id: a\n  hypervisor: qemu\n  flags: [OFFLINE]\n  flags: [LIVE]\n", "4:3",
+     "duplicate key 'flags': it is also at line 3, column 3"),
+    ("p.yaml", E + ", params: {bandwidth: 1, bandwidth: 2}}\n", "1:83", "duplicate key 'bandwidth': it is also at line 1, column 69"),
+    ("p.yaml", "defaults: {state: running, state: paused}\nmigrations: []\n", "1:28", "duplicate key 'state'"),
+    ("p.json", '[' + J + ',\n  "flags": ["OFFLINE"]}]\n', "2:3", "duplicate key 'flags': it is also at line 1, column 56"),
+    ("p.json", '{"migrations": [],\n "migrations": [' + J + '}]}\n', "2:2", "duplicate key 'migrations'"),
     # JSON Lines plans: the line of the entry, the column in it
     ("p.plan.jsonl", J + "}\n" + J.replace('"a"', '"b"').replace('"running"', '"runing"') + "}\n", "2:44",
      "did you mean 'running'?"),
@@ -66,6 +75,9 @@ PLANS = [
     ("p.plan.jsonl", J + ', "host": {"migrate_tls_force": "yes"}}\n', "1:104", "takes true or false, got 'yes'"),
     ("p.plan.jsonl", J + ', "params": {"compression": {"zlib": 1}}}\n', "1:100", "a string or a list of strings, got {"),
     ("p.plan.jsonl", J.replace('"qemu"', '"vz2"') + "}\n", "1:27", "did you mean 'vz'?"),
+    ("p.plan.jsonl", J + "}\n" + J + ', "flags": ["OFFLINE"]}\n', "2:74", "duplicate key 'flags': it is also at line 2, "
+     "column 55"),
+    ("p.plan.jsonl", J + ', "params": {"bandwidth": 1, "bandwidth": 2}}\n', "1:101", "duplicate key 'bandwidth': it is also at line 1, column 85"),
 ]
 PLANS[2] = ("p.yaml", "- {id: a, hypervisor: qemu, state: running, flags: [LIVEE]}\n", "1:53", "did you mean 'LIVE'?")
 
@@ -83,6 +95,8 @@ CONFIGS = [
     (".miglint.yaml", "max-file-size: huge\n", "1:16", "a size in bytes"),
     (".miglint.yaml", "replace:\n  qemu: acme\n", "2:9", "unknown policy 'acme'"),
     (".miglint.yaml", "rule-docs-url: docs/{rule}.md\n", "1:16", "absolute http(s) URL"),
+    (".miglint.yaml", "state: running\nseverity: {Q053: info, Q053: error}\n", "2:24", "duplicate key 'Q053'"),
+    (".miglint.yaml", "state: running\nstate: shutoff\n", "2:1", "duplicate key 'state': it is also at line 1"),
     ("pyproject.toml", "[tool.miglint]\nhypervisor = \"qemu\"\nstate = \"runing\"\n", "3:9", "did you mean 'running'?"),
     ("pyproject.toml", "[tool.miglint]\nexlude = [\"a\"]\n", "2:1", "did you mean 'exclude'?"),
     ("pyproject.toml", "[tool.miglint.severity]\nQ053 = \"eror\"\n", "2:8", "did you mean 'error'?"),

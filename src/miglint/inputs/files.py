@@ -350,7 +350,7 @@ def _yaml_kind(data: bytes, walked: bool = True) -> str:
     said); one a walk finds only when it has a plan's exact shape."""
     try:
         text = decode_text(data, "")
-        doc = yamlload.load_yaml(data, "")
+        doc = yamlload.load_yaml(data, "", {})  # a plan that repeats a key is still a plan (said when read)
     except UserError:
         return ""
     if plan.looks_like_plan(doc) or (not walked and plan.looks_like_plan(doc, lenient=True)):

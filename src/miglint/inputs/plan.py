@@ -13,7 +13,7 @@ from functools import partial
 from typing import IO, Any
 
 from .. import yamlload
-from ..errors import UserError, decode_text, did_you_mean
+from ..errors import Path, UserError, decode_text, did_you_mean
 from ..notes import make_note
 from ..jsonl_templates import PlanMemo
 from ..model import Job, Location, Note, Suppression
@@ -196,23 +196,41 @@ def _entries(doc: Any, where: str) -> list[Any]:
 
 
 def yaml_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -> Iterator[Item]:
+    repeats: yamlload.Repeats = {}
     try:
-        doc = yamlload.load_yaml(data, file)
+        doc = yamlload.load_yaml(data, file, repeats)
         items = _yaml_items(data.decode("utf-8"))
     except UserError as e:
         yield e
         return
-    yield from _document_jobs(doc, items, file, policies, defaults,
-                              lambda path, part: yaml_position(data.decode("utf-8"), path, part))
+    yield from _document_jobs(doc, items, file, policies, defaults, partial(yaml_position, data.decode("utf-8")),
+                              repeats)
+
+
+Position = Callable[[Path, str, int], tuple[int, int] | None]  # (path, "key" or "value", occurrence) -> line, column
 
 
 def _document_jobs(doc: Any, items: Sequence[tuple[int, tuple[int, int] | None]], file: str, policies: PolicySet,
-                   defaults: Defaults, locate: Callable[[tuple[str | int, ...], str], Any]) -> Iterator[Item]:
-    """The jobs of a whole plan document (YAML or JSON), given each entry's line (and command position) and a way
-    to find a key's or value's position in the document (for errors)."""
+                   defaults: Defaults, position: Position, repeats: yamlload.Repeats) -> Iterator[Item]:
+    """The jobs of a whole plan document (YAML or JSON), given each entry's line (and command position), a way
+    to find a key's or value's position in the document (for errors), and the mappings that repeat a key: an
+    error at the entry they are in (that entry is not read), or of the whole plan outside the entries."""
+    def locate(path: Path, part: str) -> tuple[int, int] | None:
+        return position(path, part, 1)
+
     ignores = _Ignores(policies)
     ids = Ids(file)
     entry_defaults: dict[str, Any] = {}
+    prefix: Path = ("migrations",) if isinstance(doc, dict) and "migrations" in doc else ()
+    in_entry: dict[int, UserError] = {}
+    for path, key in _repeated_keys(doc, repeats):
+        error = _repeated_key_error(path, key, file, position)
+        if (isinstance(doc, list) or prefix) and len(path) > len(prefix) and path[:len(prefix)] == prefix \
+                and isinstance(path[len(prefix)], int):
+            in_entry.setdefault(int(path[len(prefix)]), error)
+        else:
+            yield error  # in the plan's own keys, its defaults, its ignore: which was meant is not known
+            return
     try:
         if isinstance(doc, dict) and "migrations" in doc:
             entry_defaults = _defaults(doc)
@@ -222,13 +240,15 @@ def _document_jobs(doc: Any, items: Sequence[tuple[int, tuple[int, int] | None]]
     except UserError as e:
         yield _positioned(e, file, 1, locate)
         return
-    prefix: tuple[str | int, ...] = ("migrations",) if isinstance(doc, dict) and "migrations" in doc else ()
     for i, entry in enumerate(entries):
         line, command_at = items[i] if i < len(items) else (1, None)
         at = prefix + (i,) if isinstance(doc, list) or prefix else ()
         duplicate = ids.see(entry, line)
         if duplicate is not None:
             yield duplicate
+        if i in in_entry or (not at and in_entry):
+            yield in_entry.get(i) or next(iter(in_entry.values()))
+            continue
         try:
             merged = entry_with_defaults(entry, entry_defaults) if entry_defaults and isinstance(entry, dict) else entry
             job = job_from_entry(policies, merged, defaults, Location(file, line, 1), i, command_at)
@@ -241,6 +261,34 @@ def _document_jobs(doc: Any, items: Sequence[tuple[int, tuple[int, int] | None]]
             yield _positioned(e, file, line, lambda path, part: locate(base + path, part))
             continue
         yield from ignores.job(job)
+
+
+def _repeated_keys(doc: Any, repeats: yamlload.Repeats) -> list[tuple[Path, Any]]:
+    """Where the mappings that repeat a key stand in a document (each path an alias reaches it by), with the key;
+    in document order."""
+    if not repeats:
+        return []
+    out: list[tuple[Path, Any]] = []
+    stack: list[tuple[Path, Any]] = [((), doc)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            got = repeats.get(id(node))
+            if got is not None and got[0] is node:
+                out.append((path, got[1]))
+            stack.extend(reversed([(path + (str(k),), v) for k, v in node.items()]))
+        elif isinstance(node, list):
+            stack.extend(reversed([(path + (i,), v) for i, v in enumerate(node)]))
+    return out
+
+
+def _repeated_key_error(path: Path, key: Any, file: str, position: Position) -> UserError:
+    """A mapping repeats a key: at the second, saying where the first is (the reader kept only one of them)."""
+    first = position(path + (str(key),), "key", 1)
+    again = position(path + (str(key),), "key", 2)
+    also = f": it is also at line {first[0]}, column {first[1]}" if first and again and first != again else ""
+    where = f"{file}:{again[0]}:{again[1]}" if again else file
+    return UserError(f"duplicate key {yamlload.shown_key(key)}{also} (a mapping's keys must be unique)", where)
 
 
 def _yaml_items(text: str) -> list[tuple[int, tuple[int, int] | None]]:
@@ -281,9 +329,10 @@ def _command_at(node: object) -> tuple[int, int] | None:
 
 
 def json_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -> Iterator[Item]:
+    repeats: yamlload.Repeats = {}
     try:
         text = _decode(data, file)
-        doc = json.loads(text)
+        doc = json.loads(text, object_pairs_hook=partial(_unique_pairs, repeats))
         check_depth(doc, file)
     except json.JSONDecodeError as e:
         yield UserError(f"invalid JSON: {e.msg}", f"{file}:{e.lineno}:{e.colno}")
@@ -298,7 +347,32 @@ def json_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -
         yield e
         return
     yield from _document_jobs(doc, [(line, None) for line in _json_item_lines(text)], file, policies, defaults,
-                              lambda path, part: json_position(text, path, part))
+                              lambda path, part, occurrence: json_position(text, path, part, 1, occurrence), repeats)
+
+
+def _keys(entry: dict[str, Any]) -> int:
+    """The keys of an entry and of the mappings in it (its params, facts, host; not deeper)."""
+    return len(entry) + sum(len(v) for v in entry.values() if v.__class__ is dict)
+
+
+def _repeated_in_line(text: str, file: str, lineno: int) -> UserError | None:
+    """The error of a JSON Lines line that repeats a key, if it does."""
+    repeats: yamlload.Repeats = {}
+    entry = json.loads(text, object_pairs_hook=partial(_unique_pairs, repeats))
+    for path, key in _repeated_keys(entry, repeats):
+        return _repeated_key_error(path, key, file, lambda path, part, occurrence: json_position(
+            text, path, part, lineno, occurrence))
+    return None
+
+
+def _unique_pairs(repeats: yamlload.Repeats, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object of a JSON document, recorded in ``repeats`` when it repeats a key (json keeps the last)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        repeats[id(obj)] = (obj, key)
+    return obj
 
 
 def _json_item_lines(text: str) -> list[int]:
@@ -391,6 +465,18 @@ def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defa
             yield UserError(f"invalid JSON: {'number too long' if 'integer string' in str(e) else e}",
                             f"{file}:{lineno}")
             continue
+        # A repeated key: the line has more `"key":` than its entry keeps (its keys and its mappings'). Only such
+        # a line is parsed again to find it: one raw count per line, and a look at the params when they are there.
+        # (A key written with blanks before its colon, `"key" :`, is not counted: repeated so, it may go unseen.)
+        if entry.__class__ is dict:
+            colons = raw.count(b'":')
+            if colons != len(entry):
+                params = entry.get("params")
+                if (params.__class__ is not dict or colons != len(entry) + len(params)) and colons != _keys(entry):
+                    repeated = _repeated_in_line(text, file, lineno)
+                    if repeated is not None:
+                        yield repeated
+                        continue
         duplicate = ids.see(entry, lineno)
         if duplicate is not None:
             yield duplicate

@@ -74,6 +74,42 @@ migrations:
         ("p.yaml:6:5", "a plan entry has either 'command' or 'flags'/'params', not both")]
 
 
+@pytest.mark.parametrize("reader, text", [
+    (yaml_jobs, b"- {id: a, hypervisor: qemu, flags: [LIVE], flags: [OFFLINE]}\n- {id: b, hypervisor: qemu}\n"
+                b"- {id: c, hypervisor: qemu, facts: {domain.snapshots: 1, domain.snapshots: 2}}\n"),
+    (json_jobs, b'[{"id": "a", "hypervisor": "qemu", "flags": ["LIVE"], "flags": ["OFFLINE"]},\n'
+                b' {"id": "b", "hypervisor": "qemu"},\n'
+                b' {"id": "c", "hypervisor": "qemu", "facts": {"domain.snapshots": 1, "domain.snapshots": 2}}]\n'),
+])
+def test_a_repeated_key_is_an_error_of_its_entry_and_the_others_are_read(policies, reader, text):
+    items = list(reader(text, "p", policies, Defaults()))
+    assert [i.id for i in items if not isinstance(i, UserError)] == ["b"]
+    errors = [(e.where.split(":")[1], e.message.split(":")[0]) for e in items if isinstance(e, UserError)]
+    assert errors == [("1", "duplicate key 'flags'"), ("3", "duplicate key 'domain.snapshots'")]
+
+
+def test_a_repeated_key_in_json_lines_is_an_error_of_its_line(policies):
+    lines = (b'{"id": "a", "hypervisor": "qemu", "flags": ["LIVE"], "flags": ["OFFLINE"]}\n'
+             b'{"id": "b", "hypervisor": "qemu", "command": "virsh migrate \\"x\\": y"}\n'  # `":` in a string
+             b'{"id": "c", "hypervisor": "qemu", "ignore": [{"rule": "Q053", "rule": "Q054"}]}\n'
+             b'{"id": "d", "hypervisor": "qemu", "facts": {"domain.snapshots": 1}, "params": {"bandwidth": 1}}\n'
+             b'{"id": "e", "hypervisor": "qemu", "id": "f"}\n')
+    items = list(jsonl_jobs(io.BytesIO(lines), "p.jsonl", policies, Defaults()))
+    errors = [(e.where, e.message.split(":")[0]) for e in items if isinstance(e, UserError)]
+    assert errors == [("p.jsonl:1:54", "duplicate key 'flags'"), ("p.jsonl:3:63", "duplicate key 'rule'"),
+                      ("p.jsonl:5:35", "duplicate key 'id'")]
+    assert [i.id for i in items if not isinstance(i, UserError)] == ["b", "d"]
+
+
+def test_a_key_repeated_through_a_merge_is_not_a_duplicate(policies):
+    text = b"""base: &base {hypervisor: qemu, state: running}
+migrations:
+  - {<<: *base, id: a, state: shutoff, flags: [OFFLINE, PERSIST_DEST]}
+"""
+    [job] = ok(list(yaml_jobs(text.replace(b"base: &base", b"defaults: &base"), "p.yaml", policies, Defaults())))
+    assert job.request.state == "shutoff"
+
+
 def test_json_plan_lines(policies):
     text = json.dumps([{"id": "x", "hypervisor": "vz", "flags": 0x802}, {"id": "y", "hypervisor": "qemu"}], indent=1)
     jobs = ok(list(json_jobs(text.encode(), "p.json", policies, Defaults())))
