@@ -93,8 +93,6 @@ CASES = [
          "a.plan.yaml:2:1", {"a.plan.yaml": "migrations:\n\t- id: x\n"}),
     Case("json-missing-value", CHECK + ["a.plan.json"], "invalid JSON: Expecting value", "a.plan.json:2:16",
          {"a.plan.json": '[{"id": "a",\n "hypervisor": }]'}),
-    Case("json-empty-file", CHECK + ["a.plan.json"], "invalid JSON: Expecting value", "a.plan.json:1:1",
-         {"a.plan.json": ""}),
     Case("jsonl-bad-second-line", CHECK + ["--state", "running", "a.plan.jsonl"],
          "invalid JSON: Expecting ',' delimiter", "a.plan.jsonl:2:12",
          {"a.plan.jsonl": '{"id": "a", "hypervisor": "qemu"}\n{"id": "b" "hypervisor": "qemu"}\n'}),
@@ -434,7 +432,9 @@ def test_other_inputs_are_still_checked(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("files", [{"a.plan.yaml": ""}, {"a.plan.yaml": "# nothing yet\n"}, {"run.sh": ""},
-                                   {"a.plan.jsonl": "\n\n"}, {"a.plan.yaml": "migrations: []\n"}])
+                                   {"a.plan.jsonl": "\n\n"}, {"a.plan.yaml": "migrations: []\n"},
+                                   {"a.plan.json": ""}, {"a.plan.json": " \n\t\n"}, {"a.plan.jsonl": "  \n\t\r\n"},
+                                   {"a.plan.jsonl": "\ufeff\n"}, {"a.plan.json": "\ufeff"}])
 def test_empty_plans_and_scripts_are_valid(files, tmp_path, monkeypatch, capsys):
     for name, text in files.items():
         (tmp_path / name).write_text(text)

@@ -27,7 +27,7 @@ from ..policy.load import PolicySet
 from ..settings import Settings
 from . import plan, script
 from .ansible import is_ansible
-from .plan import PLAN_SUFFIXES
+from .plan import BOM, PLAN_SUFFIXES
 from .request import ENTRY_KEYS, check_state
 from .runbook import runbook_kind, shebang_shell, snippets_of
 from .snippet import whole
@@ -163,8 +163,6 @@ def kind(name: str, head: bytes, walked: bool = False) -> str | None:
         return None
     return _sniff(head)
 
-
-BOM = b"\xef\xbb\xbf"
 
 # The first line of a YAML document: a directive end, a list item, or a key (a plain word and a colon).
 _YAMLISH = re.compile(r"---|-( |$)|[A-Za-z_][\w.-]*[ \t]*:([ \t]|$)")

@@ -10,6 +10,7 @@ import json
 from dataclasses import replace
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
+from itertools import chain
 from typing import IO, Any
 
 from .. import yamlload
@@ -28,6 +29,7 @@ PLAN_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".jsonl": "js
 
 Item = Job | UserError | Note | Suppression
 TOP_LEVEL_KEYS = ("migrations", "defaults", "schema", "ignore")
+BOM = b"\xef\xbb\xbf"  # UTF-8's byte order mark
 
 
 class _Ignores:
@@ -332,6 +334,8 @@ def json_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -
     repeats: yamlload.Repeats = {}
     try:
         text = _decode(data, file)
+        if not text.strip():
+            return  # an empty plan, as an empty YAML plan is
         doc = json.loads(text, object_pairs_hook=partial(_unique_pairs, repeats))
         check_depth(doc, file)
     except json.JSONDecodeError as e:
@@ -409,7 +413,7 @@ def _decode(data: bytes, file: str) -> str:
     """A JSON plan's text, a leading byte order mark skipped (as YAML's reader does)."""
     if b"\0" in data[:8192]:
         raise UserError("binary file, expected a plan (YAML, JSON or JSON Lines)", file)
-    return decode_text(data.removeprefix(b"\xef\xbb\xbf"), file)
+    return decode_text(data.removeprefix(BOM), file)
 
 
 def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defaults,
@@ -426,7 +430,9 @@ def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defa
     ids = Ids(file)
     if memo is not None:
         memo.begin(file)
-    for lineno, raw in enumerate(iter(partial(stream.readline, max_line + 1), b""), 1):
+    lines = iter(partial(stream.readline, max_line + 1), b"")
+    first = next(lines, b"").removeprefix(BOM)  # a byte order mark before the first line is skipped, as in YAML
+    for lineno, raw in enumerate(chain((first,), lines) if first else (), 1):
         if len(raw) > max_line:
             while not raw.endswith(b"\n"):  # skip the rest of the line, a bounded piece at a time
                 raw = stream.readline(1 << 16)
@@ -456,6 +462,8 @@ def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defa
             yield UserError("invalid UTF-8", f"{file}:{lineno}")
             continue
         except json.JSONDecodeError as e:
+            if not text.strip():
+                continue  # a line of blanks, skipped as an empty one
             yield UserError(f"invalid JSON: {e.msg}", f"{file}:{lineno}:{e.colno}")
             continue
         except RecursionError:

@@ -110,6 +110,26 @@ migrations:
     assert job.request.state == "shutoff"
 
 
+BOM = b"\xef\xbb\xbf"
+ENTRY = b'{"id": "a", "hypervisor": "qemu", "state": "shutoff", "flags": ["OFFLINE"]}'
+
+
+@pytest.mark.parametrize("reader, text", [
+    (json_jobs, BOM + b"[" + ENTRY + b"]\n"),
+    (yaml_jobs, BOM + b"- " + ENTRY + b"\n"),
+    (lambda data, *rest: jsonl_jobs(io.BytesIO(data), *rest), BOM + ENTRY + b"\n" + ENTRY.replace(b'"a"', b'"b"')),
+])
+def test_a_byte_order_mark_is_skipped(policies, reader, text):
+    jobs = ok(list(reader(text, "p", policies, Defaults())))
+    assert [j.id for j in jobs][:1] == ["a"] and jobs[0].location.line == 1
+
+
+def test_json_lines_skip_lines_of_blanks(policies):
+    lines = ENTRY + b"\n \n\t\n  \r\n\n" + ENTRY.replace(b'"a"', b'"b"') + b"\n   "
+    jobs = ok(list(jsonl_jobs(io.BytesIO(lines), "p.jsonl", policies, Defaults())))
+    assert [(j.id, j.location.line) for j in jobs] == [("a", 1), ("b", 6)]
+
+
 def test_json_plan_lines(policies):
     text = json.dumps([{"id": "x", "hypervisor": "vz", "flags": 0x802}, {"id": "y", "hypervisor": "qemu"}], indent=1)
     jobs = ok(list(json_jobs(text.encode(), "p.json", policies, Defaults())))
