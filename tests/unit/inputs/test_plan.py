@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 
@@ -128,6 +129,24 @@ def test_json_lines_skip_lines_of_blanks(policies):
     lines = ENTRY + b"\n \n\t\n  \r\n\n" + ENTRY.replace(b'"a"', b'"b"') + b"\n   "
     jobs = ok(list(jsonl_jobs(io.BytesIO(lines), "p.jsonl", policies, Defaults())))
     assert [(j.id, j.location.line) for j in jobs] == [("a", 1), ("b", 6)]
+
+
+def test_a_null_id_is_no_id(policies):
+    jobs = ok(list(yaml_jobs(b"- {id: null, hypervisor: qemu}\n- {id: ~, hypervisor: qemu}\n", "p.yaml", policies,
+                             Defaults())))
+    assert [j.id for j in jobs] == ["p.yaml#1", "p.yaml#2"]
+
+
+@pytest.mark.parametrize("value, text", [
+    (None, "null"), (True, "true"), (False, "false"), ("x'y", '"x\'y"'), (5, "5"), (1.5, "1.5"),
+    (float("inf"), ".inf"), (datetime.date(2024, 1, 1), "2024-01-01"),
+    ([1, None, "a"], "[1, null, 'a']"), ({"k": [True]}, "{'k': [true]}"), (list(range(1000)), "[0, 1, 2, "),
+])
+def test_values_are_shown_as_a_plan_writes_them(value, text):
+    from miglint.errors import shown
+
+    got = shown(value)
+    assert got.startswith(text) and len(got) <= 80
 
 
 def test_json_plan_lines(policies):
