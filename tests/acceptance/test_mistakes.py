@@ -38,6 +38,9 @@ PLANS = [
     ("p.yaml", E + ", facts: {host.migrate_tls_force: 1}}\n", "1:92", "takes true or false"),
     ("p.yaml", E + ", facts: {qemu.version: 7.2}}\n", "1:82", "write '7.2' in quotes"),
     ("p.yaml", E + ", qemu_version: 7.2}\n", "1:74", "write '7.2' in quotes"),
+    ("p.yaml", E + ', qemu_version: "banana"}\n', "1:74", 'takes a version such as "7.2" (a string), got \'banana\''),
+    ("p.yaml", E + ', facts: {qemu.version: "7.x"}}\n', "1:82", "got '7.x'"),
+    ("p.plan.jsonl", J + ', "qemu_version": "latest"}\n', "1:90", "got 'latest'"),
     ("p.yaml", "- id: a\n  hypervisor: qemu\n  state: running\n  flags: [LIVE]\n  params:\n    bandwidth: 10M\n",
      "6:16", "takes an integer (ullong), got '10M'"),
     ("p.yaml", E + ", params: {bandwidth: fast}}\n", "1:80", "takes an integer (ullong), got 'fast'"),
@@ -120,6 +123,8 @@ COMMAND_LINE = [
     (["check", "--libvirt-version", "9.x"], "expected MAJOR.MINOR.MICRO"),
     (["check", "--fact", "domain.snapshot=2"], "did you mean 'domain.snapshots'?"),
     (["check", "--host-fact", "migrate_tls_forc=true"], "did you mean 'migrate_tls_force'?"),
+    (["check", "--qemu-version", "banana"], "invalid QEMU version 'banana'"),
+    (["check", "--fact", "qemu.version=banana"], 'takes a version such as "7.2"'),
     (["check", "--disable", "offline-needs-persistant"], "did you mean 'offline-needs-persistent'?"),
     (["check", "--persistant"], "No such option: --persistant"),
 ]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from ..errors import UserError, did_you_mean
 from ..errors import shown as shown_value
 from ..version import Version, format_version, parse_version
+
+# A version a fact takes (the QEMU version): numbers and dots, as --qemu-version takes it
+VERSION_TEXT = re.compile(r"\s*\d+(\.\d+)*\s*$")
 
 FLAG_PREFIX = "VIR_MIGRATE_"
 PARAM_PREFIX = "VIR_MIGRATE_PARAM_"
@@ -276,7 +281,7 @@ class Vocabulary:
             ok = value
         elif t == "string" and isinstance(value, str):
             ok = value
-        elif t == "version" and isinstance(value, str) and value.strip():
+        elif t == "version" and isinstance(value, str) and VERSION_TEXT.match(value):
             ok = value.strip()
         elif t == "list" and isinstance(value, str):
             ok = (value,)
