@@ -162,6 +162,14 @@ def test_a_misspelt_parameter_is_libvirts_refusal_with_the_name_meant(tmp_path, 
     assert "parameter 'bandwith' not supported" in proc.stdout and "did you mean 'bandwidth'?" in proc.stdout
 
 
+def test_a_finding_about_a_flag_or_parameter_of_a_yaml_entry_points_at_it(tmp_path):
+    (tmp_path / "p.yaml").write_text("- id: a\n  hypervisor: qemu\n  state: running\n  flags: [LIVE, PEER2PEER]\n"
+                                     "  params:\n    bandwidth: 5\n    bandwith: 10\n"
+                                     "- {id: b, hypervisor: qemu, state: shutoff, flags: [PEER2PEER, OFFLINE]}\n")
+    proc = run(tmp_path, "check", "--no-config", "p.yaml")
+    assert "      7:5 error Q002 " in proc.stdout and "     8:64 error Q053 " in proc.stdout, proc.stdout
+
+
 @pytest.mark.parametrize("name, content, where, says", CONFIGS)
 def test_configuration_mistakes(tmp_path, name, content, where, says):
     (tmp_path / name).write_text(content)

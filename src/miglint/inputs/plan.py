@@ -212,7 +212,7 @@ def yaml_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -
 Position = Callable[[Path, str, int], tuple[int, int] | None]  # (path, "key" or "value", occurrence) -> line, column
 
 
-def _document_jobs(doc: Any, items: Sequence[tuple[int, tuple[int, int] | None]], file: str, policies: PolicySet,
+def _document_jobs(doc: Any, items: Items, file: str, policies: PolicySet,
                    defaults: Defaults, position: Position, repeats: yamlload.Repeats) -> Iterator[Item]:
     """The jobs of a whole plan document (YAML or JSON), given each entry's line (and command position), a way
     to find a key's or value's position in the document (for errors), and the mappings that repeat a key: an
@@ -243,7 +243,7 @@ def _document_jobs(doc: Any, items: Sequence[tuple[int, tuple[int, int] | None]]
         yield _positioned(e, file, 1, locate)
         return
     for i, entry in enumerate(entries):
-        line, command_at = items[i] if i < len(items) else (1, None)
+        line, command_at, subjects = items[i] if i < len(items) else (1, None, ())
         at = prefix + (i,) if isinstance(doc, list) or prefix else ()
         duplicate = ids.see(entry, line)
         if duplicate is not None:
@@ -262,6 +262,8 @@ def _document_jobs(doc: Any, items: Sequence[tuple[int, tuple[int, int] | None]]
                 e.at = (written.get(str(e.at[0]), e.at[0]), *e.at[1:])
             yield _positioned(e, file, line, lambda path, part: locate(base + path, part))
             continue
+        if subjects and job.text is None:
+            job = _located(job, subjects, policies.vocab)
         yield from ignores.job(job)
 
 
@@ -293,9 +295,14 @@ def _repeated_key_error(path: Path, key: Any, file: str, position: Position) -> 
     return UserError(f"duplicate key {yamlload.shown_key(key)}{also} (a mapping's keys must be unique)", where)
 
 
-def _yaml_items(text: str) -> list[tuple[int, tuple[int, int] | None]]:
-    """Per plan entry in a YAML text: its line, and where its ``command`` text starts when the command is a
-    one-line scalar (so findings point at the option at fault); 1-based."""
+# Per plan entry: its line, where its command text starts, and where each flag and parameter is written
+Items = Sequence[tuple[int, tuple[int, int] | None, tuple[tuple[str, str, int, int], ...]]]
+
+
+def _yaml_items(text: str) -> Items:
+    """Per plan entry in a YAML text: its line, where its ``command`` text starts when the command is a one-line
+    scalar, and where each flag name and parameter key is written (so findings point at what is at fault);
+    1-based."""
     import yaml  # here: JSON and JSON Lines plans, and scripts, never load PyYAML
 
     try:
@@ -309,10 +316,40 @@ def _yaml_items(text: str) -> list[tuple[int, tuple[int, int] | None]]:
             if k.value == "migrations":
                 seq = v
         if seq is None:
-            return [(root.start_mark.line + 1, _command_at(root))]
+            return [(root.start_mark.line + 1, _command_at(root), _subjects_at(root))]
     if isinstance(seq, yaml.SequenceNode):
-        return [(n.start_mark.line + 1, _command_at(n)) for n in seq.value]
+        return [(n.start_mark.line + 1, _command_at(n), _subjects_at(n)) for n in seq.value]
     return []
+
+
+def _subjects_at(node: object) -> tuple[tuple[str, str, int, int], ...]:
+    """Where an entry's flag names (items of its ``flags`` list) and parameter keys are: ("flags" or "params",
+    the name as written, line, column)."""
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        return ()
+    out: list[tuple[str, str, int, int]] = []
+    for k, v in node.value:
+        if k.value == "flags" and isinstance(v, yaml.SequenceNode):
+            out += [("flags", n.value, n.start_mark.line + 1, n.start_mark.column + 1) for n in v.value
+                    if isinstance(n, yaml.ScalarNode)]
+        elif k.value == "params" and isinstance(v, yaml.MappingNode):
+            out += [("params", n.value, n.start_mark.line + 1, n.start_mark.column + 1) for n, _ in v.value
+                    if isinstance(n, yaml.ScalarNode)]
+    return tuple(out)
+
+
+def _located(job: Job, subjects: tuple[tuple[str, str, int, int], ...], vocab: Any) -> Job:
+    """A plan entry's job with where its flags and parameters are written (a finding about one points there)."""
+    out: list[tuple[str, Location]] = []
+    for kind, name, line, column in subjects:
+        try:
+            subject = "flag:" + vocab.flag(name).name if kind == "flags" else "param:" + vocab.param_key_or_name(name)
+        except UserError:
+            continue
+        out.append((subject, Location(job.location.file if job.location else "", line, column)))
+    return replace(job, subject_locations=tuple(out)) if out else job
 
 
 def _command_at(node: object) -> tuple[int, int] | None:
@@ -350,7 +387,7 @@ def json_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -
     except UserError as e:
         yield e
         return
-    yield from _document_jobs(doc, [(line, None) for line in _json_item_lines(text)], file, policies, defaults,
+    yield from _document_jobs(doc, [(line, None, ()) for line in _json_item_lines(text)], file, policies, defaults,
                               lambda path, part, occurrence: json_position(text, path, part, 1, occurrence), repeats)
 
 

@@ -50,7 +50,8 @@ def typed_params(policies: PolicySet, params: Mapping[str, Any] | None) -> tuple
     if params is None:
         return ()
     if not isinstance(params, Mapping):
-        raise UserError(f"params must be a mapping of parameter name to value, got {type(params).__name__}")
+        raise UserError(f"params must be a mapping of parameter name to value, got {type(params).__name__}",
+                        at=("params",))
     vocab = policies.vocab
     named: dict[str, Any] = {}
     unknown: set[str] = set()
