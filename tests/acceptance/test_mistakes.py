@@ -127,6 +127,8 @@ COMMAND_LINE = [
     (["check", "--fact", "qemu.version=banana"], 'takes a version such as "7.2"'),
     (["check", "--disable", "offline-needs-persistant"], "did you mean 'offline-needs-persistent'?"),
     (["check", "--persistant"], "No such option: --persistant"),
+    (["check", "--stdin-filename", "x.sh"], "--stdin-filename 'x.sh' names what '-' reads from stdin, and no '-'"),
+    (["fix", "--stdin-filename", "x.sh"], "no '-' is among the paths"),
 ]
 
 
