@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import yamlload
-from .errors import UserError, decode_text, did_you_mean
+from .errors import UserError, decode_text, did_you_mean, shown
 from .inputs import positions
 from .model import MODES, SEVERITIES, STATES
 from .notes import NOTE_RULES
@@ -197,7 +197,7 @@ def _check(key: str, v: Any) -> Any:
     if spec.kind == "url" and isinstance(v, str):
         if not re.match(r"^https?://[^/\s]+", v) or "{rule}" not in v:
             raise UserError(f"configuration key {key!r} takes an absolute http(s) URL with {{rule}} where the rule "
-                            f"id goes, got {v!r:.80}", at=())
+                            f"id goes, got {shown(v)}", at=())
         return v
     if spec.kind == "choice" and v in spec.choices:
         return v
@@ -207,17 +207,17 @@ def _check(key: str, v: Any) -> Any:
             bad = [i for i, x in enumerate(items) if spec.choices and x not in spec.choices]
             if bad:
                 x = items[bad[0]]
-                raise UserError(f"configuration key {key!r}: {x!r:.60} is not one of {', '.join(spec.choices)}"
+                raise UserError(f"configuration key {key!r}: {shown(x, 60)} is not one of {', '.join(spec.choices)}"
                                 f"{did_you_mean(x, spec.choices)}", at=(bad[0],) if isinstance(v, list) else ())
             return list(items)
         if isinstance(items, list):
             i = next(i for i, x in enumerate(items) if not isinstance(x, str))
-            raise UserError(f"configuration key {key!r}: item {i + 1} is {items[i]!r:.60}, expected a string",
+            raise UserError(f"configuration key {key!r}: item {i + 1} is {shown(items[i], 60)}, expected a string",
                             at=(i,))
     if spec.kind == "map" and isinstance(v, dict):
         for k, x in v.items():
             if not isinstance(x, str):
-                raise UserError(f"configuration key {key!r}: {str(k)!r:.60} takes a string, got {x!r:.60}",
+                raise UserError(f"configuration key {key!r}: {str(k)!r:.60} takes a string, got {shown(x, 60)}",
                                 at=(str(k),))
         return {str(k): x for k, x in v.items()}
     if spec.kind == "size" and not isinstance(v, bool) and isinstance(v, (int, str)):
@@ -228,7 +228,7 @@ def _check(key: str, v: Any) -> Any:
                 "map": "a mapping of strings", "choice": "one of " + ", ".join(spec.choices),
                 "size": "a size in bytes of at least 1 (65536, 64K, 64MiB, 1G)"}[spec.kind]
     hint = did_you_mean(str(v), spec.choices) if spec.kind == "choice" else ""
-    raise UserError(f"configuration key {key!r} takes {expected}, got {v!r:.80}{hint}", at=())
+    raise UserError(f"configuration key {key!r} takes {expected}, got {shown(v)}{hint}", at=())
 
 
 def parse_size(v: int | str) -> int | None:

@@ -162,11 +162,11 @@ class EntryMemo:
                 self.new = key
             return False
         self.outcomes.move_to_end(key)
-        ident = entry.get("id", self)
-        if ident is self:  # no id: the file and the entry's number, as the ordinary path names it
+        ident = entry.get("id")
+        if ident is None:  # no id (or null): the file and the entry's number, as the ordinary path names it
             ident = f"{self.file}#{line}"
         elif ident.__class__ is not str:
-            ident = str(ident)  # a number, or null ("None", as the ordinary path says)
+            ident = str(ident)  # a number
         self._write(ident, line, got)
         return True
 

@@ -40,6 +40,42 @@ class At:
             error.at, error.part = self.path, self.part
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """A value in a message as a plan or configuration writes it, not as Python prints it: null, true, 2024-01-01,
+    'text' (quoted), [a, b], {key: value}; at most ``limit`` characters."""
+    text = _spelt(value, limit)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _spelt(value: object, budget: int) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value != value:
+        return ".nan"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return ".inf" if value > 0 else "-.inf"
+    if isinstance(value, (str, int, float)):
+        return repr(value) if not isinstance(value, str) or len(value) <= budget else repr(value[:budget])
+    if hasattr(value, "isoformat"):  # a YAML date or timestamp
+        return str(value.isoformat())
+    parts: list[str] = []
+    used = 0
+    items = value.items() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else None
+    if items is None:
+        return repr(value)
+    for item in items:
+        part = f"{_spelt(item[0], budget)}: {_spelt(item[1], budget)}" if isinstance(value, dict) else \
+            _spelt(item, budget)
+        parts.append(part)
+        used += len(part) + 2
+        if used > budget:
+            break  # the rest is cut off anyway
+    open_, close = ("{", "}") if isinstance(value, dict) else ("[", "]")
+    return open_ + ", ".join(parts) + close
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return ' (did you mean X?)' for the closest choice, or ''."""
     pool = list(choices)

@@ -65,6 +65,9 @@ def prepare(opts: RunOptions, stack: ExitStack, *, source: str = "command line")
 
     With --connect, the host's libvirt version and driver become the run's, unless the options say
     otherwise (a configuration file's value gives way to what the host says)."""
+    if opts.stdin_filename is not None and "-" not in opts.paths:
+        raise UserError(f"--stdin-filename {opts.stdin_filename!r} names what '-' reads from stdin, and no '-' is "
+                        "among the paths: add '-', or drop --stdin-filename")
     eff = config.resolve(opts.config, opts.no_config, opts.config_values(), source=source)
     policies = load_policies(config.policy_dirs(eff))
     live = None

@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from .errors import UserError
+from .errors import UserError, shown
 
 Version = tuple[int, int, int]
 
@@ -21,7 +21,7 @@ def check_version_text(value: Any, what: str = "libvirt_version") -> str | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise UserError(f"{what} is a number ({value}), not a version: write it as a string in quotes, such as "
                         "\"9.10.0\" (a number loses its trailing zeros: 9.10 reads as 9.1)")
-    raise UserError(f"{what} must be a string such as \"9.0.0\", got {value!r:.80}")
+    raise UserError(f"{what} must be a string such as \"9.0.0\", got {shown(value)}")
 
 
 @lru_cache(maxsize=256)

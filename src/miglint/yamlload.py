@@ -35,6 +35,8 @@ def _loader() -> Any:
         for tag in ("bool", "int", "float", "timestamp"):
             name = f"tag:yaml.org,2002:{tag}"
             Loader.add_constructor(name, _guarded(Loader.yaml_constructors[name]))
+        Loader.add_constructor("tag:yaml.org,2002:map", _unique_keys(Loader.yaml_constructors[
+            "tag:yaml.org,2002:map"]))
         _LOADER = Loader
     return _LOADER
 
@@ -59,7 +61,55 @@ def _guarded(construct: Any) -> Any:
     return guarded
 
 
-def load_yaml(data: bytes | str, where: str) -> Any:
+# What a lenient load found: the mappings that repeat a key, by id (the mapping itself kept, so the id stays its own)
+Repeats = dict[int, tuple[dict[Any, Any], Any]]
+
+
+def _unique_keys(construct: Any) -> Any:
+    """A mapping whose own keys repeat one: PyYAML would keep the last value and lose the first without a word.
+    Refused at the second key, or, when the load is lenient (``loader.repeats``), the mapping is recorded there
+    for its reader to say (a plan: at the entry it is in, the other entries read). Keys a merge (``<<: *base``)
+    brings are not the mapping's own: its keys win."""
+    import yaml
+
+    def unique(loader: Any, node: Any) -> Any:
+        seen: dict[Any, Any] = {}
+        repeated: tuple[Any, Any] | None = None
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = loader.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node)
+            except TypeError:  # a key that is a mapping or a list: PyYAML refuses it itself
+                continue
+            if first is not key_node:
+                repeated = key, key_node
+                break
+        repeats = getattr(loader, "repeats", None)
+        if repeated is not None and repeats is None:
+            key, key_node = repeated
+            first = seen[key]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {shown_key(key)}: it is also at line {first.start_mark.line + 1}, column "
+                f"{first.start_mark.column + 1} (a mapping's keys must be unique)", key_node.start_mark)
+        parts = construct(loader, node)  # a generator: the empty mapping, then filled
+        data = next(parts)
+        if repeated is not None and repeats is not None:
+            repeats[id(data)] = (data, repeated[0])
+        yield data
+        for _ in parts:
+            pass
+    return unique
+
+
+def shown_key(key: Any) -> str:
+    return repr(key)[:80] if isinstance(key, str) else str(key)[:80]
+
+
+def load_yaml(data: bytes | str, where: str, repeats: Repeats | None = None) -> Any:
+    """The document of a YAML text, plain data only. A mapping that repeats a key is an error at the second key,
+    unless ``repeats`` is given: then such mappings are recorded there (see _unique_keys)."""
     import yaml
 
     if isinstance(data, bytes):
@@ -69,7 +119,12 @@ def load_yaml(data: bytes | str, where: str) -> Any:
     else:
         text = data
     try:
-        doc = yaml.load(text, Loader=_loader())  # noqa: S506 - a safe loader, see _loader()
+        loader = _loader()(text)  # a safe loader, see _loader(); what yaml.load does, with the table of repeats
+        loader.repeats = repeats
+        try:
+            doc = loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         loc = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark else where
@@ -79,6 +134,8 @@ def load_yaml(data: bytes | str, where: str) -> Any:
             name = tag.group(1).replace("tag:yaml.org,2002:", "!!")
             raise UserError(f"YAML tag {name!r} is not allowed: miglint reads plain data (mappings, lists, "
                             "strings, numbers, booleans) only", loc) from None
+        if problem.startswith("duplicate key"):
+            raise UserError(problem, loc) from None
         if "maximum nesting depth" in problem:  # libyaml's own bound (1000 levels)
             raise UserError(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", loc) from None
         raise UserError(f"invalid YAML: {problem}", loc) from None

@@ -93,8 +93,6 @@ CASES = [
          "a.plan.yaml:2:1", {"a.plan.yaml": "migrations:\n\t- id: x\n"}),
     Case("json-missing-value", CHECK + ["a.plan.json"], "invalid JSON: Expecting value", "a.plan.json:2:16",
          {"a.plan.json": '[{"id": "a",\n "hypervisor": }]'}),
-    Case("json-empty-file", CHECK + ["a.plan.json"], "invalid JSON: Expecting value", "a.plan.json:1:1",
-         {"a.plan.json": ""}),
     Case("jsonl-bad-second-line", CHECK + ["--state", "running", "a.plan.jsonl"],
          "invalid JSON: Expecting ',' delimiter", "a.plan.jsonl:2:12",
          {"a.plan.jsonl": '{"id": "a", "hypervisor": "qemu"}\n{"id": "b" "hypervisor": "qemu"}\n'}),
@@ -114,7 +112,9 @@ CASES = [
     Case("flags-bitmask-too-large", CHECK + ["a.plan.json"], "flags bitmask 4294967296 is out of range",
          "a.plan.json:1", {"a.plan.json": '[{"id": "a", "hypervisor": "qemu", "flags": 4294967296}]'}),
     Case("params-list", CHECK + ["a.plan.yaml"], "params must be a mapping of parameter name to value, got list",
-         "a.plan.yaml:1", {"a.plan.yaml": "- {id: a, hypervisor: qemu, params: [1]}\n"}),
+         "a.plan.yaml:1:37", {"a.plan.yaml": "- {id: a, hypervisor: qemu, params: [1]}\n"}),
+    Case("params-list-block", CHECK + ["a.plan.yaml"], "params must be a mapping of parameter name to value",
+         "a.plan.yaml:3:11", {"a.plan.yaml": "- id: a\n  hypervisor: qemu\n  params: [bandwidth, 5]\n"}),
     Case("param-wrong-type", CHECK + ["a.plan.yaml"], "parameter 'bandwidth' takes an integer (ullong), got 'fast'",
          "a.plan.yaml:1", {"a.plan.yaml": "- {id: a, hypervisor: qemu, params: {bandwidth: fast}}\n"}),
     Case("hypervisor-list", CHECK + ["a.plan.yaml"], "'hypervisor' must be a string, got list", "a.plan.yaml:1",
@@ -438,7 +438,9 @@ def test_other_inputs_are_still_checked(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("files", [{"a.plan.yaml": ""}, {"a.plan.yaml": "# nothing yet\n"}, {"run.sh": ""},
-                                   {"a.plan.jsonl": "\n\n"}, {"a.plan.yaml": "migrations: []\n"}])
+                                   {"a.plan.jsonl": "\n\n"}, {"a.plan.yaml": "migrations: []\n"},
+                                   {"a.plan.json": ""}, {"a.plan.json": " \n\t\n"}, {"a.plan.jsonl": "  \n\t\r\n"},
+                                   {"a.plan.jsonl": "\ufeff\n"}, {"a.plan.json": "\ufeff"}])
 def test_empty_plans_and_scripts_are_valid(files, tmp_path, monkeypatch, capsys):
     for name, text in files.items():
         (tmp_path / name).write_text(text)

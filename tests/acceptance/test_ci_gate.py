@@ -112,6 +112,17 @@ def test_depends_exits_zero_unless_asked(tmp_path):
     ("virsh migrate --offline web1 qemu+ssh://n2/system\n", None, "rejected"),  # a script
     ("virsh migrate --offline --persistent web1 qemu+ssh://n2/system\n", "cold.sh", "accepted"),
     ("```bash\nvirsh migrate --offline web1 qemu+ssh://n2/system\n```\n", "RUNBOOK.md", "rejected"),
+    # a one-entry plan as a YAML mapping: its hypervisor and state are read (vz refuses --compressed)
+    ("id: ct1\nhypervisor: vz\nstate: running\ncommand: virsh migrate --compressed ct1 dst\n", None, "rejected"),
+    ("# a comment first\nid: ct1\nhypervisor: vz\nstate: running\nflags: [COMPRESSED]\n", None, "rejected"),
+    ("[{id: a, hypervisor: qemu, state: shutoff, flags: [OFFLINE]}]\n", None, "rejected"),  # flow-style YAML
+    ("\ufeff[{\"id\": \"a\", \"hypervisor\": \"qemu\", \"state\": \"shutoff\", \"flags\": [\"OFFLINE\"]}]\n", None,
+     "rejected"),  # JSON after a byte order mark
+    ("\ufeffid: a\nhypervisor: qemu\nstate: shutoff\nflags: [OFFLINE]\n", None, "rejected"),
+    ('{"migrations": [{"id": "a", "hypervisor": "qemu", "state": "shutoff", "flags": ["OFFLINE"]}]}\n', None,
+     "rejected"),  # one JSON object on one line: a whole plan
+    ("- hosts: all\n  tasks:\n    - shell: virsh migrate --offline web1 qemu+ssh://n2/system\n", None,
+     "rejected"),  # an Ansible play
 ])
 def test_stdin_is_read_by_its_content_or_its_given_name(text, name, prediction):
     argv = [sys.executable, "-m", "miglint", "check", "--no-config", "--format", "json", "--json-schema-version", "1", "-"]
@@ -119,8 +130,19 @@ def test_stdin_is_read_by_its_content_or_its_given_name(text, name, prediction):
         argv[-1:-1] = ["--stdin-filename", name]
     proc = subprocess.run(argv, input=text, capture_output=True, text=True, timeout=60)
     doc = json.loads(proc.stdout)
-    assert [r["prediction"] for r in doc["results"]] == [prediction]
+    assert [r["prediction"] for r in doc["results"]] == [prediction], proc.stdout + proc.stderr
     assert doc["results"][0]["location"]["file"] == (name or "<stdin>")
+
+
+@pytest.mark.parametrize("text, says", [
+    ("[{id: a, hypervisor: qemu, state: shutoff\n", "<stdin>:2:1: error: invalid YAML"),  # flow YAML, unclosed
+    ('[{"id": "a" "hypervisor": "qemu"}]\n', "<stdin>:1:13: error: invalid JSON: Expecting ',' delimiter"),
+    ("id: a\nhypervisor: qemu\n  state: [shutoff\n", "<stdin>:3:8: error: invalid YAML"),  # says it is a plan
+])
+def test_a_broken_plan_on_stdin_is_said_as_what_it_means_to_be(text, says):
+    proc = subprocess.run([sys.executable, "-m", "miglint", "check", "--no-config", "-"], input=text,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and says in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_nothing_found_is_said(tmp_path, capsys):

@@ -25,6 +25,12 @@ PLANS = [
     ("p.yaml", E + ", mode: p2pp}\n", "1:66", "did you mean 'p2p'?"),
     ("p.yaml", E + ", libvirt_version: 9.10}\n", "1:77", 'write it as a string in quotes, such as "9.10.0"'),
     ("p.yaml", E + ', libvirt_version: "9.x"}\n', "1:77", "expected MAJOR.MINOR.MICRO"),
+    # values shown as the plan writes them, not as Python prints them
+    ("p.yaml", E + ", libvirt_version: 2024-01-01}\n", "1:77", 'such as "9.0.0", got 2024-01-01'),
+    ("p.yaml", E + ", domain: 2024-01-01 12:30:00}\n", "1:68", "got datetime: 2024-01-01T12:30:00"),
+    ("p.yaml", "- {id: a, hypervisor: qemu, state: true, flags: [LIVE]}\n", "1:36", "invalid state true: use"),
+    ("p.yaml", E + ", params: {migrate_disks: [vda, null, 1.0]}}\n", "1:84", "got ['vda', null, 1.0]"),
+    ("p.json", '[' + J.replace('["LIVE"]', '["LIVE", null]') + '}]\n', "1:74", "flag names must be strings, got null"),
     ("p.yaml", E + ", facts: {domain.snapshot: 2}}\n", "1:68", "did you mean 'domain.snapshots'?"),
     ("p.yaml", E + ", facts: {domian.snapshots: 2}}\n", "1:68", "did you mean 'domain.snapshots'?"),
     ("p.yaml", E + ", host: {migrate_tls_forc: true}}\n", "1:67", "did you mean 'migrate_tls_force'?"),
@@ -32,6 +38,9 @@ PLANS = [
     ("p.yaml", E + ", facts: {host.migrate_tls_force: 1}}\n", "1:92", "takes true or false"),
     ("p.yaml", E + ", facts: {qemu.version: 7.2}}\n", "1:82", "write '7.2' in quotes"),
     ("p.yaml", E + ", qemu_version: 7.2}\n", "1:74", "write '7.2' in quotes"),
+    ("p.yaml", E + ', qemu_version: "banana"}\n', "1:74", 'takes a version such as "7.2" (a string), got \'banana\''),
+    ("p.yaml", E + ', facts: {qemu.version: "7.x"}}\n', "1:82", "got '7.x'"),
+    ("p.plan.jsonl", J + ', "qemu_version": "latest"}\n', "1:90", "got 'latest'"),
     ("p.yaml", "- id: a\n  hypervisor: qemu\n  state: running\n  flags: [LIVE]\n  params:\n    bandwidth: 10M\n",
      "6:16", "takes an integer (ullong), got '10M'"),
     ("p.yaml", E + ", params: {bandwidth: fast}}\n", "1:80", "takes an integer (ullong), got 'fast'"),
@@ -57,6 +66,15 @@ PLANS = [
      "did you mean 'libxl'?"),
     ("p.json", '[' + J.replace('"LIVE"]', '"LIVE", "p2p"]') + '}]\n', "1:74", "did you mean 'PEER2PEER'"),
     ("p.json", '[' + J + ',\n  "facts": {"domain.snapshot": 1}}]\n', "2:13", "did you mean 'domain.snapshots'?"),
+    # a key given twice: an error at the second (the loaders would keep only the last value)
+    ("p.yaml", "migrations:\n  " + E + "}\nmigrations:\n  " + E + "}\n", "3:1",
+     "duplicate key 'migrations': it is also at line 1, column 1"),
+    ("p.yaml", "- id: a\n  hypervisor: qemu\n  flags: [OFFLINE]\n  flags: [LIVE]\n", "4:3",
+     "duplicate key 'flags': it is also at line 3, column 3"),
+    ("p.yaml", E + ", params: {bandwidth: 1, bandwidth: 2}}\n", "1:83", "duplicate key 'bandwidth': it is also at line 1, column 69"),
+    ("p.yaml", "defaults: {state: running, state: paused}\nmigrations: []\n", "1:28", "duplicate key 'state'"),
+    ("p.json", '[' + J + ',\n  "flags": ["OFFLINE"]}]\n', "2:3", "duplicate key 'flags': it is also at line 1, column 56"),
+    ("p.json", '{"migrations": [],\n "migrations": [' + J + '}]}\n', "2:2", "duplicate key 'migrations'"),
     # JSON Lines plans: the line of the entry, the column in it
     ("p.plan.jsonl", J + "}\n" + J.replace('"a"', '"b"').replace('"running"', '"runing"') + "}\n", "2:44",
      "did you mean 'running'?"),
@@ -66,6 +84,9 @@ PLANS = [
     ("p.plan.jsonl", J + ', "host": {"migrate_tls_force": "yes"}}\n', "1:104", "takes true or false, got 'yes'"),
     ("p.plan.jsonl", J + ', "params": {"compression": {"zlib": 1}}}\n', "1:100", "a string or a list of strings, got {"),
     ("p.plan.jsonl", J.replace('"qemu"', '"vz2"') + "}\n", "1:27", "did you mean 'vz'?"),
+    ("p.plan.jsonl", J + "}\n" + J + ', "flags": ["OFFLINE"]}\n', "2:74", "duplicate key 'flags': it is also at line 2, "
+     "column 55"),
+    ("p.plan.jsonl", J + ', "params": {"bandwidth": 1, "bandwidth": 2}}\n', "1:101", "duplicate key 'bandwidth': it is also at line 1, column 85"),
 ]
 PLANS[2] = ("p.yaml", "- {id: a, hypervisor: qemu, state: running, flags: [LIVEE]}\n", "1:53", "did you mean 'LIVE'?")
 
@@ -80,9 +101,12 @@ CONFIGS = [
     (".miglint.yaml", "kinds: [script, plna]\n", "1:17", "did you mean 'plan'?"),
     (".miglint.yaml", "libvirt_version: 9.10\n", "1:18", 'such as "9.10.0"'),
     (".miglint.yaml", "exit-zero: yes please\n", "1:12", "takes true or false"),
+    (".miglint.yaml", "exit-zero: 2024-01-01\n", "1:12", "takes true or false, got 2024-01-01"),
     (".miglint.yaml", "max-file-size: huge\n", "1:16", "a size in bytes"),
     (".miglint.yaml", "replace:\n  qemu: acme\n", "2:9", "unknown policy 'acme'"),
     (".miglint.yaml", "rule-docs-url: docs/{rule}.md\n", "1:16", "absolute http(s) URL"),
+    (".miglint.yaml", "state: running\nseverity: {Q053: info, Q053: error}\n", "2:24", "duplicate key 'Q053'"),
+    (".miglint.yaml", "state: running\nstate: shutoff\n", "2:1", "duplicate key 'state': it is also at line 1"),
     ("pyproject.toml", "[tool.miglint]\nhypervisor = \"qemu\"\nstate = \"runing\"\n", "3:9", "did you mean 'running'?"),
     ("pyproject.toml", "[tool.miglint]\nexlude = [\"a\"]\n", "2:1", "did you mean 'exclude'?"),
     ("pyproject.toml", "[tool.miglint.severity]\nQ053 = \"eror\"\n", "2:8", "did you mean 'error'?"),
@@ -99,8 +123,12 @@ COMMAND_LINE = [
     (["check", "--libvirt-version", "9.x"], "expected MAJOR.MINOR.MICRO"),
     (["check", "--fact", "domain.snapshot=2"], "did you mean 'domain.snapshots'?"),
     (["check", "--host-fact", "migrate_tls_forc=true"], "did you mean 'migrate_tls_force'?"),
+    (["check", "--qemu-version", "banana"], "invalid QEMU version 'banana'"),
+    (["check", "--fact", "qemu.version=banana"], 'takes a version such as "7.2"'),
     (["check", "--disable", "offline-needs-persistant"], "did you mean 'offline-needs-persistent'?"),
     (["check", "--persistant"], "No such option: --persistant"),
+    (["check", "--stdin-filename", "x.sh"], "--stdin-filename 'x.sh' names what '-' reads from stdin, and no '-'"),
+    (["fix", "--stdin-filename", "x.sh"], "no '-' is among the paths"),
 ]
 
 
@@ -134,6 +162,14 @@ def test_a_misspelt_parameter_is_libvirts_refusal_with_the_name_meant(tmp_path, 
     proc = run(tmp_path, "check", "--no-config", name)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "parameter 'bandwith' not supported" in proc.stdout and "did you mean 'bandwidth'?" in proc.stdout
+
+
+def test_a_finding_about_a_flag_or_parameter_of_a_yaml_entry_points_at_it(tmp_path):
+    (tmp_path / "p.yaml").write_text("- id: a\n  hypervisor: qemu\n  state: running\n  flags: [LIVE, PEER2PEER]\n"
+                                     "  params:\n    bandwidth: 5\n    bandwith: 10\n"
+                                     "- {id: b, hypervisor: qemu, state: shutoff, flags: [PEER2PEER, OFFLINE]}\n")
+    proc = run(tmp_path, "check", "--no-config", "p.yaml")
+    assert "      7:5 error Q002 " in proc.stdout and "     8:64 error Q053 " in proc.stdout, proc.stdout
 
 
 @pytest.mark.parametrize("name, content, where, says", CONFIGS)

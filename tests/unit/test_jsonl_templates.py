@@ -47,11 +47,11 @@ def test_same_output_with_and_without_templates(tmp_path, fmt, capsys):
     # The text reporter cannot render templates, so adding it turns the shortcut off.
     code_fast = main(["check", str(plan), "-f", fmt, "-o", str(fast)])
     code_slow = main(["check", str(plan), "-f", fmt, "-o", str(slow), "-f", f"text={tmp_path / 'report.txt'}"])
-    assert code_fast == code_slow == 2  # the "not json" lines are input errors
+    assert code_fast == code_slow == 2  # the "not json" lines and those with two ids are input errors
     assert fast.read_text(encoding="utf-8") == slow.read_text(encoding="utf-8")
     if fmt == "json":
         summary = json.loads(fast.read_text(encoding="utf-8"))["summary"]
-        assert summary["requests"] == 5 * (len(LINES) + 1) and summary["input_errors"] == 5
+        assert summary["requests"] == 5 * len(LINES) and summary["input_errors"] == 5 * 2
 
 
 def test_templates_are_used(tmp_path, monkeypatch):

@@ -25,7 +25,7 @@ from ..errors import UserError
 from ..model import FactValue, Job, Note
 from ..notes import make_note
 from ..policy.values import dotted_version
-from ..policy.vocabulary import FactDef, Vocabulary
+from ..policy.vocabulary import VERSION_TEXT, FactDef, Vocabulary
 from . import domainxml
 from .domainxml import XML_FACT
 
@@ -135,6 +135,9 @@ def typed_value(fact: FactDef, text: str, option: str) -> FactValue:
             return int(t)
     elif fact.type == "list":
         return tuple(x.strip() for x in t.split(",") if x.strip())
+    elif fact.type == "version":
+        if VERSION_TEXT.match(t):
+            return t
     elif t:
         return t
     raise UserError(f"{option} {fact.name}={text!r:.60}: takes {fact.type_words}")
@@ -182,6 +185,6 @@ def make_context(vocab: Vocabulary, *, facts: Sequence[str] = (), host_facts: Se
 
 
 def check_qemu_version(text: str) -> str:
-    if dotted_version(text) is None or not re.match(r"^\s*\d+(\.\d+)*\s*$", text):
+    if dotted_version(text) is None or not VERSION_TEXT.match(text):
         raise UserError(f"invalid QEMU version {text!r}: expected MAJOR.MINOR[.MICRO], e.g. 7.2.0")
     return text.strip()

@@ -27,8 +27,8 @@ from ..policy.load import PolicySet
 from ..settings import Settings
 from . import plan, script
 from .ansible import is_ansible
-from .plan import PLAN_SUFFIXES
-from .request import check_state
+from .plan import BOM, PLAN_SUFFIXES
+from .request import ENTRY_KEYS, check_state
 from .runbook import runbook_kind, shebang_shell, snippets_of
 from .snippet import whole
 from .virsh import command_job
@@ -164,19 +164,48 @@ def kind(name: str, head: bytes, walked: bool = False) -> str | None:
     return _sniff(head)
 
 
+# The first line of a YAML document: a directive end, a list item, or a key (a plain word and a colon).
+_YAMLISH = re.compile(r"---|-( |$)|[A-Za-z_][\w.-]*[ \t]*:([ \t]|$)")
+# ... that says it means to be a plan: a flow entry, or a key only a plan (or its entries) has.
+_PLAN_KEYS = "|".join(sorted({*ENTRY_KEYS, *plan.TOP_LEVEL_KEYS}))
+_PLANNISH = re.compile(rf"---$|- \{{|(- )?({_PLAN_KEYS})[ \t]*:([ \t]|$)")
+_UNQUOTED_KEY = re.compile(rb"[\s\[]*\{\s*[A-Za-z_]")  # YAML's flow mapping, not JSON's object
+
+
 def _sniff(head: bytes) -> str:
     """The kind of what has no name (stdin, a pipe, a file named without a known suffix) by its first bytes:
-    JSON Lines, JSON, a YAML plan, or else a shell script."""
-    stripped = head.lstrip()
-    if stripped.startswith(b"{") and b"\n{" in head:
+    JSON Lines (streamed, so decided now), or "text?": decided on the whole text (content_kind)."""
+    head = head.removeprefix(BOM)
+    if head.lstrip().startswith(b"{") and b"\n{" in head:
         return "jsonl"
-    if stripped.startswith((b"[", b"{")):
+    return "text?"
+
+
+def content_kind(data: bytes) -> str:
+    """What a text without a name holds, as a reader would take it: a JSON document; a YAML document whose top
+    level is a plan (or a play); a text whose first line says it is a plan (read as one, so that what is wrong
+    with it is said); else a shell script. A leading byte order mark is skipped."""
+    body = data.removeprefix(BOM)
+    if body.lstrip()[:1] in (b"[", b"{"):
+        import json
+
+        try:
+            json.loads(body)
+            return "json"
+        except (ValueError, RecursionError):
+            pass
+        # a flow-style YAML plan ([{id: a, ...}]); what goes wrong is said in the language of its first key
+        if _yaml_kind(data, walked=False) == "yaml" or _UNQUOTED_KEY.match(body):
+            return "yaml"
         return "json"
-    first = next((line.strip() for line in head.decode("utf-8", "replace").splitlines()
+    first = next((line.strip() for line in body.decode("utf-8", "replace").splitlines()
                   if line.strip() and not line.lstrip().startswith("#")), "")
-    if first == "---" or first.startswith(("- {", "- id:", "- hypervisor:", "- command:", "migrations:",
-                                           "defaults:")):
-        return "yaml?"
+    if _YAMLISH.match(first):
+        found = _yaml_kind(data, walked=False)
+        if found:
+            return found
+        if _PLANNISH.match(first):
+            return "yaml"
     return "script"
 
 
@@ -248,6 +277,8 @@ def jobs_of_data(kind_: str, data: bytes, name: str, walked: bool, policies: Pol
 def _jobs(kind_: str, data: bytes, name: str, walked: bool, policies: PolicySet,
           settings: Settings) -> Iterator[Item]:
     defaults = settings.defaults
+    if kind_ == "text?":
+        kind_ = content_kind(data)
     if kind_ == "yaml?":
         kind_ = _yaml_kind(data, walked)
         if kind_ == "":
@@ -324,6 +355,8 @@ def uses_libvirt(text: str) -> bool:
 def file_kind(name: str, data: bytes, walked: bool = False) -> str | None:
     """The kind of a file whose content is read: as ``kind``, with a YAML file's kind decided by its content."""
     kind_ = kind(name, data[:4096], walked)
+    if kind_ == "text?":
+        kind_ = content_kind(data)
     if kind_ == "yaml?":
         kind_ = _yaml_kind(data, walked) or (None if walked else "yaml")
     return kind_
@@ -335,7 +368,7 @@ def _yaml_kind(data: bytes, walked: bool = True) -> str:
     said); one a walk finds only when it has a plan's exact shape."""
     try:
         text = decode_text(data, "")
-        doc = yamlload.load_yaml(data, "")
+        doc = yamlload.load_yaml(data, "", {})  # a plan that repeats a key is still a plan (said when read)
     except UserError:
         return ""
     if plan.looks_like_plan(doc) or (not walked and plan.looks_like_plan(doc, lenient=True)):

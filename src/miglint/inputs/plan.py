@@ -10,10 +10,11 @@ import json
 from dataclasses import replace
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
+from itertools import chain
 from typing import IO, Any
 
 from .. import yamlload
-from ..errors import UserError, decode_text, did_you_mean
+from ..errors import Path, UserError, decode_text, did_you_mean
 from ..notes import make_note
 from ..jsonl_templates import PlanMemo
 from ..model import Job, Location, Note, Suppression
@@ -27,6 +28,8 @@ from .suppress import rule_ids, vet
 PLAN_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 Item = Job | UserError | Note | Suppression
+TOP_LEVEL_KEYS = ("migrations", "defaults", "schema", "ignore")
+BOM = b"\xef\xbb\xbf"  # UTF-8's byte order mark
 
 
 class _Ignores:
@@ -170,7 +173,7 @@ def looks_like_plan(doc: Any, lenient: bool = False) -> bool:
         items = doc["migrations"]
         if lenient:
             return True
-        return set(map(str, doc)) <= {"migrations", "defaults", "schema", "ignore"} and isinstance(items, list) \
+        return set(map(str, doc)) <= set(TOP_LEVEL_KEYS) and isinstance(items, list) \
             and all(entry(x) for x in items)
     if isinstance(doc, list):
         return bool(doc) and (any(entry(x) for x in doc) if lenient else all(entry(x) for x in doc))
@@ -182,7 +185,7 @@ def _entries(doc: Any, where: str) -> list[Any]:
         return doc
     if isinstance(doc, dict):
         if "migrations" in doc:
-            extra = set(doc) - {"migrations", "defaults", "schema", "ignore"}
+            extra = set(doc) - set(TOP_LEVEL_KEYS)
             if extra:
                 raise UserError(f"unknown top-level key(s): {', '.join(sorted(map(str, extra)))}", where)
             if not isinstance(doc["migrations"], list):
@@ -195,23 +198,41 @@ def _entries(doc: Any, where: str) -> list[Any]:
 
 
 def yaml_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -> Iterator[Item]:
+    repeats: yamlload.Repeats = {}
     try:
-        doc = yamlload.load_yaml(data, file)
+        doc = yamlload.load_yaml(data, file, repeats)
         items = _yaml_items(data.decode("utf-8"))
     except UserError as e:
         yield e
         return
-    yield from _document_jobs(doc, items, file, policies, defaults,
-                              lambda path, part: yaml_position(data.decode("utf-8"), path, part))
+    yield from _document_jobs(doc, items, file, policies, defaults, partial(yaml_position, data.decode("utf-8")),
+                              repeats)
 
 
-def _document_jobs(doc: Any, items: Sequence[tuple[int, tuple[int, int] | None]], file: str, policies: PolicySet,
-                   defaults: Defaults, locate: Callable[[tuple[str | int, ...], str], Any]) -> Iterator[Item]:
-    """The jobs of a whole plan document (YAML or JSON), given each entry's line (and command position) and a way
-    to find a key's or value's position in the document (for errors)."""
+Position = Callable[[Path, str, int], tuple[int, int] | None]  # (path, "key" or "value", occurrence) -> line, column
+
+
+def _document_jobs(doc: Any, items: Items, file: str, policies: PolicySet,
+                   defaults: Defaults, position: Position, repeats: yamlload.Repeats) -> Iterator[Item]:
+    """The jobs of a whole plan document (YAML or JSON), given each entry's line (and command position), a way
+    to find a key's or value's position in the document (for errors), and the mappings that repeat a key: an
+    error at the entry they are in (that entry is not read), or of the whole plan outside the entries."""
+    def locate(path: Path, part: str) -> tuple[int, int] | None:
+        return position(path, part, 1)
+
     ignores = _Ignores(policies)
     ids = Ids(file)
     entry_defaults: dict[str, Any] = {}
+    prefix: Path = ("migrations",) if isinstance(doc, dict) and "migrations" in doc else ()
+    in_entry: dict[int, UserError] = {}
+    for path, key in _repeated_keys(doc, repeats):
+        error = _repeated_key_error(path, key, file, position)
+        if (isinstance(doc, list) or prefix) and len(path) > len(prefix) and path[:len(prefix)] == prefix \
+                and isinstance(path[len(prefix)], int):
+            in_entry.setdefault(int(path[len(prefix)]), error)
+        else:
+            yield error  # in the plan's own keys, its defaults, its ignore: which was meant is not known
+            return
     try:
         if isinstance(doc, dict) and "migrations" in doc:
             entry_defaults = _defaults(doc)
@@ -221,13 +242,15 @@ def _document_jobs(doc: Any, items: Sequence[tuple[int, tuple[int, int] | None]]
     except UserError as e:
         yield _positioned(e, file, 1, locate)
         return
-    prefix: tuple[str | int, ...] = ("migrations",) if isinstance(doc, dict) and "migrations" in doc else ()
     for i, entry in enumerate(entries):
-        line, command_at = items[i] if i < len(items) else (1, None)
+        line, command_at, subjects = items[i] if i < len(items) else (1, None, ())
         at = prefix + (i,) if isinstance(doc, list) or prefix else ()
         duplicate = ids.see(entry, line)
         if duplicate is not None:
             yield duplicate
+        if i in in_entry or (not at and in_entry):
+            yield in_entry.get(i) or next(iter(in_entry.values()))
+            continue
         try:
             merged = entry_with_defaults(entry, entry_defaults) if entry_defaults and isinstance(entry, dict) else entry
             job = job_from_entry(policies, merged, defaults, Location(file, line, 1), i, command_at)
@@ -239,12 +262,47 @@ def _document_jobs(doc: Any, items: Sequence[tuple[int, tuple[int, int] | None]]
                 e.at = (written.get(str(e.at[0]), e.at[0]), *e.at[1:])
             yield _positioned(e, file, line, lambda path, part: locate(base + path, part))
             continue
+        if subjects and job.text is None:
+            job = _located(job, subjects, policies.vocab)
         yield from ignores.job(job)
 
 
-def _yaml_items(text: str) -> list[tuple[int, tuple[int, int] | None]]:
-    """Per plan entry in a YAML text: its line, and where its ``command`` text starts when the command is a
-    one-line scalar (so findings point at the option at fault); 1-based."""
+def _repeated_keys(doc: Any, repeats: yamlload.Repeats) -> list[tuple[Path, Any]]:
+    """Where the mappings that repeat a key stand in a document (each path an alias reaches it by), with the key;
+    in document order."""
+    if not repeats:
+        return []
+    out: list[tuple[Path, Any]] = []
+    stack: list[tuple[Path, Any]] = [((), doc)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            got = repeats.get(id(node))
+            if got is not None and got[0] is node:
+                out.append((path, got[1]))
+            stack.extend(reversed([(path + (str(k),), v) for k, v in node.items()]))
+        elif isinstance(node, list):
+            stack.extend(reversed([(path + (i,), v) for i, v in enumerate(node)]))
+    return out
+
+
+def _repeated_key_error(path: Path, key: Any, file: str, position: Position) -> UserError:
+    """A mapping repeats a key: at the second, saying where the first is (the reader kept only one of them)."""
+    first = position(path + (str(key),), "key", 1)
+    again = position(path + (str(key),), "key", 2)
+    also = f": it is also at line {first[0]}, column {first[1]}" if first and again and first != again else ""
+    where = f"{file}:{again[0]}:{again[1]}" if again else file
+    return UserError(f"duplicate key {yamlload.shown_key(key)}{also} (a mapping's keys must be unique)", where)
+
+
+# Per plan entry: its line, where its command text starts, and where each flag and parameter is written
+Items = Sequence[tuple[int, tuple[int, int] | None, tuple[tuple[str, str, int, int], ...]]]
+
+
+def _yaml_items(text: str) -> Items:
+    """Per plan entry in a YAML text: its line, where its ``command`` text starts when the command is a one-line
+    scalar, and where each flag name and parameter key is written (so findings point at what is at fault);
+    1-based."""
     import yaml  # here: JSON and JSON Lines plans, and scripts, never load PyYAML
 
     try:
@@ -258,10 +316,40 @@ def _yaml_items(text: str) -> list[tuple[int, tuple[int, int] | None]]:
             if k.value == "migrations":
                 seq = v
         if seq is None:
-            return [(root.start_mark.line + 1, _command_at(root))]
+            return [(root.start_mark.line + 1, _command_at(root), _subjects_at(root))]
     if isinstance(seq, yaml.SequenceNode):
-        return [(n.start_mark.line + 1, _command_at(n)) for n in seq.value]
+        return [(n.start_mark.line + 1, _command_at(n), _subjects_at(n)) for n in seq.value]
     return []
+
+
+def _subjects_at(node: object) -> tuple[tuple[str, str, int, int], ...]:
+    """Where an entry's flag names (items of its ``flags`` list) and parameter keys are: ("flags" or "params",
+    the name as written, line, column)."""
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        return ()
+    out: list[tuple[str, str, int, int]] = []
+    for k, v in node.value:
+        if k.value == "flags" and isinstance(v, yaml.SequenceNode):
+            out += [("flags", n.value, n.start_mark.line + 1, n.start_mark.column + 1) for n in v.value
+                    if isinstance(n, yaml.ScalarNode)]
+        elif k.value == "params" and isinstance(v, yaml.MappingNode):
+            out += [("params", n.value, n.start_mark.line + 1, n.start_mark.column + 1) for n, _ in v.value
+                    if isinstance(n, yaml.ScalarNode)]
+    return tuple(out)
+
+
+def _located(job: Job, subjects: tuple[tuple[str, str, int, int], ...], vocab: Any) -> Job:
+    """A plan entry's job with where its flags and parameters are written (a finding about one points there)."""
+    out: list[tuple[str, Location]] = []
+    for kind, name, line, column in subjects:
+        try:
+            subject = "flag:" + vocab.flag(name).name if kind == "flags" else "param:" + vocab.param_key_or_name(name)
+        except UserError:
+            continue
+        out.append((subject, Location(job.location.file if job.location else "", line, column)))
+    return replace(job, subject_locations=tuple(out)) if out else job
 
 
 def _command_at(node: object) -> tuple[int, int] | None:
@@ -280,9 +368,12 @@ def _command_at(node: object) -> tuple[int, int] | None:
 
 
 def json_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -> Iterator[Item]:
+    repeats: yamlload.Repeats = {}
     try:
         text = _decode(data, file)
-        doc = json.loads(text)
+        if not text.strip():
+            return  # an empty plan, as an empty YAML plan is
+        doc = json.loads(text, object_pairs_hook=partial(_unique_pairs, repeats))
         check_depth(doc, file)
     except json.JSONDecodeError as e:
         yield UserError(f"invalid JSON: {e.msg}", f"{file}:{e.lineno}:{e.colno}")
@@ -296,8 +387,33 @@ def json_jobs(data: bytes, file: str, policies: PolicySet, defaults: Defaults) -
     except UserError as e:
         yield e
         return
-    yield from _document_jobs(doc, [(line, None) for line in _json_item_lines(text)], file, policies, defaults,
-                              lambda path, part: json_position(text, path, part))
+    yield from _document_jobs(doc, [(line, None, ()) for line in _json_item_lines(text)], file, policies, defaults,
+                              lambda path, part, occurrence: json_position(text, path, part, 1, occurrence), repeats)
+
+
+def _keys(entry: dict[str, Any]) -> int:
+    """The keys of an entry and of the mappings in it (its params, facts, host; not deeper)."""
+    return len(entry) + sum(len(v) for v in entry.values() if v.__class__ is dict)
+
+
+def _repeated_in_line(text: str, file: str, lineno: int) -> UserError | None:
+    """The error of a JSON Lines line that repeats a key, if it does."""
+    repeats: yamlload.Repeats = {}
+    entry = json.loads(text, object_pairs_hook=partial(_unique_pairs, repeats))
+    for path, key in _repeated_keys(entry, repeats):
+        return _repeated_key_error(path, key, file, lambda path, part, occurrence: json_position(
+            text, path, part, lineno, occurrence))
+    return None
+
+
+def _unique_pairs(repeats: yamlload.Repeats, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object of a JSON document, recorded in ``repeats`` when it repeats a key (json keeps the last)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        repeats[id(obj)] = (obj, key)
+    return obj
 
 
 def _json_item_lines(text: str) -> list[int]:
@@ -331,9 +447,10 @@ def _json_item_lines(text: str) -> list[int]:
 
 
 def _decode(data: bytes, file: str) -> str:
+    """A JSON plan's text, a leading byte order mark skipped (as YAML's reader does)."""
     if b"\0" in data[:8192]:
         raise UserError("binary file, expected a plan (YAML, JSON or JSON Lines)", file)
-    return decode_text(data, file)
+    return decode_text(data.removeprefix(BOM), file)
 
 
 def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defaults,
@@ -350,7 +467,9 @@ def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defa
     ids = Ids(file)
     if memo is not None:
         memo.begin(file)
-    for lineno, raw in enumerate(iter(partial(stream.readline, max_line + 1), b""), 1):
+    lines = iter(partial(stream.readline, max_line + 1), b"")
+    first = next(lines, b"").removeprefix(BOM)  # a byte order mark before the first line is skipped, as in YAML
+    for lineno, raw in enumerate(chain((first,), lines) if first else (), 1):
         if len(raw) > max_line:
             while not raw.endswith(b"\n"):  # skip the rest of the line, a bounded piece at a time
                 raw = stream.readline(1 << 16)
@@ -380,6 +499,8 @@ def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defa
             yield UserError("invalid UTF-8", f"{file}:{lineno}")
             continue
         except json.JSONDecodeError as e:
+            if not text.strip():
+                continue  # a line of blanks, skipped as an empty one
             yield UserError(f"invalid JSON: {e.msg}", f"{file}:{lineno}:{e.colno}")
             continue
         except RecursionError:
@@ -389,6 +510,18 @@ def jsonl_jobs(stream: IO[bytes], file: str, policies: PolicySet, defaults: Defa
             yield UserError(f"invalid JSON: {'number too long' if 'integer string' in str(e) else e}",
                             f"{file}:{lineno}")
             continue
+        # A repeated key: the line has more `"key":` than its entry keeps (its keys and its mappings'). Only such
+        # a line is parsed again to find it: one raw count per line, and a look at the params when they are there.
+        # (A key written with blanks before its colon, `"key" :`, is not counted: repeated so, it may go unseen.)
+        if entry.__class__ is dict:
+            colons = raw.count(b'":')
+            if colons != len(entry):
+                params = entry.get("params")
+                if (params.__class__ is not dict or colons != len(entry) + len(params)) and colons != _keys(entry):
+                    repeated = _repeated_in_line(text, file, lineno)
+                    if repeated is not None:
+                        yield repeated
+                        continue
         duplicate = ids.see(entry, lineno)
         if duplicate is not None:
             yield duplicate

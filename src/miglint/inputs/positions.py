@@ -22,9 +22,9 @@ def _line_col(text: str, offset: int, base_line: int = 1) -> tuple[int, int]:
     return base_line + line, offset - start + 1
 
 
-def yaml_position(text: str, path: Path, part: str = "value") -> tuple[int, int] | None:
+def yaml_position(text: str, path: Path, part: str = "value", occurrence: int = 1) -> tuple[int, int] | None:
     """The position of the key (``part="key"``) or value at ``path`` in a YAML text; of the nearest node on the
-    way when the path goes further than the document."""
+    way when the path goes further than the document. ``occurrence``: of a key its mapping repeats, which one."""
     import yaml  # here: only an error's position needs the YAML composer
 
     try:
@@ -37,8 +37,8 @@ def yaml_position(text: str, path: Path, part: str = "value") -> tuple[int, int]
     for i, step in enumerate(path):
         last = i == len(path) - 1
         if isinstance(node, yaml.MappingNode):
-            hit = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(step)),
-                       None)
+            hits = [(k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(step)]
+            hit = hits[min(occurrence, len(hits)) - 1 if last else 0] if hits else None
             if hit is None:
                 break
             key, node = hit
@@ -51,11 +51,13 @@ def yaml_position(text: str, path: Path, part: str = "value") -> tuple[int, int]
     return mark.line + 1, mark.column + 1
 
 
-def json_position(text: str, path: Path, part: str = "value", base_line: int = 1) -> tuple[int, int] | None:
+def json_position(text: str, path: Path, part: str = "value", base_line: int = 1,
+                  occurrence: int = 1) -> tuple[int, int] | None:
     """The position of the key or value at ``path`` in a JSON text (or one JSON Lines line, ``base_line``
-    its line number); of the nearest node on the way when the path goes further than the document."""
+    its line number); of the nearest node on the way when the path goes further than the document.
+    ``occurrence``: of a key its object repeats, which one."""
     try:
-        found = _find(text, _WS.match(text, 0).end(), path, part)  # type: ignore[union-attr]
+        found = _find(text, _WS.match(text, 0).end(), path, part, occurrence)  # type: ignore[union-attr]
     except (ValueError, IndexError):
         return None
     return None if found is None else _line_col(text, found, base_line)
@@ -96,7 +98,7 @@ def _value_end(text: str, i: int) -> int:
     return m.end()
 
 
-def _find(text: str, i: int, path: Path, part: str) -> int | None:
+def _find(text: str, i: int, path: Path, part: str, occurrence: int = 1) -> int | None:
     """The offset of the node at ``path`` under the value starting at ``i`` (or of the nearest one)."""
     if not path:
         return i
@@ -111,8 +113,11 @@ def _find(text: str, i: int, path: Path, part: str) -> int | None:
             v = _skip(text, k + 1)
             if key == step:
                 if not rest:
-                    return j if part == "key" else v
-                return _find(text, v, rest, part)
+                    occurrence -= 1
+                    if occurrence <= 0:
+                        return j if part == "key" else v
+                else:
+                    return _find(text, v, rest, part, occurrence)
             j = _skip(text, _value_end(text, v))
             if text[j] == ",":
                 j = _skip(text, j + 1)
@@ -122,7 +127,7 @@ def _find(text: str, i: int, path: Path, part: str) -> int | None:
         n = 0
         while text[j] != "]":
             if n == step:
-                return _find(text, j, rest, part)
+                return _find(text, j, rest, part, occurrence)
             j = _skip(text, _value_end(text, j))
             if text[j] == ",":
                 j = _skip(text, j + 1)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from ..errors import At, UserError, did_you_mean
+from ..errors import At, UserError, did_you_mean, shown
 from ..model import MODES, STATES, Job, Location, ParamValue, Request, Suppression
 from ..policy.load import PolicySet
 from ..policy.vocabulary import Vocabulary, int_range
@@ -25,13 +25,13 @@ def check_state(state: str | None) -> str:
     if state is None:
         return "unknown"
     if state not in STATES:
-        raise UserError(f"invalid state {state!r:.80}: use one of {', '.join(STATES)}{did_you_mean(str(state), STATES)}")
+        raise UserError(f"invalid state {shown(state)}: use one of {', '.join(STATES)}{did_you_mean(str(state), STATES)}")
     return state
 
 
 def check_mode(mode: str | None) -> str | None:
     if mode is not None and mode not in MODES:
-        raise UserError(f"invalid mode {mode!r:.80}: use one of {', '.join(MODES)}{did_you_mean(str(mode), MODES)}")
+        raise UserError(f"invalid mode {shown(mode)}: use one of {', '.join(MODES)}{did_you_mean(str(mode), MODES)}")
     return mode
 
 
@@ -50,7 +50,8 @@ def typed_params(policies: PolicySet, params: Mapping[str, Any] | None) -> tuple
     if params is None:
         return ()
     if not isinstance(params, Mapping):
-        raise UserError(f"params must be a mapping of parameter name to value, got {type(params).__name__}")
+        raise UserError(f"params must be a mapping of parameter name to value, got {type(params).__name__}",
+                        at=("params",))
     vocab = policies.vocab
     named: dict[str, Any] = {}
     unknown: set[str] = set()
@@ -75,17 +76,17 @@ def typed_params(policies: PolicySet, params: Mapping[str, Any] | None) -> tuple
             if pd.multi:
                 items = [value] if isinstance(value, str) else value
                 if not isinstance(items, (list, tuple)) or not all(isinstance(x, str) for x in items):
-                    raise UserError(f"parameter {key!r} takes a string or a list of strings, got {value!r:.80}")
+                    raise UserError(f"parameter {key!r} takes a string or a list of strings, got {shown(value)}")
                 if not items:
                     continue  # a multi-valued parameter is one entry per value: no values, nothing is sent
                 out[key] = tuple(items)
             elif pd.type == "string":
                 if not isinstance(value, str):
-                    raise UserError(f"parameter {key!r} takes a string, got {value!r:.80}")
+                    raise UserError(f"parameter {key!r} takes a string, got {shown(value)}")
                 out[key] = value
             else:
                 if isinstance(value, bool) or not isinstance(value, int):
-                    raise UserError(f"parameter {key!r} takes an integer ({pd.type}), got {value!r:.80}")
+                    raise UserError(f"parameter {key!r} takes an integer ({pd.type}), got {shown(value)}")
                 lo, hi = int_range(pd.type)
                 if not lo <= value <= hi:
                     raise UserError(f"parameter {key!r} is out of range for {pd.type} ({lo} to {hi}): {value}")
@@ -100,7 +101,7 @@ def _raw_param(key: str, value: Any) -> ParamValue | None:
         return value
     if isinstance(value, (list, tuple)) and all(isinstance(x, str) for x in value):
         return tuple(value) if value else None
-    raise UserError(f"parameter {key!r} takes a string, an integer or a list of strings, got {value!r:.80}")
+    raise UserError(f"parameter {key!r} takes a string, an integer or a list of strings, got {shown(value)}")
 
 
 def check_facts(vocab: Vocabulary, facts: Mapping[str, Any] | None, prefix: str = "",
@@ -138,7 +139,7 @@ def _text(entry: Mapping[str, Any], key: str, default: Any = None, numbers: bool
         return v
     if numbers and isinstance(v, (int, float)) and not isinstance(v, bool):
         return str(v)
-    raise UserError(f"{key!r} must be a string, got {type(v).__name__}: {v!r:.60}", at=(key,))
+    raise UserError(f"{key!r} must be a string, got {type(v).__name__}: {shown(v, 60)}", at=(key,))
 
 
 def make_request(policies: PolicySet, *, hypervisor: str, state: str | None = None,
@@ -275,14 +276,14 @@ def checked_request(policies: PolicySet, *, hypervisor: str, state: str | None =
         policies.driver(hypervisor)
     for key, value in (("domain", domain), ("desturi", desturi)):
         if value is not None and not isinstance(value, str):
-            raise UserError(f"{key!r} must be a string, got {type(value).__name__}: {value!r:.60}", at=(key,))
+            raise UserError(f"{key!r} must be a string, got {type(value).__name__}: {shown(value, 60)}", at=(key,))
     with At("libvirt_version"):
         version: Version = vocab.version(check_version_text(libvirt_version))
     if isinstance(flags, (list, tuple)):
         for i, item in enumerate(flags):
             with At("flags", i):
                 if not isinstance(item, str):
-                    raise UserError(f"flag names must be strings, got {item!r:.80}")
+                    raise UserError(f"flag names must be strings, got {shown(item)}")
                 vocab.flag(item)
     with At("flags"):
         mask = vocab.flags_value(flags if flags is not None else 0)
@@ -298,10 +299,19 @@ def checked_request(policies: PolicySet, *, hypervisor: str, state: str | None =
     )
 
 
+# Two ways to say what is asked: a command line, or flags and parameters. An entry that says one takes no default
+# for the other (a command says its own flags).
+_CHOICES = (("command",), ("flags", "params"))
+
+
 def entry_with_defaults(entry: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
     """A plan entry with the plan's ``defaults`` for what it does not say (``facts`` and ``host`` merged: the
-    entry's own win)."""
+    entry's own win; a command, or flags and parameters, only when the entry says neither)."""
     out = dict(defaults)
+    for mine, other in (_CHOICES, _CHOICES[::-1]):
+        if any(k in entry for k in mine):
+            for k in other:
+                out.pop(k, None)
     for k, v in entry.items():
         if k in ("facts", "host") and isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
             out[k] = {**out[k], **v}
@@ -319,9 +329,10 @@ def job_from_entry(policies: PolicySet, entry: Any, defaults: Defaults, where: L
     vocab = policies.vocab
     for k in entry:
         if k not in ENTRY_KEYS:
-            raise UserError(f"unknown key {k!r:.80} in plan entry{did_you_mean(str(k), ENTRY_KEYS)}",
+            raise UserError(f"unknown key {shown(k)} in plan entry{did_you_mean(str(k), ENTRY_KEYS)}",
                             at=(str(k),), part="key")
-    job_id = str(_text(entry, "id", f"{where.file}#{index + 1}", numbers=True))
+    given_id = _text(entry, "id", numbers=True)
+    job_id = f"{where.file}#{index + 1}" if given_id is None else given_id  # no id, or null: its place
     with At("state"):
         state = check_state(entry.get("state", defaults.state))
     with At("libvirt_version"):

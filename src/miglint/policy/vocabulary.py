@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from ..errors import UserError, did_you_mean
+from ..errors import shown as shown_value
 from ..version import Version, format_version, parse_version
+
+# A version a fact takes (the QEMU version): numbers and dots, as --qemu-version takes it
+VERSION_TEXT = re.compile(r"\s*\d+(\.\d+)*\s*$")
 
 FLAG_PREFIX = "VIR_MIGRATE_"
 PARAM_PREFIX = "VIR_MIGRATE_PARAM_"
@@ -206,7 +212,7 @@ class Vocabulary:
             m = 0
             for item in value:
                 if not isinstance(item, str):
-                    raise UserError(f"flag names must be strings, got {item!r:.80}")
+                    raise UserError(f"flag names must be strings, got {shown_value(item)}")
                 m |= self.flag(item).value
             return m
         raise UserError(f"flags must be a list of names or an integer bitmask, got {type(value).__name__}")
@@ -275,7 +281,7 @@ class Vocabulary:
             ok = value
         elif t == "string" and isinstance(value, str):
             ok = value
-        elif t == "version" and isinstance(value, str) and value.strip():
+        elif t == "version" and isinstance(value, str) and VERSION_TEXT.match(value):
             ok = value.strip()
         elif t == "list" and isinstance(value, str):
             ok = (value,)
@@ -285,7 +291,7 @@ class Vocabulary:
             if t == "version" and isinstance(value, (int, float)) and not isinstance(value, bool):
                 raise UserError(f"fact {shown or name!r} takes a version as a string: write '{value}' in quotes "
                                 f"(a number loses its trailing zeros: 7.10 reads as 7.1)")
-            raise UserError(f"fact {shown or name!r} takes {fd.type_words}, got {value!r:.60}")
+            raise UserError(f"fact {shown or name!r} takes {fd.type_words}, got {shown_value(value, 60)}")
         return ok
 
     def param_key_or_name(self, name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 
@@ -31,6 +32,121 @@ migrations:
     jobs = ok(list(yaml_jobs(text, "p.yaml", policies, Defaults())))
     assert [(j.id, j.location.line) for j in jobs] == [("a", 3), ("b", 6)]
     assert jobs[0].request.libvirt_version == "9.0.0" and jobs[0].request.mode == "p2p"
+
+
+def test_default_flags_and_params_are_for_entries_without_a_command(policies):
+    text = b"""defaults: {hypervisor: qemu, state: running, flags: [LIVE, PEER2PEER], params: {bandwidth: 5}}
+migrations:
+  - {id: c1, command: virsh migrate --live c1 qemu+ssh://kvm-08/system}
+  - {id: f1, desturi: qemu+ssh://kvm-08/system}
+  - {id: f2, flags: [OFFLINE, PERSIST_DEST]}
+"""
+    jobs = ok(list(yaml_jobs(text, "p.yaml", policies, Defaults())))
+    assert [j.id for j in jobs] == ["c1", "f1", "f2"]
+    c1, f1, f2 = (j.request for j in jobs)
+    live, p2p = policies.vocab.flags["LIVE"].value, policies.vocab.flags["PEER2PEER"].value
+    assert c1.flags == live and c1.params == () and c1.mode == "managed"  # what its command says
+    assert f1.flags == live | p2p and f1.params == (("bandwidth", 5),)
+    assert f2.flags & live == 0 and f2.params == (("bandwidth", 5),)
+
+
+def test_a_default_command_is_for_entries_without_flags_or_params(policies):
+    text = b"""defaults: {hypervisor: qemu, state: running, command: virsh migrate --live d qemu+ssh://h/system}
+migrations:
+  - {id: f1, flags: [LIVE, PEER2PEER]}
+  - {id: c1}
+"""
+    jobs = ok(list(yaml_jobs(text, "p.yaml", policies, Defaults())))
+    assert [(j.id, j.text) for j in jobs] == [("f1", None), ("c1", "virsh migrate --live d qemu+ssh://h/system")]
+
+
+def test_an_entry_with_a_command_and_its_own_flags_is_an_error_at_the_entry(policies):
+    text = b"""defaults: {hypervisor: qemu, flags: [LIVE]}
+migrations:
+  - {id: ok, command: virsh migrate --live a qemu+ssh://h/system}
+  - id: c2
+    command: virsh migrate --live c2 qemu+ssh://h/system
+    params: {bandwidth: 5}
+"""
+    items = list(yaml_jobs(text, "p.yaml", policies, Defaults()))
+    errors = [i for i in items if isinstance(i, UserError)]
+    assert [i.id for i in items if not isinstance(i, UserError)] == ["ok"]
+    assert [(e.where, e.message) for e in errors] == [
+        ("p.yaml:6:5", "a plan entry has either 'command' or 'flags'/'params', not both")]
+
+
+@pytest.mark.parametrize("reader, text", [
+    (yaml_jobs, b"- {id: a, hypervisor: qemu, flags: [LIVE], flags: [OFFLINE]}\n- {id: b, hypervisor: qemu}\n"
+                b"- {id: c, hypervisor: qemu, facts: {domain.snapshots: 1, domain.snapshots: 2}}\n"),
+    (json_jobs, b'[{"id": "a", "hypervisor": "qemu", "flags": ["LIVE"], "flags": ["OFFLINE"]},\n'
+                b' {"id": "b", "hypervisor": "qemu"},\n'
+                b' {"id": "c", "hypervisor": "qemu", "facts": {"domain.snapshots": 1, "domain.snapshots": 2}}]\n'),
+])
+def test_a_repeated_key_is_an_error_of_its_entry_and_the_others_are_read(policies, reader, text):
+    items = list(reader(text, "p", policies, Defaults()))
+    assert [i.id for i in items if not isinstance(i, UserError)] == ["b"]
+    errors = [(e.where.split(":")[1], e.message.split(":")[0]) for e in items if isinstance(e, UserError)]
+    assert errors == [("1", "duplicate key 'flags'"), ("3", "duplicate key 'domain.snapshots'")]
+
+
+def test_a_repeated_key_in_json_lines_is_an_error_of_its_line(policies):
+    lines = (b'{"id": "a", "hypervisor": "qemu", "flags": ["LIVE"], "flags": ["OFFLINE"]}\n'
+             b'{"id": "b", "hypervisor": "qemu", "command": "virsh migrate \\"x\\": y"}\n'  # `":` in a string
+             b'{"id": "c", "hypervisor": "qemu", "ignore": [{"rule": "Q053", "rule": "Q054"}]}\n'
+             b'{"id": "d", "hypervisor": "qemu", "facts": {"domain.snapshots": 1}, "params": {"bandwidth": 1}}\n'
+             b'{"id": "e", "hypervisor": "qemu", "id": "f"}\n')
+    items = list(jsonl_jobs(io.BytesIO(lines), "p.jsonl", policies, Defaults()))
+    errors = [(e.where, e.message.split(":")[0]) for e in items if isinstance(e, UserError)]
+    assert errors == [("p.jsonl:1:54", "duplicate key 'flags'"), ("p.jsonl:3:63", "duplicate key 'rule'"),
+                      ("p.jsonl:5:35", "duplicate key 'id'")]
+    assert [i.id for i in items if not isinstance(i, UserError)] == ["b", "d"]
+
+
+def test_a_key_repeated_through_a_merge_is_not_a_duplicate(policies):
+    text = b"""base: &base {hypervisor: qemu, state: running}
+migrations:
+  - {<<: *base, id: a, state: shutoff, flags: [OFFLINE, PERSIST_DEST]}
+"""
+    [job] = ok(list(yaml_jobs(text.replace(b"base: &base", b"defaults: &base"), "p.yaml", policies, Defaults())))
+    assert job.request.state == "shutoff"
+
+
+BOM = b"\xef\xbb\xbf"
+ENTRY = b'{"id": "a", "hypervisor": "qemu", "state": "shutoff", "flags": ["OFFLINE"]}'
+
+
+@pytest.mark.parametrize("reader, text", [
+    (json_jobs, BOM + b"[" + ENTRY + b"]\n"),
+    (yaml_jobs, BOM + b"- " + ENTRY + b"\n"),
+    (lambda data, *rest: jsonl_jobs(io.BytesIO(data), *rest), BOM + ENTRY + b"\n" + ENTRY.replace(b'"a"', b'"b"')),
+])
+def test_a_byte_order_mark_is_skipped(policies, reader, text):
+    jobs = ok(list(reader(text, "p", policies, Defaults())))
+    assert [j.id for j in jobs][:1] == ["a"] and jobs[0].location.line == 1
+
+
+def test_json_lines_skip_lines_of_blanks(policies):
+    lines = ENTRY + b"\n \n\t\n  \r\n\n" + ENTRY.replace(b'"a"', b'"b"') + b"\n   "
+    jobs = ok(list(jsonl_jobs(io.BytesIO(lines), "p.jsonl", policies, Defaults())))
+    assert [(j.id, j.location.line) for j in jobs] == [("a", 1), ("b", 6)]
+
+
+def test_a_null_id_is_no_id(policies):
+    jobs = ok(list(yaml_jobs(b"- {id: null, hypervisor: qemu}\n- {id: ~, hypervisor: qemu}\n", "p.yaml", policies,
+                             Defaults())))
+    assert [j.id for j in jobs] == ["p.yaml#1", "p.yaml#2"]
+
+
+@pytest.mark.parametrize("value, text", [
+    (None, "null"), (True, "true"), (False, "false"), ("x'y", '"x\'y"'), (5, "5"), (1.5, "1.5"),
+    (float("inf"), ".inf"), (datetime.date(2024, 1, 1), "2024-01-01"),
+    ([1, None, "a"], "[1, null, 'a']"), ({"k": [True]}, "{'k': [true]}"), (list(range(1000)), "[0, 1, 2, "),
+])
+def test_values_are_shown_as_a_plan_writes_them(value, text):
+    from miglint.errors import shown
+
+    got = shown(value)
+    assert got.startswith(text) and len(got) <= 80
 
 
 def test_json_plan_lines(policies):
