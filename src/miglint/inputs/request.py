@@ -360,12 +360,17 @@ def job_from_entry(policies: PolicySet, entry: Any, defaults: Defaults, where: L
         return replace(job, location=where, text=command, suppressed=_ignores(entry, where))
     if hypervisor is None:
         raise UserError("the entry names no hypervisor: add 'hypervisor' or give --hypervisor", at=())
+    mode = entry.get("mode", defaults.mode)
     request = make_request(
         policies, hypervisor=str(hypervisor), state=state, libvirt_version=version_text,
-        mode=entry.get("mode", defaults.mode), flags=entry.get("flags", 0), params=entry.get("params"),
+        mode=mode, flags=entry.get("flags", 0), params=entry.get("params"),
         facts=facts, domain=entry.get("domain"), desturi=entry.get("desturi"),
     )
-    return Job(job_id, request, where, (), None, _ignores(entry, where))
+    assumed: tuple[str, ...] = ()
+    if mode == "p2p" and request.mode == "direct":  # the flags say what libvirt does
+        assumed = (f"mode p2p without {policies.vocab.flags[policies.vocab.mode_flag].macro} in the flags: "
+                   "virDomainMigrateToURI3 migrates directly (mode direct)",)
+    return Job(job_id, request, where, (), None, _ignores(entry, where), assumed=assumed)
 
 
 def _domain_xml(value: Any, where: Location) -> str:

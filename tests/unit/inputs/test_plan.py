@@ -230,3 +230,16 @@ def test_repeated_ids_are_noted_on_lines_written_from_a_known_outcome(tmp_path, 
         out = capsys.readouterr().out
         notes = out.count('"M006"')
         assert notes == 30, (version, notes)
+
+
+def test_mode_p2p_without_the_peer2peer_flag_is_direct_and_said(policies):
+    text = b"""- {id: a, hypervisor: qemu, state: running, mode: p2p, flags: [LIVE]}
+- {id: b, hypervisor: qemu, state: running, mode: p2p, flags: [LIVE, PEER2PEER]}
+- {id: c, hypervisor: qemu, state: running, mode: direct, flags: [LIVE]}
+"""
+    a, b, c = ok(list(yaml_jobs(text, "p.yaml", policies, Defaults())))
+    assert a.request.mode == "direct"
+    assert a.assumed == ("mode p2p without VIR_MIGRATE_PEER2PEER in the flags: virDomainMigrateToURI3 migrates "
+                         "directly (mode direct)",)
+    assert (b.request.mode, b.assumed) == ("p2p", ())
+    assert (c.request.mode, c.assumed) == ("direct", ())  # said as it is meant
