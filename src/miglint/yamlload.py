@@ -75,6 +75,9 @@ def _unique_keys(construct: Any) -> Any:
     def unique(loader: Any, node: Any) -> Any:
         seen: dict[Any, Any] = {}
         repeated: tuple[Any, Any] | None = None
+        if not isinstance(node, yaml.MappingNode):  # "!!map [1]": PyYAML says what is wrong with it
+            yield from construct(loader, node)
+            return
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue

@@ -241,6 +241,8 @@ CASES = [
          "is a directory, expected a file to write the report to", "out", {"out/keep": ""}),
     Case("output-through-a-file", CHECK + ["--output", "report.txt/out.txt", "--command", OK],
          "a part of the path is a file, not a directory", "report.txt/out.txt", {"report.txt": "x"}),
+    Case("yaml-map-tag-on-a-list", CHECK + ["a.plan.yaml"], "invalid YAML: expected a mapping node, but found sequence",
+         "a.plan.yaml:3:10", {"a.plan.yaml": "- id: a\n  hypervisor: qemu\n  facts: !!map [1]\n"}),
     Case("output-over-the-input", CHECK + ["--output", "a.plan.yaml", "a.plan.yaml"],
          "the report would be written over the input a.plan.yaml", "a.plan.yaml", {"a.plan.yaml": f"- {ENTRY}\n"}),
     Case("format-file-over-the-input", CHECK + ["--format", "text", "--format", "sarif=./a.plan.yaml", "a.plan.yaml"],
