@@ -69,6 +69,41 @@ def _items(v: Any) -> tuple[Any, ...]:
     return v if isinstance(v, tuple) else (v,)
 
 
+class _Before:
+    """The items before the one an item test looks at (``repeated``, ``earlier``), for a walk through a list in
+    order: what earlier items are, and which pass a test, is learnt once as the walk goes on, so a long list costs
+    a time in proportion to its length (a list of 40,000 methods is no reason to stop), not to its square."""
+
+    __slots__ = ("items", "i", "_seen", "_seen_upto", "_passed")
+
+    def __init__(self, items: tuple[Any, ...]) -> None:
+        self.items, self.i = items, 0
+        self._seen: set[Any] = set()
+        self._seen_upto = 0
+        self._passed: dict[int, tuple[int, bool]] = {}  # id of a test -> (items looked at, one of them passed)
+
+    def __contains__(self, v: Any) -> bool:
+        try:
+            while self._seen_upto < self.i:
+                self._seen.add(self.items[self._seen_upto])
+                self._seen_upto += 1
+            return v in self._seen
+        except TypeError:  # an item that cannot be hashed: look through them
+            return v in self.items[:self.i]
+
+    def any_passes(self, key: int, test: Callable[[Any], bool]) -> bool:
+        upto, found = self._passed.get(key, (0, False))
+        while not found and upto < self.i:
+            found = test(self.items[upto])
+            upto += 1
+        self._passed[key] = (max(upto, self.i) if found else upto, found)
+        return found
+
+
+def _before(b: Bindings) -> Any:
+    return b.get(BEFORE, ())
+
+
 def compile_tests(spec: Mapping[str, Any], where: str) -> tuple[ValueTest, ...]:
     """The tests of a condition mapping (its subject keys left out), in the policy's order."""
     return tuple(ValueTest(key, arg, _compile(key, arg, where)) for key, arg in spec.items() if key not in SUBJECT_KEYS)
@@ -130,8 +165,10 @@ def _compile(key: str, arg: Any, where: str) -> TestFn:  # noqa: C901 - one bran
 
         def any_item(v: Any, b: Bindings, c: Any) -> bool:
             items = _items(v)
+            before = _Before(items)
+            b[BEFORE] = before
             for i, item in enumerate(items):
-                b[BEFORE] = items[:i]
+                before.i = i
                 if passes(inner, item, b, c):
                     b.pop(BEFORE, None)
                     b["item"] = item
@@ -149,9 +186,11 @@ def _compile(key: str, arg: Any, where: str) -> TestFn:  # noqa: C901 - one bran
 
         def first_item(v: Any, b: Bindings, c: Any) -> bool:
             items = _items(v)
+            before = _Before(items)
             for i, item in enumerate(items):
-                if any(passes(alt, item, {BEFORE: items[:i]}, c) for alt in among):
-                    if passes(own, item, {BEFORE: items[:i]}, c):
+                before.i = i
+                if any(passes(alt, item, {BEFORE: before}, c) for alt in among):
+                    if passes(own, item, {BEFORE: before}, c):
                         b["item"] = item
                         return True
                     return False
@@ -160,11 +199,18 @@ def _compile(key: str, arg: Any, where: str) -> TestFn:  # noqa: C901 - one bran
     if key == "repeated":
         # inside any_item / first_item: the item already came earlier in the list
         want_repeated = bool(arg)
-        return lambda v, b, c: (v in b.get(BEFORE, ())) == want_repeated
+        return lambda v, b, c: (v in _before(b)) == want_repeated
     if key == "earlier":
         # inside any_item / first_item: an earlier item passes these tests
         inner = compile_tests(arg, where)
-        return lambda v, b, c: any(passes(inner, x, {}, c) for x in b.get(BEFORE, ()))
+        key = id(inner)
+
+        def earlier(v: Any, b: Bindings, c: Any) -> bool:
+            before = _before(b)
+            if isinstance(before, _Before):
+                return before.any_passes(key, lambda x: passes(inner, x, {}, c))
+            return any(passes(inner, x, {}, c) for x in before)
+        return earlier
     if key == "duplicate_items":
         def duplicate(v: Any, b: Bindings, c: Any) -> bool:
             seen: set[Any] = set()
