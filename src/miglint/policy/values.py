@@ -203,12 +203,12 @@ def _compile(key: str, arg: Any, where: str) -> TestFn:  # noqa: C901 - one bran
     if key == "earlier":
         # inside any_item / first_item: an earlier item passes these tests
         inner = compile_tests(arg, where)
-        key = id(inner)
+        inner_id = id(inner)
 
         def earlier(v: Any, b: Bindings, c: Any) -> bool:
             before = _before(b)
             if isinstance(before, _Before):
-                return before.any_passes(key, lambda x: passes(inner, x, {}, c))
+                return before.any_passes(inner_id, lambda x: passes(inner, x, {}, c))
             return any(passes(inner, x, {}, c) for x in before)
         return earlier
     if key == "duplicate_items":
