@@ -9,6 +9,7 @@ reporters and returns the exit code; :func:`fix_files` gives each file's fixed t
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
@@ -43,6 +44,8 @@ from .policy.load import PolicySet, load_policies
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .outputs.rewrite import FileFix
 
 
@@ -108,7 +111,8 @@ def run_check(opts: CheckOptions) -> int:
                                            json_schema_version=opts.json_schema_version,
                                            severities=dict(prepared.settings.severity)))
         summary = Summary()
-        code = check(prepared, opts.paths, opts.command, reporters, summary=summary, stdin_name=opts.stdin_filename)
+        code = check(prepared, opts.paths, opts.command, reporters, summary=summary, stdin_name=opts.stdin_filename,
+                     outputs=[path for _, path in formats if path is not None])
     if summary.requests == 0 and not summary.input_errors:
         if opts.paths and not summary.files:
             sys.stderr.write("miglint: nothing checked: no plan, script or runbook among the paths given\n")
@@ -260,23 +264,48 @@ def _plan_memo(prepared: Prepared, reps: list[Reporter], evaluator: Evaluator) -
     return None
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _identities(paths: Sequence[Path]) -> set[tuple[int, int]]:
+    """The files (device, inode) of those paths that exist as regular files."""
+    out = set()
+    for p in paths:
+        if str(p) != "-" and os.path.isfile(p):
+            got = _identity(p)
+            if got is not None:
+                out.add(got)
+    return out
+
+
 def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], reporters: Iterable[Reporter],
-          want_fix: bool = True, summary: Summary | None = None, stdin_name: str | None = None) -> int:
+          want_fix: bool = True, summary: Summary | None = None, stdin_name: str | None = None,
+          outputs: Sequence[Path] = ()) -> int:
     """Check the inputs; the reporters get every result, and the exit code says how it went. ``summary`` (made
-    here when not given) holds the counts afterwards; ``stdin_name`` names stdin and decides its kind."""
+    here when not given) holds the counts afterwards; ``stdin_name`` names stdin and decides its kind; ``outputs``:
+    the files the reports replace, which no input found by walking a directory may be (a UserError, before any
+    report is started)."""
     reps = list(reporters)
     evaluator = Evaluator(prepared.policies, cache_size=2048)
     summary = Summary() if summary is None else summary
     replace = dict(prepared.settings.replace)
-    for r in reps:
-        r.start()
     memo = _plan_memo(prepared, reps, evaluator)
     plans = StablePlans(evaluator)
     policies, settings, context = prepared.policies, prepared.settings, prepared.context
     items: list[Iterable[Item]] = [command_jobs(commands, policies, settings)]
+    written = _identities(outputs)
     for p in walk(paths, settings):
+        if written and isinstance(p, InputFile) and _identity(p.path) in written:
+            raise UserError(f"the report would be written over the input {p.path}: give another file", str(p.path))
         items.append([p] if isinstance(p, (UserError, Note)) else
                      jobs_from_file(p, policies, settings, memo, stdin_name=stdin_name))
+    for r in reps:
+        r.start()
     fail_rank = SEVERITIES.index(settings.fail_on)
     failing = False
 

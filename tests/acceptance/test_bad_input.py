@@ -241,6 +241,10 @@ CASES = [
          "is a directory, expected a file to write the report to", "out", {"out/keep": ""}),
     Case("output-through-a-file", CHECK + ["--output", "report.txt/out.txt", "--command", OK],
          "a part of the path is a file, not a directory", "report.txt/out.txt", {"report.txt": "x"}),
+    Case("output-over-a-walked-input", CHECK + ["--output", "w/a.plan.yaml", "w"],
+         "the report would be written over the input w/a.plan.yaml", "w/a.plan.yaml", {"w/a.plan.yaml": f"- {ENTRY}\n"}),
+    Case("format-file-over-a-walked-input", CHECK + ["--format", "text", "--format", "sarif=w/a.plan.yaml", "w"],
+         "the report would be written over the input w/a.plan.yaml", "w/a.plan.yaml", {"w/a.plan.yaml": f"- {ENTRY}\n"}),
     Case("yaml-map-tag-on-a-list", CHECK + ["a.plan.yaml"], "invalid YAML: expected a mapping node, but found sequence",
          "a.plan.yaml:3:10", {"a.plan.yaml": "- id: a\n  hypervisor: qemu\n  facts: !!map [1]\n"}),
     Case("output-over-the-input", CHECK + ["--output", "a.plan.yaml", "a.plan.yaml"],
@@ -522,3 +526,14 @@ def test_unreadable_files(args, message, where, shared_dir):
     hits = [line for line in both.splitlines() if message in line]
     assert hits, both
     assert where is None or re.match(rf"(miglint: error: )?{re.escape(where)}:", hits[0]), both
+
+
+def test_a_refused_report_leaves_the_input_as_it_was(tmp_path, monkeypatch, capsys):
+    plan = tmp_path / "w" / "a.plan.yaml"
+    plan.parent.mkdir()
+    plan.write_text(f"- {ENTRY}\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--no-config", "--format", "json=w/a.plan.yaml", "w"]) == 2
+    assert plan.read_text() == f"- {ENTRY}\n"
+    assert sorted(p.name for p in plan.parent.iterdir()) == ["a.plan.yaml"]  # no temporary file left
+    assert capsys.readouterr().out == ""  # nothing started
