@@ -29,6 +29,11 @@ def docs(
         raise UserError(f"unknown format {fmt!r}; use one of {', '.join(gen.FORMATS)}")
     if output.exists() and not output.is_dir():
         raise UserError("is not a directory", str(output))
+    for parent in output.parents:  # a path through a file cannot be made
+        if parent.exists():
+            if not parent.is_dir():
+                raise UserError("cannot write there: a part of the path is a file, not a directory", str(output))
+            break
     policies = load_policies(policy_dir or [])
     pages = gen.generate(policies, Evaluator(policies), fmt)
     suffix = ".md" if fmt == "markdown" else ".html"

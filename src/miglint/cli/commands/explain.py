@@ -12,9 +12,15 @@ from ..base import PolicyDirs, State, app, user_errors
 FORMATS = ("text", "markdown", "json")
 
 
+MIN_WIDTH = 40
+
+
 def width_of(width: int | None) -> int:
+    """--width as given (at least MIN_WIDTH columns), or the terminal's (60 to 200)."""
     import shutil
 
+    if width is not None and width != 0 and width < MIN_WIDTH:
+        raise UserError(f"--width takes a number of columns, at least {MIN_WIDTH}, got {width}")
     return width or max(60, min(shutil.get_terminal_size((120, 24)).columns, 200))
 
 
