@@ -20,7 +20,7 @@ from .engine.evaluate import Evaluator
 from .engine.fixes import plan_fix
 from .inputs.request import check_state, make_request, request_facts
 from .inputs.virsh import command_job
-from .model import Job, Result
+from .model import SEVERITIES, Job, Result
 from .options import CheckOptions
 from .errors import UserError
 from .outputs.reporters import JSON_SCHEMA_VERSIONS, make_reporter
@@ -78,6 +78,35 @@ def check_request(hypervisor: str, *, state: str | None = None, flags: Any = 0,
     return result
 
 
+def _text(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise UserError(f"{name} must be a string, got {_kind(value)}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (None)"
+    name = type(value).__name__
+    return f"{'an' if name[:1] in 'aeiou' else 'a'} {name}"
+
+
+def _names(name: str, value: Any, *, paths: bool) -> tuple[str, ...]:
+    """A list of strings (paths: or Path objects); one string (or Path) alone is a list of one."""
+    one = (str, Path) if paths else (str,)
+    if isinstance(value, one):
+        return (str(value),)
+    if isinstance(value, (list, tuple)) and all(isinstance(x, one) for x in value):
+        return tuple(str(x) for x in value)
+    what = "paths (strings or pathlib.Path)" if paths else "strings"
+    raise UserError(f"{name} must be a list of {what}, got {_kind(value)}")
+
+
+def _choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value is not None and value not in choices:
+        raise UserError(f"{name} is one of {', '.join(choices)}, got {value!r:.40}")
+
+
 def check_command(command: str, *, hypervisor: str | None = None, state: str | None = None,
                   libvirt_version: str | None = None, facts: Mapping[str, Any] | None = None,
                   policies: PolicySet | None = None) -> Result:
@@ -91,6 +120,7 @@ def check_command_job(command: str, *, hypervisor: str | None = None, state: str
                       policies: PolicySet | None = None, job_id: str = "<command>") -> tuple[Job, Result]:
     """Like :func:`check_command`, also returning the job (id, text and the position of each option), so
     that ``result_to_dict(result, job)`` is what ``miglint check --format json --command ...`` prints."""
+    _text("command", command)
     ps, ev = _evaluator(policies)
     job = command_job(command, policies=ps, hypervisor=hypervisor, state=check_state(state),
                       version=ps.vocab.version(libvirt_version), job_id=job_id,
@@ -102,6 +132,8 @@ def result_to_dict(result: Result, job: Job | None = None, policies: PolicySet |
     """The result as the JSON reporter writes it (schema miglint-result/1), fix plan included.
 
     Without ``job`` the keys that come from the input (``id``, ``command``, ``location``) are None."""
+    if not isinstance(result, Result):
+        raise UserError(f"result_to_dict takes a Result (from check_request or check_command), got {_kind(result)}")
     ps, ev = _evaluator(policies)
     plan = plan_fix(ev, result.request) if result.prediction == "rejected" else None
     return result_dict(result, job, ps.vocab, plan)
@@ -121,9 +153,15 @@ def check(paths: Sequence[str | Path] = (), commands: Sequence[str] = (), *, hyp
     bad arguments; problems in the inputs are in ``errors``."""
     if state is not None:
         check_state(state)
-    opts = CheckOptions(paths=tuple(str(p) for p in paths), command=tuple(commands), hypervisor=hypervisor,
+    path_names, command_texts = _names("paths", paths, paths=True), _names("commands", commands, paths=False)
+    _choice("fail_on", fail_on, SEVERITIES)
+    if not isinstance(json_schema_version, str):
+        raise UserError(f"json_schema_version is a string, one of {', '.join(JSON_SCHEMA_VERSIONS)}, got "
+                        f"{_kind(json_schema_version)}")
+    opts = CheckOptions(paths=path_names, command=command_texts, hypervisor=hypervisor,
                         state=state, libvirt_version=libvirt_version,
-                        mode=mode, policy_dir=tuple(Path(p) for p in policy_dirs), disable=tuple(disable),
+                        mode=mode, policy_dir=tuple(Path(p) for p in _names("policy_dirs", policy_dirs, paths=True)),
+                        disable=_names("disable", disable, paths=False),
                         fail_on=fail_on, config=None if config is None else Path(config), no_config=config is None,
                         no_suppress=not suppress)
     out = io.StringIO()

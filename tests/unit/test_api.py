@@ -82,3 +82,27 @@ def test_check_gives_the_compact_document_when_asked(capsys, monkeypatch):
     monkeypatch.chdir(Path(__file__).resolve().parents[2])
     main(["check", "--no-config", "--format", "json", PLAN])
     assert miglint.check([PLAN], json_schema_version="2") == json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: miglint.check_command(None), "command must be a string, got nothing (None)"),
+    (lambda: miglint.check_command(5), "command must be a string, got an int"),
+    (lambda: miglint.check_command(["virsh", "migrate"]), "command must be a string, got a list"),
+    (lambda: miglint.check(paths=None), "paths must be a list of paths"),
+    (lambda: miglint.check(commands=[1]), "commands must be a list of strings"),
+    (lambda: miglint.check(fail_on="eror"), "fail_on is one of error, warning, info, got 'eror'"),
+    (lambda: miglint.check(json_schema_version=2), "json_schema_version is a string, one of 1, 2, got an int"),
+    (lambda: miglint.result_to_dict(None), "result_to_dict takes a Result"),
+    (lambda: miglint.check_request("qemu", params={None: 1}), "a parameter's name is a string, got null"),
+])
+def test_wrong_types_are_user_errors(call, message):
+    with pytest.raises(miglint.UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        call()
+
+
+def test_one_path_or_one_command_is_a_list_of_one(tmp_path, monkeypatch):
+    (tmp_path / "a.plan.yaml").write_text("- {id: a, hypervisor: qemu, state: running, flags: [LIVE, PEER2PEER]}\n")
+    monkeypatch.chdir(tmp_path)
+    assert miglint.check("a.plan.yaml")["summary"]["requests"] == 1
+    assert miglint.check(tmp_path / "a.plan.yaml")["summary"]["requests"] == 1
+    assert miglint.check(commands="virsh migrate --live --p2p d qemu+ssh://h/system")["summary"]["requests"] == 1

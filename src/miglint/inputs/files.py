@@ -123,14 +123,22 @@ def _walk_dir(root: Path, settings: Settings) -> Iterator[InputFile | UserError 
             if any(fnmatch.fnmatch(name, pat) for pat in settings.include) or _shell_script(path, name, settings):
                 # Only regular files (and links to them) are read: a pipe in a tree would block the walk,
                 # and a link loop or a broken link is said as such.
-                yield InputFile(path, True) if path.is_file() else UserError(path_problem(str(path)), str(path))
+                yield InputFile(path, True) if _is_file(path) else UserError(path_problem(str(path)), str(path))
     for err in errors:  # a directory that could not be read after the last one that could
         yield UserError(f"cannot read directory: {err.strerror}", err.filename)
 
 
+def _is_file(path: Path) -> bool:
+    """A regular file (or a link to one); False for what cannot even be looked at (a link /proc keeps to itself)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def _shell_script(path: Path, name: str, settings: Settings) -> bool:
     """A file without an extension whose first line runs a shell (``bin/evacuate``, ``#!/usr/bin/env bash``)."""
-    if "." in name or "script" not in settings.kinds or not path.is_file():
+    if "." in name or "script" not in settings.kinds or not _is_file(path):
         return False
     try:
         with open(path, "rb") as fh:

@@ -56,6 +56,8 @@ def typed_params(policies: PolicySet, params: Mapping[str, Any] | None) -> tuple
     named: dict[str, Any] = {}
     unknown: set[str] = set()
     for name, value in params.items():
+        if not isinstance(name, str):
+            raise UserError(f"a parameter's name is a string, got {shown(name)}", at=("params",))
         try:
             key = vocab.param_key(str(name))
         except UserError:
