@@ -293,6 +293,10 @@ CASES = [
     Case("not-a-migrate-command", CHECK + ["--command", "virsh list --all"], "not a 'virsh migrate' command",
          "<command>:1:1"),
     Case("empty-command", CHECK + ["--command", "   "], "empty command", "<command>"),
+    Case("two-migrations-in-one-command", CHECK + ["--command", f"{OK}; virsh migrate --offline c qemu+ssh://b/system"],
+         "the command line holds 2 'virsh migrate' commands", f"<command>:1:{len(OK) + 3}"),
+    Case("two-migrations-in-a-plan-command", CHECK + ["a.plan.yaml"], "the command line holds 2 'virsh migrate' commands",
+         "a.plan.yaml", {"a.plan.yaml": f"- {{id: a, hypervisor: qemu, command: '{OK} && {OK}'}}\n"}),
     # -- configuration files --------------------------------------------------------------------------------------------
     Case("config-malformed-yaml", ["check", "--config", "c.yaml", "--command", OK],
          "invalid YAML: did not find expected ',' or ']'", "c.yaml:2:1", {"c.yaml": "disable: [Q053\n"}),

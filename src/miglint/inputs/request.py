@@ -14,8 +14,7 @@ from ..policy.vocabulary import Vocabulary, int_range
 from ..settings import Defaults
 from ..version import Version, check_version_text, format_version
 from .domainxml import XML_FACT, domain_info, read_text
-from .shell import split_line
-from .virsh import command_job
+from .virsh import command_job, migration_words
 
 ENTRY_KEYS = ("id", "hypervisor", "state", "libvirt_version", "mode", "command", "flags", "params", "facts",
               "host", "domain", "desturi", "ignore", "domain_xml", "qemu_version")
@@ -418,7 +417,7 @@ def _ignores(entry: Mapping[str, Any], where: Location, scope: str = "entry") ->
 def _shift(command: str, where: Location, at: tuple[int, int] | None = None) -> Any:
     """Words of a command embedded in a plan file: at the command text's own position when the reader knows
     it (a one-line YAML scalar), else at the entry's line."""
-    words = split_line(command, where.file)
+    words = migration_words(command, where.file)
     if at is not None:
         return [w._replace(line=at[0] + w.line - 1, column=w.column + at[1] - 1 if w.line == 1 else w.column)
                 for w in words]

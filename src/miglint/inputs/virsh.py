@@ -24,7 +24,7 @@ from ..model import (
 from ..policy.load import PolicySet
 from ..policy.vocabulary import OptionDef, Vocabulary, int_range
 from ..version import Version
-from .shell import Word, split_line
+from .shell import Word, commands
 
 # Words that may stand before "virsh" and the options they take a value for.
 PREFIXES: dict[str, frozenset[str]] = {
@@ -632,7 +632,7 @@ def command_job(text: str, *, policies: PolicySet, hypervisor: str | None, state
                 version: Version, job_id: str, file: str = "<command>", facts: tuple[tuple[str, FactValue], ...] = (),
                 words: Sequence[Word] | None = None) -> Job:
     """One virsh command line (from --command, a plan entry or a script) -> a job."""
-    ws = list(words) if words is not None else split_line(text, file)
+    ws = list(words) if words is not None else migration_words(text, file)
     call = find_migrate(ws)
     if call is None:
         if not ws:
@@ -671,6 +671,27 @@ def command_job(text: str, *, policies: PolicySet, hypervisor: str | None, state
     request, where = build(ws, call, version=version, vocab=policies.vocab, hypervisor=hv, state=state, facts=facts)
     loc = Location(file, call.virsh.line, call.virsh.column)
     return Job(job_id, request, loc, locations(where, file), text, assumed=assumed, words=tuple(ws))
+
+
+def migration_words(text: str, file: str) -> list[Word]:
+    """The words of the one migration a command line holds, among the commands of a list (``a; b``, ``a && b``,
+    ``a | b``): a line that holds two is an error (each is a request of its own: a script says them), never cut
+    to its first."""
+    found: list[list[Word]] = []
+    first: list[Word] | None = None
+    for cmd in commands(text, file):
+        if cmd.nested:
+            continue
+        ws = list(cmd.words)
+        if first is None:
+            first = ws
+        if find_migrate(ws) is not None:
+            found.append(ws)
+    if len(found) > 1:
+        at = found[1][0]
+        raise UserError(f"the command line holds {len(found)} 'virsh migrate' commands: give one per --command or "
+                        "plan entry (or check them as a script)", f"{file}:{at.line}:{at.column}")
+    return found[0] if found else (first or [])
 
 
 def _unknown_scheme(word: Word | None, policies: PolicySet) -> str | None:
