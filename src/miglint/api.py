@@ -12,10 +12,12 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from . import pipeline
+from .engine.assume import assume_state, assume_version
 from .engine.evaluate import Evaluator
 from .engine.fixes import plan_fix
 from .inputs.request import check_state, make_request, request_facts
@@ -69,8 +71,13 @@ def check_request(hypervisor: str, *, state: str | None = None, flags: Any = 0,
         if got is not None and got[0] is policies:  # the same policy set, not one at a reused address
             return got[1]
     ps, ev = _evaluator(policies)
-    result = ev(make_request(ps, hypervisor=hypervisor, state=state, libvirt_version=libvirt_version, mode=mode,
-                             flags=flags, params=params, facts=facts, domain=domain, desturi=desturi))
+    request = make_request(ps, hypervisor=hypervisor, state=state, libvirt_version=libvirt_version, mode=mode,
+                           flags=flags, params=params, facts=facts, domain=domain, desturi=desturi)
+    if state is None:  # the state the command line assumes for it (engine.assume), so that both say the same
+        assumed = ev.assumed(request)
+        if assumed is not None:
+            request = replace(request, state=assumed[0])
+    result = ev(request)
     if key is not None:
         if len(_answers) >= 65536:
             _answers.clear()
@@ -125,6 +132,7 @@ def check_command_job(command: str, *, hypervisor: str | None = None, state: str
     job = command_job(command, policies=ps, hypervisor=hypervisor, state=check_state(state),
                       version=ps.vocab.version(libvirt_version), job_id=job_id,
                       facts=tuple(sorted(request_facts(ps.vocab, facts).items())))
+    job = assume_version(ps.vocab, assume_state(ev, job))  # what the command line assumes, said on the job
     return job, ev(job.request)
 
 

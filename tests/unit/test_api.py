@@ -106,3 +106,15 @@ def test_one_path_or_one_command_is_a_list_of_one(tmp_path, monkeypatch):
     assert miglint.check("a.plan.yaml")["summary"]["requests"] == 1
     assert miglint.check(tmp_path / "a.plan.yaml")["summary"]["requests"] == 1
     assert miglint.check(commands="virsh migrate --live --p2p d qemu+ssh://h/system")["summary"]["requests"] == 1
+
+
+def test_the_api_assumes_what_the_command_line_assumes(capsys):
+    """No state given: the API takes the state the command line takes (and says it on the job), so both agree."""
+    line = "virsh migrate d xen+ssh://h/system"
+    job, result = miglint.check_command_job(line)
+    assert job.assumed and "running or paused" in job.assumed[0]
+    assert main(["check", "--no-config", "--format", "json", "--json-schema-version", "1", "--command", line]) == 0
+    cli = json.loads(capsys.readouterr().out)["results"][0]
+    assert (result.prediction, result.request.state) == (cli["prediction"], cli["state"])
+    assert miglint.check_request("qemu", flags=["LIVE", "PEER2PEER"]).request.state == "active"
+    assert miglint.check_request("qemu", flags=["OFFLINE", "PERSIST_DEST"]).request.state == "unknown"
