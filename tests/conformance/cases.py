@@ -23,7 +23,9 @@ from typing import Any
 #    parse, the source host as destination, a domain with disks, 12.8.0's migrate_disks_target_zero).
 # 4: disks_uri_cases() added at the end (the destination's checks of the disks URI and port, reached only for a
 #    domain with a disk to copy).
-GENERATOR_VERSION = 4
+# 5: dest_uri_cases() added at the end (destination URIs that libvirt's connection open refuses: virsh's own in
+#    managed mode, the source daemon's in p2p mode; the destination's qemu driver and the URI path).
+GENERATOR_VERSION = 5
 SEED = 20230117  # libvirt 9.0.0's release date
 
 FLAGS = ["LIVE", "PEER2PEER", "TUNNELLED", "PERSIST_DEST", "UNDEFINE_SOURCE", "PAUSED", "NON_SHARED_DISK",
@@ -687,6 +689,44 @@ def disks_uri_cases() -> list[dict[str, Any]]:
     return out
 
 
+def dest_uri_cases() -> list[dict[str, Any]]:
+    """Destination URIs libvirt refuses when it opens the destination connection (virConnectOpenInternal, the
+    remote driver, the destination's qemuConnectOpen): in managed mode virsh opens it itself (an API caller
+    opens it before the call: the oracle's managed API cases use its own connection, so only virsh reaches
+    these), in p2p mode the source daemon after its entry checks. URIs are reachable here without a network:
+    no host, a host that is refused before a connection is made, or the destination's socket ("{dstsock}")."""
+    out: list[dict[str, Any]] = []
+    sock = "socket={dstsock}"
+    uris = [("noscheme", "dsthost"), ("noscheme-host", "//127.0.0.3/system"),
+            ("unparseable", "qemu+ssh://dst:port/system"), ("unparseable-space", "qemu+ssh://dst/sys tem"),
+            ("transport", "qemu+bogus://dst/system"), ("transport-nohost", "qemu+bogus:///system"),
+            ("unix-server", "qemu+unix://dst/system"),
+            ("slash-system", "qemu://system"), ("slash-session", "qemu://session/"), ("slash-vz", "vz://system"),
+            ("slash-user", "qemu://root@system"),
+            ("path-foo", f"qemu+unix:///foo?{sock}"), ("path-root", f"qemu+unix:///?{sock}"),
+            ("path-empty", f"qemu+unix://?{sock}"), ("path-session", f"qemu+unix:///session?{sock}"),
+            ("path-system-slash", f"qemu+unix:///system/?{sock}")]
+    for name, uri in uris:
+        out.append(_virsh_case(f"vdu-{name}", "running", ["--live", "{dom}", uri]))
+        out.append(_virsh_case(f"vdu-{name}-p2p", "running", ["--live", "--p2p", "{dom}", uri]))
+        case = _api_case(f"du-{name}-p2p", "running", "p2p", ["LIVE"])
+        case["dest_uri"] = uri
+        out.append(case)
+    # Order: the source's own checks come first in p2p mode (the job's state, the tunnelled URI), virsh's option
+    # checks and the client's flag checks around the managed connection.
+    out.append(_virsh_case("vdu-order-shutoff-p2p", "shutoff", ["--live", "--p2p", "{dom}", "qemu://system"]))
+    out.append(_virsh_case("vdu-order-tunnel-p2p", "running",
+                           ["--live", "--p2p", "--tunnelled", "--migrateuri", "tcp://127.0.0.3", "{dom}",
+                            "qemu://system"]))
+    out.append(_virsh_case("vdu-order-live-offline", "running", ["--live", "--offline", "{dom}", "qemu://system"]))
+    out.append(_virsh_case("vdu-order-tunnelled", "running", ["--live", "--tunnelled", "{dom}", "qemu://system"]))
+    out.append(_virsh_case("vdu-order-shutoff", "shutoff", ["--live", "{dom}", "qemu://system"]))
+    case = _api_case("du-order-unparseable-local-p2p", "running", "p2p", ["LIVE"])
+    case["dest_uri"] = "qemu+unix:///system?socket=/a b"
+    out.append(case)
+    return out
+
+
 def generate(seed: int = SEED) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     cases = flag_cases()
@@ -699,6 +739,7 @@ def generate(seed: int = SEED) -> list[dict[str, Any]]:
     cases += newer_cases()
     cases += fidelity_cases()
     cases += disks_uri_cases()
+    cases += dest_uri_cases()
     ids = [c["id"] for c in cases]
     assert len(ids) == len(set(ids)), "case ids are unique"
     return cases

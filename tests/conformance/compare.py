@@ -46,7 +46,8 @@ JOB_LEFT = "job-left"
 DOMAINS = {"running": "mlc-run", "paused": "mlc-run", "shutoff": "mlc-off"}
 # Stand-ins for the run's paths (a unix-socket destination URI, like the real one).
 SRC_URI = "qemu+unix:///system?socket=/run/miglint-conformance/src/libvirt-sock"
-DEST_URI = "qemu+unix:///system?socket=/run/miglint-conformance/dst/libvirt-sock"
+DEST_SOCK = "/run/miglint-conformance/dst/libvirt-sock"
+DEST_URI = f"qemu+unix:///system?socket={DEST_SOCK}"
 DOMXML_FILE = "/run/miglint-conformance/domain.xml"
 # What the harness knows about its domains and hosts (oracle.py: DOMAIN_XML, qemu.conf, the daemons' host_uuid).
 FACTS: dict[str, Any] = {
@@ -71,7 +72,8 @@ XML_DOMAINS = ("mlc-disk",)
 
 def virsh_command(case: dict[str, Any]) -> str:
     """The case's virsh command line, as miglint reads it (placeholders filled with the stand-ins)."""
-    subst = {"{dom}": domain_of(case), "{dest}": DEST_URI, "{domxml}": DOMXML_FILE, "{src}": SRC_URI}
+    subst = {"{dom}": domain_of(case), "{dest}": DEST_URI, "{domxml}": DOMXML_FILE, "{src}": SRC_URI,
+             "{dstsock}": DEST_SOCK}
 
     def fill(word: str) -> str:
         for key, value in subst.items():
@@ -138,7 +140,7 @@ def predict(case: dict[str, Any], policies: PolicySet, libvirt_version: str = LI
         return _evaluate(policies, job) if XML_FACT in facts else result
     names = [f for f in case.get("flags", []) if not f.startswith("0x")]
     flags = policies.vocab.flags_value(names) | sum(int(f, 16) for f in case.get("flags", []) if f.startswith("0x"))
-    desturi = str(case.get("dest_uri", DEST_URI)).replace("{src}", SRC_URI)
+    desturi = str(case.get("dest_uri", DEST_URI)).replace("{src}", SRC_URI).replace("{dstsock}", DEST_SOCK)
     if XML_FACT in facts:
         request = make_request(policies, hypervisor=HYPERVISOR, state=state, flags=flags, params=case.get("params"),
                                libvirt_version=libvirt_version, mode=case["api"], facts=facts,

@@ -32,7 +32,7 @@ a snapshot; mlc-disk: a running domain with disks; default mlc-run, or mlc-off w
   or "virsh": [arguments after "migrate"] with "{dom}", "{dest}", "{src}", "{domxml}" placeholders}.
 The api adds nothing: p2p cases carry PEER2PEER in their flags themselves. A flag "0x..." is a raw bit;
 "dest_uri" replaces the destination URI (p2p/direct; "{src}" is the source daemon itself, in managed mode
-too). A parameter value "{domxml}" is replaced by the domain's migratable XML. Other keys are for the
+too; "{dstsock}", here and in virsh words, is the destination daemon's socket path). A parameter value "{domxml}" is replaced by the domain's migratable XML. Other keys are for the
 comparison, not for libvirt (what miglint is told: compare.py).
 
 Answer (JSON): {"id", "outcome": ok|error|crash|timeout|input-error|harness-error, "code", "message",
@@ -541,7 +541,8 @@ class Oracle:
             if api == "managed":  # "dest_uri": "{src}" migrates to the source daemon itself
                 dom.migrate3(self.src if case.get("dest_uri") == "{src}" else self.dst, params, flags)  # type: ignore[attr-defined]
             elif api in ("p2p", "direct"):
-                dest = str(case.get("dest_uri", self.daemons["dst"].uri)).replace("{src}", self.daemons["src"].uri)
+                dest = (str(case.get("dest_uri", self.daemons["dst"].uri)).replace("{src}", self.daemons["src"].uri)
+                        .replace("{dstsock}", self.daemons["dst"].sock))
                 dom.migrateToURI3(dest, params, flags)  # type: ignore[attr-defined]
             else:
                 raise ValueError(f"unknown api {api!r}")
@@ -559,7 +560,7 @@ class Oracle:
 
     def _virsh(self, case: dict[str, object], name: str) -> dict[str, object]:
         subst = {"{dom}": name, "{dest}": self.daemons["dst"].uri, "{domxml}": self.domxml_file(name),
-                 "{src}": self.daemons["src"].uri}
+                 "{src}": self.daemons["src"].uri, "{dstsock}": self.daemons["dst"].sock}
         def fill(word: str) -> str:
             for key, value in subst.items():
                 word = word.replace(key, value)

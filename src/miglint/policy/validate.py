@@ -204,7 +204,16 @@ def name_problems(doc: dict[str, Any], text: str, file: str, vocab: Vocabulary, 
 def _groups(doc: dict[str, Any], all_docs: dict[str, Any]) -> set[str] | None:
     """The check groups a policy's rules may name; None when they cannot be known (a broken extends chain)."""
     if doc.get("kind") == "layer":
-        return set(doc.get("groups", []) or [])
+        # A layer's rules may name its own groups, and those of the drivers that use it (another layer's, or a
+        # driver's own: libvirt's connection checks run where each driver opens the destination); a driver
+        # without the group does not run such a rule.
+        name = doc.get("name")
+        own = set(doc.get("groups", []) or [])
+        for other in all_docs.values():
+            if isinstance(other, dict) and other.get("kind") != "layer" and name in (other.get("layers") or []):
+                found = _groups(other, all_docs)
+                own.update((found or set()) - set(TRAILING_GROUPS))
+        return own
     groups = set(TRAILING_GROUPS)
     seen = set()
     d: dict[str, Any] | None = doc

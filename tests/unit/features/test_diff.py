@@ -42,7 +42,7 @@ def test_cli(policies):
 
 def test_check_a_mixed_fleet(capsys):
     code = main(["check", "--format", "json", "--json-schema-version", "1", "--hypervisor", "qemu,vz", "--state", "running",
-                 "--command", "virsh migrate --live --compressed dom dest"])
+                 "--command", "virsh migrate --live --compressed dom qemu+ssh://dest/system"])
     results = json.loads(capsys.readouterr().out)["results"]
     assert code == 1
     assert [(r["hypervisor"], r["prediction"]) for r in results] == [("qemu", "accepted"), ("vz", "rejected")]

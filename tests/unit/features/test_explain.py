@@ -20,28 +20,28 @@ def run(*args):
 
 
 def test_seed_scenario_on_vz(policies, evaluator):
-    exp = explain_command(policies, evaluator, "virsh migrate dom dest", hypervisor="vz", state="running",
+    exp = explain_command(policies, evaluator, "virsh migrate dom vz+ssh://dest/system", hypervisor="vz", state="running",
                           version=policies.vocab.newest)
     assert exp.result.prediction == "accepted"
     defaults = {o.flag: o.default for o in exp.omitted}
     assert defaults["LIVE"] == "on" and defaults["COMPRESSED"] == "on" and defaults["PERSIST_DEST"] == "on"
-    assert exp.minimal.command == "virsh migrate dom dest" and exp.minimal.prediction == "accepted"
-    code, out = run("--hypervisor", "vz", "--state", "running", "--command", "virsh migrate dom dest")
+    assert exp.minimal.command == "virsh migrate dom vz+ssh://dest/system" and exp.minimal.prediction == "accepted"
+    code, out = run("--hypervisor", "vz", "--state", "running", "--command", "virsh migrate dom vz+ssh://dest/system")
     assert code == 0
     assert "vz always migrates live." in out and "vz always compresses the memory it sends." in out
-    assert "Minimal valid command for the same request:\n  virsh migrate dom dest\n" in out
+    assert "Minimal valid command for the same request:\n  virsh migrate dom vz+ssh://dest/system\n" in out
 
 
 def test_seed_scenario_on_qemu(policies, evaluator):
-    exp = explain_command(policies, evaluator, "virsh migrate dom dest", hypervisor="qemu", state="running",
+    exp = explain_command(policies, evaluator, "virsh migrate dom qemu+ssh://dest/system", hypervisor="qemu", state="running",
                           version=policies.vocab.newest)
     defaults = {o.flag: o.default for o in exp.omitted}
     assert defaults["LIVE"] == "off" and defaults["COMPRESSED"] == "off"
     live = next(i for i in exp.intents if i.name == "live")
-    assert live.command == "virsh migrate --live dom dest" and live.prediction == "accepted"
-    code, out = run("--hypervisor", "qemu", "--state", "running", "--command", "virsh migrate dom dest")
+    assert live.command == "virsh migrate --live dom qemu+ssh://dest/system" and live.prediction == "accepted"
+    code, out = run("--hypervisor", "qemu", "--state", "running", "--command", "virsh migrate dom qemu+ssh://dest/system")
     assert code == 0 and "The guest is paused for the whole memory transfer" in out
-    assert "virsh migrate --live dom dest    -> accepted" in out
+    assert "virsh migrate --live dom qemu+ssh://dest/system    -> accepted" in out
 
 
 def test_explain_command_shows_ignored_flags_and_the_fixed_command(policies, evaluator):
@@ -122,6 +122,6 @@ def test_json_formats():
     code, out = run("--hypervisor", "vz", "--format", "json")
     data = json.loads(out)
     assert code == 0 and data["name"] == "vz" and len(data["flags"]) == 21
-    code, out = run("--hypervisor", "vz", "--state", "running", "--format", "json", "--command", "virsh migrate d dest")
+    code, out = run("--hypervisor", "vz", "--state", "running", "--format", "json", "--command", "virsh migrate d vz+ssh://dest/system")
     data = json.loads(out)
-    assert data["result"]["prediction"] == "accepted" and data["minimal"]["command"] == "virsh migrate d dest"
+    assert data["result"]["prediction"] == "accepted" and data["minimal"]["command"] == "virsh migrate d vz+ssh://dest/system"
