@@ -37,8 +37,9 @@ Like shellcheck, this resolves what the file itself defines and never guesses th
 * Word splitting follows the shell for known values: a bare unquoted expansion splits on IFS, a quoted one is
   one word even when its value has blanks (``"$opts"`` with ``opts="--live --p2p"`` is the one word
   ``--live --p2p``). An unknown value inside a longer word leaves one word (``tcp://$3``); only a whole-word
-  unquoted unknown expansion may be several words (``Word.split``), and ``"$@"``, ``"${A[@]}"`` of an unknown
-  array, or a bare ``$(...)`` may be any number of words (``Word.many``). ``"$*"`` is always one word.
+  unquoted unknown expansion may be several words or none (``Word.split``), as may unknown text that is a whole
+  field of a value used unquoted (``$OPTS`` with ``OPTS="--live $EXTRA"``), and ``"$@"``, ``"${A[@]}"`` of an
+  unknown array, or a bare ``$(...)`` may be any number of words (``Word.many``). ``"$*"`` is always one word.
   Pathname expansion (globbing) is not done: a word with ``*`` or ``?`` stays as written (URIs have ``?``).
 
 Bounds: calls nest at most ``MAX_CALL_DEPTH`` deep and never recursively; past ``MAX_STEPS`` commands read,
@@ -1044,7 +1045,11 @@ class _Assembler:
     def emit(self) -> None:
         if self.has:
             span = self.span if self.span_ok else (-1, -1)
-            self.out.append(Field(tuple(self.cur), self.many, False, span[0], span[1]))
+            # Only unknown text the shell splits (``$EXTRA`` of OPTS="--live $EXTRA", used as $OPTS): it may
+            # be several words or none, as a bare $EXTRA is. Unknown text inside a longer word leaves one word.
+            split = any(p.unknown and not p.quoted for p in self.cur) and \
+                all(p.unknown or not p.text for p in self.cur)
+            self.out.append(Field(tuple(self.cur), self.many, split, span[0], span[1]))
         self.cur, self.has, self.many, self.span, self.span_ok = [], False, False, (-1, -1), True
 
     def _add(self, pieces: Sequence[Piece], span: tuple[int, int] = (-1, -1)) -> None:

@@ -372,7 +372,8 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
     n = len(words)
 
     def literal_positionals_after(start: int) -> int:
-        """How many plain words after ``start`` will fill positional slots (option values skipped)."""
+        """How many words after ``start`` will fill positional slots (option values skipped; a word that may
+        be any number of words, none included, counts for none)."""
         count = 0
         j = start
         only_data = data_only
@@ -385,8 +386,8 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
                 od2 = vocab.options.get(vocab.resolve_option(name2))
                 if od2 is not None and od2.type != "bool" and not eq2:
                     j += 1
-            elif not words[j].unknown:
-                count += 1
+            elif not (words[j].unknown and words[j].split) and not words[j].many:
+                count += 1  # a known word, or an unknown one that is one word ("$dom")
             j += 1
         return count
 

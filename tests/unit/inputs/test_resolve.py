@@ -428,6 +428,29 @@ def test_forwarded_arguments_depend(policies, evaluator):
 
 
 @pytest.mark.parametrize("text", [
+    'OPTS="--live $EXTRA"\nvirsh migrate $OPTS db1 qemu+ssh://n2/system\n',
+    'OPTS="$OPTS --live"\nvirsh migrate $OPTS db1 qemu+ssh://n2/system\n',
+    'T="$(cat opts) --live"\nvirsh migrate $T db1 qemu+ssh://n2/system\n',
+    'while read -r dom opts; do\n  virsh migrate --live $opts "$dom" qemu+ssh://n2/system\ndone < list.txt\n',
+])
+def test_unknown_text_of_a_value_used_unquoted_may_be_any_number_of_words(policies, evaluator, text):
+    """The unknown part of a value is split by the shell where the value is used unquoted: it may be several
+    words or none, as a bare $EXTRA is; a request that turns on how many is not refused."""
+    w = one(text)
+    unknown = [x for x in w if x.unknown and "$" in x.text and x.text.strip('"') != "$dom"]
+    assert len(unknown) == 1 and unknown[0].split
+    p = parse(policies, w)
+    assert p.open_options
+    assert not [k for k, _ in p.problems if k.kind in ("missing_required", "unexpected_data")]
+    (job,) = jobs(policies, text)
+    assert evaluator(job.request).prediction == "depends"
+    # Unknown text inside a longer word of a value leaves one word, as it does written in the command.
+    w = one('U="tcp://$3"\nvirsh migrate --live --p2p --migrateuri $U dom qemu+ssh://n2/system\n')
+    assert w[5].text == "tcp://$3" and w[5].unknown and not w[5].split
+    assert not parse(policies, w).open_options
+
+
+@pytest.mark.parametrize("text", [
     "virsh $VIRSH_OPTS migrate --live dom qemu+ssh://n2/system",
     'virsh "${GLOBAL[@]}" migrate --live dom qemu+ssh://n2/system',
     'virsh "$CONNECT_OPT" migrate --live dom qemu+ssh://n2/system',
