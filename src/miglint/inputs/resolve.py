@@ -14,10 +14,11 @@ Like shellcheck, this resolves what the file itself defines and never guesses th
   variable after ``source``/``.``/``eval`` (which may assign anything).
 * A variable assigned differently on several paths (if/elif/else, case arms, ``&&``/``||``, loops) holds
   each of those values: a command that uses it has one word list per combination (``Command.alternatives``),
-  at most ``MAX_ALTERNATIVES``; beyond that the variables with the most values become unknown. A variable that
-  may also hold something unknown (set only on one path and otherwise the environment's) is unknown.
-  ``unset X`` is a known value (nothing). Values along paths that end (``exit``, ``return``, a function that
-  always exits) do not flow on; commands after an ``exit`` are still read (with the values before it).
+  at most ``MAX_ALTERNATIVES``; variables the paths set together keep their values together (``_Link``: with
+  ``OPTS``/``TMO`` set on two arms of a case, two readings, not four); beyond that the variables with the most
+  values become unknown. A variable that may also hold something unknown (set only on one path and otherwise
+  the environment's) is unknown. ``unset X`` is a known value (nothing). Values along paths that end
+  (``exit``, ``return``, a function that always exits) do not flow on; commands after an ``exit`` are still read (with the values before it).
 * Loops: a ``for`` loop over words the file gives (one reading, at most ``MAX_VALUES`` words) runs its passes
   in order, as the shell does: a command of the body has one reading per pass (with what the passes before
   built: ``OPTS+=("$o")``), and the values after the loop are those of the last pass (and of passes a
@@ -148,10 +149,24 @@ class _Sentinel(NamedTuple):
 
 UNSET = _Sentinel("unset")
 UNKNOWN = _Sentinel("unknown")
-Value = Union[Scalar, Array, _Sentinel]
+
+
+class _Link(NamedTuple):
+    """Variables set together on the paths a merge joined (``case ... a) X=1; Y=2 ;; b) X=3; Y=4 ;; esac``):
+    their values go together as each path set them, not in every combination. It speaks for a variable as long
+    as the variable still holds the very values made at that merge (``vals``, compared by identity)."""
+
+    name: str  # "link"
+    vals: tuple[tuple[str, "Val"], ...]
+    rows: tuple[tuple["Value", ...], ...]  # one value per name, per path (and per combination on it)
+
+
+Value = Union[Scalar, Array, _Sentinel, _Link]
 Val = tuple[Value, ...]  # the values a variable may hold
 Env = dict[str, Val]
 _UNKNOWN_VAL: Val = (UNKNOWN,)
+LINKS = "\x00links"  # the key of an Env's _Link items (no variable has this name)
+MAX_LINK_ROWS = 64
 
 
 def _key(v: Value) -> tuple[object, ...]:
@@ -187,7 +202,7 @@ def _growing(before: Env, after: Env | None) -> list[str]:
     out = []
     for name, val in after.items():
         old = before.get(name)
-        if old is None or val is old or old == _UNKNOWN_VAL:
+        if name == LINKS or old is None or val is old or old == _UNKNOWN_VAL:
             continue
         keys = {_key(v) for v in old}
         if any(_key(v) not in keys for v in val):
@@ -203,7 +218,8 @@ def _merge(envs: Sequence[Env | None]) -> Env | None:
     if all(e is first for e in alive):
         return first
     out: Env = {}
-    for name in set().union(*alive):
+    changed: list[str] = []
+    for name in sorted(set().union(*alive) - {LINKS}):
         val = first.get(name)
         if val is not None and all(e.get(name) is val for e in alive):
             out[name] = val  # the same on every path
@@ -212,6 +228,62 @@ def _merge(envs: Sequence[Env | None]) -> Env | None:
         for e in alive:
             vals.extend(e.get(name, _UNKNOWN_VAL))
         out[name] = _norm(vals)
+        if len(out[name]) > 1:
+            changed.append(name)
+    links: list[Value] = []
+    seen: set[int] = set()
+    for e in alive:
+        for link in e.get(LINKS, ()):
+            if isinstance(link, _Link) and id(link) not in seen and len(_holding(link, out)) > 1:
+                seen.add(id(link))
+                links.append(link)
+    if len(changed) > 1:
+        rows: list[tuple[Value, ...]] = []
+        for e in alive:
+            rows.extend(_joint(e, changed))
+        rows = list(dict.fromkeys(rows))
+        if len(rows) <= MAX_LINK_ROWS:
+            links.append(_Link("link", tuple((name, out[name]) for name in changed), tuple(rows)))
+    if links:
+        out[LINKS] = tuple(links)
+    return out
+
+
+def _holding(link: _Link, env: Env) -> list[int]:
+    """The indexes of the link's variables that still hold the values it speaks of."""
+    return [k for k, (name, val) in enumerate(link.vals) if env.get(name) is val]
+
+
+def _units(env: Env, names: Sequence[str]) -> list[tuple[tuple[str, ...], list[tuple[Value, ...]]]]:
+    """The values of these variables, grouped: variables a link ties give their values together (one tuple
+    per path that set them), each other variable alone."""
+    units: list[tuple[tuple[str, ...], list[tuple[Value, ...]]]] = []
+    left = list(names)
+    for link in env.get(LINKS, ()):
+        if not isinstance(link, _Link):
+            continue
+        idx = [k for k in _holding(link, env) if link.vals[k][0] in left]
+        if len(idx) < 2:
+            continue
+        group = tuple(link.vals[k][0] for k in idx)
+        units.append((group, list(dict.fromkeys(tuple(row[k] for k in idx) for row in link.rows))))
+        left = [n for n in left if n not in group]
+    for name in left:
+        units.append(((name,), [(v,) for v in env.get(name, _UNKNOWN_VAL)]))
+    return units
+
+
+def _joint(env: Env, names: Sequence[str]) -> list[tuple[Value, ...]]:
+    """Every combination of the values of these variables (in this order) the paths to here allow."""
+    units = _units(env, names)
+    out: list[tuple[Value, ...]] = []
+    for combo in itertools.product(*(rows for _, rows in units)):
+        got: dict[str, Value] = {}
+        for (group, _), row in zip(units, combo):
+            got.update(zip(group, row))
+        out.append(tuple(got[n] for n in names))
+        if len(out) > MAX_LINK_ROWS:
+            break
     return out
 
 
@@ -597,7 +669,7 @@ class Resolver:
                 out[v] = _UNKNOWN_VAL
             return out
         if name in ("source", ".", "eval"):
-            return {k2: (v if k2 == "@" else _UNKNOWN_VAL) for k2, v in out.items()}
+            return {k2: (v if k2 == "@" else _UNKNOWN_VAL) for k2, v in out.items() if k2 != LINKS}
         if name == "set":
             self.set_positional(args, out)
             return out
@@ -658,21 +730,23 @@ class Resolver:
     def expand_sites(self, nodes: Sequence[WordNode], env: Env,
                      split: bool = True) -> list[list[tuple[Field, Word]]]:
         """Every reading of these words: one list of words per combination of the variables' values."""
-        multi: dict[str, int] = {}
+        multi: set[str] = set()
         for w in nodes:
             for name in _names(w):
-                n = len(env.get(name, _UNKNOWN_VAL))
-                if n > 1:
-                    multi[name] = n
+                if len(env.get(name, _UNKNOWN_VAL)) > 1:
+                    multi.add(name)
+        # Variables set together on one path take their values together (_Link), not in every combination.
+        units = _units(env, sorted(multi))
         collapsed: set[str] = set()
-        while multi and _product(multi.values()) > MAX_ALTERNATIVES:
-            worst = max(multi, key=lambda k: (multi[k], k))
-            collapsed.add(worst)
-            del multi[worst]
-        names = sorted(multi)
+        while units and _product(len(rows) for _, rows in units) > MAX_ALTERNATIVES:
+            worst = max(units, key=lambda u: (len(u[1]), u[0]))
+            collapsed.update(worst[0])
+            units.remove(worst)
         out: list[list[tuple[Field, Word]]] = []
-        for combo in itertools.product(*(env[name] for name in names)):
-            fixed: dict[str, Value] = dict(zip(names, combo))
+        for combo in itertools.product(*(rows for _, rows in units)):
+            fixed: dict[str, Value] = {}
+            for (group, _), row in zip(units, combo):
+                fixed.update(zip(group, row))
             for c in collapsed:
                 fixed[c] = UNKNOWN
             fields: list[tuple[Field, Word]] = []

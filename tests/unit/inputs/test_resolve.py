@@ -235,6 +235,39 @@ def test_case_arms_and_a_path_that_exits():
     assert [texts(w)[2:-2] for w in found] == [["--live", "--p2p"], ["--offline"]]
 
 
+@pytest.mark.parametrize("text", [
+    """\
+    case "$1" in
+      offline) OPTS="--offline --persistent"; TMO="" ;;
+      *) OPTS="--live --persistent"; TMO="--timeout 60" ;;
+    esac
+    """,
+    """\
+    if [ "$MODE" = offline ]; then
+      OPTS="--offline --persistent"
+      TMO=""
+    else
+      OPTS="--live --persistent"
+      TMO="--timeout 60"
+    fi
+    """,
+])
+def test_variables_set_together_on_a_path_keep_their_values_together(policies, evaluator, text):
+    """Two paths set two variables: a command using both has two readings, not four."""
+    text = textwrap.dedent(text) + "virsh migrate $OPTS $TMO dom qemu+ssh://n2/system\n"
+    found = migrations(text)
+    assert [texts(w)[2:-2] for w in found] == [["--offline", "--persistent"],
+                                               ["--live", "--persistent", "--timeout", "60"]]
+    assert "rejected" not in [evaluator(j.request).prediction for j in jobs(policies, text)]
+    # An assignment built from them keeps them together too; a variable set again later is on its own.
+    found = migrations(text + 'ALL="$OPTS $TMO"\nvirsh migrate $ALL dom2 qemu+ssh://n2/system\n'
+                              'TMO=--verbose\nvirsh migrate $OPTS $TMO dom3 qemu+ssh://n2/system\n')
+    assert [texts(w)[2:-2] for w in found[2:4]] == [["--offline", "--persistent"],
+                                                    ["--live", "--persistent", "--timeout", "60"]]
+    assert [texts(w)[2:-2] for w in found[4:]] == [["--offline", "--persistent", "--verbose"],
+                                                   ["--live", "--persistent", "--verbose"]]
+
+
 def test_a_value_set_on_one_path_only_is_unknown():
     w = one("""\
         if [ -n "$FAST" ]; then OPTS=--p2p; fi
