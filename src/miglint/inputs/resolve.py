@@ -43,8 +43,10 @@ Like shellcheck, this resolves what the file itself defines and never guesses th
   unknown array, or a bare ``$(...)`` may be any number of words (``Word.many``). ``"$*"`` is always one word.
   Pathname expansion (globbing) is not done: a word with ``*`` or ``?`` stays as written (URIs have ``?``).
 
-Bounds: calls nest at most ``MAX_CALL_DEPTH`` deep and never recursively; past ``MAX_STEPS`` commands read,
-calls are no longer followed and loops are read once.
+Bounds: calls nest at most ``MAX_CALL_DEPTH`` deep and never recursively; past ``MAX_STEPS`` nodes read (plus
+``STEPS_PER_NODE`` for each node of the file, so that a long script is read whole), calls are no longer followed
+and loops are read once. A function with a call past that bound is read once more at the end, as one never
+called is: nothing it runs goes unchecked.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple, Union
 
+from .loops import nodes
 from .shell import (
     LIT,
     OPAQUE,
@@ -90,8 +93,12 @@ MAX_ALTERNATIVES = 16  # word lists per command
 MAX_VALUES = 16  # values one variable may hold before it is unknown
 MAX_CALL_DEPTH = 8
 MAX_STEPS = 20_000
+STEPS_PER_NODE = 16
 MAX_NODE_DEPTH = 120  # nodes read inside one another (calls included); deeper ones are not read
-MAX_RUNS = 64  # readings recorded for one command of the file (a function body called from many places)
+# Readings one command gathers (its alternatives, a loop's passes); and runs of one command (a function body
+# called from many places) reported even when they repeat an earlier run's words: beyond, only runs with words
+# of their own are (the others share the earlier answer).
+MAX_RUNS = 64
 MAX_ITEMS = 256  # an array with more elements is unknown
 MAX_TEXT = 10_000  # a value with more characters is unknown
 DEFAULT_IFS = " \t\n"
@@ -338,6 +345,8 @@ class Resolver:
         self.records: list[_Record] = []
         self.seq = 0
         self.steps = 0
+        self.budget = MAX_STEPS  # steps read before calls are no longer followed: grows with the text read
+        self.unfollowed: set[int] = set()  # id() of FuncDef nodes with a call past the budget
         self.recording = True
         self.pos: Positions = Positions("")
         self.frames: list[_Frame] = []
@@ -345,7 +354,8 @@ class Resolver:
         self.stack: list[int] = []  # id() of the functions being called
         self.loop_depth = 0
         self.depth = 0
-        self.runs: Counter[int] = Counter()  # readings recorded per command node
+        self.runs: Counter[int] = Counter()  # runs read per command node
+        self.shared: dict[int, set[tuple[tuple[tuple[str, bool, bool, bool], ...], ...]]] = {}  # their words
         # While a for loop is unrolled: (command node, calls) -> index in records, so that the passes of a
         # command of its body are the readings of one command.
         self.merging: dict[tuple[int, tuple[tuple[int, int], ...]], int] | None = None
@@ -356,15 +366,18 @@ class Resolver:
         if sc.tree is None:
             return
         self.pos = sc.positions if sc.positions is not None else Positions("")
+        self.budget += STEPS_PER_NODE * sum(1 for _ in nodes(sc.tree))
         out = self.node(sc.tree, self.env)
         if out is not None:
             self.env = out
 
     def finish(self) -> list[Command]:
-        """Read the functions never called, then every command found, in order of position."""
+        """Read the functions never called (or with calls past the bounds), then every command found, in order
+        of position."""
         done: set[int] = set()
         while True:
-            todo = [f for f in self.funcs.values() if id(f.node) not in self.called and id(f.node) not in done]
+            todo = [f for f in self.funcs.values()
+                    if (id(f.node) not in self.called or id(f.node) in self.unfollowed) and id(f.node) not in done]
             if not todo:
                 break
             for f in todo:
@@ -453,7 +466,7 @@ class Resolver:
         return _merge(outs)
 
     def loop(self, n: Loop, env: Env) -> Env | None:
-        if n.kind == "for" and n.var and self.steps < MAX_STEPS:
+        if n.kind == "for" and n.var and self.steps < self.budget:
             items = self.loop_items(n, env)
             if items:
                 return self.unrolled(n, env, items)
@@ -491,7 +504,7 @@ class Resolver:
             finally:
                 self.recording = was
 
-        if self.steps < MAX_STEPS and self.loop_depth < 3:
+        if self.steps < self.budget and self.loop_depth < 3:
             # The number of passes is not known: the body sees the values from before the loop and those after
             # a pass. A variable a second pass changes again (OPTS="$OPTS $o", A+=(x)) grows with each pass:
             # how much is not known, so it is unknown.
@@ -632,6 +645,8 @@ class Resolver:
         name = _lit(cmd_words[0])
         func = self.funcs.get(name) if name is not None else None
         if func is not None and not self.can_call(func):
+            if self.steps >= self.budget and self.recording:
+                self.unfollowed.add(id(func.node))
             func = None
         if func is None:
             alts = self.expand_sites(cmd_words, env)
@@ -681,7 +696,7 @@ class Resolver:
         return out
 
     def can_call(self, func: _Func) -> bool:
-        return id(func.node) not in self.stack and len(self.stack) < MAX_CALL_DEPTH and self.steps < MAX_STEPS
+        return id(func.node) not in self.stack and len(self.stack) < MAX_CALL_DEPTH and self.steps < self.budget
 
     def record(self, n: Simple, assigns: list[WordNode], alts: list[list[tuple[Field, Word]]]) -> None:
         assert n.command is not None
@@ -690,8 +705,6 @@ class Resolver:
         earlier = self.merging.get(merge_key) if self.merging is not None else None
         if earlier is None:
             self.runs[id(n)] += 1
-            if self.runs[id(n)] > MAX_RUNS:
-                return
         site = n.command
         readings: list[tuple[Word, ...]] = []
         pre = tuple(a.word for a in assigns)
@@ -710,6 +723,14 @@ class Resolver:
             readings.append(ws)
         if not readings:
             return
+        if earlier is None:
+            # Every run is checked. Past MAX_RUNS runs of one command (a function called from many places),
+            # a run with the very words of an earlier one shares its answer instead of repeating it.
+            texts = tuple(tuple((w.text, w.unknown, w.split, w.many) for w in ws) for ws in readings)
+            known = self.shared.setdefault(id(n), set())
+            if texts in known and self.runs[id(n)] > MAX_RUNS:
+                return
+            known.add(texts)
         first = readings[0]
         cmd = Command(first, first[0].line if first else site.line, first[0].column if first else site.column,
                       max(site.end_line, site.line), site.nested,

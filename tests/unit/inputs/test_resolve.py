@@ -634,9 +634,32 @@ def test_deep_or_growing_scripts_are_read_within_bounds(text, count):
     assert len(migrations(text)) == count
 
 
+def test_every_call_of_a_function_is_checked_and_repeated_words_share_a_reading():
+    from miglint.inputs.resolve import MAX_RUNS
+
+    text = 'mig() { virsh migrate "$@" qemu+ssh://n2/system; }\n'
+    text += "".join(f"mig --live --persistent vm{k}\n" for k in range(MAX_RUNS + 6))
+    text += "mig --live --persistent vm0\n" * 3 + "mig --offline vmBAD\n"
+    found = [texts(w)[2:-1] for w in migrations(text)]
+    assert len(found) == MAX_RUNS + 7
+    assert found[-1] == ["--offline", "vmBAD"] and ["--live", "--persistent", f"vm{MAX_RUNS + 5}"] in found
+
+
+def test_calls_past_the_bound_still_read_the_function(monkeypatch):
+    from miglint.inputs import resolve as module
+
+    monkeypatch.setattr(module, "MAX_STEPS", 30)
+    monkeypatch.setattr(module, "STEPS_PER_NODE", 0, raising=False)
+    text = 'mig() { virsh migrate "$@" qemu+ssh://n2/system; }\n' + "mig --live vm1\n" * 40
+    found = migrations(text)
+    assert found[0][2].text == "--live", "the first calls are followed"
+    assert any(w[2].many for w in found), "the body is read once more with its parameters unknown"
+
+
 def test_a_function_called_from_many_places_is_reported_a_bounded_number_of_times():
     text = "".join(f"f{i}() {{ f{i + 1} a; f{i + 1} b; }}\n" for i in range(16))
     text += 'f16() { virsh migrate --live "$1" qemu+ssh://n2/system; }\nf0\n'
     from miglint.inputs.resolve import MAX_RUNS
 
-    assert 0 < len(migrations(text)) <= MAX_RUNS
+    # Runs with the same words share a reading; calls past the bound on steps add one reading of the body.
+    assert 0 < len(migrations(text)) <= MAX_RUNS + 1
