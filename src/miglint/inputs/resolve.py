@@ -5,9 +5,10 @@ Like shellcheck, this resolves what the file itself defines and never guesses th
 
 * Variables assigned in the file to constant words are known at their use: ``X=word``, ``X+=word``,
   ``local``/``declare``/``typeset``/``export``/``readonly X=word``, arrays ``A=(...)``, ``A+=(...)``,
-  ``A[n]=word``; ``${X:-w}``, ``${X-w}``, ``${X:+w}``, ``${X:=w}`` (which assigns), ``${#X}``, ``$1``...,
-  ``"$@"``, ``"${A[@]}"``, ``"${A[*]}"``, ``for X in words``, ``set -- words``, ``shift``; ``IFS`` when the
-  file sets it to whitespace (it is never inherited, so otherwise it is the default).
+  ``A[n]=word``, ``A=([0]=a [2]=b)`` (indexes kept: a sparse array); ``${X:-w}``, ``${X-w}``, ``${X:+w}``,
+  ``${X:=w}`` (which assigns), ``${#X}``, ``$1``..., ``"$@"``, ``"${A[@]}"``, ``"${A[*]}"``, ``for X in words``,
+  ``set -- words``, ``shift``; ``IFS`` when the file sets it to whitespace (it is never inherited, so
+  otherwise it is the default).
 * What the file does not define is unknown: a variable never assigned before its use (the environment's),
   anything read at run time (``$(...)``, backquotes, ``read``, ``mapfile``, ``getopts``, ``printf -v``,
   arithmetic), pattern operators (``${X#p}``, ``${X/a/b}``...), indirection, associative arrays, and every
@@ -18,7 +19,8 @@ Like shellcheck, this resolves what the file itself defines and never guesses th
   ``OPTS``/``TMO`` set on two arms of a case, two readings, not four); beyond that the variables with the most
   values become unknown. A variable that may also hold something unknown (set only on one path and otherwise
   the environment's) is unknown. ``unset X`` is a known value (nothing). Values along paths that end
-  (``exit``, ``return``, a function that always exits) do not flow on; commands after an ``exit`` are still read (with the values before it).
+  (``exit``, ``return``, a function that always exits) do not flow on; commands after an ``exit`` are still
+  read (with the values before it).
 * Loops: a ``for`` loop over words the file gives (one reading, at most ``MAX_VALUES`` words) runs its passes
   in order, as the shell does: a command of the body has one reading per pass (with what the passes before
   built: ``OPTS+=("$o")``), and the values after the loop are those of the last pass (and of passes a
@@ -148,6 +150,16 @@ class Scalar(NamedTuple):
 
 class Array(NamedTuple):
     items: tuple[Field, ...]
+    keys: tuple[int, ...] | None = None  # the indexes of a sparse array (A=([0]=a [2]=b)); None: 0, 1, 2, ...
+
+
+def _slots(v: Array) -> dict[int, Field]:
+    return dict(zip(v.keys if v.keys is not None else range(len(v.items)), v.items))
+
+
+def _array(slots: dict[int, Field]) -> Array:
+    keys = sorted(slots)
+    return Array(tuple(slots[k] for k in keys), None if keys == list(range(len(keys))) else tuple(keys))
 
 
 class _Sentinel(NamedTuple):
@@ -180,7 +192,7 @@ def _key(v: Value) -> tuple[object, ...]:
     if isinstance(v, Scalar):
         return ("s", tuple((p.text, p.unknown) for p in v.pieces))
     if isinstance(v, Array):
-        return ("a", tuple((f.text, f.unknown, f.many) for f in v.items))
+        return ("a", tuple((f.text, f.unknown, f.many) for f in v.items), v.keys)
     return ("x", v.name)
 
 
@@ -958,10 +970,41 @@ class Resolver:
         return _norm(values)
 
     def array_of(self, elements: Sequence[WordNode], env: Env) -> Val:
+        if any(_subscripted(e) is not None for e in elements):
+            return self.keyed_array(elements, env)
         values: list[Value] = []
         for fields in self.expand_all(elements, env):
             values.append(Array(tuple(_stored(f) for f in fields)))
         return _norm(values)
+
+    def keyed_array(self, elements: Sequence[WordNode], env: Env) -> Val:
+        """``A=([0]=a b [5]=c)``: an element ``[i]=value`` goes at index i (its value is not split, as an
+        assignment's), the others after the one before. Indexes that are not plain numbers are not known."""
+        slots: dict[int, Field] = {}
+        at = 0
+        for e in elements:
+            sub = _subscripted(e)
+            fields: list[Field]
+            if sub is None:
+                alts = self.expand_all([e], env)
+                if len(alts) != 1 or any(f.many or f.split for f in alts[0]):
+                    return _UNKNOWN_VAL
+                fields = [_stored(f) for f in alts[0]]
+            else:
+                index, parts = sub
+                if not index.strip().isdigit():
+                    return _UNKNOWN_VAL
+                at = int(index)
+                val = self.value_of(parts, env, -1, -1)
+                if len(val) != 1:
+                    return _UNKNOWN_VAL
+                v = val[0]
+                fields = [Field(v.pieces) if isinstance(v, Scalar) else
+                          Field((Piece(e.word.text, e.word.line, e.word.column, unknown=True),))]
+            for f in fields:
+                slots[at] = f
+                at += 1
+        return _norm([_array(slots)])
 
     def assign(self, env: Env, a: Assign, local: bool = False, flags: str = "") -> None:
         name = a.name
@@ -1260,6 +1303,11 @@ def _spreads(parts: Sequence[Part]) -> bool:
 def _element(v: Value, n: int) -> Value:
     if not isinstance(v, Array):
         return UNKNOWN if v is UNKNOWN else UNSET
+    if v.keys is not None:
+        if any(f.many for f in v.items):
+            return UNKNOWN
+        f = _slots(v).get(n)
+        return UNSET if f is None else Array((f,))
     for k, f in enumerate(v.items):
         if f.many:
             return UNKNOWN
@@ -1274,21 +1322,17 @@ def _set_element(old: Val, index: str, value: Val) -> Val:
     n = int(index)
     out: list[Value] = []
     for v in old:
-        items: list[Field]
+        slots: dict[int, Field]
         if isinstance(v, Array) and not any(f.many for f in v.items):
-            items = list(v.items)
+            slots = _slots(v)
         elif v is UNSET:
-            items = []
+            slots = {}
         elif isinstance(v, Scalar):
-            items = [Field(v.pieces)]
+            slots = {0: Field(v.pieces)}
         else:
             return _UNKNOWN_VAL
-        new = Field(value[0].pieces)
-        if n < len(items):
-            items[n] = new
-        else:
-            items.append(new)
-        out.append(Array(tuple(items)))
+        slots[n] = Field(value[0].pieces)
+        out.append(_array(slots))
     return _norm(out)
 
 
@@ -1307,7 +1351,12 @@ def _combine(old: Val, new: Val, array: bool) -> Val:
                 else:
                     left = (Field((Piece("${...}", 0, 0, unknown=True),), many=True),)
                 right = b.items if isinstance(b, Array) else ()
-                out.append(Array(left + right))
+                if isinstance(a, Array) and a.keys is not None and not any(f.many for f in a.items):
+                    slots = _slots(a)  # A+=(x) of a sparse array: after its last index
+                    slots.update((max(slots, default=-1) + 1 + k, f) for k, f in enumerate(right))
+                    out.append(_array(slots))
+                else:
+                    out.append(Array(left + right))
             else:
                 if isinstance(a, Array):
                     a = Scalar(a.items[0].pieces) if a.items and not a.items[0].many else UNKNOWN
@@ -1362,6 +1411,23 @@ def _subs(w: WordNode) -> Iterator[Part]:
     if w.array is not None:
         for e in w.array:
             yield from _subs(e)
+
+
+_SUBSCRIPT = re.compile(r"\[([^\]]*)\]=")
+
+
+def _subscripted(e: WordNode) -> tuple[str, tuple[Part, ...]] | None:
+    """An array literal's element ``[i]=value``: (i, the value's parts); None for a plain element."""
+    first = e.parts[0] if e.parts else None
+    if first is None or first.kind != LIT or first.quoted:
+        return None
+    m = _SUBSCRIPT.match(first.text)
+    if m is None:
+        return None
+    n = m.end()
+    rest = first._replace(text=first.text[n:], start=first.start + n if first.exact else first.start,
+                          exact=first.exact)
+    return m.group(1), ((rest,) if rest.text else ()) + tuple(e.parts[1:])
 
 
 def _assigned_by(name: str, args: Sequence[WordNode]) -> list[str]:

@@ -166,6 +166,18 @@ def test_array_append_index_and_star():
     assert texts(w)[2:8] == ["--offline", "--p2p", "--dname", "new name", "--offline --p2p --dname new name", "--p2p"]
 
 
+def test_array_literal_with_indexes():
+    w = one("""\
+        arr=([0]=--live [2]=--persistent)
+        b=(--p2p [4]="--timeout 5" --verbose)
+        b[1]=--tunnelled
+        arr+=(--compressed)
+        virsh migrate "${arr[@]}" ${arr[1]} ${arr[2]} "${b[@]}" ${#b[@]} ${b[5]} dom qemu+ssh://n2/system
+        """)
+    assert texts(w)[2:-2] == ["--live", "--persistent", "--compressed", "--persistent",
+                              "--p2p", "--tunnelled", "--timeout 5", "--verbose", "4", "--verbose"]
+
+
 def test_declared_array():
     w = one("""\
         declare -a GLOBAL=(-c qemu:///system)
