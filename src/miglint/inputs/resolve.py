@@ -17,8 +17,10 @@ Like shellcheck, this resolves what the file itself defines and never guesses th
   each of those values: a command that uses it has one word list per combination (``Command.alternatives``),
   at most ``MAX_ALTERNATIVES``; variables the paths set together keep their values together (``_Link``: with
   ``OPTS``/``TMO`` set on two arms of a case, two readings, not four); beyond that the variables with the most
-  values become unknown. A variable that may also hold something unknown (set only on one path and otherwise
-  the environment's) is unknown. ``unset X`` is a known value (nothing). Values along paths that end
+  values become unknown. A condition that tests words the file gives (``[ "$M" = a ]``, ``test``, ``[[ ]]``,
+  ``(( n > 0 ))``, ``true``; ``&&``/``||`` too) takes its branch as a known case subject does: the others
+  are read for their commands only (``dead``). A variable that may also hold something unknown (set only on
+  one path and otherwise the environment's) is unknown. ``unset X`` is a known value (nothing). Values along paths that end
   (``exit``, ``return``, a function that always exits) do not flow on; commands after an ``exit`` are still
   read (with the values before it).
 * Loops: a ``for`` loop over words the file gives (one reading, at most ``MAX_VALUES`` words) runs its passes
@@ -433,10 +435,20 @@ class Resolver:
                     env = out
             return None if dead else env
         if isinstance(n, AndOr):
+            status = self.truth(n.first, env)  # known when the file says all the test reads
             cur = self.node(n.first, env)
-            for _, rhs in n.rest:
+            for op, rhs in n.rest:
                 base = cur if cur is not None else env
-                cur = _merge([cur, self.node(rhs, dict(base))])
+                runs = None if status is None else status == (op == "&&")
+                if runs is False:
+                    self.dead(rhs, base)  # `[ "$o" = --bogus ] && continue` with o=--live
+                    continue
+                status = self.truth(rhs, base)
+                out = self.node(rhs, dict(base))
+                if runs:
+                    cur = out
+                else:
+                    cur, status = _merge([cur, out]), None
             return cur
         if isinstance(n, Pipe):
             for item in n.items:
@@ -469,13 +481,80 @@ class Resolver:
     def if_(self, n: If, env: Env) -> Env | None:
         outs: list[Env | None] = []
         cur = env
+        taken = False  # an earlier condition holds: the arms after it are not taken
         for cond, body in n.arms:
+            holds = None if taken else self.truth(cond, cur)
             after = self.node(cond, dict(cur))
             if after is not None:
                 cur = after
+            if taken or holds is False:
+                self.dead(body, cur)
+                continue
             outs.append(self.node(body, dict(cur)))
-        outs.append(self.node(n.orelse, dict(cur)) if n.orelse is not None else cur)
+            taken = holds is True
+        if taken:
+            if n.orelse is not None:
+                self.dead(n.orelse, cur)
+        else:
+            outs.append(self.node(n.orelse, dict(cur)) if n.orelse is not None else cur)
         return _merge(outs)
+
+    def dead(self, n: Node, env: Env) -> None:
+        """Read a branch the file's values never take for the commands in it: nothing it does (assignments,
+        break, continue, return) flows on."""
+        loops, self.loops = self.loops, [_LoopFrame() for _ in self.loops]
+        returns = [f.returns for f in self.frames]
+        for f in self.frames:
+            f.returns = []
+        try:
+            self.node(n, dict(env))
+        finally:
+            self.loops = loops
+            for f, r in zip(self.frames, returns):
+                f.returns = r
+
+    def truth(self, n: Node, env: Env) -> bool | None:
+        """Whether a condition holds, when it is a simple test of words the file gives (``[ ]``, ``test``,
+        ``[[ ]]``: =, ==, !=, -z, -n, integer comparisons; ``(( ))`` comparing known integers; ``true``,
+        ``false``); None when that is not known."""
+        if isinstance(n, Seq):
+            return self.truth(n.items[0], env) if len(n.items) == 1 else None
+        result: bool | None
+        if isinstance(n, Simple):
+            if not n.words or n.words[0].assign is not None:
+                return None
+            name = _lit(n.words[0])
+            args = n.words[1:]
+            if name in ("true", ":", "false"):
+                result = name != "false"
+            elif name in ("[", "test"):
+                if name == "[":
+                    if not args or _lit(args[-1]) != "]":
+                        return None
+                    args = args[:-1]
+                words = self.known_words(args, env, split=True)
+                result = None if words is None else _test(words)
+            else:
+                return None
+        elif isinstance(n, Cond):
+            words = self.known_words(n.words, env, split=False)
+            if words is None or any(p.kind != LIT or not p.quoted for w in n.words[2:3] for p in w.parts
+                                    if any(c in p.text for c in "*?[") or p.kind == PARAM):
+                return None  # a pattern on the right of == in [[ ]]: not compared here
+            result = _test(words)
+        elif isinstance(n, Arith):
+            result = _arith(n.text, env)
+        else:
+            return None
+        if result is None:
+            return None
+        return not result if n.negated else result
+
+    def known_words(self, nodes: Sequence[WordNode], env: Env, split: bool) -> list[str] | None:
+        alts = self.expand_all(nodes, env, split)
+        if len(alts) != 1 or any(f.unknown for f in alts[0]):
+            return None
+        return [f.text for f in alts[0]]
 
     def loop(self, n: Loop, env: Env) -> Env | None:
         if n.kind == "for" and n.var and self.steps < self.budget:
@@ -635,7 +714,7 @@ class Resolver:
             if patterns is chosen:
                 result = self.node(body, dict(env))
             else:
-                self.node(body, dict(env))  # read for their commands
+                self.dead(body, env)  # read for their commands
         return result
 
     # -- simple commands -----------------------------------------------------------------------------------------
@@ -1465,6 +1544,56 @@ def _assigned_by(name: str, args: Sequence[WordNode]) -> list[str]:
     if not names:
         names = ["REPLY"] if name == "read" else ["MAPFILE"]
     return [n for n in names if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n)]
+
+
+_INT = re.compile(r"-?[0-9]+")
+_INT_TESTS = {"-eq": "==", "-ne": "!=", "-lt": "<", "-le": "<=", "-gt": ">", "-ge": ">="}
+_ARITH_TEST = re.compile(r"\s*([$]?[A-Za-z_][A-Za-z0-9_]*|-?[0-9]+)\s*(==|!=|<=|>=|<|>)\s*"
+                         r"([$]?[A-Za-z_][A-Za-z0-9_]*|-?[0-9]+)\s*")
+
+
+def _compare(a: int, op: str, b: int) -> bool:
+    return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+
+
+def _test(args: Sequence[str]) -> bool | None:
+    """test(1) on known words, by their number as POSIX says; None for what is not read here (files, ...)."""
+    if args and args[0] == "!" and len(args) in (2, 3, 4):
+        inner = _test(args[1:])
+        return None if inner is None else not inner
+    if not args:
+        return False
+    if len(args) == 1:
+        return args[0] != ""
+    if len(args) == 2:
+        return {"-n": args[1] != "", "-z": args[1] == ""}.get(args[0])
+    if len(args) == 3:
+        a, op, b = args
+        if op in ("=", "=="):
+            return a == b
+        if op == "!=":
+            return a != b
+        if op in _INT_TESTS and _INT.fullmatch(a.strip()) and _INT.fullmatch(b.strip()):
+            return _compare(int(a), _INT_TESTS[op], int(b))
+    return None
+
+
+def _arith(text: str, env: Env) -> bool | None:
+    """``(( a OP b ))`` on integers the file gives; None otherwise."""
+    m = _ARITH_TEST.fullmatch(text.rstrip().removesuffix(")"))
+    if m is None:
+        return None
+    values: list[int] = []
+    for operand in (m.group(1), m.group(3)):
+        if _INT.fullmatch(operand):
+            values.append(int(operand))
+            continue
+        val = env.get(operand.lstrip("$"))
+        if val is None or len(val) != 1 or not isinstance(val[0], Scalar) or val[0].unknown or \
+                not _INT.fullmatch(val[0].text.strip()):
+            return None
+        values.append(int(val[0].text))
+    return _compare(values[0], m.group(2), values[1])
 
 
 def _case_match(subject: str, pattern: WordNode) -> bool:

@@ -300,6 +300,31 @@ def test_a_known_case_subject_picks_its_arm():
     assert w[2].text == "--offline"
 
 
+@pytest.mark.parametrize("text,expected", [
+    ('MODE=live\nif [ "$MODE" = offline ]; then O=--offline; else O=--live; fi\n', ["--live"]),
+    ('MODE=live\nif test "$MODE" != live; then O=--offline; elif [[ $MODE == live ]]; then O=--live; '
+     'else O=--p2p; fi\n', ["--live"]),
+    ('X=""\nif [ -z "$X" ]; then O=--live; else O=--offline; fi\n', ["--live"]),
+    ('X=a\nif ! [ -n "$X" ]; then O=--offline; else O=--live; fi\n', ["--live"]),
+    ("n=3\nif (( n > 0 )); then O=--live; else O=--offline; fi\n", ["--live"]),
+    ("n=3\nif [ $n -lt 2 ]; then O=--offline; else O=--live; fi\n", ["--live"]),
+    ('O=--live\n[ "$O" = --live ] || O=--offline\n', ["--live"]),
+    ('O=""\nfor o in --live --bogus; do\n  [ "$o" = --bogus ] && continue\n  O="$O $o"\ndone\n', ["--live"]),
+])
+def test_a_test_of_known_words_takes_its_branch(text, expected):
+    found = migrations(text + "virsh migrate $O dom qemu+ssh://n2/system\n")
+    assert [texts(w)[2:-2] for w in found] == [[o] for o in expected]
+    # What the file does not give stays open: both branches.
+    for other in ['if [ "$MODE" = offline ]; then O=--offline; else O=--live; fi\n',
+                  'X=a\nif [ -f "$X" ]; then O=--offline; else O=--live; fi\n',
+                  "if (( n > 0 )); then O=--offline; else O=--live; fi\n"]:
+        found = migrations(other + "virsh migrate $O dom qemu+ssh://n2/system\n")
+        assert [texts(w)[2] for w in found] == ["--offline", "--live"]
+    # A branch not taken is still read for the commands in it.
+    found = migrations('M=a\nif [ "$M" = b ]; then virsh migrate --offline d qemu+ssh://n2/system; fi\n')
+    assert [texts(w)[2] for w in found] == ["--offline"]
+
+
 def test_too_many_combinations_become_unknown():
     branches = "\n".join(f"if x; then V{k}=a{k}; else V{k}=b{k}; fi" for k in range(5))
     found = migrations(branches + "\nvirsh migrate --live $V0 $V1 $V2 $V3 $V4 qemu+ssh://n2/system\n")
@@ -402,7 +427,7 @@ def test_options_built_over_a_loop_are_one_request(policies):
 
 
 def test_and_or_paths():
-    assert {ws[2].text for ws in migrations("OPTS=--live\n[ x ] && OPTS=--offline\n"
+    assert {ws[2].text for ws in migrations("OPTS=--live\n[ -n \"$X\" ] && OPTS=--offline\n"
                                              "virsh migrate $OPTS d qemu+ssh://n2/system\n")} == {"--live", "--offline"}
 
 
