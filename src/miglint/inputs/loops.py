@@ -74,45 +74,45 @@ def _substituted_listing(word: WordNode) -> tuple[str | None, str] | None:
     subs = [p for p in word.parts if p.body is not None]
     if len(subs) != 1:
         return None
-    simples = [n for n in _nodes(subs[0].body) if isinstance(n, Simple)]
+    simples = [n for n in nodes(subs[0].body) if isinstance(n, Simple)]
     return _listing(simples[0].words) if len(simples) == 1 else None
 
 
-def _nodes(node: Node | None) -> Iterator[Node]:
+def nodes(node: Node | None) -> Iterator[Node]:
     """Every node under this one, functions' bodies left out (they run where they are called)."""
     if node is None:
         return
     yield node
     if isinstance(node, Seq):
         for item in node.items:
-            yield from _nodes(item)
+            yield from nodes(item)
     elif isinstance(node, AndOr):
-        yield from _nodes(node.first)
+        yield from nodes(node.first)
         for _, item in node.rest:
-            yield from _nodes(item)
+            yield from nodes(item)
     elif isinstance(node, Pipe):
         for item in node.items:
-            yield from _nodes(item)
+            yield from nodes(item)
     elif isinstance(node, (Background, Subshell, Group)):
-        yield from _nodes(node.body)
+        yield from nodes(node.body)
     elif isinstance(node, If):
         for cond, body in node.arms:
-            yield from _nodes(cond)
-            yield from _nodes(body)
-        yield from _nodes(node.orelse)
+            yield from nodes(cond)
+            yield from nodes(body)
+        yield from nodes(node.orelse)
     elif isinstance(node, Loop):
-        yield from _nodes(node.cond)
-        yield from _nodes(node.body)
+        yield from nodes(node.cond)
+        yield from nodes(node.body)
     elif isinstance(node, Case):
         for _, body in node.arms:
-            yield from _nodes(body)
+            yield from nodes(body)
     elif isinstance(node, FuncDef):
         return
 
 
 def _read_var(cond: Seq | None) -> str | None:
     """The variable of a ``while read [-r] VAR`` loop."""
-    for n in _nodes(cond):
+    for n in nodes(cond):
         if isinstance(n, Simple) and n.words and n.words[0].word.text == "read":
             names = [w.word.text for w in n.words[1:] if not w.word.text.startswith("-")]
             return names[0] if len(names) == 1 else None
@@ -120,14 +120,14 @@ def _read_var(cond: Seq | None) -> str | None:
 
 
 def _body_positions(loop: Loop) -> set[tuple[int, int]]:
-    return {(n.command.line, n.command.column) for n in _nodes(loop.body)
+    return {(n.command.line, n.command.column) for n in nodes(loop.body)
             if isinstance(n, Simple) and n.command is not None}
 
 
 def loop_states(tree: Seq | None) -> dict[tuple[int, int], LoopState]:
     """The commands (by line and column) that run in a loop fed by ``virsh list``, with what it says."""
     out: dict[tuple[int, int], LoopState] = {}
-    for node in _nodes(tree):
+    for node in nodes(tree):
         found: tuple[Loop, str, tuple[str | None, str]] | None = None
         if isinstance(node, Loop) and node.kind == "for" and node.var and node.items and len(node.items) == 1:
             listing = _substituted_listing(node.items[0])
@@ -167,10 +167,10 @@ class Block(NamedTuple):
 def blocks(tree: Seq | None) -> list[Block]:
     """Every compound command of a script, for comments above one to speak of all it runs."""
     out: list[Block] = []
-    for node in _nodes(tree):
+    for node in nodes(tree):
         if not isinstance(node, (Loop, If, Case, Group, Subshell)):
             continue
-        inner = [n for n in _nodes(node) if isinstance(n, Simple) and n.command is not None]
+        inner = [n for n in nodes(node) if isinstance(n, Simple) and n.command is not None]
         lines = [n.command.line for n in inner if n.command is not None]
         if isinstance(node, Loop) and node.items:
             lines.append(node.items[0].word.line)

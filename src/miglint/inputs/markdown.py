@@ -13,7 +13,9 @@ In a console block, a command is a line with a prompt (``$ ``, ``% ``, ``# ``, `
 shell prints it only while a command goes on, as in ``$ for vm in a b; do``); every other
 line is the command's output and is ignored. In a shell block every line is shell, ``$ `` prompts stripped.
 
-A line ``# virsh migrate ...`` in a runbook is a root prompt far more often than a comment: ``# `` is read as
+A line ``# virsh migrate ...`` in a console block, or in a block whose every line starts with ``# ``, is a root
+prompt far more often than a comment; in a shell block with shell of its own (a script, ``#!/bin/bash``, or
+commands without a prompt) it is a command commented out. Where it may be a prompt, ``# `` is read as
 a root prompt when what follows it is a command line that runs virsh (directly or through sudo, ssh, ...) or
 assigns a variable (``# DEST=qemu+ssh://...``, ``# export DEST=...``), and as a comment otherwise (so
 ``# miglint: disable=...`` directives inside a block work as in a script). Prose after ``# `` that happens to
@@ -75,8 +77,12 @@ def markdown_snippets(text: str) -> list[Snippet]:
             continue
         console = tag in CONSOLE_TAGS or any(c.startswith("$ ") or _PROMPT.match(c) is not None and
                                              not c.startswith("# ") for _, c in content)
+        # In a shell block that holds shell of its own (a script: `#!/bin/bash`, commands without a prompt),
+        # `# virsh migrate ...` is a command commented out; where every line is `# ...`, they are root prompts.
+        texts = [c for _, c in content if c.strip()]
+        root = console or bool(texts) and all(c.startswith(_ROOT) for c in texts)
         b = Builder(starts)
-        for k, (offset, line) in _block_lines(content, starts, lines, console):
+        for k, (offset, line) in _block_lines(content, starts, lines, console, root):
             _put_line(b, line, offset)
         snip = b.build(0, f"```{tag or 'untagged'} block at line {body[0] + 1 if body else i}")
         if snip.text.strip():
@@ -92,7 +98,7 @@ def _dedent(line: str, indent: int) -> str:
 
 
 def _block_lines(content: list[tuple[int, str]], starts: list[int], lines: list[str],
-                 console: bool) -> list[tuple[int, tuple[int, str]]]:
+                 console: bool, root: bool = True) -> list[tuple[int, tuple[int, str]]]:
     """(line index, (file offset, text)) of the shell lines of a block, prompts stripped."""
     out: list[tuple[int, tuple[int, str]]] = []
     pending: list[str] = []  # the command being continued (console blocks)
@@ -125,7 +131,7 @@ def _block_lines(content: list[tuple[int, str]], starts: list[int], lines: list[
                 out.append((k, (base + 2, line[2:])))
                 continued = line.rstrip().endswith("\\")
                 continue
-            if line.startswith(_ROOT) and _runs_virsh(line[2:]):
+            if root and line.startswith(_ROOT) and _runs_virsh(line[2:]):
                 out.append((k, (base + 2, line[2:])))
                 continued = line.rstrip().endswith("\\")
                 continue

@@ -5,19 +5,24 @@ Like shellcheck, this resolves what the file itself defines and never guesses th
 
 * Variables assigned in the file to constant words are known at their use: ``X=word``, ``X+=word``,
   ``local``/``declare``/``typeset``/``export``/``readonly X=word``, arrays ``A=(...)``, ``A+=(...)``,
-  ``A[n]=word``; ``${X:-w}``, ``${X-w}``, ``${X:+w}``, ``${X:=w}`` (which assigns), ``${#X}``, ``$1``...,
-  ``"$@"``, ``"${A[@]}"``, ``"${A[*]}"``, ``for X in words``, ``set -- words``, ``shift``; ``IFS`` when the
-  file sets it to whitespace (it is never inherited, so otherwise it is the default).
+  ``A[n]=word``, ``A=([0]=a [2]=b)`` (indexes kept: a sparse array); ``${X:-w}``, ``${X-w}``, ``${X:+w}``,
+  ``${X:=w}`` (which assigns), ``${#X}``, ``$1``..., ``"$@"``, ``"${A[@]}"``, ``"${A[*]}"``, ``for X in words``,
+  ``set -- words``, ``shift``; ``IFS`` when the file sets it to whitespace (it is never inherited, so
+  otherwise it is the default).
 * What the file does not define is unknown: a variable never assigned before its use (the environment's),
   anything read at run time (``$(...)``, backquotes, ``read``, ``mapfile``, ``getopts``, ``printf -v``,
   arithmetic), pattern operators (``${X#p}``, ``${X/a/b}``...), indirection, associative arrays, and every
   variable after ``source``/``.``/``eval`` (which may assign anything).
 * A variable assigned differently on several paths (if/elif/else, case arms, ``&&``/``||``, loops) holds
   each of those values: a command that uses it has one word list per combination (``Command.alternatives``),
-  at most ``MAX_ALTERNATIVES``; beyond that the variables with the most values become unknown. A variable that
-  may also hold something unknown (set only on one path and otherwise the environment's) is unknown.
-  ``unset X`` is a known value (nothing). Values along paths that end (``exit``, ``return``, a function that
-  always exits) do not flow on; commands after an ``exit`` are still read (with the values before it).
+  at most ``MAX_ALTERNATIVES``; variables the paths set together keep their values together (``_Link``: with
+  ``OPTS``/``TMO`` set on two arms of a case, two readings, not four); beyond that the variables with the most
+  values become unknown. A condition that tests words the file gives (``[ "$M" = a ]``, ``test``, ``[[ ]]``,
+  ``(( n > 0 ))``, ``true``; ``&&``/``||`` too) takes its branch as a known case subject does: the others
+  are read for their commands only (``dead``). A variable that may also hold something unknown (set only on
+  one path and otherwise the environment's) is unknown. ``unset X`` is a known value (nothing). Values along paths that end
+  (``exit``, ``return``, a function that always exits) do not flow on; commands after an ``exit`` are still
+  read (with the values before it).
 * Loops: a ``for`` loop over words the file gives (one reading, at most ``MAX_VALUES`` words) runs its passes
   in order, as the shell does: a command of the body has one reading per pass (with what the passes before
   built: ``OPTS+=("$o")``), and the values after the loop are those of the last pass (and of passes a
@@ -37,12 +42,15 @@ Like shellcheck, this resolves what the file itself defines and never guesses th
 * Word splitting follows the shell for known values: a bare unquoted expansion splits on IFS, a quoted one is
   one word even when its value has blanks (``"$opts"`` with ``opts="--live --p2p"`` is the one word
   ``--live --p2p``). An unknown value inside a longer word leaves one word (``tcp://$3``); only a whole-word
-  unquoted unknown expansion may be several words (``Word.split``), and ``"$@"``, ``"${A[@]}"`` of an unknown
-  array, or a bare ``$(...)`` may be any number of words (``Word.many``). ``"$*"`` is always one word.
+  unquoted unknown expansion may be several words or none (``Word.split``), as may unknown text that is a whole
+  field of a value used unquoted (``$OPTS`` with ``OPTS="--live $EXTRA"``), and ``"$@"``, ``"${A[@]}"`` of an
+  unknown array, or a bare ``$(...)`` may be any number of words (``Word.many``). ``"$*"`` is always one word.
   Pathname expansion (globbing) is not done: a word with ``*`` or ``?`` stays as written (URIs have ``?``).
 
-Bounds: calls nest at most ``MAX_CALL_DEPTH`` deep and never recursively; past ``MAX_STEPS`` commands read,
-calls are no longer followed and loops are read once.
+Bounds: calls nest at most ``MAX_CALL_DEPTH`` deep and never recursively; past ``MAX_STEPS`` nodes read (plus
+``STEPS_PER_NODE`` for each node of the file, so that a long script is read whole), calls are no longer followed
+and loops are read once. A function with a call past that bound is read once more at the end, as one never
+called is: nothing it runs goes unchecked.
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple, Union
 
+from .loops import nodes
 from .shell import (
     LIT,
     OPAQUE,
@@ -88,8 +97,12 @@ MAX_ALTERNATIVES = 16  # word lists per command
 MAX_VALUES = 16  # values one variable may hold before it is unknown
 MAX_CALL_DEPTH = 8
 MAX_STEPS = 20_000
+STEPS_PER_NODE = 16
 MAX_NODE_DEPTH = 120  # nodes read inside one another (calls included); deeper ones are not read
-MAX_RUNS = 64  # readings recorded for one command of the file (a function body called from many places)
+# Readings one command gathers (its alternatives, a loop's passes); and runs of one command (a function body
+# called from many places) reported even when they repeat an earlier run's words: beyond, only runs with words
+# of their own are (the others share the earlier answer).
+MAX_RUNS = 64
 MAX_ITEMS = 256  # an array with more elements is unknown
 MAX_TEXT = 10_000  # a value with more characters is unknown
 DEFAULT_IFS = " \t\n"
@@ -139,6 +152,16 @@ class Scalar(NamedTuple):
 
 class Array(NamedTuple):
     items: tuple[Field, ...]
+    keys: tuple[int, ...] | None = None  # the indexes of a sparse array (A=([0]=a [2]=b)); None: 0, 1, 2, ...
+
+
+def _slots(v: Array) -> dict[int, Field]:
+    return dict(zip(v.keys if v.keys is not None else range(len(v.items)), v.items))
+
+
+def _array(slots: dict[int, Field]) -> Array:
+    keys = sorted(slots)
+    return Array(tuple(slots[k] for k in keys), None if keys == list(range(len(keys))) else tuple(keys))
 
 
 class _Sentinel(NamedTuple):
@@ -147,17 +170,31 @@ class _Sentinel(NamedTuple):
 
 UNSET = _Sentinel("unset")
 UNKNOWN = _Sentinel("unknown")
-Value = Union[Scalar, Array, _Sentinel]
+
+
+class _Link(NamedTuple):
+    """Variables set together on the paths a merge joined (``case ... a) X=1; Y=2 ;; b) X=3; Y=4 ;; esac``):
+    their values go together as each path set them, not in every combination. It speaks for a variable as long
+    as the variable still holds the very values made at that merge (``vals``, compared by identity)."""
+
+    name: str  # "link"
+    vals: tuple[tuple[str, "Val"], ...]
+    rows: tuple[tuple["Value", ...], ...]  # one value per name, per path (and per combination on it)
+
+
+Value = Union[Scalar, Array, _Sentinel, _Link]
 Val = tuple[Value, ...]  # the values a variable may hold
 Env = dict[str, Val]
 _UNKNOWN_VAL: Val = (UNKNOWN,)
+LINKS = "\x00links"  # the key of an Env's _Link items (no variable has this name)
+MAX_LINK_ROWS = 64
 
 
 def _key(v: Value) -> tuple[object, ...]:
     if isinstance(v, Scalar):
         return ("s", tuple((p.text, p.unknown) for p in v.pieces))
     if isinstance(v, Array):
-        return ("a", tuple((f.text, f.unknown, f.many) for f in v.items))
+        return ("a", tuple((f.text, f.unknown, f.many) for f in v.items), v.keys)
     return ("x", v.name)
 
 
@@ -186,7 +223,7 @@ def _growing(before: Env, after: Env | None) -> list[str]:
     out = []
     for name, val in after.items():
         old = before.get(name)
-        if old is None or val is old or old == _UNKNOWN_VAL:
+        if name == LINKS or old is None or val is old or old == _UNKNOWN_VAL:
             continue
         keys = {_key(v) for v in old}
         if any(_key(v) not in keys for v in val):
@@ -202,7 +239,8 @@ def _merge(envs: Sequence[Env | None]) -> Env | None:
     if all(e is first for e in alive):
         return first
     out: Env = {}
-    for name in set().union(*alive):
+    changed: list[str] = []
+    for name in sorted(set().union(*alive) - {LINKS}):
         val = first.get(name)
         if val is not None and all(e.get(name) is val for e in alive):
             out[name] = val  # the same on every path
@@ -211,6 +249,62 @@ def _merge(envs: Sequence[Env | None]) -> Env | None:
         for e in alive:
             vals.extend(e.get(name, _UNKNOWN_VAL))
         out[name] = _norm(vals)
+        if len(out[name]) > 1:
+            changed.append(name)
+    links: list[Value] = []
+    seen: set[int] = set()
+    for e in alive:
+        for link in e.get(LINKS, ()):
+            if isinstance(link, _Link) and id(link) not in seen and len(_holding(link, out)) > 1:
+                seen.add(id(link))
+                links.append(link)
+    if len(changed) > 1:
+        rows: list[tuple[Value, ...]] = []
+        for e in alive:
+            rows.extend(_joint(e, changed))
+        rows = list(dict.fromkeys(rows))
+        if len(rows) <= MAX_LINK_ROWS:
+            links.append(_Link("link", tuple((name, out[name]) for name in changed), tuple(rows)))
+    if links:
+        out[LINKS] = tuple(links)
+    return out
+
+
+def _holding(link: _Link, env: Env) -> list[int]:
+    """The indexes of the link's variables that still hold the values it speaks of."""
+    return [k for k, (name, val) in enumerate(link.vals) if env.get(name) is val]
+
+
+def _units(env: Env, names: Sequence[str]) -> list[tuple[tuple[str, ...], list[tuple[Value, ...]]]]:
+    """The values of these variables, grouped: variables a link ties give their values together (one tuple
+    per path that set them), each other variable alone."""
+    units: list[tuple[tuple[str, ...], list[tuple[Value, ...]]]] = []
+    left = list(names)
+    for link in env.get(LINKS, ()):
+        if not isinstance(link, _Link):
+            continue
+        idx = [k for k in _holding(link, env) if link.vals[k][0] in left]
+        if len(idx) < 2:
+            continue
+        group = tuple(link.vals[k][0] for k in idx)
+        units.append((group, list(dict.fromkeys(tuple(row[k] for k in idx) for row in link.rows))))
+        left = [n for n in left if n not in group]
+    for name in left:
+        units.append(((name,), [(v,) for v in env.get(name, _UNKNOWN_VAL)]))
+    return units
+
+
+def _joint(env: Env, names: Sequence[str]) -> list[tuple[Value, ...]]:
+    """Every combination of the values of these variables (in this order) the paths to here allow."""
+    units = _units(env, names)
+    out: list[tuple[Value, ...]] = []
+    for combo in itertools.product(*(rows for _, rows in units)):
+        got: dict[str, Value] = {}
+        for (group, _), row in zip(units, combo):
+            got.update(zip(group, row))
+        out.append(tuple(got[n] for n in names))
+        if len(out) > MAX_LINK_ROWS:
+            break
     return out
 
 
@@ -265,6 +359,8 @@ class Resolver:
         self.records: list[_Record] = []
         self.seq = 0
         self.steps = 0
+        self.budget = MAX_STEPS  # steps read before calls are no longer followed: grows with the text read
+        self.unfollowed: set[int] = set()  # id() of FuncDef nodes with a call past the budget
         self.recording = True
         self.pos: Positions = Positions("")
         self.frames: list[_Frame] = []
@@ -272,7 +368,8 @@ class Resolver:
         self.stack: list[int] = []  # id() of the functions being called
         self.loop_depth = 0
         self.depth = 0
-        self.runs: Counter[int] = Counter()  # readings recorded per command node
+        self.runs: Counter[int] = Counter()  # runs read per command node
+        self.shared: dict[int, set[tuple[tuple[tuple[str, bool, bool, bool], ...], ...]]] = {}  # their words
         # While a for loop is unrolled: (command node, calls) -> index in records, so that the passes of a
         # command of its body are the readings of one command.
         self.merging: dict[tuple[int, tuple[tuple[int, int], ...]], int] | None = None
@@ -283,15 +380,18 @@ class Resolver:
         if sc.tree is None:
             return
         self.pos = sc.positions if sc.positions is not None else Positions("")
+        self.budget += STEPS_PER_NODE * sum(1 for _ in nodes(sc.tree))
         out = self.node(sc.tree, self.env)
         if out is not None:
             self.env = out
 
     def finish(self) -> list[Command]:
-        """Read the functions never called, then every command found, in order of position."""
+        """Read the functions never called (or with calls past the bounds), then every command found, in order
+        of position."""
         done: set[int] = set()
         while True:
-            todo = [f for f in self.funcs.values() if id(f.node) not in self.called and id(f.node) not in done]
+            todo = [f for f in self.funcs.values()
+                    if (id(f.node) not in self.called or id(f.node) in self.unfollowed) and id(f.node) not in done]
             if not todo:
                 break
             for f in todo:
@@ -335,10 +435,20 @@ class Resolver:
                     env = out
             return None if dead else env
         if isinstance(n, AndOr):
+            status = self.truth(n.first, env)  # known when the file says all the test reads
             cur = self.node(n.first, env)
-            for _, rhs in n.rest:
+            for op, rhs in n.rest:
                 base = cur if cur is not None else env
-                cur = _merge([cur, self.node(rhs, dict(base))])
+                runs = None if status is None else status == (op == "&&")
+                if runs is False:
+                    self.dead(rhs, base)  # `[ "$o" = --bogus ] && continue` with o=--live
+                    continue
+                status = self.truth(rhs, base)
+                out = self.node(rhs, dict(base))
+                if runs:
+                    cur = out
+                else:
+                    cur, status = _merge([cur, out]), None
             return cur
         if isinstance(n, Pipe):
             for item in n.items:
@@ -371,16 +481,83 @@ class Resolver:
     def if_(self, n: If, env: Env) -> Env | None:
         outs: list[Env | None] = []
         cur = env
+        taken = False  # an earlier condition holds: the arms after it are not taken
         for cond, body in n.arms:
+            holds = None if taken else self.truth(cond, cur)
             after = self.node(cond, dict(cur))
             if after is not None:
                 cur = after
+            if taken or holds is False:
+                self.dead(body, cur)
+                continue
             outs.append(self.node(body, dict(cur)))
-        outs.append(self.node(n.orelse, dict(cur)) if n.orelse is not None else cur)
+            taken = holds is True
+        if taken:
+            if n.orelse is not None:
+                self.dead(n.orelse, cur)
+        else:
+            outs.append(self.node(n.orelse, dict(cur)) if n.orelse is not None else cur)
         return _merge(outs)
 
+    def dead(self, n: Node, env: Env) -> None:
+        """Read a branch the file's values never take for the commands in it: nothing it does (assignments,
+        break, continue, return) flows on."""
+        loops, self.loops = self.loops, [_LoopFrame() for _ in self.loops]
+        returns = [f.returns for f in self.frames]
+        for f in self.frames:
+            f.returns = []
+        try:
+            self.node(n, dict(env))
+        finally:
+            self.loops = loops
+            for f, r in zip(self.frames, returns):
+                f.returns = r
+
+    def truth(self, n: Node, env: Env) -> bool | None:
+        """Whether a condition holds, when it is a simple test of words the file gives (``[ ]``, ``test``,
+        ``[[ ]]``: =, ==, !=, -z, -n, integer comparisons; ``(( ))`` comparing known integers; ``true``,
+        ``false``); None when that is not known."""
+        if isinstance(n, Seq):
+            return self.truth(n.items[0], env) if len(n.items) == 1 else None
+        result: bool | None
+        if isinstance(n, Simple):
+            if not n.words or n.words[0].assign is not None:
+                return None
+            name = _lit(n.words[0])
+            args = n.words[1:]
+            if name in ("true", ":", "false"):
+                result = name != "false"
+            elif name in ("[", "test"):
+                if name == "[":
+                    if not args or _lit(args[-1]) != "]":
+                        return None
+                    args = args[:-1]
+                words = self.known_words(args, env, split=True)
+                result = None if words is None else _test(words)
+            else:
+                return None
+        elif isinstance(n, Cond):
+            words = self.known_words(n.words, env, split=False)
+            if words is None or any(p.kind != LIT or not p.quoted for w in n.words[2:3] for p in w.parts
+                                    if any(c in p.text for c in "*?[") or p.kind == PARAM):
+                return None  # a pattern on the right of == in [[ ]]: not compared here
+            result = _test(words)
+        elif isinstance(n, Arith):
+            result = _arith(n.text, env)
+        else:
+            return None
+        if result is None:
+            return None
+        return not result if n.negated else result
+
+    def known_words(self, nodes: Sequence[WordNode], env: Env, split: bool) -> list[str] | None:
+        alts = self.expand_all(nodes, env, split)
+        if len(alts) != 1 or any(f.unknown for f in alts[0]):
+            return None
+        return [f.text for f in alts[0]]
+
     def loop(self, n: Loop, env: Env) -> Env | None:
-        if n.kind == "for" and n.var and self.steps < MAX_STEPS:
+        if n.kind == "for" and n.var and self.steps < self.budget:
             items = self.loop_items(n, env)
             if items:
                 return self.unrolled(n, env, items)
@@ -418,7 +595,7 @@ class Resolver:
             finally:
                 self.recording = was
 
-        if self.steps < MAX_STEPS and self.loop_depth < 3:
+        if self.steps < self.budget and self.loop_depth < 3:
             # The number of passes is not known: the body sees the values from before the loop and those after
             # a pass. A variable a second pass changes again (OPTS="$OPTS $o", A+=(x)) grows with each pass:
             # how much is not known, so it is unknown.
@@ -537,7 +714,7 @@ class Resolver:
             if patterns is chosen:
                 result = self.node(body, dict(env))
             else:
-                self.node(body, dict(env))  # read for their commands
+                self.dead(body, env)  # read for their commands
         return result
 
     # -- simple commands -----------------------------------------------------------------------------------------
@@ -559,6 +736,8 @@ class Resolver:
         name = _lit(cmd_words[0])
         func = self.funcs.get(name) if name is not None else None
         if func is not None and not self.can_call(func):
+            if self.steps >= self.budget and self.recording:
+                self.unfollowed.add(id(func.node))
             func = None
         if func is None:
             alts = self.expand_sites(cmd_words, env)
@@ -596,7 +775,7 @@ class Resolver:
                 out[v] = _UNKNOWN_VAL
             return out
         if name in ("source", ".", "eval"):
-            return {k2: (v if k2 == "@" else _UNKNOWN_VAL) for k2, v in out.items()}
+            return {k2: (v if k2 == "@" else _UNKNOWN_VAL) for k2, v in out.items() if k2 != LINKS}
         if name == "set":
             self.set_positional(args, out)
             return out
@@ -608,7 +787,7 @@ class Resolver:
         return out
 
     def can_call(self, func: _Func) -> bool:
-        return id(func.node) not in self.stack and len(self.stack) < MAX_CALL_DEPTH and self.steps < MAX_STEPS
+        return id(func.node) not in self.stack and len(self.stack) < MAX_CALL_DEPTH and self.steps < self.budget
 
     def record(self, n: Simple, assigns: list[WordNode], alts: list[list[tuple[Field, Word]]]) -> None:
         assert n.command is not None
@@ -617,8 +796,6 @@ class Resolver:
         earlier = self.merging.get(merge_key) if self.merging is not None else None
         if earlier is None:
             self.runs[id(n)] += 1
-            if self.runs[id(n)] > MAX_RUNS:
-                return
         site = n.command
         readings: list[tuple[Word, ...]] = []
         pre = tuple(a.word for a in assigns)
@@ -637,6 +814,14 @@ class Resolver:
             readings.append(ws)
         if not readings:
             return
+        if earlier is None:
+            # Every run is checked. Past MAX_RUNS runs of one command (a function called from many places),
+            # a run with the very words of an earlier one shares its answer instead of repeating it.
+            texts = tuple(tuple((w.text, w.unknown, w.split, w.many) for w in ws) for ws in readings)
+            known = self.shared.setdefault(id(n), set())
+            if texts in known and self.runs[id(n)] > MAX_RUNS:
+                return
+            known.add(texts)
         first = readings[0]
         cmd = Command(first, first[0].line if first else site.line, first[0].column if first else site.column,
                       max(site.end_line, site.line), site.nested,
@@ -657,21 +842,23 @@ class Resolver:
     def expand_sites(self, nodes: Sequence[WordNode], env: Env,
                      split: bool = True) -> list[list[tuple[Field, Word]]]:
         """Every reading of these words: one list of words per combination of the variables' values."""
-        multi: dict[str, int] = {}
+        multi: set[str] = set()
         for w in nodes:
             for name in _names(w):
-                n = len(env.get(name, _UNKNOWN_VAL))
-                if n > 1:
-                    multi[name] = n
+                if len(env.get(name, _UNKNOWN_VAL)) > 1:
+                    multi.add(name)
+        # Variables set together on one path take their values together (_Link), not in every combination.
+        units = _units(env, sorted(multi))
         collapsed: set[str] = set()
-        while multi and _product(multi.values()) > MAX_ALTERNATIVES:
-            worst = max(multi, key=lambda k: (multi[k], k))
-            collapsed.add(worst)
-            del multi[worst]
-        names = sorted(multi)
+        while units and _product(len(rows) for _, rows in units) > MAX_ALTERNATIVES:
+            worst = max(units, key=lambda u: (len(u[1]), u[0]))
+            collapsed.update(worst[0])
+            units.remove(worst)
         out: list[list[tuple[Field, Word]]] = []
-        for combo in itertools.product(*(env[name] for name in names)):
-            fixed: dict[str, Value] = dict(zip(names, combo))
+        for combo in itertools.product(*(rows for _, rows in units)):
+            fixed: dict[str, Value] = {}
+            for (group, _), row in zip(units, combo):
+                fixed.update(zip(group, row))
             for c in collapsed:
                 fixed[c] = UNKNOWN
             fields: list[tuple[Field, Word]] = []
@@ -862,10 +1049,41 @@ class Resolver:
         return _norm(values)
 
     def array_of(self, elements: Sequence[WordNode], env: Env) -> Val:
+        if any(_subscripted(e) is not None for e in elements):
+            return self.keyed_array(elements, env)
         values: list[Value] = []
         for fields in self.expand_all(elements, env):
             values.append(Array(tuple(_stored(f) for f in fields)))
         return _norm(values)
+
+    def keyed_array(self, elements: Sequence[WordNode], env: Env) -> Val:
+        """``A=([0]=a b [5]=c)``: an element ``[i]=value`` goes at index i (its value is not split, as an
+        assignment's), the others after the one before. Indexes that are not plain numbers are not known."""
+        slots: dict[int, Field] = {}
+        at = 0
+        for e in elements:
+            sub = _subscripted(e)
+            fields: list[Field]
+            if sub is None:
+                alts = self.expand_all([e], env)
+                if len(alts) != 1 or any(f.many or f.split for f in alts[0]):
+                    return _UNKNOWN_VAL
+                fields = [_stored(f) for f in alts[0]]
+            else:
+                index, parts = sub
+                if not index.strip().isdigit():
+                    return _UNKNOWN_VAL
+                at = int(index)
+                val = self.value_of(parts, env, -1, -1)
+                if len(val) != 1:
+                    return _UNKNOWN_VAL
+                v = val[0]
+                fields = [Field(v.pieces) if isinstance(v, Scalar) else
+                          Field((Piece(e.word.text, e.word.line, e.word.column, unknown=True),))]
+            for f in fields:
+                slots[at] = f
+                at += 1
+        return _norm([_array(slots)])
 
     def assign(self, env: Env, a: Assign, local: bool = False, flags: str = "") -> None:
         name = a.name
@@ -1044,7 +1262,11 @@ class _Assembler:
     def emit(self) -> None:
         if self.has:
             span = self.span if self.span_ok else (-1, -1)
-            self.out.append(Field(tuple(self.cur), self.many, False, span[0], span[1]))
+            # Only unknown text the shell splits (``$EXTRA`` of OPTS="--live $EXTRA", used as $OPTS): it may
+            # be several words or none, as a bare $EXTRA is. Unknown text inside a longer word leaves one word.
+            split = any(p.unknown and not p.quoted for p in self.cur) and \
+                all(p.unknown or not p.text for p in self.cur)
+            self.out.append(Field(tuple(self.cur), self.many, split, span[0], span[1]))
         self.cur, self.has, self.many, self.span, self.span_ok = [], False, False, (-1, -1), True
 
     def _add(self, pieces: Sequence[Piece], span: tuple[int, int] = (-1, -1)) -> None:
@@ -1160,6 +1382,11 @@ def _spreads(parts: Sequence[Part]) -> bool:
 def _element(v: Value, n: int) -> Value:
     if not isinstance(v, Array):
         return UNKNOWN if v is UNKNOWN else UNSET
+    if v.keys is not None:
+        if any(f.many for f in v.items):
+            return UNKNOWN
+        f = _slots(v).get(n)
+        return UNSET if f is None else Array((f,))
     for k, f in enumerate(v.items):
         if f.many:
             return UNKNOWN
@@ -1174,21 +1401,17 @@ def _set_element(old: Val, index: str, value: Val) -> Val:
     n = int(index)
     out: list[Value] = []
     for v in old:
-        items: list[Field]
+        slots: dict[int, Field]
         if isinstance(v, Array) and not any(f.many for f in v.items):
-            items = list(v.items)
+            slots = _slots(v)
         elif v is UNSET:
-            items = []
+            slots = {}
         elif isinstance(v, Scalar):
-            items = [Field(v.pieces)]
+            slots = {0: Field(v.pieces)}
         else:
             return _UNKNOWN_VAL
-        new = Field(value[0].pieces)
-        if n < len(items):
-            items[n] = new
-        else:
-            items.append(new)
-        out.append(Array(tuple(items)))
+        slots[n] = Field(value[0].pieces)
+        out.append(_array(slots))
     return _norm(out)
 
 
@@ -1207,7 +1430,12 @@ def _combine(old: Val, new: Val, array: bool) -> Val:
                 else:
                     left = (Field((Piece("${...}", 0, 0, unknown=True),), many=True),)
                 right = b.items if isinstance(b, Array) else ()
-                out.append(Array(left + right))
+                if isinstance(a, Array) and a.keys is not None and not any(f.many for f in a.items):
+                    slots = _slots(a)  # A+=(x) of a sparse array: after its last index
+                    slots.update((max(slots, default=-1) + 1 + k, f) for k, f in enumerate(right))
+                    out.append(_array(slots))
+                else:
+                    out.append(Array(left + right))
             else:
                 if isinstance(a, Array):
                     a = Scalar(a.items[0].pieces) if a.items and not a.items[0].many else UNKNOWN
@@ -1264,6 +1492,23 @@ def _subs(w: WordNode) -> Iterator[Part]:
             yield from _subs(e)
 
 
+_SUBSCRIPT = re.compile(r"\[([^\]]*)\]=")
+
+
+def _subscripted(e: WordNode) -> tuple[str, tuple[Part, ...]] | None:
+    """An array literal's element ``[i]=value``: (i, the value's parts); None for a plain element."""
+    first = e.parts[0] if e.parts else None
+    if first is None or first.kind != LIT or first.quoted:
+        return None
+    m = _SUBSCRIPT.match(first.text)
+    if m is None:
+        return None
+    n = m.end()
+    rest = first._replace(text=first.text[n:], start=first.start + n if first.exact else first.start,
+                          exact=first.exact)
+    return m.group(1), ((rest,) if rest.text else ()) + tuple(e.parts[1:])
+
+
 def _assigned_by(name: str, args: Sequence[WordNode]) -> list[str]:
     """Variables ``read``, ``mapfile``, ``getopts``, ``printf -v`` and ``let`` set to what only the run knows."""
     texts = [_lit(a) for a in args]
@@ -1299,6 +1544,56 @@ def _assigned_by(name: str, args: Sequence[WordNode]) -> list[str]:
     if not names:
         names = ["REPLY"] if name == "read" else ["MAPFILE"]
     return [n for n in names if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n)]
+
+
+_INT = re.compile(r"-?[0-9]+")
+_INT_TESTS = {"-eq": "==", "-ne": "!=", "-lt": "<", "-le": "<=", "-gt": ">", "-ge": ">="}
+_ARITH_TEST = re.compile(r"\s*([$]?[A-Za-z_][A-Za-z0-9_]*|-?[0-9]+)\s*(==|!=|<=|>=|<|>)\s*"
+                         r"([$]?[A-Za-z_][A-Za-z0-9_]*|-?[0-9]+)\s*")
+
+
+def _compare(a: int, op: str, b: int) -> bool:
+    return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+
+
+def _test(args: Sequence[str]) -> bool | None:
+    """test(1) on known words, by their number as POSIX says; None for what is not read here (files, ...)."""
+    if args and args[0] == "!" and len(args) in (2, 3, 4):
+        inner = _test(args[1:])
+        return None if inner is None else not inner
+    if not args:
+        return False
+    if len(args) == 1:
+        return args[0] != ""
+    if len(args) == 2:
+        return {"-n": args[1] != "", "-z": args[1] == ""}.get(args[0])
+    if len(args) == 3:
+        a, op, b = args
+        if op in ("=", "=="):
+            return a == b
+        if op == "!=":
+            return a != b
+        if op in _INT_TESTS and _INT.fullmatch(a.strip()) and _INT.fullmatch(b.strip()):
+            return _compare(int(a), _INT_TESTS[op], int(b))
+    return None
+
+
+def _arith(text: str, env: Env) -> bool | None:
+    """``(( a OP b ))`` on integers the file gives; None otherwise."""
+    m = _ARITH_TEST.fullmatch(text.rstrip().removesuffix(")"))
+    if m is None:
+        return None
+    values: list[int] = []
+    for operand in (m.group(1), m.group(3)):
+        if _INT.fullmatch(operand):
+            values.append(int(operand))
+            continue
+        val = env.get(operand.lstrip("$"))
+        if val is None or len(val) != 1 or not isinstance(val[0], Scalar) or val[0].unknown or \
+                not _INT.fullmatch(val[0].text.strip()):
+            return None
+        values.append(int(val[0].text))
+    return _compare(values[0], m.group(2), values[1])
 
 
 def _case_match(subject: str, pattern: WordNode) -> bool:

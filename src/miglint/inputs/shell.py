@@ -185,6 +185,7 @@ class WordNode(NamedTuple):
 class Simple:
     words: list[WordNode]
     command: Command | None
+    negated: bool = False  # `! cmd`: its exit status is reversed
 
 
 @dataclass(slots=True)
@@ -249,11 +250,13 @@ class FuncDef:
 @dataclass(slots=True)
 class Arith:
     text: str  # (( ... )) without the parentheses
+    negated: bool = False
 
 
 @dataclass(slots=True)
 class Cond:
     words: list[WordNode]  # [[ ... ]]
+    negated: bool = False
 
 
 Node = Union[Simple, Seq, AndOr, Pipe, Background, Subshell, Group, If, Loop, Case, FuncDef, Arith, Cond]
@@ -1026,13 +1029,17 @@ class _Parser:
         return AndOr(first, rest) if rest else first
 
     def pipeline(self, stop: frozenset[str]) -> Node:
+        bangs = 0
         while self.is_word("!"):
             self.take()
+            bangs += 1
         items = [self.command(stop)]
         while self.is_op("|", "|&"):
             self.take()
             self.skip_newlines()
             items.append(self.command(stop))
+        if bangs % 2 and len(items) == 1 and isinstance(items[0], (Simple, Arith, Cond)):
+            items[0].negated = True
         return Pipe(items) if len(items) > 1 else items[0]
 
     def command(self, stop: frozenset[str]) -> Node:

@@ -55,6 +55,7 @@ class InputRunner(NamedTuple):
     replace_default: str  # the replace-string of a bare -i / --replace (xargs), "" when none
     patterns: str  # a regular expression of the replace-strings the program always knows ("" when none)
     one: frozenset[str]  # options (attached value) that make it add exactly one word per run: -n1
+    counts: frozenset[str]  # options whose separate value 1 makes it add one word per run (-n 1)
     many: frozenset[str]  # options that make it add any number of words (parallel -X, -m)
     stop: frozenset[str]  # words after which the input is written out (parallel's ::: lists): not the command's
     default_one: bool  # without such options, one word per run (parallel) or as many as fit (xargs)
@@ -65,8 +66,9 @@ INPUT_RUNNERS: dict[str, InputRunner] = {
     "xargs": InputRunner(
         frozenset({"-a", "--arg-file", "-d", "--delimiter", "-E", "-I", "-L", "-n", "--max-args", "-P",
                    "--max-procs", "-s", "--max-chars", "--process-slot-var"}),
-        frozenset({"-I", "-i", "--replace"}), "{}", "", frozenset({"-n1", "--max-args=1", "-L1", "-l1", "-l"}),
-        frozenset(), frozenset(), False),
+        # -L/-l/--max-lines take every word of the line(s): any number of words.
+        frozenset({"-I", "-i", "--replace"}), "{}", "", frozenset({"-n1", "--max-args=1"}),
+        frozenset({"-n", "--max-args"}), frozenset(), frozenset(), False),
     # GNU parallel(1): {} {.} {/} {//} {/.} {#} {%} {1} {2.} ... are replaced by the input
     "parallel": InputRunner(
         frozenset({"-j", "--jobs", "-P", "-S", "--sshlogin", "-N", "-n", "--max-args", "-L", "--max-lines",
@@ -74,7 +76,8 @@ INPUT_RUNNERS: dict[str, InputRunner] = {
                    "--retries", "--halt", "--memfree", "--load", "-a", "--arg-file", "-d", "--delimiter",
                    "-E", "--tmpdir", "--workdir", "--basefile", "--env", "--sshloginfile", "--slf"}),
         frozenset({"-I"}), "", r"\{(?:[0-9]+)?(?:\.|/|//|/\.|#|%)?\}",
-        frozenset({"-N1", "-n1", "--max-args=1", "-L1"}), frozenset({"-X", "-m", "--xargs"}),
+        frozenset({"-N1", "-n1", "--max-args=1", "-L1"}), frozenset({"-n", "-N", "--max-args", "-L"}),
+        frozenset({"-X", "-m", "--xargs"}),
         frozenset({":::", "::::", ":::+", "::::+"}), True),
 }
 
@@ -182,8 +185,7 @@ def input_command(words: Sequence[Word]) -> InputCommand | None:
                 replace.add(spec.replace_default)
         elif t[:2] in spec.replace and len(t) > 2 and not t.startswith("--"):
             replace.add(t[2:])  # -I% , -i%
-        if t in spec.one or (opt in ("-n", "-N", "--max-args", "-L") and not eq and k + 1 < n
-                             and words[k + 1].text == "1"):
+        if t in spec.one or (opt in spec.counts and not eq and k + 1 < n and words[k + 1].text == "1"):
             one = True
         elif opt in spec.many or opt in ("-n", "-N", "--max-args", "-L", "--max-lines", "-l") \
                 or t[:2] in ("-n", "-N", "-L"):
@@ -372,7 +374,8 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
     n = len(words)
 
     def literal_positionals_after(start: int) -> int:
-        """How many plain words after ``start`` will fill positional slots (option values skipped)."""
+        """How many words after ``start`` will fill positional slots (option values skipped; a word that may
+        be any number of words, none included, counts for none)."""
         count = 0
         j = start
         only_data = data_only
@@ -385,8 +388,8 @@ def parse_migrate_args(words: Sequence[Word], version: Version, vocab: Vocabular
                 od2 = vocab.options.get(vocab.resolve_option(name2))
                 if od2 is not None and od2.type != "bool" and not eq2:
                     j += 1
-            elif not words[j].unknown:
-                count += 1
+            elif not (words[j].unknown and words[j].split) and not words[j].many:
+                count += 1  # a known word, or an unknown one that is one word ("$dom")
             j += 1
         return count
 

@@ -166,6 +166,18 @@ def test_array_append_index_and_star():
     assert texts(w)[2:8] == ["--offline", "--p2p", "--dname", "new name", "--offline --p2p --dname new name", "--p2p"]
 
 
+def test_array_literal_with_indexes():
+    w = one("""\
+        arr=([0]=--live [2]=--persistent)
+        b=(--p2p [4]="--timeout 5" --verbose)
+        b[1]=--tunnelled
+        arr+=(--compressed)
+        virsh migrate "${arr[@]}" ${arr[1]} ${arr[2]} "${b[@]}" ${#b[@]} ${b[5]} dom qemu+ssh://n2/system
+        """)
+    assert texts(w)[2:-2] == ["--live", "--persistent", "--compressed", "--persistent",
+                              "--p2p", "--tunnelled", "--timeout 5", "--verbose", "4", "--verbose"]
+
+
 def test_declared_array():
     w = one("""\
         declare -a GLOBAL=(-c qemu:///system)
@@ -235,6 +247,39 @@ def test_case_arms_and_a_path_that_exits():
     assert [texts(w)[2:-2] for w in found] == [["--live", "--p2p"], ["--offline"]]
 
 
+@pytest.mark.parametrize("text", [
+    """\
+    case "$1" in
+      offline) OPTS="--offline --persistent"; TMO="" ;;
+      *) OPTS="--live --persistent"; TMO="--timeout 60" ;;
+    esac
+    """,
+    """\
+    if [ "$MODE" = offline ]; then
+      OPTS="--offline --persistent"
+      TMO=""
+    else
+      OPTS="--live --persistent"
+      TMO="--timeout 60"
+    fi
+    """,
+])
+def test_variables_set_together_on_a_path_keep_their_values_together(policies, evaluator, text):
+    """Two paths set two variables: a command using both has two readings, not four."""
+    text = textwrap.dedent(text) + "virsh migrate $OPTS $TMO dom qemu+ssh://n2/system\n"
+    found = migrations(text)
+    assert [texts(w)[2:-2] for w in found] == [["--offline", "--persistent"],
+                                               ["--live", "--persistent", "--timeout", "60"]]
+    assert "rejected" not in [evaluator(j.request).prediction for j in jobs(policies, text)]
+    # An assignment built from them keeps them together too; a variable set again later is on its own.
+    found = migrations(text + 'ALL="$OPTS $TMO"\nvirsh migrate $ALL dom2 qemu+ssh://n2/system\n'
+                              'TMO=--verbose\nvirsh migrate $OPTS $TMO dom3 qemu+ssh://n2/system\n')
+    assert [texts(w)[2:-2] for w in found[2:4]] == [["--offline", "--persistent"],
+                                                    ["--live", "--persistent", "--timeout", "60"]]
+    assert [texts(w)[2:-2] for w in found[4:]] == [["--offline", "--persistent", "--verbose"],
+                                                   ["--live", "--persistent", "--verbose"]]
+
+
 def test_a_value_set_on_one_path_only_is_unknown():
     w = one("""\
         if [ -n "$FAST" ]; then OPTS=--p2p; fi
@@ -253,6 +298,31 @@ def test_a_known_case_subject_picks_its_arm():
         virsh migrate $OPTS dom qemu+ssh://n2/system
         """)
     assert w[2].text == "--offline"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ('MODE=live\nif [ "$MODE" = offline ]; then O=--offline; else O=--live; fi\n', ["--live"]),
+    ('MODE=live\nif test "$MODE" != live; then O=--offline; elif [[ $MODE == live ]]; then O=--live; '
+     'else O=--p2p; fi\n', ["--live"]),
+    ('X=""\nif [ -z "$X" ]; then O=--live; else O=--offline; fi\n', ["--live"]),
+    ('X=a\nif ! [ -n "$X" ]; then O=--offline; else O=--live; fi\n', ["--live"]),
+    ("n=3\nif (( n > 0 )); then O=--live; else O=--offline; fi\n", ["--live"]),
+    ("n=3\nif [ $n -lt 2 ]; then O=--offline; else O=--live; fi\n", ["--live"]),
+    ('O=--live\n[ "$O" = --live ] || O=--offline\n', ["--live"]),
+    ('O=""\nfor o in --live --bogus; do\n  [ "$o" = --bogus ] && continue\n  O="$O $o"\ndone\n', ["--live"]),
+])
+def test_a_test_of_known_words_takes_its_branch(text, expected):
+    found = migrations(text + "virsh migrate $O dom qemu+ssh://n2/system\n")
+    assert [texts(w)[2:-2] for w in found] == [[o] for o in expected]
+    # What the file does not give stays open: both branches.
+    for other in ['if [ "$MODE" = offline ]; then O=--offline; else O=--live; fi\n',
+                  'X=a\nif [ -f "$X" ]; then O=--offline; else O=--live; fi\n',
+                  "if (( n > 0 )); then O=--offline; else O=--live; fi\n"]:
+        found = migrations(other + "virsh migrate $O dom qemu+ssh://n2/system\n")
+        assert [texts(w)[2] for w in found] == ["--offline", "--live"]
+    # A branch not taken is still read for the commands in it.
+    found = migrations('M=a\nif [ "$M" = b ]; then virsh migrate --offline d qemu+ssh://n2/system; fi\n')
+    assert [texts(w)[2] for w in found] == ["--offline"]
 
 
 def test_too_many_combinations_become_unknown():
@@ -357,7 +427,7 @@ def test_options_built_over_a_loop_are_one_request(policies):
 
 
 def test_and_or_paths():
-    assert {ws[2].text for ws in migrations("OPTS=--live\n[ x ] && OPTS=--offline\n"
+    assert {ws[2].text for ws in migrations("OPTS=--live\n[ -n \"$X\" ] && OPTS=--offline\n"
                                              "virsh migrate $OPTS d qemu+ssh://n2/system\n")} == {"--live", "--offline"}
 
 
@@ -425,6 +495,29 @@ def test_forwarded_arguments_depend(policies, evaluator):
     result = evaluator(found[0].request)
     assert result.prediction == "depends"
     assert {p.kind for p in found[0].request.virsh_problems} == set()
+
+
+@pytest.mark.parametrize("text", [
+    'OPTS="--live $EXTRA"\nvirsh migrate $OPTS db1 qemu+ssh://n2/system\n',
+    'OPTS="$OPTS --live"\nvirsh migrate $OPTS db1 qemu+ssh://n2/system\n',
+    'T="$(cat opts) --live"\nvirsh migrate $T db1 qemu+ssh://n2/system\n',
+    'while read -r dom opts; do\n  virsh migrate --live $opts "$dom" qemu+ssh://n2/system\ndone < list.txt\n',
+])
+def test_unknown_text_of_a_value_used_unquoted_may_be_any_number_of_words(policies, evaluator, text):
+    """The unknown part of a value is split by the shell where the value is used unquoted: it may be several
+    words or none, as a bare $EXTRA is; a request that turns on how many is not refused."""
+    w = one(text)
+    unknown = [x for x in w if x.unknown and "$" in x.text and x.text.strip('"') != "$dom"]
+    assert len(unknown) == 1 and unknown[0].split
+    p = parse(policies, w)
+    assert p.open_options
+    assert not [k for k, _ in p.problems if k.kind in ("missing_required", "unexpected_data")]
+    (job,) = jobs(policies, text)
+    assert evaluator(job.request).prediction == "depends"
+    # Unknown text inside a longer word of a value leaves one word, as it does written in the command.
+    w = one('U="tcp://$3"\nvirsh migrate --live --p2p --migrateuri $U dom qemu+ssh://n2/system\n')
+    assert w[5].text == "tcp://$3" and w[5].unknown and not w[5].split
+    assert not parse(policies, w).open_options
 
 
 @pytest.mark.parametrize("text", [
@@ -578,9 +671,32 @@ def test_deep_or_growing_scripts_are_read_within_bounds(text, count):
     assert len(migrations(text)) == count
 
 
+def test_every_call_of_a_function_is_checked_and_repeated_words_share_a_reading():
+    from miglint.inputs.resolve import MAX_RUNS
+
+    text = 'mig() { virsh migrate "$@" qemu+ssh://n2/system; }\n'
+    text += "".join(f"mig --live --persistent vm{k}\n" for k in range(MAX_RUNS + 6))
+    text += "mig --live --persistent vm0\n" * 3 + "mig --offline vmBAD\n"
+    found = [texts(w)[2:-1] for w in migrations(text)]
+    assert len(found) == MAX_RUNS + 7
+    assert found[-1] == ["--offline", "vmBAD"] and ["--live", "--persistent", f"vm{MAX_RUNS + 5}"] in found
+
+
+def test_calls_past_the_bound_still_read_the_function(monkeypatch):
+    from miglint.inputs import resolve as module
+
+    monkeypatch.setattr(module, "MAX_STEPS", 30)
+    monkeypatch.setattr(module, "STEPS_PER_NODE", 0, raising=False)
+    text = 'mig() { virsh migrate "$@" qemu+ssh://n2/system; }\n' + "mig --live vm1\n" * 40
+    found = migrations(text)
+    assert found[0][2].text == "--live", "the first calls are followed"
+    assert any(w[2].many for w in found), "the body is read once more with its parameters unknown"
+
+
 def test_a_function_called_from_many_places_is_reported_a_bounded_number_of_times():
     text = "".join(f"f{i}() {{ f{i + 1} a; f{i + 1} b; }}\n" for i in range(16))
     text += 'f16() { virsh migrate --live "$1" qemu+ssh://n2/system; }\nf0\n'
     from miglint.inputs.resolve import MAX_RUNS
 
-    assert 0 < len(migrations(text)) <= MAX_RUNS
+    # Runs with the same words share a reading; calls past the bound on steps add one reading of the body.
+    assert 0 < len(migrations(text)) <= MAX_RUNS + 1

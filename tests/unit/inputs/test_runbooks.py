@@ -194,6 +194,17 @@ def test_markdown_root_prompt_or_comment():
                                                              (6, " miglint: disable=Q053 -- by hand")]
 
 
+@pytest.mark.parametrize("head", ["#!/bin/bash\nset -e\n", "set -e\n"])
+def test_markdown_a_script_block_comments_out_with_hash(head):
+    """In a shell block with shell of its own, `# virsh migrate ...` is a command commented out."""
+    snips = md("```bash\n" + head + "# Old way, no longer used:\n"
+               "# virsh migrate --tunnelled web1 qemu+ssh://n2/system\n"
+               "# DEST=qemu+ssh://n3/system\n"
+               "virsh migrate --live --p2p --tunnelled web1 qemu+ssh://n2/system\n"
+               "```\n")
+    assert [t[2][2:] for t in found(snips)] == [["--live", "--p2p", "--tunnelled", "web1", "qemu+ssh://n2/system"]]
+
+
 def test_markdown_a_shell_block_with_prompts_is_a_console_block():
     snips = md("""\
         ```bash

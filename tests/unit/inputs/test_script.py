@@ -240,6 +240,11 @@ def test_xargs_and_parallel_add_one_word_the_run_knows(policies, text):
     "virsh list --name | xargs virsh migrate --live --p2p --desturi qemu+ssh://kvm2/system",
     "virsh list --name | parallel -X virsh migrate --live --p2p --desturi qemu+ssh://kvm2/system",
     "virsh list --name | xargs virsh migrate --live --p2p --desturi",
+    "xargs -L1 virsh migrate --live --persistent < pairs.txt",  # every word of a line
+    "xargs -L 1 virsh migrate --live --persistent < pairs.txt",
+    "xargs -L 2 virsh migrate --live --persistent < pairs.txt",
+    "xargs -l virsh migrate --live --persistent < pairs.txt",
+    "xargs -l1 virsh migrate --live --persistent < pairs.txt",
 ])
 def test_xargs_may_add_any_number_of_words(policies, text):
     (job,) = jobs(policies, text)
