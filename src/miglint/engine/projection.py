@@ -61,7 +61,7 @@ PLAIN_NODES: tuple[type, ...] = (All, Any_, Not, Const, Flags, Params, Options, 
 PURE_TESTS = frozenset({"equals", "in", "not_in", "gt", "ge", "lt", "le", "version_gt", "version_ge", "version_lt",
                         "version_le", "power_of_two", "empty", "starts_with", "not_starts_with", "ends_with",
                         "contains", "any_item", "first_item", "repeated", "earlier", "duplicate_items", "count",
-                        "uri", "mod", *URI_PARTS})
+                        "uri", "mod", "lower", *URI_PARTS})
 # Value tests that compare with another parameter or fact: both values go into the key exactly.
 REF_TESTS = {"in_param": "param", "not_in_param": "param", "in_fact": "fact", "not_in_fact": "fact"}
 # Message placeholders whose value the key already fixes (bound from flags, names given, virsh problems, the
@@ -265,6 +265,8 @@ def _classify(key: str, arg: Any) -> tuple[str, list[Ref]]:
         nested = [arg] if isinstance(arg, Mapping) else []
     elif key == "uri" and isinstance(arg, Mapping):  # rewrite and parses are constants; the parts' tests nest
         nested = [{k: a for k, a in arg.items() if k in URI_PARTS}]
+    elif key == "lower" and isinstance(arg, Mapping):
+        nested = [arg]
     elif key == "mod" and isinstance(arg, Mapping):
         nested = [{k: a for k, a in arg.items() if k != "by"}]
     elif key == "first_item" and isinstance(arg, Mapping):

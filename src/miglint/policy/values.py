@@ -234,6 +234,11 @@ def _compile(key: str, arg: Any, where: str) -> TestFn:  # noqa: C901 - one bran
     if key == "count":
         inner = compile_tests(arg, where)
         return lambda v, b, c: passes(inner, len(_items(v)), b, c)
+    if key == "lower":
+        # text a program reads without regard to case (libvirt lower-cases a URI's transport): the value in lower
+        # case passes these tests
+        inner = compile_tests(arg, where)
+        return lambda v, b, c: isinstance(v, str) and passes(inner, v.lower(), b, c)
     if key == "mod":
         # integer arithmetic a program does with the value: its remainder by ``by`` (never negative), e.g. what is
         # left of a number truncated to 8 bits, or whether a product overflows 64 bits
@@ -338,6 +343,8 @@ def tests_text(tests: Mapping[str, Any]) -> str:
             out.append("has a count that " + tests_text(v))
         elif t == "mod":
             out.append(f"modulo {v['by']} " + tests_text({k: x for k, x in v.items() if k != "by"}))
+        elif t == "lower":
+            out.append("in lower case " + tests_text(v))
         elif t in ("in_param", "not_in_param", "in_fact", "not_in_fact"):
             out.append(("is not" if t.startswith("not") else "is") + f" in {v}")
         else:

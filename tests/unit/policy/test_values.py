@@ -129,3 +129,11 @@ def test_if_missing_is_for_facts(policies):
         Compiler(policies.vocab).compile({"param": {"key": "migrate_uri", "if_missing": True}}, "rule X")
     with pytest.raises(UserError, match="if_missing"):
         Compiler(policies.vocab).compile({"fact": {"name": "dest.hostname", "if_missing": "yes"}}, "rule X")
+
+
+def test_lower_reads_text_without_regard_to_case():
+    from miglint.policy.values import compile_tests
+
+    (t,) = compile_tests({"lower": {"ends_with": ["+ssh", "+tls"]}}, "test")
+    assert t.fn("qemu+SSH", {}, None) and t.fn("qemu+tls", {}, None)
+    assert not t.fn("qemu+bogus", {}, None) and not t.fn(5, {}, None)
