@@ -298,6 +298,7 @@ def _signer(fns: list[Callable[[Any, dict[str, Any], Any], bool]], costly: bool 
             return ("=", v.__class__, v)
 
     seen = [0, 0]  # lookups, hits: a table that rarely answers (values that never recur) is given up for good
+    shapes: dict[Hashable, Hashable] = {}
 
     def sign(v: Any) -> Hashable:
         if v is UNKNOWN:
@@ -319,7 +320,11 @@ def _signer(fns: list[Callable[[Any, dict[str, Any], Any], bool]], costly: bool 
             return answers(v)
         if len(memo) >= MEMO_SIZE:
             memo.clear()
-        got = memo[key] = answers(v)
+        got = answers(v)
+        # values that differ answer alike (every destination host that is not this one): one copy of each answer
+        if len(shapes) >= MEMO_SIZE:
+            shapes.clear()
+        got = memo[key] = shapes.setdefault(got, got)
         return got
 
     def plain(v: Any) -> Hashable:
