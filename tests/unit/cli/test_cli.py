@@ -70,3 +70,14 @@ def test_python_m_and_version():
 
     out = subprocess.run([sys.executable, "-m", "miglint", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("miglint ")
+
+
+@pytest.mark.parametrize("rule", ["M003", "heredoc-not-parsed"])
+def test_explain_knows_miglints_own_rules(rule, capsys):
+    assert main(["explain", rule]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("M003 heredoc-not-parsed (info") and "why:" in out and "fix:" in out
+    assert main(["explain", rule, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["id"] == "M003"
+    assert main(["explain", rule, "--format", "markdown"]) == 0
+    assert capsys.readouterr().out.startswith("# M003 heredoc-not-parsed")

@@ -73,6 +73,10 @@ def explain(
         policies.driver(hypervisor)
     w = width_of(width)
     if rule is not None:
+        note_rule = _note_rule(rule)
+        if note_rule is not None:  # miglint's own rules (M001...): about the input, not libvirt
+            _explain_note(note_rule, fmt)
+            return
         doc = ex.rule_doc(policies, policies.rule(rule))
         if fmt == "json":
             _json(jsonable(doc))
@@ -106,6 +110,24 @@ def explain(
         typer.echo(ex.render_hypervisor_markdown(hexp), nl=False)
     else:
         typer.echo(ex.render_hypervisor_text(hexp, w), nl=False)
+
+
+def _note_rule(rule: str) -> Any:
+    from ...notes import NOTE_RULES
+
+    return next((n for n in NOTE_RULES.values() if rule in (n.id, n.name)), None)
+
+
+def _explain_note(n: Any, fmt: str) -> None:
+    if fmt == "json":
+        _json({**n._asdict(), "kind": "miglint"})
+    elif fmt == "markdown":
+        from ...features.docs import note_markdown
+
+        typer.echo(note_markdown(n), nl=False)
+    else:
+        typer.echo(f"{n.id} {n.name} ({n.severity}; miglint's own rule: about the input, not about libvirt)\n"
+                   f"  {n.summary}\n  why: {n.why}\n  fix: {n.fix}")
 
 
 def _json(data: Any) -> None:
