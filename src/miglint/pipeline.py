@@ -9,7 +9,6 @@ reporters and returns the exit code; :func:`fix_files` gives each file's fixed t
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
@@ -39,7 +38,7 @@ from .model import SEVERITIES, Finding, Job, Note, Result, Suppression, Ways
 from .notes import make_note
 from .options import CheckOptions, FixOptions, RunOptions
 from .outputs.reporters import FORMATS, Reporter, Summary, make_reporter
-from .outputs.streams import check_outputs, open_output, parse_formats, read_for_fix
+from .outputs.streams import file_identity, open_output, parse_formats, read_for_fix, report_files
 from .policy.load import PolicySet, load_policies
 from .settings import Settings
 
@@ -98,7 +97,6 @@ def run_check(opts: CheckOptions) -> int:
     formats = parse_formats(list(opts.format), opts.output, FORMATS)
     if not opts.paths and not opts.command:
         raise UserError("nothing to check: give files, directories, - for stdin, or --command")
-    check_outputs([path for _, path in formats], opts.paths)
     with ExitStack() as stack:
         prepared = prepare(opts, stack)
         reporters = []
@@ -264,25 +262,6 @@ def _plan_memo(prepared: Prepared, reps: list[Reporter], evaluator: Evaluator) -
     return None
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino)
-
-
-def _identities(paths: Sequence[Path]) -> set[tuple[int, int]]:
-    """The files (device, inode) of those paths that exist as regular files."""
-    out = set()
-    for p in paths:
-        if str(p) != "-" and os.path.isfile(p):
-            got = _identity(p)
-            if got is not None:
-                out.add(got)
-    return out
-
-
 def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], reporters: Iterable[Reporter],
           want_fix: bool = True, summary: Summary | None = None, stdin_name: str | None = None,
           outputs: Sequence[Path] = ()) -> int:
@@ -298,9 +277,9 @@ def check(prepared: Prepared, paths: Sequence[str], commands: Sequence[str], rep
     plans = StablePlans(evaluator)
     policies, settings, context = prepared.policies, prepared.settings, prepared.context
     items: list[Iterable[Item]] = [command_jobs(commands, policies, settings)]
-    written = _identities(outputs)
+    written = report_files(outputs)
     for p in walk(paths, settings):
-        if written and isinstance(p, InputFile) and _identity(p.path) in written:
+        if written and isinstance(p, InputFile) and file_identity(p.path) in written:
             raise UserError(f"the report would be written over the input {p.path}: give another file", str(p.path))
         items.append([p] if isinstance(p, (UserError, Note)) else
                      jobs_from_file(p, policies, settings, memo, stdin_name=stdin_name))

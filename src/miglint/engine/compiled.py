@@ -14,7 +14,7 @@ once with a probe context; a node of any other kind, a new one included, is eval
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from ..model import Request

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
@@ -104,20 +104,24 @@ def open_output(path: Path | None) -> Iterator[TextIO]:
         raise
 
 
-def check_outputs(outputs: list[Path | None], inputs: tuple[str, ...]) -> None:
-    """Refuse a report that would be written over one of the files it reports on."""
-    for out in outputs:
-        if out is None or str(out) == "-":
-            continue
-        for name in inputs:
-            if name == "-":
-                continue
-            try:
-                same = os.path.samefile(out, name)
-            except OSError:  # either is missing (or unreadable): not the same file
-                continue
-            if same and os.path.isfile(name):
-                raise UserError(f"the report would be written over the input {name}: give another file", str(out))
+def file_identity(path: str | Path) -> tuple[int, int] | None:
+    """The file a path names (device, inode), or None when there is none to look at."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def report_files(paths: Sequence[Path | None]) -> set[tuple[int, int]]:
+    """The regular files (device, inode) that reports would replace: no input may be one of them."""
+    out = set()
+    for p in paths:
+        if p is not None and str(p) != "-" and os.path.isfile(p):
+            got = file_identity(p)
+            if got is not None:
+                out.add(got)
+    return out
 
 
 TEMP_SUFFIX = ".miglint.tmp"
